@@ -1,0 +1,26 @@
+// Lint rules: the recommended sets, plus bans on the sources of nondeterminism DESIGN.md forbids.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'Output must not depend on randomness (DESIGN.md rule 1).' },
+        { property: 'localeCompare', message: 'Sort bytewise with compareNames (DESIGN.md rule 2).' },
+      ],
+      'no-restricted-syntax': ['error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Never read the clock for output (DESIGN.md rule 1).' },
+      ],
+    },
+  },
+);

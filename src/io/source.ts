@@ -1,0 +1,75 @@
+/**
+ * Random-access byte sources: a file on disk, a buffer, or a window into another source.
+ * Readers of image formats take one of these, so the same reader works on a file, on an image
+ * held in memory, and on an image nested inside another image without copying it out.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { fromSystemError, truncatedError } from '../errors.js';
+
+export interface RandomAccessSource {
+  /** The file (or nested path) the bytes belong to; used in error messages. */
+  readonly name: string;
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`; a TRUNCATED error if the source ends first. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export async function openFileSource(path: string): Promise<RandomAccessSource> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw fromSystemError(e, path);
+  }
+  const { size } = await fh.stat();
+  return {
+    name: path,
+    size,
+    async read(offset, length) {
+      checkRange(path, size, offset, length);
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) throw truncatedError(path, 'data', offset + done, length - done);
+        done += bytesRead;
+      }
+      return buf;
+    },
+    close: () => fh.close(),
+  };
+}
+
+export function bufferSource(bytes: Uint8Array, name: string): RandomAccessSource {
+  return {
+    name,
+    size: bytes.length,
+    read(offset, length) {
+      checkRange(name, bytes.length, offset, length);
+      return Promise.resolve(bytes.subarray(offset, offset + length));
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A window of `length` bytes starting at `offset` of `parent`. Closing it leaves the parent open. */
+export function sliceSource(parent: RandomAccessSource, offset: number, length: number, name = parent.name): RandomAccessSource {
+  checkRange(parent.name, parent.size, offset, length);
+  return {
+    name,
+    size: length,
+    read(at, n) {
+      checkRange(name, length, at, n);
+      return parent.read(offset + at, n);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+function checkRange(name: string, size: number, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new RangeError(`${name}: bad read range ${offset}+${length}`);
+  }
+  if (offset + length > size) throw truncatedError(name, 'data', Math.min(offset, size), offset + length - size);
+}

@@ -1,0 +1,114 @@
+/**
+ * Lazy file contents. A Tree never holds the bytes of its files; it holds where to get them:
+ * a file on disk, a byte range of another file or image, a buffer, or a stream factory.
+ * Contents are read when a writer streams them, once, in chunks.
+ */
+import { createReadStream } from 'node:fs';
+import { ReprimageError, fromSystemError } from '../errors.js';
+import type { RandomAccessSource } from '../io/source.js';
+
+/** A run of data in a sparse file; everything outside the runs reads as zeros. */
+export interface DataRegion {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface Content {
+  readonly size: number;
+  /** Where the bytes come from, for messages (a path, or `image ▸ member`). */
+  readonly origin: string;
+  /** For sparse contents, the runs that hold data, ascending; undefined when dense. */
+  readonly dataRegions?: readonly DataRegion[];
+  /** The bytes in order, in chunks of any size; yields exactly `size` bytes in total. */
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+const CHUNK = 1 << 20;
+
+/** A regular file on disk, read when streamed. Fails if its size changed since it was listed. */
+export function fileContent(path: string, size: number): Content {
+  return {
+    size,
+    origin: path,
+    async *chunks() {
+      let seen = 0;
+      const stream = createReadStream(path, { highWaterMark: CHUNK, end: size === 0 ? 0 : size });
+      try {
+        if (size === 0) return;
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          const take = Math.min(chunk.length, size - seen);
+          if (take > 0) yield new Uint8Array(chunk.buffer, chunk.byteOffset, take);
+          seen += take;
+          if (seen >= size) break;
+        }
+      } catch (e) {
+        throw fromSystemError(e, path);
+      } finally {
+        stream.destroy();
+      }
+      if (seen !== size) throw new ReprimageError('IO', path, `file shrank from ${size} to ${seen} bytes while reading it`);
+    },
+  };
+}
+
+export function bytesContent(bytes: Uint8Array, origin = '<buffer>'): Content {
+  return {
+    size: bytes.length,
+    origin,
+    async *chunks() {
+      if (bytes.length > 0) yield bytes;
+    },
+  };
+}
+
+export const emptyContent: Content = bytesContent(new Uint8Array(0), '<empty>');
+
+/** `length` bytes at `offset` of a random-access source (a member of an image). */
+export function rangeContent(source: RandomAccessSource, offset: number, length: number, origin = source.name): Content {
+  return {
+    size: length,
+    origin,
+    async *chunks() {
+      for (let at = 0; at < length; at += CHUNK) {
+        yield await source.read(offset + at, Math.min(CHUNK, length - at));
+      }
+    },
+  };
+}
+
+/**
+ * Contents produced by a function each time they are streamed (decompressed members, sparse
+ * files rebuilt from their map). The factory must yield exactly `size` bytes.
+ */
+export function streamContent(
+  size: number,
+  origin: string,
+  factory: () => AsyncIterable<Uint8Array>,
+  dataRegions?: readonly DataRegion[],
+): Content {
+  return {
+    size,
+    origin,
+    dataRegions,
+    async *chunks() {
+      let seen = 0;
+      for await (const chunk of factory()) {
+        seen += chunk.length;
+        if (seen > size) throw new ReprimageError('CORRUPT_IMAGE', origin, `more than the declared ${size} bytes`);
+        yield chunk;
+      }
+      if (seen !== size) throw new ReprimageError('TRUNCATED', origin, `${seen} of the declared ${size} bytes`);
+    },
+  };
+}
+
+/** Reads a whole content into memory; only for contents known to be small. */
+export async function readContent(content: Content): Promise<Uint8Array> {
+  const out = new Uint8Array(content.size);
+  let at = 0;
+  for await (const chunk of content.chunks()) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,225 @@
+/**
+ * The Tree: the one model every reader produces and every writer consumes.
+ *
+ * A Tree is a root directory whose children map names to nodes. A node carries its metadata and
+ * its kind-specific data (lazy contents, a link target, device numbers). A hard link is the same
+ * node object reachable under two or more paths; writers find hard links by object identity and
+ * count links with `linkCounts`. Directories are never shared.
+ */
+import { ReprimageError } from '../errors.js';
+import type { Content } from './content.js';
+import { compareNames, joinPath, parentOf, baseName } from './names.js';
+
+/** Seconds since the epoch (may be negative) and nanoseconds within the second. */
+export interface Time {
+  sec: number;
+  nsec: number;
+}
+
+export interface Meta {
+  /** Permission bits including setuid, setgid and sticky (mask 0o7777); never the file type. */
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Time;
+  /** Extended attributes by full name (`user.x`, `security.capability`); writers sort them. */
+  xattrs: Map<string, Uint8Array>;
+}
+
+export interface FileNode extends Meta {
+  kind: 'file';
+  content: Content;
+}
+export interface DirNode extends Meta {
+  kind: 'dir';
+  children: Map<string, Node>;
+}
+export interface SymlinkNode extends Meta {
+  kind: 'symlink';
+  target: string;
+}
+export interface DeviceNode extends Meta {
+  kind: 'block' | 'char';
+  major: number;
+  minor: number;
+}
+export interface FifoNode extends Meta {
+  kind: 'fifo';
+}
+export interface SocketNode extends Meta {
+  kind: 'socket';
+}
+
+export type Node = FileNode | DirNode | SymlinkNode | DeviceNode | FifoNode | SocketNode;
+export type NodeKind = Node['kind'];
+
+/** One visit of a walk. `linkTo` is set when the node was already visited under another path. */
+export interface WalkEntry {
+  path: string;
+  node: Node;
+  linkTo?: string;
+}
+
+/** The S_IFMT type bits of each kind, as stat(2), tar, cpio and SquashFS encode them. */
+export const TYPE_BITS: Record<NodeKind, number> = {
+  socket: 0o140000,
+  symlink: 0o120000,
+  file: 0o100000,
+  block: 0o060000,
+  dir: 0o040000,
+  char: 0o020000,
+  fifo: 0o010000,
+};
+
+export function kindFromMode(mode: number): NodeKind | undefined {
+  const t = mode & 0o170000;
+  for (const [kind, bits] of Object.entries(TYPE_BITS)) if (bits === t) return kind as NodeKind;
+  return undefined;
+}
+
+export const EPOCH: Time = Object.freeze({ sec: 0, nsec: 0 });
+
+export function newMeta(partial: Partial<Meta> = {}): Meta {
+  return {
+    mode: partial.mode ?? 0o755,
+    uid: partial.uid ?? 0,
+    gid: partial.gid ?? 0,
+    mtime: partial.mtime ?? { ...EPOCH },
+    xattrs: partial.xattrs ?? new Map(),
+  };
+}
+
+export function newDir(meta: Partial<Meta> = {}): DirNode {
+  return { kind: 'dir', ...newMeta({ mode: 0o755, ...meta }), children: new Map() };
+}
+
+export class Tree {
+  constructor(readonly root: DirNode = newDir()) {}
+
+  get(path: string): Node | undefined {
+    if (path === '') return this.root;
+    let node: Node = this.root;
+    for (const part of path.split('/')) {
+      if (node.kind !== 'dir') return undefined;
+      const next = node.children.get(part);
+      if (!next) return undefined;
+      node = next;
+    }
+    return node;
+  }
+
+  /**
+   * Places `node` at `path`, replacing what was there. Missing parent directories are created
+   * with `parentMeta` (root-owned 0755 at the epoch by default); a parent that exists but is not
+   * a directory is a CONFLICT. Replacing a directory by a directory keeps its children.
+   */
+  set(path: string, node: Node, parentMeta?: Partial<Meta>): void {
+    if (path === '') {
+      if (node.kind !== 'dir') throw new ReprimageError('CONFLICT', '/', 'the root must be a directory');
+      Object.assign(this.root, { ...node, children: this.root.children });
+      return;
+    }
+    const parent = this.ensureDir(parentOf(path), parentMeta);
+    const name = baseName(path);
+    const old = parent.children.get(name);
+    if (old?.kind === 'dir' && node.kind === 'dir' && old !== node) {
+      for (const [k, v] of old.children) if (!node.children.has(k)) node.children.set(k, v);
+    }
+    parent.children.set(name, node);
+  }
+
+  /** Removes the entry at `path` (and everything under it); returns whether it existed. */
+  remove(path: string): boolean {
+    if (path === '') throw new ReprimageError('CONFLICT', '/', 'cannot remove the root');
+    const parent = this.get(parentOf(path));
+    return parent?.kind === 'dir' ? parent.children.delete(baseName(path)) : false;
+  }
+
+  /** The directory at `path`, creating missing directories on the way. */
+  ensureDir(path: string, meta?: Partial<Meta>): DirNode {
+    let dir = this.root;
+    if (path === '') return dir;
+    let walked = '';
+    for (const part of path.split('/')) {
+      walked = joinPath(walked, part);
+      let next = dir.children.get(part);
+      if (!next) {
+        next = newDir(meta);
+        dir.children.set(part, next);
+      } else if (next.kind !== 'dir') {
+        throw new ReprimageError('CONFLICT', walked, `is a ${next.kind}, not a directory`);
+      }
+      dir = next;
+    }
+    return dir;
+  }
+
+  /**
+   * Depth-first, each directory before its children, children in bytewise name order: the order
+   * of `tar --sort=name`. The root is visited first with path ''.
+   */
+  *walk(): Generator<WalkEntry> {
+    const seen = new Map<Node, string>();
+    const stack: Array<[string, Node]> = [['', this.root]];
+    while (stack.length > 0) {
+      const [path, node] = stack.pop()!;
+      const first = node.kind === 'dir' ? undefined : seen.get(node);
+      if (first !== undefined) {
+        yield { path, node, linkTo: first };
+        continue;
+      }
+      if (node.kind !== 'dir') seen.set(node, path);
+      yield { path, node };
+      if (node.kind === 'dir') {
+        const names = [...node.children.keys()].sort(compareNames);
+        for (let i = names.length - 1; i >= 0; i--) {
+          const name = names[i]!;
+          stack.push([joinPath(path, name), node.children.get(name)!]);
+        }
+      }
+    }
+  }
+
+  /**
+   * Every path in bytewise order of the whole path string: the order of
+   * `find . | LC_ALL=C sort` (where `a.b` sorts before `a/x`). The root comes first as ''.
+   */
+  *walkSortedPaths(): Generator<WalkEntry> {
+    const all = [...this.walk()].map(({ path, node }) => ({ path, node }));
+    all.sort((a, b) => compareNames(a.path, b.path));
+    const seen = new Map<Node, string>();
+    for (const e of all) {
+      const first = e.node.kind === 'dir' ? undefined : seen.get(e.node);
+      if (first !== undefined) yield { ...e, linkTo: first };
+      else {
+        if (e.node.kind !== 'dir') seen.set(e.node, e.path);
+        yield e;
+      }
+    }
+  }
+
+  /**
+   * The number of links of each node, as stat(2) reports st_nlink: for a directory 2 plus its
+   * subdirectories, for anything else the number of paths reaching it.
+   */
+  linkCounts(): Map<Node, number> {
+    const counts = new Map<Node, number>();
+    for (const { node } of this.walk()) {
+      if (node.kind === 'dir') {
+        let subdirs = 0;
+        for (const child of node.children.values()) if (child.kind === 'dir') subdirs++;
+        counts.set(node, 2 + subdirs);
+      } else {
+        counts.set(node, (counts.get(node) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  /** The number of entries, the root included. */
+  get size(): number {
+    let n = 0;
+    for (const _ of this.walk()) n++;
+    return n;
+  }
+}
