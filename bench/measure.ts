@@ -1,0 +1,37 @@
+/**
+ * Runs a command under /usr/bin/time and reports its wall time and peak resident memory. Used by
+ * every benchmark so that ours and the reference tool are measured the same way, in one run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export interface Measurement {
+  label: string;
+  seconds: number;
+  peakMiB: number;
+}
+
+/** The median of `runs` runs of `argv` (wall seconds and peak RSS of that run). */
+export function measure(label: string, argv: string[], runs = 3, env: NodeJS.ProcessEnv = process.env): Measurement {
+  if (!existsSync('/usr/bin/time')) throw new Error('bench needs /usr/bin/time (apt-get install time)');
+  const results: Measurement[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %M', ...argv], { env, maxBuffer: 1 << 26 });
+    const stderr = String(r.stderr);
+    if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${stderr}`);
+    const m = /@@ ([\d.]+) (\d+)\s*$/.exec(stderr);
+    if (!m) throw new Error(`${label}: no timing in ${stderr}`);
+    results.push({ label, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024 });
+  }
+  results.sort((a, b) => a.seconds - b.seconds);
+  return results[Math.floor(results.length / 2)]!;
+}
+
+export function printRatio(ours: Measurement, theirs: Measurement, extra = ''): void {
+  const ratio = ours.seconds / theirs.seconds;
+  console.log(
+    `${ours.label.padEnd(28)} ${ours.seconds.toFixed(2).padStart(7)} s ${ours.peakMiB.toFixed(0).padStart(6)} MiB\n` +
+      `${theirs.label.padEnd(28)} ${theirs.seconds.toFixed(2).padStart(7)} s ${theirs.peakMiB.toFixed(0).padStart(6)} MiB\n` +
+      `ratio (ours / theirs): ${ratio.toFixed(2)}x wall${extra}`,
+  );
+}

@@ -1,0 +1,34 @@
+/** Runs the built `reprimage` command in a child process, with a chosen environment and umask. */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** dist/src/cli/main.js, next to this compiled helper in dist/test/helpers. */
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The repository root (the compiled test lives in dist/test/helpers). */
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { env?: Record<string, string | undefined>; umask?: number; cwd?: string; input?: string } = {}): CliResult {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const umask = (options.umask ?? 0o022).toString(8);
+  const r = spawnSync('sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, CLI, ...args], {
+    env: env as NodeJS.ProcessEnv,
+    cwd: options.cwd ?? REPO,
+    input: options.input,
+    maxBuffer: 1 << 28,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+export function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
