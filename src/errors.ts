@@ -50,7 +50,7 @@ export function usageError(detail: string, subject = 'reprimage'): ReprimageErro
 
 /** `what` at byte `offset` of `subject` needs `needed` bytes that are not there. */
 export function truncatedError(subject: string, what: string, offset: number, needed?: number): ReprimageError {
-  const need = needed === undefined ? '' : ` (${needed} bytes needed)`;
+  const need = needed === undefined ? '' : ` (${needed} more byte${needed === 1 ? '' : 's'} needed)`;
   return new ReprimageError('TRUNCATED', subject, `truncated ${what} at byte ${offset}${need}`);
 }
 

@@ -45,9 +45,9 @@ export function bufferSource(bytes: Uint8Array, name: string): RandomAccessSourc
   return {
     name,
     size: bytes.length,
-    read(offset, length) {
+    async read(offset, length) {
       checkRange(name, bytes.length, offset, length);
-      return Promise.resolve(bytes.subarray(offset, offset + length));
+      return bytes.subarray(offset, offset + length);
     },
     close: () => Promise.resolve(),
   };
@@ -59,7 +59,7 @@ export function sliceSource(parent: RandomAccessSource, offset: number, length: 
   return {
     name,
     size: length,
-    read(at, n) {
+    async read(at, n) {
       checkRange(name, length, at, n);
       return parent.read(offset + at, n);
     },

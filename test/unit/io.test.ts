@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomically } from '../../src/io/atomic-output.js';
+import { MemorySink } from '../../src/io/sink.js';
+import { bufferSource, sliceSource, openFileSource } from '../../src/io/source.js';
+import { ReprimageError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tools.js';
+
+test('writeAtomically renames a complete file into place, with back-patching', async (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, 'out.img');
+  await writeAtomically(target, async (sink) => {
+    await sink.write(new Uint8Array(4));
+    await sink.write(Buffer.from('body'));
+    await sink.writeAt(0, Buffer.from('HEAD'));
+  });
+  assert.equal(readFileSync(target, 'latin1'), 'HEADbody');
+  assert.deepEqual(readdirSync(dir), ['out.img']);
+});
+
+test('writeAtomically leaves nothing behind when the producer fails, and keeps an older file', async (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, 'out.img');
+  await assert.rejects(
+    writeAtomically(target, async (sink) => {
+      await sink.write(new Uint8Array(3 << 20));
+      throw new ReprimageError('CORRUPT_IMAGE', 'input', 'boom');
+    }),
+    /boom/,
+  );
+  assert.equal(existsSync(target), false);
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('MemorySink back-patches; sources refuse reads past their end', async () => {
+  const sink = new MemorySink();
+  await sink.write(Buffer.from('abcdef'));
+  await sink.writeAt(2, Buffer.from('XY'));
+  assert.equal(Buffer.from(sink.bytes()).toString(), 'abXYef');
+  const src = bufferSource(sink.bytes(), 'mem');
+  const slice = sliceSource(src, 1, 4, 'mem ▸ slice');
+  assert.equal(Buffer.from(await slice.read(0, 4)).toString(), 'bXYe');
+  await assert.rejects(slice.read(2, 3), (e: unknown) => e instanceof ReprimageError && e.code === 'TRUNCATED' && e.message.startsWith('mem ▸ slice'));
+});
+
+test('openFileSource names a missing file in a NOT_FOUND error', async () => {
+  await assert.rejects(openFileSource('/nonexistent/x.img'), (e: unknown) => e instanceof ReprimageError && e.code === 'NOT_FOUND' && e.message === '/nonexistent/x.img: no such file or directory');
+});
