@@ -1,0 +1,288 @@
+/**
+ * The block codecs of SquashFS: each compresses one data, fragment or metadata block on its own,
+ * in the framing the Linux kernel decompresses (zlib stream, xz stream with CRC32 check, zstd
+ * frame, raw LZ4 block). The implementations are pinned npm packages whose output depends only
+ * on their own version (DESIGN.md rule 6):
+ *
+ * | name | implementation | framing |
+ * |---|---|---|
+ * | gzip | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib), level 9, window 15 | zlib stream |
+ * | xz | lzma-native 8.0.6 (liblzma 5.2.3), LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
+ * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly), level 15 | zstd frame |
+ * | lz4 | lz4js 0.2.0 (pure JavaScript), default (not HC) | LZ4 block |
+ *
+ * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz/lzma, fzstd for
+ * zstd and a bounds-checked LZ4 block decoder written here.
+ */
+import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
+import pako from 'pako';
+import { ReprimageError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+export type SquashfsCompressorName = 'gzip' | 'xz' | 'zstd' | 'lz4';
+export const SQUASHFS_COMPRESSORS: readonly SquashfsCompressorName[] = ['gzip', 'xz', 'zstd', 'lz4'];
+
+/** Everything that decides a codec's output bytes; plain data, so it can be sent to a worker. */
+export interface SquashfsCodecSettings {
+  compressor: SquashfsCompressorName;
+  /** Codec level; defaults: gzip 9, zstd 15 (xz and lz4 take no level). */
+  level?: number;
+  /** xz only: also try the x86 BCJ filter and keep the smaller result, as mksquashfs -Xbcj x86. */
+  xzBcj?: 'x86';
+  blockSize: number;
+}
+
+export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | undefined> = {
+  gzip: 9,
+  xz: undefined,
+  zstd: 15,
+  lz4: undefined,
+};
+
+/** Name, implementation and version of each codec, for manifests and reports. */
+export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
+  gzip: 'pako 2.1.0 (zlib deflate)',
+  xz: 'lzma-native 8.0.6 (liblzma 5.2.3)',
+  zstd: '@bokuweb/zstd-wasm 0.0.27',
+  lz4: 'lz4js 0.2.0',
+};
+
+/** Compresses one block; `metadata` selects the metadata-block settings (xz dictionary 8 KiB). */
+export interface SquashfsBlockCodec {
+  compress(data: Uint8Array, metadata: boolean): Promise<Uint8Array>;
+}
+
+/** Checks settings and fills in defaults; throws USAGE for an unknown compressor or bad level. */
+export function resolveCodecSettings(s: SquashfsCodecSettings): Required<Omit<SquashfsCodecSettings, 'xzBcj' | 'level'>> & SquashfsCodecSettings {
+  if (!SQUASHFS_COMPRESSORS.includes(s.compressor)) {
+    throw new ReprimageError('USAGE', '--comp', `unknown squashfs compressor '${String(s.compressor)}' (known: ${SQUASHFS_COMPRESSORS.join(', ')})`);
+  }
+  const level = s.level ?? SQUASHFS_DEFAULT_LEVEL[s.compressor];
+  if (s.compressor === 'gzip' && (level === undefined || !Number.isInteger(level) || level < 1 || level > 9)) {
+    throw new ReprimageError('USAGE', 'compression level', `gzip level must be 1..9, not ${level}`);
+  }
+  if (s.compressor === 'zstd' && (level === undefined || !Number.isInteger(level) || level < 1 || level > 22)) {
+    throw new ReprimageError('USAGE', 'compression level', `zstd level must be 1..22, not ${level}`);
+  }
+  if ((s.compressor === 'xz' || s.compressor === 'lz4') && s.level !== undefined) {
+    throw new ReprimageError('USAGE', 'compression level', `${s.compressor} takes no compression level`);
+  }
+  if (s.xzBcj !== undefined && (s.compressor !== 'xz' || s.xzBcj !== 'x86')) {
+    throw new ReprimageError('USAGE', 'xz BCJ filter', 'only x86 is supported, and only with xz');
+  }
+  return { ...s, level };
+}
+
+/**
+ * The compression options block mksquashfs writes after the superblock, or undefined when the
+ * settings are the defaults (mksquashfs then writes none). lz4 always has one: the kernel
+ * requires its version field.
+ */
+export function encodeCompressorOptions(s: SquashfsCodecSettings): Uint8Array | undefined {
+  const level = s.level ?? SQUASHFS_DEFAULT_LEVEL[s.compressor];
+  switch (s.compressor) {
+    case 'gzip': {
+      if (level === 9) return undefined;
+      const out = new Uint8Array(8);
+      const v = new DataView(out.buffer);
+      v.setUint32(0, level!, true);
+      v.setUint16(4, 15, true); // window size
+      v.setUint16(6, 0, true); // strategies: default only
+      return out;
+    }
+    case 'xz': {
+      if (s.xzBcj === undefined) return undefined;
+      const out = new Uint8Array(8);
+      const v = new DataView(out.buffer);
+      v.setUint32(0, s.blockSize, true); // dictionary size
+      v.setUint32(4, 1, true); // filter bit 0: x86
+      return out;
+    }
+    case 'zstd': {
+      if (level === 15) return undefined;
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setUint32(0, level!, true);
+      return out;
+    }
+    case 'lz4': {
+      const out = new Uint8Array(8);
+      const v = new DataView(out.buffer);
+      v.setUint32(0, 1, true); // LZ4_LEGACY
+      v.setUint32(4, 0, true); // not HC
+      return out;
+    }
+  }
+}
+
+/** Creates a codec instance; call once per thread. */
+export async function createSquashfsCodec(settings: SquashfsCodecSettings): Promise<SquashfsBlockCodec> {
+  const s = resolveCodecSettings(settings);
+  switch (s.compressor) {
+    case 'gzip': {
+      const level = s.level as pako.DeflateOptions['level'];
+      return {
+        compress: (data) => Promise.resolve(pako.deflate(data, { level, windowBits: 15, memLevel: 8, strategy: 0 })),
+      };
+    }
+    case 'xz':
+      return xzCodec(s.blockSize, s.xzBcj === 'x86');
+    case 'zstd': {
+      const zstd = (await import('@bokuweb/zstd-wasm')) as unknown as ZstdWasm;
+      await zstd.init();
+      const level = s.level!;
+      return { compress: (data) => Promise.resolve(new Uint8Array(zstd.compress(data, level))) };
+    }
+    case 'lz4': {
+      const lz4 = require('lz4js') as Lz4js;
+      return {
+        compress(data) {
+          const dst = new Uint8Array(lz4.compressBound(data.length));
+          const hashTable = new Uint32Array(1 << 16);
+          const n = lz4.compressBlock(data, dst, 0, data.length, hashTable);
+          return Promise.resolve(n > 0 ? dst.slice(0, n) : data.slice());
+        },
+      };
+    }
+  }
+}
+
+interface ZstdWasm {
+  init(): Promise<void>;
+  compress(data: Uint8Array, level: number): Uint8Array;
+}
+interface Lz4js {
+  compressBound(n: number): number;
+  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+}
+interface LzmaNative {
+  createStream(kind: string, options: unknown): NodeJS.ReadWriteStream;
+  decompress(data: Buffer, options?: unknown): Promise<Buffer>;
+  FILTER_LZMA2: unknown;
+  FILTER_X86: unknown;
+  CHECK_CRC32: number;
+  MODE_NORMAL: number;
+  MF_BT4: number;
+}
+
+function lzma(): LzmaNative {
+  return require('lzma-native') as LzmaNative;
+}
+
+function runStream(stream: NodeJS.ReadWriteStream, input: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (b: Buffer) => parts.push(b));
+    stream.once('error', reject);
+    stream.once('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
+    stream.end(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+  });
+}
+
+function xzCodec(blockSize: number, bcj: boolean): SquashfsBlockCodec {
+  const l = lzma();
+  // LZMA2 at preset 6, spelled out so that the dictionary size can differ from the preset's.
+  const lzma2 = (dictSize: number) => ({
+    id: l.FILTER_LZMA2,
+    options: { dictSize, lc: 3, lp: 0, pb: 2, mode: l.MODE_NORMAL, niceLen: 64, mf: l.MF_BT4, depth: 0 },
+  });
+  const encode = (data: Uint8Array, filters: unknown[]) =>
+    runStream(l.createStream('streamEncoder', { filters, check: l.CHECK_CRC32 }), data);
+  return {
+    async compress(data, metadata) {
+      const dict = metadata ? 8192 : blockSize;
+      const plain = await encode(data, [lzma2(dict)]);
+      if (!bcj || metadata) return plain;
+      const x86 = await encode(data, [{ id: l.FILTER_X86 }, lzma2(dict)]);
+      return x86.length < plain.length ? x86 : plain;
+    },
+  };
+}
+
+/** Decompresses one block into at most `maxOutput` bytes; throws CORRUPT_IMAGE on bad data. */
+export type SquashfsBlockDecompressor = (data: Uint8Array, maxOutput: number) => Promise<Uint8Array>;
+
+/** The decompressor for a superblock compressor id; UNSUPPORTED for lzo and unknown ids. */
+export function createSquashfsDecompressor(compressorId: number, subject: string): SquashfsBlockDecompressor {
+  const bad = (e: unknown) =>
+    new ReprimageError('CORRUPT_IMAGE', subject, `corrupt compressed squashfs block: ${e instanceof Error ? e.message : String(e)}`);
+  const checked = (out: Uint8Array, max: number) => {
+    if (out.length > max) throw bad(`decompresses to more than ${max} bytes`);
+    return out;
+  };
+  switch (compressorId) {
+    case 1:
+      return async (data, max) => {
+        try {
+          return checked(new Uint8Array(inflateSync(data, { maxOutputLength: Math.max(max, 1) })), max);
+        } catch (e) {
+          throw bad(e);
+        }
+      };
+    case 2:
+    case 4:
+      return async (data, max) => {
+        let out: Buffer;
+        try {
+          out = await lzma().decompress(Buffer.from(data), { memlimit: 64 << 20 });
+        } catch (e) {
+          throw bad(e);
+        }
+        return checked(new Uint8Array(out), max);
+      };
+    case 5:
+      return async (data, max) => lz4DecompressBlock(data, max, subject);
+    case 6:
+      return async (data, max) => {
+        const { decompress } = (await import('fzstd')) as { decompress(d: Uint8Array, b?: Uint8Array): Uint8Array };
+        try {
+          return checked(decompress(data, new Uint8Array(max)), max);
+        } catch (e) {
+          throw bad(e);
+        }
+      };
+    case 3:
+      throw new ReprimageError('UNSUPPORTED', subject, 'squashfs compressor lzo is not supported');
+    default:
+      throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt squashfs superblock: unknown compressor id ${compressorId}`);
+  }
+}
+
+/** A raw LZ4 block decoder that checks every length and offset against its buffers. */
+export function lz4DecompressBlock(src: Uint8Array, maxOutput: number, subject: string): Uint8Array {
+  const dst = new Uint8Array(maxOutput);
+  const bad = (what: string) => new ReprimageError('CORRUPT_IMAGE', subject, `corrupt lz4 block: ${what}`);
+  let s = 0;
+  let d = 0;
+  const readLength = (base: number): number => {
+    let n = base;
+    if (base === 15) {
+      for (;;) {
+        if (s >= src.length) throw bad('length runs past the end');
+        const b = src[s++]!;
+        n += b;
+        if (b !== 255) break;
+      }
+    }
+    return n;
+  };
+  while (s < src.length) {
+    const token = src[s++]!;
+    const literals = readLength(token >> 4);
+    if (s + literals > src.length) throw bad('literals run past the end');
+    if (d + literals > maxOutput) throw bad(`output larger than ${maxOutput} bytes`);
+    dst.set(src.subarray(s, s + literals), d);
+    s += literals;
+    d += literals;
+    if (s >= src.length) break;
+    if (s + 2 > src.length) throw bad('offset runs past the end');
+    const offset = src[s]! | (src[s + 1]! << 8);
+    s += 2;
+    if (offset === 0 || offset > d) throw bad(`match offset ${offset} before the start`);
+    const length = readLength(token & 15) + 4;
+    if (d + length > maxOutput) throw bad(`output larger than ${maxOutput} bytes`);
+    for (let i = 0; i < length; i++, d++) dst[d] = dst[d - offset]!;
+  }
+  return dst.subarray(0, d);
+}
