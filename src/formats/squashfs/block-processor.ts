@@ -94,9 +94,11 @@ async function* blocksOf(content: Content, blockSize: number): AsyncGenerator<Ui
 
 export class BlockProcessor {
   readonly fragments: FragmentEntry[] = [];
-  #fragment: Uint8Array | undefined;
-  #fragmentFill = 0;
-  #fragmentIndex = -1;
+  /**
+   * Open fragment blocks: whole small files go to one, tails of larger files to the other
+   * (mksquashfs's `def_fragment` and `tail_fragment`).
+   */
+  #open: Record<'file' | 'tail', { data: Uint8Array; fill: number; index: number } | undefined> = { file: undefined, tail: undefined };
   #runs = new Map<string, BlockRun>();
   #firstKeys = new Set<string>();
   #tails = new Map<string, { fragment: number; offset: number }>();
@@ -189,7 +191,7 @@ export class BlockProcessor {
     } else if (tail) {
       const key = `${tail.length}:${keyOf(tail)}`;
       const found = this.o.duplicates ? this.#tails.get(key) : undefined;
-      const ref = found ?? (await this.#addTail(tail));
+      const ref = found ?? (await this.#addTail(tail, run === undefined ? 'file' : 'tail'));
       if (!found && this.o.duplicates) this.#tails.set(key, ref);
       result.fragment = ref.fragment;
       result.fragmentOffset = ref.offset;
@@ -200,7 +202,8 @@ export class BlockProcessor {
 
   /** Writes the last fragment block and waits until everything is written. */
   async finish(): Promise<void> {
-    if (this.#fragment && this.#fragmentFill > 0) await this.#closeFragment();
+    if (this.#open.file) await this.#closeFragment('file');
+    if (this.#open.tail) await this.#closeFragment('tail');
     await this.#pipeline.drain();
   }
 
@@ -244,25 +247,28 @@ export class BlockProcessor {
     return run;
   }
 
-  async #addTail(tail: Uint8Array): Promise<{ fragment: number; offset: number }> {
-    if (this.#fragment && this.#fragmentFill + tail.length > this.o.blockSize) await this.#closeFragment();
-    if (!this.#fragment) {
-      this.#fragment = new Uint8Array(this.o.blockSize);
-      this.#fragmentFill = 0;
-      this.#fragmentIndex = this.fragments.length;
+  async #addTail(tail: Uint8Array, which: 'file' | 'tail'): Promise<{ fragment: number; offset: number }> {
+    let open = this.#open[which];
+    if (open && open.fill + tail.length > this.o.blockSize) {
+      await this.#closeFragment(which);
+      open = undefined;
+    }
+    if (!open) {
+      open = { data: new Uint8Array(this.o.blockSize), fill: 0, index: this.fragments.length };
+      this.#open[which] = open;
       this.fragments.push({ start: 0, size: 0 });
     }
-    const offset = this.#fragmentFill;
-    this.#fragment.set(tail, offset);
-    this.#fragmentFill += tail.length;
-    return { fragment: this.#fragmentIndex, offset };
+    const offset = open.fill;
+    open.data.set(tail, offset);
+    open.fill += tail.length;
+    return { fragment: open.index, offset };
   }
 
-  async #closeFragment(): Promise<void> {
-    const data = this.#fragment!.slice(0, this.#fragmentFill);
-    const index = this.#fragmentIndex;
-    this.#fragment = undefined;
-    this.#fragmentFill = 0;
+  async #closeFragment(which: 'file' | 'tail'): Promise<void> {
+    const open = this.#open[which]!;
+    this.#open[which] = undefined;
+    const data = open.data.slice(0, open.fill);
+    const index = open.index;
     const job: CompressJob = { data, metadata: false, raw: this.o.uncompressedFragments };
     await this.#pipeline.submit(this.pool.run(job, [data.buffer]).then((result) => ({ kind: 'fragment' as const, index, result })));
   }

@@ -2,7 +2,8 @@
  * Builds the xattr table the way mksquashfs 4.5 does: identical key/value lists share one id;
  * values longer than 128 bytes (less when a list would exceed 64 KiB) are stored out of line;
  * a value of 8 bytes or more that was stored before is referenced instead of repeated. Names
- * are taken in bytewise order (mksquashfs takes the order the host file system lists them).
+ * are taken by prefix (user., trusted., security.: the order ext4 lists them, which mksquashfs
+ * keeps) and then bytewise, so the order never depends on the host.
  */
 import { ReprimageError } from '../../errors.js';
 import { compareNames, utf8 } from '../../tree/names.js';
@@ -44,12 +45,14 @@ export class XattrWriter {
   async add(xattrs: ReadonlyMap<string, Uint8Array>, subject: string): Promise<number> {
     if (xattrs.size === 0) return SQUASHFS_INVALID_XATTR;
     const items: Item[] = [];
-    for (const full of [...xattrs.keys()].sort(compareNames)) {
+    const named: Array<{ full: string; prefix: number; rest: string }> = [];
+    for (const full of xattrs.keys()) {
       const split = splitXattrName(full);
-      if (!split) {
-        this.warn(`${subject}: xattr ${full} has a prefix squashfs cannot store (only user., trusted., security.); left out`);
-        continue;
-      }
+      if (split) named.push({ full, ...split });
+      else this.warn(`${subject}: xattr ${full} has a prefix squashfs cannot store (only user., trusted., security.); left out`);
+    }
+    named.sort((a, b) => a.prefix - b.prefix || compareNames(a.rest, b.rest));
+    for (const { full, ...split } of named) {
       const value = xattrs.get(full)!;
       const name = utf8(split.rest);
       if (name.length > 0xffff || value.length > 0xffffffff) throw new ReprimageError('UNSUPPORTED', subject, `xattr ${full} is too large for squashfs`);
