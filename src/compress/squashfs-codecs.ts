@@ -235,9 +235,11 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
       return async (data, max) => lz4DecompressBlock(data, max, subject);
     case 6:
       return async (data, max) => {
+        const size = zstdContentSize(data);
+        if (size === undefined || size > max) throw bad(`zstd frame declares ${size ?? 'no'} content size (at most ${max} allowed)`);
         const { decompress } = (await import('fzstd')) as { decompress(d: Uint8Array, b?: Uint8Array): Uint8Array };
         try {
-          return checked(decompress(data, new Uint8Array(max)), max);
+          return decompress(data, new Uint8Array(size));
         } catch (e) {
           throw bad(e);
         }
@@ -285,4 +287,29 @@ export function lz4DecompressBlock(src: Uint8Array, maxOutput: number, subject: 
     for (let i = 0; i < length; i++, d++) dst[d] = dst[d - offset]!;
   }
   return dst.subarray(0, d);
+}
+
+/** The Frame_Content_Size of a zstd frame header (RFC 8878 §3.1.1.1), or undefined if absent. */
+export function zstdContentSize(frame: Uint8Array): number | undefined {
+  if (frame.length < 6) return undefined;
+  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (v.getUint32(0, true) !== 0xfd2fb528) return undefined;
+  const fhd = frame[4]!;
+  const fcsFlag = fhd >> 6;
+  const single = (fhd >> 5) & 1;
+  const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]!;
+  const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  if (fcsBytes === 0 || at + fcsBytes > frame.length) return undefined;
+  switch (fcsBytes) {
+    case 1:
+      return frame[at]!;
+    case 2:
+      return v.getUint16(at, true) + 256;
+    case 4:
+      return v.getUint32(at, true);
+    default: {
+      const n = v.getBigUint64(at, true);
+      return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+    }
+  }
 }
