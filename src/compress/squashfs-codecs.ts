@@ -9,15 +9,16 @@
  * | gzip | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib), level 9, window 15 | zlib stream |
  * | xz | lzma-native 8.0.6 (liblzma 5.2.3), LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
  * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly), level 15 | zstd frame |
- * | lz4 | lz4js 0.2.0 (pure JavaScript), default (not HC) | LZ4 block |
+ * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
  *
- * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz/lzma, fzstd for
+ * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz, fzstd for
  * zstd and a bounds-checked LZ4 block decoder written here.
  */
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
+import { lz4CompressBlock } from './lz4-block.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +47,7 @@ export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, stri
   gzip: 'pako 2.1.0 (zlib deflate)',
   xz: 'lzma-native 8.0.6 (liblzma 5.2.3)',
   zstd: '@bokuweb/zstd-wasm 0.0.27',
-  lz4: 'lz4js 0.2.0',
+  lz4: 'reprimage lz4-block 1 (pure TypeScript)',
 };
 
 /** Compresses one block; `metadata` selects the metadata-block settings (xz dictionary 8 KiB). */
@@ -135,15 +136,7 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
       return { compress: (data) => Promise.resolve(new Uint8Array(zstd.compress(data, level))) };
     }
     case 'lz4': {
-      const lz4 = require('lz4js') as Lz4js;
-      return {
-        compress(data) {
-          const dst = new Uint8Array(lz4.compressBound(data.length));
-          const hashTable = new Uint32Array(1 << 16);
-          const n = lz4.compressBlock(data, dst, 0, data.length, hashTable);
-          return Promise.resolve(n > 0 ? dst.slice(0, n) : data.slice());
-        },
-      };
+      return { compress: (data) => Promise.resolve(lz4CompressBlock(data)) };
     }
   }
 }
@@ -151,10 +144,6 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
 interface ZstdWasm {
   init(): Promise<void>;
   compress(data: Uint8Array, level: number): Uint8Array;
-}
-interface Lz4js {
-  compressBound(n: number): number;
-  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
 }
 interface LzmaNative {
   createStream(kind: string, options: unknown): NodeJS.ReadWriteStream;
@@ -220,10 +209,9 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
           throw bad(e);
         }
       };
-    case 2:
     case 4:
       return async (data, max) => {
-        let out: Buffer;
+        let out: Uint8Array;
         try {
           out = await lzma().decompress(Buffer.from(data), { memlimit: 64 << 20 });
         } catch (e) {
@@ -244,8 +232,10 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
           throw bad(e);
         }
       };
+    case 2:
     case 3:
-      throw new ReprimageError('UNSUPPORTED', subject, 'squashfs compressor lzo is not supported');
+      // Legacy lzma (.lzma blocks from the LZMA SDK) and lzo: not read yet.
+      throw new ReprimageError('UNSUPPORTED', subject, `squashfs compressor ${compressorId === 2 ? 'lzma' : 'lzo'} is not supported`);
     default:
       throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt squashfs superblock: unknown compressor id ${compressorId}`);
   }

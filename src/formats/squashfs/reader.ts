@@ -1,8 +1,8 @@
 /**
  * The SquashFS 4.0 reader: superblock, id/fragment/xattr tables, every inode type, and lazy
  * file contents that decompress blocks only when streamed (sparse blocks become `dataRegions`).
- * Works on images from reprimage, mksquashfs and gensquashfs, with any of gzip, xz, lzma, zstd
- * and lz4.
+ * Works on images from reprimage, mksquashfs and gensquashfs, with any of gzip, xz, zstd and
+ * lz4 (legacy lzma and lzo images are UNSUPPORTED).
  *
  * Hostile input gives a ReprimageError (CORRUPT_IMAGE, OUT_OF_BOUNDS, TRUNCATED, LINK_LOOP,
  * UNSUPPORTED): every offset is checked against the table it belongs to, every declared size
