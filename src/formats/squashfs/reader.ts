@@ -305,6 +305,7 @@ class SquashfsReader {
       });
       if (tail > 0) regions.push({ offset: size - tail, length: tail });
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below needs the reader
     const self = this;
     return streamContent(
       size,
