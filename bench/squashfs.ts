@@ -1,0 +1,100 @@
+/**
+ * SquashFS benchmark: reprimage's writer against `mksquashfs -processors 2` on the reference
+ * root file system (../shared/bench/reference-rootfs prints its path), same compressor, 128 KiB
+ * blocks, same metadata policy (-all-root -all-time E -no-xattrs). Prints wall-time ratio,
+ * output-size ratio and peak memory of each, for gzip, xz and zstd (or those named on the
+ * command line). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileSink } from '../src/io/sink.js';
+import { fileContent } from '../src/tree/content.js';
+import { Tree, newDir, type Node } from '../src/tree/tree.js';
+import { writeSquashfs } from '../src/formats/squashfs/index.js';
+import type { SquashfsCompressorName } from '../src/formats/squashfs/index.js';
+import { measure, printRatio } from './measure.js';
+
+const EPOCH = 1700000000;
+
+/** The policy of the comparison: root-owned, every time EPOCH, no xattrs (as -all-root -all-time). */
+function loadTree(root: string): Tree {
+  const tree = new Tree(newDir({ mtime: { sec: EPOCH, nsec: 0 }, mode: statSync(root).mode & 0o7777 }));
+  const byIno = new Map<string, Node>();
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs)) {
+      const p = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      const meta = { mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: { sec: EPOCH, nsec: 0 }, xattrs: new Map<string, Uint8Array>() };
+      const key = `${st.dev}:${st.ino}`;
+      let node = st.nlink > 1 && !st.isDirectory() ? byIno.get(key) : undefined;
+      if (!node) {
+        if (st.isDirectory()) node = { kind: 'dir', ...meta, children: new Map() };
+        else if (st.isFile()) node = { kind: 'file', ...meta, content: fileContent(p, st.size) };
+        else if (st.isSymbolicLink()) node = { kind: 'symlink', ...meta, target: readlinkSync(p) };
+        else if (st.isCharacterDevice() || st.isBlockDevice()) {
+          node = { kind: st.isCharacterDevice() ? 'char' : 'block', ...meta, major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
+        } else if (st.isFIFO()) node = { kind: 'fifo', ...meta };
+        else node = { kind: 'socket', ...meta };
+        byIno.set(key, node);
+      }
+      tree.set(r, node);
+      if (st.isDirectory()) walk(p, r);
+    }
+  };
+  walk(root, '');
+  return tree;
+}
+
+async function writeChild(dir: string, out: string, comp: SquashfsCompressorName): Promise<void> {
+  const fh = await open(out, 'w');
+  try {
+    await writeSquashfs(loadTree(dir), new FileSink(fh, out), { compressor: comp, mkfsTime: EPOCH, noXattrs: true, workers: 2 });
+  } finally {
+    await fh.close();
+  }
+}
+
+/** ../shared/bench/reference-rootfs, looked for upwards from this file. */
+function findReferenceScript(): string {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = join(dir, 'shared/bench/reference-rootfs');
+    if (existsSync(candidate)) return candidate;
+    dir = join(dir, '..');
+  }
+  throw new Error('cannot find shared/bench/reference-rootfs; set REFERENCE_ROOTFS');
+}
+
+async function main(): Promise<void> {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2] as SquashfsCompressorName);
+  const comps = (mode ? [mode, ...rest] : ['gzip', 'xz', 'zstd']) as SquashfsCompressorName[];
+  const root = process.env.REFERENCE_ROOTFS ?? execFileSync(findReferenceScript()).toString().trim();
+  const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-sqfs-'));
+  try {
+    for (const comp of comps) {
+      const ours = join(work, `ours-${comp}.sqfs`);
+      const theirs = join(work, `theirs-${comp}.sqfs`);
+      const a = measure(`reprimage (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp], 1);
+      const b = measure(`mksquashfs -processors 2 (${comp})`, [
+        'mksquashfs', root, theirs, '-noappend', '-comp', comp, '-processors', '2', '-mkfs-time', String(EPOCH),
+        '-all-time', String(EPOCH), '-all-root', '-no-xattrs', '-quiet', '-no-progress',
+      ], 1);
+      const sizeRatio = statSync(ours).size / statSync(theirs).size;
+      printRatio(a, b, `, ${sizeRatio.toFixed(4)}x size (${statSync(ours).size} vs ${statSync(theirs).size} bytes)`);
+      if (comp === 'gzip') {
+        const same = execFileSync('sh', ['-c', `cmp -s ${ours} ${theirs} && echo byte-identical || echo differs`]).toString().trim();
+        console.log(`gzip image vs mksquashfs: ${same}`);
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
