@@ -91,3 +91,22 @@ export function parseXorrisoListing(text: string): string[] {
   }
   return lines.sort();
 }
+
+/**
+ * Everything ISO 9660 + Rock Ridge keeps of a tree, one line per path: kind, mode, owner,
+ * mtime (seconds, clamped to `clampTo`), size, link target or device, hard-link target, content.
+ */
+export async function isoProjection(tree: import('../../src/tree/tree.js').Tree, clampTo: number): Promise<string[]> {
+  const { readContent } = await import('../../src/tree/content.js');
+  const { createHash } = await import('node:crypto');
+  const lines: string[] = [];
+  for (const { path, node, linkTo } of tree.walk()) {
+    let extra = '';
+    if (node.kind === 'file') extra = `${node.content.size} ${createHash('sha256').update(await readContent(node.content)).digest('hex').slice(0, 16)}`;
+    if (node.kind === 'symlink') extra = `-> ${node.target}`;
+    if (node.kind === 'block' || node.kind === 'char') extra = `${node.major},${node.minor}`;
+    const mtime = Math.max(Math.min(node.mtime.sec, clampTo), -2208988800);
+    lines.push(`/${path} ${node.kind} ${node.mode.toString(8)} ${node.uid}:${node.gid} ${mtime} ${extra}${linkTo !== undefined ? ` link=${linkTo}` : ''}`);
+  }
+  return lines;
+}
