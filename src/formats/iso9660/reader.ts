@@ -216,7 +216,7 @@ class ReadContext {
     const rootRr = useRr && rootDot ? interpretRockRidge(await this.suspEntries(rootDot, 0)) : {};
     const tree = new Tree(newDir(this.meta(rootDot ?? root, rootRr, true)));
     const visited = new Set<number>([root.extent]);
-    const byIno = new Map<number, Node>();
+    const byIno = new Map<string, Node>();
     let relocations = false;
     const stack: Array<{ dir: DirNode; record: DirRecord; bytes?: Uint8Array; path: string }> = [{ dir: tree.root, record: root, bytes: rootBytes, path: '' }];
     while (stack.length > 0) {
@@ -255,8 +255,10 @@ class ReadContext {
           continue;
         }
         const kind = useRr && rr.mode !== undefined ? kindFromMode(rr.mode) ?? 'file' : 'file';
-        if (kind === 'file' && rr.ino !== undefined && rr.ino !== 0 && (rr.nlink ?? 1) > 1) {
-          const earlier = byIno.get(rr.ino);
+        // Hard links: the same PX inode number (RRIP 1.12), else the same extent (RRIP 1.10 writers).
+        const linkKey = kind === 'file' && (rr.nlink ?? 1) > 1 ? (rr.ino ? `ino:${rr.ino}` : r.dataLength > 0 ? `extent:${r.extent}:${r.dataLength}` : undefined) : undefined;
+        if (linkKey !== undefined) {
+          const earlier = byIno.get(linkKey);
           if (earlier) {
             dir.children.set(name, earlier);
             continue;
@@ -267,7 +269,7 @@ class ReadContext {
         else if (kind === 'block' || kind === 'char') node = { kind, ...meta, major: rr.device?.major ?? 0, minor: rr.device?.minor ?? 0 };
         else if (kind === 'fifo' || kind === 'socket') node = { kind, ...meta };
         else node = { kind: 'file', ...meta, content: this.content(info, childPath) };
-        if (kind === 'file' && rr.ino !== undefined && rr.ino !== 0 && (rr.nlink ?? 1) > 1) byIno.set(rr.ino, node);
+        if (linkKey !== undefined) byIno.set(linkKey, node);
         dir.children.set(name, node);
       }
     }
