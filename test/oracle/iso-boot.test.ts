@@ -54,8 +54,8 @@ test('BIOS isolinux entry with boot info table and an isohybrid MBR', async (t) 
   assert.match(text, /^El Torito img path :\s+1\s+\/isolinux\/isolinux\.bin$/m);
   assert.match(text, /^El Torito img opts :\s+1\s+boot-info-table isohybrid-suitable$/m);
   assert.match(text, /^System area summary: MBR isohybrid cyl-align-on$/m);
-  assert.match(text, /^MBR heads per cyl  : 64$/m);
-  assert.match(text, /^MBR partition      :\s+1\s+0x80\s+0x17\s+0\s+2048$/m);
+  assert.match(text, /^MBR heads per cyl {2}: 64$/m);
+  assert.match(text, /^MBR partition {6}:\s+1\s+0x80\s+0x17\s+0\s+2048$/m);
   const bytes = readFileSync(path);
   assert.equal(bytes.length, 1 << 20, 'padded to a whole cylinder (1 MiB)');
   assert.deepEqual(bytes.subarray(0, 432), readFileSync(ISOHDPFX).subarray(0, 432));
@@ -75,10 +75,10 @@ test('BIOS + UEFI with the ESP appended as partition 2 and a GPT', async (t) => 
   const { path, text } = await report(t, bootTree(), { efi: { appendedImage: bytesContent(esp) }, gpt });
   assert.match(text, /^El Torito boot img :\s+2\s+UEFI\s+y\s+none\s+0x0000\s+0x00\s+4096\s+512$/m);
   assert.match(text, /^System area summary: MBR isohybrid cyl-align-all GPT$/m);
-  assert.match(text, /^MBR partition      :\s+1\s+0x80\s+0x00\s+0\s+2048$/m);
-  assert.match(text, /^MBR partition      :\s+2\s+0x00\s+0xef\s+2048\s+4096$/m);
-  assert.match(text, /^GPT disk GUID      :\s+67452301ab89efcd0123456789abcdef$/m);
-  assert.match(text, /^GPT type GUID      :\s+2\s+28732ac11ff8d211ba4b00a0c93ec93b$/m, 'partition 2 is an EFI system partition');
+  assert.match(text, /^MBR partition {6}:\s+1\s+0x80\s+0x00\s+0\s+2048$/m);
+  assert.match(text, /^MBR partition {6}:\s+2\s+0x00\s+0xef\s+2048\s+4096$/m);
+  assert.match(text, /^GPT disk GUID {6}:\s+67452301ab89efcd0123456789abcdef$/m);
+  assert.match(text, /^GPT type GUID {6}:\s+2\s+28732ac11ff8d211ba4b00a0c93ec93b$/m, 'partition 2 is an EFI system partition');
   assert.match(text, /^GPT start and size :\s+1\s+0\s+2048$/m);
   assert.match(text, /^GPT start and size :\s+2\s+2048\s+4096$/m);
   const image = await openIso(await openFileSource(path));
