@@ -38,7 +38,7 @@ export function isoSampleTree(options: { reverse?: boolean; deep?: number } = {}
     ['case', { kind: 'file', ...meta(0o644, ISO_EPOCH - 80), content: bytesContent(Buffer.from('lower\n')) }],
     ['sticky', newDir(meta(0o1777, ISO_EPOCH - 90))],
     ['old', { kind: 'file', ...meta(0o444, 0), content: bytesContent(Buffer.from('epoch\n')) }],
-    ['linkdir', { kind: 'symlink', ...meta(0o777, ISO_EPOCH - 90), target: '../'.repeat(60) + 'y'.repeat(300) }],
+    ['linkdir', { kind: 'symlink', ...meta(0o777, ISO_EPOCH - 90), target: '../'.repeat(60) + 'y'.repeat(200) }],
   ];
   const deep = options.deep ?? 0;
   let path = 'deep';
