@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * The `reprimage` command. Parsing and printing only; the work is done by the library.
+ * Exit codes: 0 success (or identical), 1 differences found, 2 bad usage or bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isReprimageError } from '../errors.js';
+import { codecVersions } from '../compress/registry.js';
+import { packCommand } from './pack.js';
+import { lsCommand } from './ls.js';
+import { stderrReporter } from './reporter.js';
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE_OR_INPUT = 2;
+const EXIT_INTERNAL = 70;
+
+/** The version in reprimage's package.json, found by walking up from this compiled file. */
+function packageVersion(): string {
+  for (let up = '../'; up.length < 30; up += '../') {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'reprimage') return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+
+function versionText(): string {
+  const lines = [`reprimage ${packageVersion()} (Node.js ${process.versions.node})`, 'codecs used to write:'];
+  for (const { codec, implementation } of codecVersions()) lines.push(`  ${codec}: ${implementation}`);
+  return lines.join('\n');
+}
+
+export function buildProgram(): Command {
+  const quiet = process.argv.includes('--quiet') || process.argv.includes('-q');
+  const reporter = stderrReporter(quiet);
+  const program = new Command('reprimage')
+    .description('Build Linux system images bit for bit reproducibly, prove it, and explain differences.')
+    .option('-q, --quiet', 'do not print warnings')
+    .version(versionText(), '-V, --version', 'print the version and the codec implementations')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
+    });
+  for (const sub of [packCommand(reporter), lsCommand(reporter)]) {
+    sub.exitOverride().configureOutput({
+      outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
+    });
+    sub.option('-q, --quiet', 'do not print warnings');
+    program.addCommand(sub);
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+      return ok ? EXIT_OK : EXIT_USAGE_OR_INPUT;
+    }
+    if (isReprimageError(e)) {
+      process.stderr.write(`reprimage: ${e.message.split('\n')[0]}\n`);
+      return EXIT_USAGE_OR_INPUT;
+    }
+    process.stderr.write(`reprimage: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+// A closed pipe (`reprimage ls IMG | head`) is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT_OK);
+  throw e;
+});
+process.exitCode = await main(process.argv);

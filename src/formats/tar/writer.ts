@@ -1,0 +1,274 @@
+/**
+ * The tar writer. It writes a Tree as it is (the caller has applied the metadata policy) in
+ * `tree.walk()` order, which is the order of `tar --sort=name`. For the GNU flavour the bytes
+ * equal GNU tar 1.34's for
+ *   tar --sort=name --mtime=@E --clamp-mtime --owner=0 --group=0 --numeric-owner --format=gnu -C DIR -cf OUT .
+ * and for pax those of the same with `--format=pax --pax-option=exthdr.name=%d/PaxHeaders/%f,
+ * delete=atime,delete=ctime [--xattrs]`, except where docs/formats/tar.md says why not.
+ */
+import { ReprimageError } from '../../errors.js';
+import type { Sink } from '../../io/sink.js';
+import type { Node, Tree } from '../../tree/tree.js';
+import { compareNames } from '../../tree/names.js';
+import { BLOCK, MAGIC_GNU, MAGIC_USTAR, RECORD, TYPE, putBytes, putNumber, putString, sealChecksum } from './layout.js';
+
+export type TarFlavour = 'gnu' | 'pax' | 'ustar';
+
+export interface TarWriteOptions {
+  format: TarFlavour;
+  /** `./` (default) names entries as `tar -C DIR -cf OUT .` does, the root included as `./`; `''` omits the root. */
+  namePrefix?: './' | '';
+  /** The mtime of pax extended headers; GNU tar uses the clamped build time. Default 0. */
+  headerTime?: number;
+  warn?: (message: string) => void;
+}
+
+const ZERO_BLOCK = new Uint8Array(BLOCK);
+
+const NODE_TYPE: Record<Exclude<Node['kind'], 'socket'>, string> = {
+  file: TYPE.file,
+  dir: TYPE.dir,
+  symlink: TYPE.symlink,
+  char: TYPE.char,
+  block: TYPE.block,
+  fifo: TYPE.fifo,
+};
+
+interface HeaderFields {
+  name: Uint8Array;
+  linkname: Uint8Array;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  type: string;
+  devmajor?: number;
+  devminor?: number;
+}
+
+/** Writes the archive, its two zero end blocks and the padding to a whole 10240-byte record. */
+export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions): Promise<void> {
+  const prefix = options.namePrefix ?? './';
+  const warn = options.warn ?? (() => undefined);
+  const start = sink.position;
+  let xattrsDropped = false;
+  for (const { path, node, linkTo } of tree.walk()) {
+    if (path === '' && prefix === '') continue;
+    const display = prefix + path;
+    if (node.kind === 'socket') {
+      warn(`${display}: socket ignored`);
+      continue;
+    }
+    const name = path === '' ? prefix : prefix + path + (node.kind === 'dir' ? '/' : '');
+    const fields: HeaderFields = {
+      name: Buffer.from(name, 'utf8'),
+      linkname: new Uint8Array(0),
+      mode: node.mode & 0o7777,
+      uid: node.uid,
+      gid: node.gid,
+      size: 0,
+      mtime: node.mtime.sec,
+      type: linkTo !== undefined ? TYPE.hardlink : NODE_TYPE[node.kind],
+    };
+    if (linkTo !== undefined) fields.linkname = Buffer.from(prefix + linkTo, 'utf8');
+    else if (node.kind === 'symlink') fields.linkname = Buffer.from(node.target, 'utf8');
+    else if (node.kind === 'file') fields.size = node.content.size;
+    else if (node.kind === 'char' || node.kind === 'block') {
+      fields.devmajor = node.major;
+      fields.devminor = node.minor;
+    }
+    if (options.format !== 'pax' && node.xattrs.size > 0 && !xattrsDropped) {
+      xattrsDropped = true;
+      warn(`the ${options.format} tar format cannot hold extended attributes (first: ${display}); use --tar-format pax to keep them`);
+    }
+    switch (options.format) {
+      case 'gnu':
+        await writeGnuEntry(sink, fields);
+        break;
+      case 'pax':
+        await writePaxEntry(sink, fields, node, linkTo === undefined, options.headerTime ?? 0);
+        break;
+      case 'ustar':
+        await sink.write(ustarHeader(fields, display));
+        break;
+    }
+    if (node.kind === 'file' && linkTo === undefined) await writeBody(sink, node.content.chunks(), node.content.size, node.content.origin);
+  }
+  await sink.write(ZERO_BLOCK);
+  await sink.write(ZERO_BLOCK);
+  const written = sink.position - start;
+  const pad = (RECORD - (written % RECORD)) % RECORD;
+  if (pad > 0) await sink.write(new Uint8Array(pad));
+}
+
+async function writeBody(sink: Sink, chunks: AsyncIterable<Uint8Array>, size: number, origin: string): Promise<void> {
+  let seen = 0;
+  for await (const chunk of chunks) {
+    seen += chunk.length;
+    if (seen > size) throw new ReprimageError('IO', origin, `grew beyond ${size} bytes while being archived`);
+    await sink.write(chunk);
+  }
+  if (seen !== size) throw new ReprimageError('IO', origin, `shrank to ${seen} of ${size} bytes while being archived`);
+  const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+  if (pad > 0) await sink.write(new Uint8Array(pad));
+}
+
+/** The common part of every header; `magic` picks the flavour. */
+function baseHeader(f: HeaderFields, magic: string, allowBase256: boolean, subject: string): Uint8Array {
+  const h = new Uint8Array(BLOCK);
+  putBytes(h, 'name', f.name);
+  putBytes(h, 'linkname', f.linkname);
+  const numbers: Array<['mode' | 'uid' | 'gid' | 'size' | 'mtime', number]> = [
+    ['mode', f.mode],
+    ['uid', f.uid],
+    ['gid', f.gid],
+    ['size', f.size],
+    ['mtime', f.mtime],
+  ];
+  for (const [key, value] of numbers) {
+    if (!putNumber(h, key, value, allowBase256)) {
+      throw new ReprimageError('UNSUPPORTED', subject, `${key} ${value} does not fit a ustar header; use --tar-format pax or gnu`);
+    }
+  }
+  putString(h, 'typeflag', f.type);
+  putString(h, 'magic', magic.slice(0, 6));
+  putString(h, 'version', magic.slice(6));
+  return h;
+}
+
+function putDevices(h: Uint8Array, f: HeaderFields): void {
+  putNumber(h, 'devmajor', f.devmajor ?? 0, true);
+  putNumber(h, 'devminor', f.devminor ?? 0, true);
+}
+
+// ---- GNU -------------------------------------------------------------------------------------
+
+async function writeGnuEntry(sink: Sink, f: HeaderFields): Promise<void> {
+  if (f.linkname.length > 100) await writeGnuLong(sink, TYPE.gnuLongLink, f.linkname);
+  if (f.name.length > 100) await writeGnuLong(sink, TYPE.gnuLongName, f.name);
+  const h = baseHeader(f, MAGIC_GNU, true, '');
+  // GNU tar fills the device fields only for devices; elsewhere they stay zero bytes
+  if (f.devmajor !== undefined) putDevices(h, f);
+  sealChecksum(h);
+  await sink.write(h);
+}
+
+/** A ././@LongLink record carrying a name or link target longer than 100 bytes. */
+async function writeGnuLong(sink: Sink, type: string, bytes: Uint8Array): Promise<void> {
+  const data = new Uint8Array(bytes.length + 1);
+  data.set(bytes);
+  const h = baseHeader(
+    { name: Buffer.from('././@LongLink'), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, type },
+    MAGIC_GNU,
+    true,
+    '',
+  );
+  sealChecksum(h);
+  await sink.write(h);
+  await writeBody(sink, oneChunk(data), data.length, '././@LongLink');
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+// ---- pax -------------------------------------------------------------------------------------
+
+async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs: boolean, headerTime: number): Promise<void> {
+  const records: Uint8Array[] = [];
+  if (f.name.length > 100) records.push(paxRecord('path', f.name));
+  if (f.linkname.length > 100) records.push(paxRecord('linkpath', f.linkname));
+  const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;
+  if (!fits(f.uid, 7)) records.push(paxRecord('uid', Buffer.from(String(f.uid))));
+  if (!fits(f.gid, 7)) records.push(paxRecord('gid', Buffer.from(String(f.gid))));
+  if (!fits(f.size, 11)) records.push(paxRecord('size', Buffer.from(String(f.size))));
+  if (node.mtime.nsec !== 0 || !fits(f.mtime, 11)) records.push(paxRecord('mtime', Buffer.from(paxTime(node.mtime.sec, node.mtime.nsec))));
+  if (withXattrs) {
+    // GNU tar writes xattrs in llistxattr order, which depends on the file system; we sort them
+    for (const key of [...node.xattrs.keys()].sort(compareNames)) {
+      records.push(paxRecord(`SCHILY.xattr.${key}`, node.xattrs.get(key)!));
+    }
+  }
+  if (records.length > 0) {
+    const body = Buffer.concat(records);
+    const h = baseHeader(
+      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: headerTime, type: TYPE.paxLocal },
+      MAGIC_USTAR,
+      true,
+      '',
+    );
+    sealChecksum(h);
+    await sink.write(h);
+    await writeBody(sink, oneChunk(body), body.length, 'pax header');
+  }
+  const clipped: HeaderFields = {
+    ...f,
+    name: f.name.subarray(0, 100),
+    linkname: f.linkname.subarray(0, 100),
+    uid: fits(f.uid, 7) ? f.uid : 0,
+    gid: fits(f.gid, 7) ? f.gid : 0,
+    mtime: fits(f.mtime, 11) ? f.mtime : 0,
+  };
+  const h = baseHeader(clipped, MAGIC_USTAR, true, '');
+  putDevices(h, f);
+  sealChecksum(h);
+  await sink.write(h);
+}
+
+/** `%d/PaxHeaders/%f`: the entry's directory, `PaxHeaders`, its base name; cut to 100 bytes. */
+function paxHeaderName(name: Uint8Array): Uint8Array {
+  let text = Buffer.from(name).toString('utf8');
+  if (text.length > 1 && text.endsWith('/')) text = text.slice(0, -1);
+  const slash = text.lastIndexOf('/');
+  const dir = slash < 0 ? '.' : slash === 0 ? '/' : text.slice(0, slash);
+  const base = text.slice(slash + 1);
+  return Buffer.from(`${dir}/PaxHeaders/${base}`, 'utf8').subarray(0, 100);
+}
+
+/** `"%d %s=%s\n"` where the leading length counts the whole record, itself included. */
+export function paxRecord(key: string, value: Uint8Array): Uint8Array {
+  const rest = Buffer.byteLength(key) + value.length + 3; // space, '=', newline
+  let len = rest + String(rest).length;
+  if (String(len).length !== String(rest).length) len = rest + String(len).length;
+  return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
+}
+
+/** Seconds and nanoseconds as pax writes them: a decimal fraction without trailing zeros. */
+export function paxTime(sec: number, nsec: number): string {
+  if (nsec === 0) return String(sec);
+  const frac = String(nsec).padStart(9, '0').replace(/0+$/, '');
+  if (sec < 0) {
+    // pax times are signed decimals: -1.25 means 1.25 s before the epoch
+    const whole = sec + 1;
+    const fracNeg = String(1e9 - nsec).padStart(9, '0').replace(/0+$/, '');
+    return `${whole === 0 ? '-0' : whole}.${fracNeg}`;
+  }
+  return `${sec}.${frac}`;
+}
+
+// ---- ustar -----------------------------------------------------------------------------------
+
+function ustarHeader(f: HeaderFields, subject: string): Uint8Array {
+  let name = f.name;
+  let prefix: Uint8Array = new Uint8Array(0);
+  if (name.length > 100) {
+    // split at a '/' so that the prefix holds at most 155 bytes and the name at most 100
+    let split = -1;
+    for (let i = Math.min(name.length - 1, 155); i >= name.length - 101 && i > 0; i--) {
+      if (name[i] === 0x2f) {
+        split = i;
+        break;
+      }
+    }
+    if (split < 0) throw new ReprimageError('UNSUPPORTED', subject, 'name too long for ustar (over 100 bytes and no split into prefix/name); use --tar-format gnu or pax');
+    prefix = name.subarray(0, split);
+    name = name.subarray(split + 1);
+  }
+  if (f.linkname.length > 100) throw new ReprimageError('UNSUPPORTED', subject, 'link target longer than 100 bytes cannot be stored in ustar; use --tar-format gnu or pax');
+  const h = baseHeader({ ...f, name }, MAGIC_USTAR, false, subject);
+  putBytes(h, 'prefix', prefix);
+  putDevices(h, f);
+  sealChecksum(h);
+  return h;
+}

@@ -1,0 +1,72 @@
+/**
+ * Opens any input reprimage understands as a Tree: a directory, or a file whose format is
+ * recognized by its content (never by its name). Compressed files are decompressed into an
+ * unlinked temporary file first, so their members can still be read lazily and in any order.
+ */
+import { stat } from 'node:fs/promises';
+import { ReprimageError, fromSystemError } from '../errors.js';
+import { openFileSource, type RandomAccessSource } from '../io/source.js';
+import { loadDirectory } from '../tree/load-dir.js';
+import type { Tree } from '../tree/tree.js';
+import { detectCompression, decompressChunks, spoolToTempSource } from '../compress/decompress.js';
+import { loadTar, sniffTar } from '../formats/tar/index.js';
+import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
+
+export interface OpenedTree {
+  tree: Tree;
+  /** What the input was recognized as, e.g. `directory`, `tar`, `gzip ▸ cpio`. */
+  format: string;
+  /** Releases the open files behind the Tree's lazy contents; call after the last read. */
+  close(): Promise<void>;
+}
+
+const HEAD_SIZE = 64 * 1024;
+
+export async function openTree(path: string, options: { warn: (m: string) => void; xattrs?: boolean }): Promise<OpenedTree> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    throw fromSystemError(e, path);
+  }
+  if (info.isDirectory()) {
+    const tree = await loadDirectory(path, { xattrs: options.xattrs ?? true, warn: options.warn });
+    return { tree, format: 'directory', close: async () => undefined };
+  }
+  if (!info.isFile()) throw new ReprimageError('UNSUPPORTED', path, 'not a directory, archive or image');
+  const source = await openFileSource(path);
+  try {
+    return await openSource(source, [], options);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void }): Promise<OpenedTree> {
+  const head = await source.read(0, Math.min(HEAD_SIZE, source.size));
+  const compression = detectCompression(head);
+  if (compression !== undefined) {
+    if (layers.length >= 4) throw new ReprimageError('UNSUPPORTED', source.name, 'compressed more than four times over');
+    const inner = await spoolToTempSource(decompressChunks(sourceChunks(source), compression, source.name), `${source.name} ▸ ${compression}`);
+    await source.close();
+    return openSource(inner, [...layers, compression], options);
+  }
+  const format = [...layers];
+  let tree: Tree;
+  if (sniffCpio(head)) {
+    tree = await loadCpio(source, { warn: options.warn });
+    format.push('cpio');
+  } else if (sniffTar(head)) {
+    tree = await loadTar(source, { warn: options.warn });
+    format.push('tar');
+  } else {
+    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, gzip, xz, zstd)');
+  }
+  return { tree, format: format.join(' ▸ '), close: () => source.close() };
+}
+
+async function* sourceChunks(source: RandomAccessSource): AsyncIterable<Uint8Array> {
+  const step = 1 << 20;
+  for (let at = 0; at < source.size; at += step) yield await source.read(at, Math.min(step, source.size - at));
+}

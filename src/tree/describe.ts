@@ -1,0 +1,44 @@
+/**
+ * A canonical JSON form of a Tree, for `ls --json` and for tests comparing trees: one object per
+ * entry in walk order, with every piece of metadata and the first path of hard-linked entries.
+ */
+import { compareNames } from './names.js';
+import type { Tree } from './tree.js';
+
+export interface EntryJson {
+  path: string;
+  type: string;
+  mode: string;
+  uid: number;
+  gid: number;
+  mtime: string;
+  size?: number;
+  target?: string;
+  device?: [number, number];
+  xattrs?: Record<string, string>;
+  hardlinkTo?: string;
+}
+
+export function treeToJson(tree: Tree): EntryJson[] {
+  const out: EntryJson[] = [];
+  for (const { path, node, linkTo } of tree.walk()) {
+    const e: EntryJson = {
+      path: path === '' ? '.' : path,
+      type: node.kind,
+      mode: node.mode.toString(8).padStart(4, '0'),
+      uid: node.uid,
+      gid: node.gid,
+      mtime: node.mtime.nsec === 0 ? String(node.mtime.sec) : `${node.mtime.sec}.${String(node.mtime.nsec).padStart(9, '0')}`,
+    };
+    if (node.kind === 'file') e.size = node.content.size;
+    if (node.kind === 'symlink') e.target = node.target;
+    if (node.kind === 'char' || node.kind === 'block') e.device = [node.major, node.minor];
+    if (node.xattrs.size > 0) {
+      e.xattrs = {};
+      for (const k of [...node.xattrs.keys()].sort(compareNames)) e.xattrs[k] = Buffer.from(node.xattrs.get(k)!).toString('hex');
+    }
+    if (linkTo !== undefined) e.hardlinkTo = linkTo;
+    out.push(e);
+  }
+  return out;
+}
