@@ -38,20 +38,18 @@ export function addPolicyOptions(cmd: Command): Command {
 }
 
 /**
- * Applies file lists, then the metadata policy, to a freshly opened Tree.
+ * Applies the metadata policy, then the file lists, to a freshly opened Tree.
  * Returns the SOURCE_DATE_EPOCH in force, for the writers that record a creation time.
  */
 export async function shapeTree(tree: Tree, values: PolicyOptionValues, reporter: Reporter): Promise<number> {
-  for (const listFile of values.fileList) {
-    const text = await readText(listFile);
-    await applyFileList(tree, parseFileList(text, listFile), { baseDir: dirname(resolve(listFile)) });
-  }
   const owner = oneOf(values.owner, ['keep', 'root'] as const, '--owner');
   const permissions = oneOf(values.permissions, ['keep', 'normalize'] as const, '--permissions');
   const excludes = [...values.exclude];
   for (const file of values.excludeFrom) excludes.push(...(await readPatternFile(file)));
   const emptyFiles = [...values.empty];
   for (const file of values.emptyFrom) emptyFiles.push(...(await readPatternFile(file)));
+  const lists = [];
+  for (const listFile of values.fileList) lists.push({ listFile, entries: parseFileList(await readText(listFile), listFile) });
   const sourceDateEpoch = resolveSourceDateEpoch({
     option: values.sourceDateEpoch,
     env: process.env.SOURCE_DATE_EPOCH,
@@ -60,6 +58,10 @@ export async function shapeTree(tree: Tree, values: PolicyOptionValues, reporter
   });
   const policy: MetadataPolicy = { sourceDateEpoch, clampMtime: true, owner, permissions, excludes, emptyFiles };
   applyPolicy(tree, policy);
+  // file lists come after the policy so that the modes and owners they give are kept as given;
+  // their times are clamped like every other
+  for (const { listFile, entries } of lists) await applyFileList(tree, entries, { baseDir: dirname(resolve(listFile)) });
+  if (lists.length > 0) applyPolicy(tree, { ...policy, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
   return sourceDateEpoch;
 }
 
