@@ -177,8 +177,9 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs: boolean, headerTime: number): Promise<void> {
   const records: Uint8Array[] = [];
-  if (f.name.length > 100) records.push(paxRecord('path', f.name));
-  if (f.linkname.length > 100) records.push(paxRecord('linkpath', f.linkname));
+  // GNU tar also moves names that are not plain ASCII into records: header fields are not UTF-8
+  if (f.name.length > 100 || !isAscii(f.name)) records.push(paxRecord('path', f.name));
+  if (f.linkname.length > 100 || !isAscii(f.linkname)) records.push(paxRecord('linkpath', f.linkname));
   const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;
   if (!fits(f.uid, 7)) records.push(paxRecord('uid', Buffer.from(String(f.uid))));
   if (!fits(f.gid, 7)) records.push(paxRecord('gid', Buffer.from(String(f.gid))));
@@ -214,6 +215,10 @@ async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs
   putDevices(h, f);
   sealChecksum(h);
   await sink.write(h);
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b < 0x80);
 }
 
 /** `%d/PaxHeaders/%f`: the entry's directory, `PaxHeaders`, its base name; cut to 100 bytes. */
