@@ -236,7 +236,8 @@ export function parsePaxRecords(data: Uint8Array, into: Map<string, Uint8Array>,
     if (eq < 0) throw corruptError(subject, 'pax extended header', at + pos, 'record without "="');
     const key = Buffer.from(record.subarray(0, eq)).toString('utf8');
     const value = record.subarray(eq + 1);
-    if (value.length === 0) into.delete(key);
+    // an empty value deletes a standard keyword, but an xattr may legitimately be empty
+    if (value.length === 0 && !key.startsWith('SCHILY.xattr.')) into.delete(key);
     else into.set(key, value.slice());
     pos += len;
   }
