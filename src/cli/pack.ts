@@ -8,7 +8,8 @@ import { writeAtomically } from '../io/atomic-output.js';
 import { StreamSink } from '../io/sink.js';
 import { openTree } from '../image/open-tree.js';
 import { chooseOutputFormat, OUTPUT_FORMATS } from '../image/output-formats.js';
-import { packTree } from '../image/pack.js';
+import { packTree, type PackOptions } from '../image/pack.js';
+import { SQUASHFS_COMPRESSORS, type SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { addPolicyOptions, pathInsideSource, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Reporter } from './reporter.js';
 
@@ -20,6 +21,19 @@ interface PackOptionValues extends PolicyOptionValues {
   xattrs: boolean;
   workers?: string;
   json?: boolean;
+  seed?: string;
+  comp: string;
+  blockSize: string;
+  fragments: boolean;
+  duplicates: boolean;
+  volid: string;
+  publisher?: string;
+  applicationId?: string;
+  biosBoot?: string;
+  efiBoot?: string;
+  hybridMbr?: string;
+  mbrId?: string;
+  gpt?: boolean;
 }
 
 export function packCommand(reporter: Reporter): Command {
@@ -32,13 +46,29 @@ export function packCommand(reporter: Reporter): Command {
     .option('--gzip-level <1-9>', 'deflate level of .gz outputs', '9')
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
-    .option('--json', 'print a JSON summary of what was written');
+    .option('--seed <text>', 'seed of derived identifiers (default: reprimage:SOURCE_DATE_EPOCH)')
+    .option('--json', 'print a JSON summary of what was written')
+    .option('--comp <gzip|xz|zstd|lz4>', 'SquashFS compressor', 'gzip')
+    .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two', '128K')
+    .option('--no-fragments', 'SquashFS: no fragment blocks (like mksquashfs -no-fragments)')
+    .option('--no-duplicates', 'SquashFS: store identical files each time')
+    .option('--volid <id>', 'ISO volume id', 'REPRIMAGE')
+    .option('--publisher <text>', 'ISO publisher id')
+    .option('--application-id <text>', 'ISO application id')
+    .option('--bios-boot <path>', 'ISO: El Torito BIOS no-emulation boot image (a path inside SRC, e.g. isolinux/isolinux.bin)')
+    .option('--efi-boot <path>', 'ISO: El Torito UEFI boot image (a FAT image inside SRC)')
+    .option('--hybrid-mbr <file>', 'ISO: isohybrid MBR boot code (e.g. /usr/lib/ISOLINUX/isohdpfx.bin); needs --bios-boot')
+    .option('--mbr-id <n>', 'ISO: MBR disk signature (default: derived from the seed)')
+    .option('--gpt', 'ISO: add a GPT for UEFI USB boot (GUIDs derived from the seed)');
   addPolicyOptions(cmd);
   return cmd.action(async (src: string, values: PackOptionValues) => {
     const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
     const tarFormat = parseTarFormat(values.tarFormat);
     const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
-    if (values.workers !== undefined) parseIntOption(values.workers, '--workers', 1, 256);
+    const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
+    const compressor = parseCompressor(values.comp);
+    const blockSize = parseSize(values.blockSize, '--block-size');
+    const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
     const warn = (m: string) => reporter.warn(m);
     const input = await openTree(src, { warn, xattrs: values.xattrs });
     try {
@@ -46,8 +76,26 @@ export function packCommand(reporter: Reporter): Command {
         const self = pathInsideSource(src, values.output);
         if (self !== undefined && input.tree.remove(self)) warn(`${values.output}: the output is inside the source; left out`);
       }
-      await shapeTree(input.tree, values, reporter);
-      const options = { tarFormat, gzipLevel, warn };
+      const sourceDateEpoch = await shapeTree(input.tree, values, reporter);
+      const options: PackOptions = {
+        tarFormat,
+        gzipLevel,
+        warn,
+        sourceDateEpoch,
+        seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
+        workers,
+        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates },
+        iso: {
+          volumeId: values.volid,
+          publisher: values.publisher,
+          applicationId: values.applicationId,
+          biosBoot: values.biosBoot,
+          efiBoot: values.efiBoot,
+          hybridMbr: values.hybridMbr,
+          mbrId,
+          gpt: values.gpt ?? false,
+        },
+      };
       if (values.output === '-') {
         const sink = new StreamSink(process.stdout, '<stdout>');
         await packTree(input.tree, format, sink, options);
@@ -68,6 +116,21 @@ export function packCommand(reporter: Reporter): Command {
 function parseTarFormat(value: string): 'gnu' | 'pax' | 'ustar' {
   if (value === 'gnu' || value === 'pax' || value === 'ustar') return value;
   throw new ReprimageError('USAGE', '--tar-format', `expected gnu, pax or ustar, got '${value}'`);
+}
+
+function parseCompressor(value: string): SquashfsCompressorName {
+  if ((SQUASHFS_COMPRESSORS as readonly string[]).includes(value)) return value as SquashfsCompressorName;
+  throw new ReprimageError('USAGE', '--comp', `expected ${SQUASHFS_COMPRESSORS.join(', ')}, got '${value}'`);
+}
+
+/** `131072`, `128K` or `1M`: a power of two from 4 KiB to 1 MiB. */
+function parseSize(value: string, option: string): number {
+  const m = /^(\d+)([KkMm]?)$/.exec(value);
+  const n = m ? Number(m[1]) * (m[2] === '' ? 1 : /[Kk]/.test(m[2]!) ? 1024 : 1 << 20) : NaN;
+  if (!(n >= 4096 && n <= 1 << 20) || (n & (n - 1)) !== 0) {
+    throw new ReprimageError('USAGE', option, `expected a power of two from 4K to 1M, got '${value}'`);
+  }
+  return n;
 }
 
 export function parseIntOption(value: string, option: string, min: number, max: number): number {

@@ -11,6 +11,8 @@ import type { Tree } from '../tree/tree.js';
 import { detectCompression, decompressChunks, spoolToTempSource } from '../compress/decompress.js';
 import { loadTar, sniffTar } from '../formats/tar/index.js';
 import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
+import { openSquashfs, sniffSquashfs } from '../formats/squashfs/index.js';
+import { openIso, sniffIso } from '../formats/iso9660/index.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -57,11 +59,17 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
   if (sniffCpio(head)) {
     tree = await loadCpio(source, { warn: options.warn });
     format.push('cpio');
+  } else if (sniffSquashfs(head)) {
+    tree = await (await openSquashfs(source)).tree();
+    format.push('squashfs');
+  } else if (sniffIso(head)) {
+    tree = await (await openIso(source)).tree();
+    format.push('iso9660');
   } else if (sniffTar(head)) {
     tree = await loadTar(source, { warn: options.warn });
     format.push('tar');
   } else {
-    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, gzip, xz, zstd)');
+    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, gzip, xz, zstd)');
   }
   return { tree, format: format.join(' ▸ '), close: () => source.close() };
 }

@@ -4,7 +4,7 @@
  */
 import { ReprimageError } from '../errors.js';
 
-export const OUTPUT_FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz'] as const;
+export const OUTPUT_FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'squashfs', 'iso'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Longest suffix first, so `.tar.gz` wins over `.gz`. */
@@ -14,6 +14,9 @@ const SUFFIXES: Array<[string, OutputFormat]> = [
   ['.tgz', 'tar.gz'],
   ['.tar', 'tar'],
   ['.cpio', 'cpio'],
+  ['.sqfs', 'squashfs'],
+  ['.squashfs', 'squashfs'],
+  ['.iso', 'iso'],
 ];
 
 /** The format named by `--format`, or else the one the output name's suffix implies. */

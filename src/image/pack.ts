@@ -1,12 +1,17 @@
 /**
  * Writes a Tree as one image or archive of the chosen output format. This is where formats meet
- * compression; the format modules themselves know nothing of each other.
+ * compression and identifiers; the format modules themselves know nothing of each other.
  */
+import { readFile } from 'node:fs/promises';
+import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import type { Tree } from '../tree/tree.js';
+import { deriveU32, deriveUuid } from '../tree/identifiers.js';
 import { GzipSink } from '../compress/gzip.js';
 import { writeTar } from '../formats/tar/index.js';
 import { writeCpio } from '../formats/cpio/index.js';
+import { writeSquashfs, type SquashfsCompressorName } from '../formats/squashfs/index.js';
+import { writeIso } from '../formats/iso9660/index.js';
 import type { OutputFormat } from './output-formats.js';
 
 export interface PackOptions {
@@ -14,13 +19,29 @@ export interface PackOptions {
   tarFormat: 'gnu' | 'pax' | 'ustar';
   /** Deflate level of `.gz` outputs. */
   gzipLevel: number;
+  /** Filesystem and volume creation times. */
+  sourceDateEpoch: number;
+  /** Where identifiers (disk signatures, GUIDs) come from (DESIGN.md rule 4). */
+  seed: string;
+  workers?: number;
+  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean };
+  iso: {
+    volumeId: string;
+    publisher?: string;
+    applicationId?: string;
+    biosBoot?: string;
+    efiBoot?: string;
+    hybridMbr?: string;
+    mbrId?: number;
+    gpt: boolean;
+  };
   warn: (message: string) => void;
 }
 
 export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, options: PackOptions): Promise<void> {
   switch (format) {
     case 'tar':
-      return writeTar(tree, sink, { format: options.tarFormat, warn: options.warn });
+      return writeTar(tree, sink, { format: options.tarFormat, headerTime: options.sourceDateEpoch, warn: options.warn });
     case 'cpio':
       return writeCpio(tree, sink, { warn: options.warn });
     case 'tar.gz':
@@ -30,5 +51,44 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
       await gz.close();
       return;
     }
+    case 'squashfs':
+      await writeSquashfs(tree, sink, {
+        compressor: options.squashfs.compressor,
+        blockSize: options.squashfs.blockSize,
+        workers: options.workers,
+        mkfsTime: options.sourceDateEpoch,
+        noFragments: options.squashfs.noFragments,
+        noDuplicates: options.squashfs.noDuplicates,
+        warn: options.warn,
+      });
+      return;
+    case 'iso': {
+      const o = options.iso;
+      const hybrid = o.hybridMbr === undefined ? undefined : await readMbrCode(o.hybridMbr);
+      await writeIso(tree, sink, {
+        volumeId: o.volumeId,
+        publisher: o.publisher,
+        applicationId: o.applicationId,
+        creationTime: options.sourceDateEpoch,
+        bios: o.biosBoot === undefined ? undefined : { bootImage: o.biosBoot, bootInfoTable: true },
+        efi: o.efiBoot === undefined ? undefined : { bootImage: o.efiBoot },
+        hybridMbr: hybrid,
+        mbrId: hybrid === undefined ? undefined : (o.mbrId ?? deriveU32(options.seed, 'iso mbr disk signature')),
+        gpt: o.gpt ? { diskGuid: deriveUuid(options.seed, 'iso gpt disk'), partitionGuids: [0, 1, 2, 3].map((i) => deriveUuid(options.seed, `iso gpt partition ${i}`)) } : undefined,
+      });
+      return;
+    }
   }
+}
+
+/** The boot code of an isohybrid MBR (e.g. syslinux's isohdpfx.bin): its first 432 bytes. */
+async function readMbrCode(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw fromSystemError(e, path);
+  }
+  if (bytes.length < 432) throw new ReprimageError('USAGE', path, `an MBR boot code file holds at least 432 bytes, this one ${bytes.length}`);
+  return bytes.subarray(0, 432);
 }

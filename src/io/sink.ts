@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { fromSystemError } from '../errors.js';
+import { ReprimageError, fromSystemError } from '../errors.js';
 
 export interface Sink {
   readonly position: number;
@@ -136,7 +136,7 @@ export class StreamSink implements Sink {
   }
 
   writeAt(): Promise<void> {
-    return Promise.reject(new RangeError(`${this.name}: this output cannot seek; write to a file instead`));
+    return Promise.reject(new ReprimageError('USAGE', this.name, 'this format is back-patched while written and cannot go to a pipe; write to a file instead'));
   }
 
   flush(): Promise<void> {

@@ -9,7 +9,7 @@ import { runCli, sha256, REPO } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tools.js';
 
 const EPOCH = '1700000000';
-const FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz'];
+const FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'sqfs', 'iso'];
 
 interface Item {
   path: string;
@@ -239,4 +239,22 @@ test('--version names the codec implementations', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^reprimage \d+\.\d+\.\d+/);
   assert.match(r.stdout, /gzip: pako 2\.1\.0/);
+});
+
+test('any input converts to any output: directory → SquashFS → ISO → tar keep the same listing', (t) => {
+  const dir = tempDir(t);
+  makeTree(join(dir, 'src'), false, 1_600_000_000);
+  const steps = [
+    ['pack', join(dir, 'src'), '-o', join(dir, 'a.sqfs'), '--comp', 'xz', '--block-size', '64K'],
+    ['pack', join(dir, 'a.sqfs'), '-o', join(dir, 'b.iso'), '--volid', 'TEST'],
+    ['pack', join(dir, 'b.iso'), '-o', join(dir, 'c.cpio.gz')],
+    ['pack', join(dir, 'c.cpio.gz'), '-o', join(dir, 'd.tar')],
+  ];
+  for (const args of steps) {
+    const r = runCli([...args, '--source-date-epoch', EPOCH]);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  const listings = ['a.sqfs', 'b.iso', 'c.cpio.gz', 'd.tar'].map((f) => runCli(['ls', join(dir, f)]).stdout);
+  assert.ok(listings[0]!.includes('./bin/tool-again link to ./bin/tool'), listings[0]);
+  for (const l of listings.slice(1)) assert.equal(l, listings[0]);
 });
