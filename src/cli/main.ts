@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isReprimageError } from '../errors.js';
-import { codecVersions } from '../compress/registry.js';
 import { packCommand } from './pack.js';
 import { lsCommand } from './ls.js';
 import { stderrReporter } from './reporter.js';
@@ -28,19 +27,20 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-function versionText(): string {
+async function versionText(): Promise<string> {
+  const { codecVersions } = await import('../compress/registry.js');
   const lines = [`reprimage ${packageVersion()} (Node.js ${process.versions.node})`, 'codecs used to write:'];
   for (const { codec, implementation } of codecVersions()) lines.push(`  ${codec}: ${implementation}`);
   return lines.join('\n');
 }
 
-export function buildProgram(): Command {
+export function buildProgram(version: string): Command {
   const quiet = process.argv.includes('--quiet') || process.argv.includes('-q');
   const reporter = stderrReporter(quiet);
   const program = new Command('reprimage')
     .description('Build Linux system images bit for bit reproducibly, prove it, and explain differences.')
     .option('-q, --quiet', 'do not print warnings')
-    .version(versionText(), '-V, --version', 'print the version and the codec implementations')
+    .version(version, '-V, --version', 'print the version and the codec implementations')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -58,7 +58,9 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    // the codec list loads every codec module: build it only when it is asked for
+    const wantsVersion = argv.includes('--version') || argv.includes('-V');
+    await buildProgram(wantsVersion ? await versionText() : packageVersion()).parseAsync(argv);
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {

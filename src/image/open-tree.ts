@@ -11,8 +11,8 @@ import type { Tree } from '../tree/tree.js';
 import { detectCompression, decompressChunks, spoolToTempSource } from '../compress/decompress.js';
 import { loadTar, sniffTar } from '../formats/tar/index.js';
 import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
-import { openSquashfs, sniffSquashfs } from '../formats/squashfs/index.js';
-import { openIso, sniffIso } from '../formats/iso9660/index.js';
+import { sniffSquashfs } from '../formats/squashfs/reader.js';
+import { sniffIso } from '../formats/iso9660/reader.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -60,9 +60,11 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     tree = await loadCpio(source, { warn: options.warn });
     format.push('cpio');
   } else if (sniffSquashfs(head)) {
+    const { openSquashfs } = await import('../formats/squashfs/index.js');
     tree = await (await openSquashfs(source)).tree();
     format.push('squashfs');
   } else if (sniffIso(head)) {
+    const { openIso } = await import('../formats/iso9660/index.js');
     tree = await (await openIso(source)).tree();
     format.push('iso9660');
   } else if (sniffTar(head)) {

@@ -7,11 +7,7 @@ import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import type { Tree } from '../tree/tree.js';
 import { deriveU32, deriveUuid } from '../tree/identifiers.js';
-import { GzipSink } from '../compress/gzip.js';
-import { writeTar } from '../formats/tar/index.js';
-import { writeCpio } from '../formats/cpio/index.js';
-import { writeSquashfs, type SquashfsCompressorName } from '../formats/squashfs/index.js';
-import { writeIso } from '../formats/iso9660/index.js';
+import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import type { OutputFormat } from './output-formats.js';
 
 export interface PackOptions {
@@ -38,20 +34,27 @@ export interface PackOptions {
   warn: (message: string) => void;
 }
 
+/** Format modules load on first use: a tar job should not pay for the SquashFS codecs. */
 export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, options: PackOptions): Promise<void> {
   switch (format) {
-    case 'tar':
+    case 'tar': {
+      const { writeTar } = await import('../formats/tar/index.js');
       return writeTar(tree, sink, { format: options.tarFormat, headerTime: options.sourceDateEpoch, warn: options.warn });
-    case 'cpio':
+    }
+    case 'cpio': {
+      const { writeCpio } = await import('../formats/cpio/index.js');
       return writeCpio(tree, sink, { warn: options.warn });
+    }
     case 'tar.gz':
     case 'cpio.gz': {
+      const { GzipSink } = await import('../compress/gzip.js');
       const gz = new GzipSink(sink, { level: options.gzipLevel });
       await packTree(tree, format === 'tar.gz' ? 'tar' : 'cpio', gz, options);
       await gz.close();
       return;
     }
-    case 'squashfs':
+    case 'squashfs': {
+      const { writeSquashfs } = await import('../formats/squashfs/index.js');
       await writeSquashfs(tree, sink, {
         compressor: options.squashfs.compressor,
         blockSize: options.squashfs.blockSize,
@@ -62,7 +65,9 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
         warn: options.warn,
       });
       return;
+    }
     case 'iso': {
+      const { writeIso } = await import('../formats/iso9660/index.js');
       const o = options.iso;
       const hybrid = o.hybridMbr === undefined ? undefined : await readMbrCode(o.hybridMbr);
       await writeIso(tree, sink, {

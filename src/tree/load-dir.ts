@@ -3,7 +3,7 @@
  * hard links (by device and inode), device numbers and extended attributes. Symlinks are never
  * followed; listing order does not matter because the Tree sorts. Contents stay on disk.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ export async function loadDirectory(root: string, options: LoadDirectoryOptions 
     const [treeDir, diskDir] = pending.pop()!;
     let names: string[];
     try {
-      names = await readdir(diskDir);
+      names = readdirSync(diskDir);
     } catch (e) {
       throw fromSystemError(e, diskDir);
     }
@@ -68,9 +68,10 @@ export async function loadDirectory(root: string, options: LoadDirectoryOptions 
   return tree;
 }
 
+/** Synchronous on purpose: one stat per entry through the thread pool doubles the load time. */
 async function statOf(path: string): Promise<BigIntStats> {
   try {
-    return await lstat(path, { bigint: true });
+    return lstatSync(path, { bigint: true });
   } catch (e) {
     throw fromSystemError(e, path);
   }
@@ -92,7 +93,7 @@ async function nodeOf(st: BigIntStats, diskPath: string): Promise<Node> {
   if (st.isFile()) return { kind: 'file', ...meta, content: fileContent(diskPath, Number(st.size)) };
   if (st.isSymbolicLink()) {
     try {
-      return { kind: 'symlink', ...meta, target: await readlink(diskPath) };
+      return { kind: 'symlink', ...meta, target: readlinkSync(diskPath) };
     } catch (e) {
       throw fromSystemError(e, diskPath);
     }
