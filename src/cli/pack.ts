@@ -119,10 +119,6 @@ function parseTarFormat(value: string): 'gnu' | 'pax' | 'ustar' {
 }
 
 function parseCompressor(value: string): SquashfsCompressorName {
-  if (value === 'zstd') {
-    // DESIGN.md rule 1 comes first: see "zstd" in docs/formats/squashfs.md
-    throw new ReprimageError('UNSUPPORTED', '--comp zstd', 'the zstd codec (@bokuweb/zstd-wasm 0.0.27) does not give the same bytes twice yet; use gzip, xz or lz4');
-  }
   if ((SQUASHFS_COMPRESSORS as readonly string[]).includes(value)) return value as SquashfsCompressorName;
   throw new ReprimageError('USAGE', '--comp', `expected ${SQUASHFS_COMPRESSORS.join(', ')}, got '${value}'`);
 }

@@ -15,6 +15,7 @@
  * zstd and a bounds-checked LZ4 block decoder written here.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
@@ -130,15 +131,41 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
     case 'xz':
       return xzCodec(s.blockSize, s.xzBcj === 'x86');
     case 'zstd': {
-      const zstd = (await import('@bokuweb/zstd-wasm')) as unknown as ZstdWasm;
-      await zstd.init();
       const level = s.level!;
-      return { compress: (data) => Promise.resolve(new Uint8Array(zstd.compress(data, level))) };
+      const compress = await freshZstd();
+      return { compress: (data) => Promise.resolve(compress(data, level)) };
     }
     case 'lz4': {
       return { compress: (data) => Promise.resolve(lz4CompressBlock(data)) };
     }
   }
+}
+
+/**
+ * zstd-wasm's output for a block was seen to depend on what the same instance compressed
+ * before (its heap is reused). Every call therefore starts from a copy of the heap as it was
+ * right after initialization, and memory grown since is zeroed: each block is compressed as
+ * by a fresh instance. The copy costs well under a millisecond per block.
+ */
+let zstdOnce: Promise<(data: Uint8Array, level: number) => Uint8Array> | undefined;
+/** One instance per thread: initializing again would replace the heap the snapshot belongs to. */
+function freshZstd(): Promise<(data: Uint8Array, level: number) => Uint8Array> {
+  zstdOnce ??= initFreshZstd();
+  return zstdOnce;
+}
+
+async function initFreshZstd(): Promise<(data: Uint8Array, level: number) => Uint8Array> {
+  const zstd = (await import('@bokuweb/zstd-wasm')) as unknown as ZstdWasm;
+  await zstd.init();
+  const require = createRequire(import.meta.url);
+  const { Module } = require(join(dirname(require.resolve('@bokuweb/zstd-wasm')), 'module.js')) as { Module: { HEAPU8: Uint8Array } };
+  const pristine = Module.HEAPU8.slice();
+  return (data, level) => {
+    const heap = Module.HEAPU8;
+    heap.set(pristine);
+    if (heap.length > pristine.length) heap.fill(0, pristine.length);
+    return new Uint8Array(zstd.compress(data, level));
+  };
 }
 
 interface ZstdWasm {

@@ -101,15 +101,9 @@ const PINNED: Record<SquashfsCompressorName, [number, string, number, string]> =
   lz4: [61282, '634150646e34bbfd25ab59c02e72e8be32a99fe392e5001b696dabb66aa8562e', 3899, 'c4e00b66d057c67e353ce02d4e124018b9afd5871e3dcc4b433d1c75fdacf4cb'],
 };
 
-// Known defect: @bokuweb/zstd-wasm 0.0.27 gives different bytes for the same input once its
-// WebAssembly heap has been used (reproduced: same block, before and after writing an image),
-// so zstd output is not yet a pure function of the input. Marked todo until the codec is
-// replaced (zstd-napi builds from source at install; a fresh wasm instance per block is the
-// other way out).
-const ZSTD_NOT_DETERMINISTIC = 'zstd-wasm output depends on the state of its heap (see docs/formats/squashfs.md)';
 
 for (const compressor of COMPRESSORS) {
-  test(`${compressor} codec output is pinned`, { todo: compressor === 'zstd' ? ZSTD_NOT_DETERMINISTIC : undefined }, async () => {
+  test(`${compressor} codec output is pinned`, async () => {
     const input = textBytes(131072, 42);
     const codec = await createSquashfsCodec({ compressor, blockSize: 131072 });
     const data = await codec.compress(input, false);
@@ -236,9 +230,15 @@ test('bad input: absurd file size and corrupt compressed data', async () => {
   await expectError(data, ['CORRUPT_IMAGE']);
 });
 
-test('same bytes with 1, 2 and 8 workers (zstd)', { todo: ZSTD_NOT_DETERMINISTIC }, async () => {
+test('same bytes with 1, 2 and 8 workers (zstd), and after other work', async () => {
   const base = sha256(await imageOf(sampleTree({}), { compressor: 'zstd', workers: 1 }));
   assert.equal(sha256(await imageOf(sampleTree({}), { compressor: 'zstd', workers: 2 })), base);
+  assert.equal(sha256(await imageOf(sampleTree({}), { compressor: 'zstd', workers: 8 })), base);
+  const codec = await createSquashfsCodec({ compressor: 'zstd', blockSize: 131072 });
+  const input = textBytes(131072, 42);
+  const first = sha256(await codec.compress(input, false));
+  for (let i = 0; i < 20; i++) await codec.compress(textBytes(131072, i), i % 2 === 0);
+  assert.equal(sha256(await codec.compress(input, false)), first);
 });
 
 test('fuzz: flipping bytes of valid images gives only ReprimageErrors, without hanging (600 runs)', async () => {
