@@ -204,3 +204,23 @@ test('a tree with files that are not regular: UNSUPPORTED or skipped; fsck.fat s
   tree.set('huge', { ...fileNode(''), content: { ...bytesContent(new Uint8Array(0)), size: 2 ** 32 } });
   await assert.rejects(build(t, tree), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED' && /huge/.test(e.message));
 });
+
+test('option variants stay fsck.fat-clean and mdir-exact: one FAT, forced cluster sizes, 8 reserved sectors, hidden sectors, no label', async (t) => {
+  if (!requireTool(t, 'fsck.fat', 'mdir')) return;
+  const variants: Array<Partial<FatWriteOptions>> = [
+    { numFats: 1 }, { clusterSize: 512 }, { clusterSize: 16384 }, { fatType: 32, reservedSectors: 8 },
+    { fatType: 16, clusterSize: 1024, size: 8 * 1024 * 1024 }, { hiddenSectors: 2048, fatType: 32 }, { label: undefined },
+    { oemName: 'REPRO' },
+  ];
+  const tree = fatSampleTree({ wide: 30 });
+  for (const v of variants) {
+    const { img, report } = await build(t, tree, v);
+    const r = run('fsck.fat', ['-n', '-v', img], { env: TOOL_ENV });
+    const text = r.stdout.toString('utf8');
+    const complaints = text.split('\n').filter((l) => /wrong|differ|invalid|bad|error|fix|not |free cluster summary/i.test(l) && !/Checking/.test(l));
+    assert.deepEqual(complaints, [], `${JSON.stringify(v)}\n${text}`);
+    assert.match(text, new RegExp(`${report.usedClusters}/${report.clusterCount} clusters`));
+    const out = run('mdir', ['-/', '-a', '-i', img, '::'], { env: TOOL_ENV }).stdout.toString('utf8');
+    assert.deepEqual(parseMdir(out), expectedFatListing(tree, FAT_EPOCH), JSON.stringify(v));
+  }
+});

@@ -150,6 +150,11 @@ test('default size: whole MiB with at least 10 % of the clusters free; given siz
   const fat32 = await writeFat(tree, new MemorySink(), { volumeSerial: 1, time: FAT_EPOCH, fatType: 32 });
   assert.ok(fat32.clusterCount >= 65525 && fat32.warnings.length === 0, JSON.stringify(fat32));
   await assert.rejects(writeFat(tree, new MemorySink(), { volumeSerial: 1, time: FAT_EPOCH, size: 2 * 1024 * 1024 }), (e: Error & { code?: string }) => e.code === 'USAGE' && /needs \d+ clusters/.test(e.message));
+  const huge = new Tree();
+  huge.set('big', { ...fileNode(''), content: { size: 400 * 1024 * 1024, origin: 'never read', chunks: () => { throw new Error('read'); } } });
+  const started = performance.now();
+  await assert.rejects(writeFat(huge, new MemorySink(), { volumeSerial: 1, time: 0, fatType: 12 }), (e: Error & { code?: string }) => e.code === 'USAGE' && /does not fit in a FAT12 volume of 300 MiB/.test(e.message));
+  assert.ok(performance.now() - started < 2000);
   const small32 = await writeFat(new Tree(), new MemorySink(), { volumeSerial: 1, time: FAT_EPOCH, fatType: 32, size: 16 * 1024 * 1024 });
   assert.match(small32.warnings.join('\n'), /FAT32 with only \d+ clusters/);
   // Inside a larger sink: the volume starts where the sink stands, hiddenSectors is recorded.

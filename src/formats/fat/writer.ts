@@ -125,7 +125,9 @@ function chooseGeometry(plan: TreePlan, o: FatWriteOptions, numFats: number): { 
     }
     return { geometry, size: o.size, needed };
   }
-  for (let size = MIB; size <= MAX_DEFAULT_SIZE;) {
+  // Past these sizes a forced type cannot hold more clusters, so the search stops there.
+  const limit = o.fatType === 12 ? 300 * MIB : o.fatType === 16 ? 4608 * MIB : MAX_DEFAULT_SIZE;
+  for (let size = MIB; size <= limit;) {
     let geometry: Geometry | undefined;
     try {
       geometry = computeGeometry({ ...base, size });
@@ -142,7 +144,7 @@ function chooseGeometry(plan: TreePlan, o: FatWriteOptions, numFats: number): { 
       size += MIB;
     }
   }
-  throw new ReprimageError('USAGE', 'fat', 'the tree does not fit in a FAT volume of 2 TiB');
+  throw new ReprimageError('USAGE', 'fat', `the tree does not fit in a FAT${o.fatType ?? ''} volume of ${limit / MIB} MiB`);
 }
 
 /** Seconds of an entry's times: its mtime clamped to SOURCE_DATE_EPOCH. */
