@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { isReprimageError } from '../../src/errors.js';
@@ -18,9 +17,9 @@ import { bufferSource } from '../../src/io/source.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { readContent } from '../../src/tree/content.js';
 import { Tree } from '../../src/tree/tree.js';
-import { FAT_EPOCH, fileNode, noise } from './fat-support.js';
+import { FAT_EPOCH, fileNode, noise, fatFixtures } from './fat-support.js';
 
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..', 'test', 'fixtures', 'fat');
+const FIXTURES = fatFixtures();
 
 /** A small FAT12 (or FAT32) volume whose layout the tests patch. */
 async function baseImage(fatType: 12 | 32 = 12): Promise<Uint8Array> {

@@ -2,6 +2,9 @@
 // long names, ~N tails past 9, non-ASCII, read-only files, hard links, deep and wide
 // directories, an EFI boot path), the listing FAT can hold of a Tree, and a parser for
 // `mdir -/` output.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bytesContent, readContent } from '../../src/tree/content.js';
 import { Tree, newDir, type FileNode, type Node } from '../../src/tree/tree.js';
 
@@ -133,4 +136,16 @@ export async function treeContents(tree: Tree): Promise<Map<string, Uint8Array>>
   const out = new Map<string, Uint8Array>();
   for (const { path, node } of tree.walk()) if (node.kind === 'file') out.set(path, await readContent(node.content));
   return out;
+}
+
+/**
+ * The directory of the committed FAT fixtures. Tests run compiled from dist/ or from a build
+ * directory at another depth, so look upwards for test/fixtures/fat.
+ */
+export function fatFixtures(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'test', 'fixtures', 'fat');
+    if (existsSync(join(candidate, 'README.md'))) return candidate;
+  }
+  return join(process.cwd(), 'test', 'fixtures', 'fat');
 }

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { openFat, sniffFat, writeFat, computeGeometry, type FatWriteOptions } from '../../src/formats/fat/index.js';
@@ -19,11 +18,9 @@ import { MemorySink } from '../../src/io/sink.js';
 import { readContent } from '../../src/tree/content.js';
 import { Tree, newDir, type DirNode } from '../../src/tree/tree.js';
 import { tempDir } from '../helpers/tools.js';
-import { FAT_EPOCH, expectedFatListing, fatSampleTree, fileNode, noise, parseMdir, treeContents, treeFatListing } from './fat-support.js';
+import { FAT_EPOCH, expectedFatListing, fatSampleTree, fileNode, noise, parseMdir, treeContents, treeFatListing, fatFixtures } from './fat-support.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-// Compiled tests run from .build/<name>/test/unit; the fixtures stay in the source tree.
-const FIXTURES = join(here, '..', '..', '..', '..', 'test', 'fixtures', 'fat');
+const FIXTURES = fatFixtures();
 
 async function writeToMemory(tree: Tree, options: Partial<FatWriteOptions> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
