@@ -275,3 +275,13 @@ test('same bytes under other TZ, umask and insertion order (child processes)', a
   assert.equal(hashes[0], hashes[1]);
   assert.equal(hashes[3], hashes[4]);
 });
+
+test('a FAT12/16 root with more entries than the default 512 slots gets a larger root directory', async () => {
+  const tree = new Tree();
+  for (let i = 0; i < 700; i++) tree.set(`root file with long name ${i}`, fileNode(`f${i}`));
+  const sink = new MemorySink();
+  const report = await writeFat(tree, sink, { volumeSerial: 1, time: FAT_EPOCH, fatType: 16 });
+  assert.equal(report.rootEntries, 2816); // 700 × (3 long-name slots + 1), rounded up to whole clusters
+  const back = await (await openFat(bufferSource(sink.bytes(), 'root.img'))).tree();
+  assert.deepEqual(treeFatListing(back), expectedFatListing(tree, FAT_EPOCH));
+});
