@@ -34,6 +34,10 @@ interface PackOptionValues extends PolicyOptionValues {
   hybridMbr?: string;
   mbrId?: string;
   gpt?: boolean;
+  fatType?: string;
+  label?: string;
+  size?: string;
+  skipUnsupported?: boolean;
 }
 
 export function packCommand(reporter: Reporter): Command {
@@ -59,7 +63,11 @@ export function packCommand(reporter: Reporter): Command {
     .option('--efi-boot <path>', 'ISO: El Torito UEFI boot image (a FAT image inside SRC)')
     .option('--hybrid-mbr <file>', 'ISO: isohybrid MBR boot code (e.g. /usr/lib/ISOLINUX/isohdpfx.bin); needs --bios-boot')
     .option('--mbr-id <n>', 'ISO: MBR disk signature (default: derived from the seed)')
-    .option('--gpt', 'ISO: add a GPT for UEFI USB boot (GUIDs derived from the seed)');
+    .option('--gpt', 'ISO: add a GPT for UEFI USB boot (GUIDs derived from the seed)')
+    .option('--fat-type <12|16|32>', 'FAT: the FAT type (default: chosen by size, as mkfs.fat does)')
+    .option('--label <text>', 'FAT: the volume label')
+    .option('--size <bytes>', 'FAT: the image size (default: the tree plus headroom)')
+    .option('--skip-unsupported', 'FAT: leave out symlinks, devices, fifos and sockets with a warning instead of failing');
   addPolicyOptions(cmd);
   return cmd.action(async (src: string, values: PackOptionValues) => {
     const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
@@ -85,6 +93,12 @@ export function packCommand(reporter: Reporter): Command {
         seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
         workers,
         squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates },
+        fat: {
+          fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
+          label: values.label,
+          size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
+          skipUnsupported: values.skipUnsupported ?? false,
+        },
         iso: {
           volumeId: values.volid,
           publisher: values.publisher,

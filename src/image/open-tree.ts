@@ -13,6 +13,7 @@ import { loadTar, sniffTar } from '../formats/tar/index.js';
 import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
 import { sniffSquashfs } from '../formats/squashfs/reader.js';
 import { sniffIso } from '../formats/iso9660/reader.js';
+import { sniffFat } from '../formats/fat/reader.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -67,11 +68,15 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     const { openIso } = await import('../formats/iso9660/index.js');
     tree = await (await openIso(source)).tree();
     format.push('iso9660');
+  } else if (sniffFat(head)) {
+    const { openFat } = await import('../formats/fat/index.js');
+    tree = await (await openFat(source)).tree();
+    format.push('fat');
   } else if (sniffTar(head)) {
     tree = await loadTar(source, { warn: options.warn });
     format.push('tar');
   } else {
-    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, gzip, xz, zstd)');
+    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, FAT, gzip, xz, zstd)');
   }
   return { tree, format: format.join(' ▸ '), close: () => source.close() };
 }

@@ -4,7 +4,7 @@
  */
 import { ReprimageError } from '../errors.js';
 
-export const OUTPUT_FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'squashfs', 'iso'] as const;
+export const OUTPUT_FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'squashfs', 'iso', 'fat'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Longest suffix first, so `.tar.gz` wins over `.gz`. */
@@ -17,6 +17,9 @@ const SUFFIXES: Array<[string, OutputFormat]> = [
   ['.sqfs', 'squashfs'],
   ['.squashfs', 'squashfs'],
   ['.iso', 'iso'],
+  ['.fat', 'fat'],
+  ['.esp', 'fat'],
+  ['.vfat', 'fat'],
 ];
 
 /** The format named by `--format`, or else the one the output name's suffix implies. */

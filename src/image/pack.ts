@@ -31,6 +31,7 @@ export interface PackOptions {
     mbrId?: number;
     gpt: boolean;
   };
+  fat: { fatType?: 12 | 16 | 32; label?: string; size?: number; skipUnsupported: boolean };
   warn: (message: string) => void;
 }
 
@@ -64,6 +65,19 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
         noDuplicates: options.squashfs.noDuplicates,
         warn: options.warn,
       });
+      return;
+    }
+    case 'fat': {
+      const { writeFat } = await import('../formats/fat/index.js');
+      await writeFat(tree, sink, {
+        fatType: options.fat.fatType,
+        label: options.fat.label,
+        size: options.fat.size,
+        volumeSerial: deriveU32(options.seed, 'fat volume serial'),
+        time: options.sourceDateEpoch,
+        skipUnsupported: options.fat.skipUnsupported,
+        warn: options.warn,
+      } as Parameters<typeof writeFat>[2]);
       return;
     }
     case 'iso': {
