@@ -6,6 +6,7 @@
 import { truncatedError } from '../../errors.js';
 import { FAT_BOOT_SIGNATURE, FAT_EXT_BOOT_SIGNATURE, type FatType } from './constants.js';
 
+/** The boot sector (and FSInfo) structure size; also the only sector size the writer makes. */
 export const BOOT_SECTOR_SIZE = 512;
 
 /** Byte offsets of the fields shared by every FAT type (BPB proper). */
@@ -23,6 +24,7 @@ const EXT32 = {
   driveNumber: 64, reserved1: 65, bootSig: 66, volumeId: 67, volumeLabel: 71, fsType: 82, bootCode: 90,
 } as const;
 
+/** A decoded boot sector: every BPB field, with FAT12/16 and FAT32 layouts merged. */
 export interface BootSector {
   jmpBoot: Uint8Array;
   oemName: string;
@@ -181,12 +183,14 @@ export const FSINFO_TRAIL_SIGNATURE = 0xaa550000;
 /** "Not known" for both hints. */
 export const FSINFO_UNKNOWN = 0xffffffff;
 
+/** The FAT32 FSInfo hints; `valid` says whether all three signatures were right. */
 export interface FsInfo {
   freeCount: number;
   nextFree: number;
   valid: boolean;
 }
 
+/** One 512-byte FSInfo sector with its three signatures and the two hints. */
 export function encodeFsInfo(freeCount: number, nextFree: number): Uint8Array {
   const out = new Uint8Array(BOOT_SECTOR_SIZE);
   const v = new DataView(out.buffer);
@@ -198,6 +202,7 @@ export function encodeFsInfo(freeCount: number, nextFree: number): Uint8Array {
   return out;
 }
 
+/** Decodes an FSInfo sector; never throws (a short or wrong sector comes back with `valid` false). */
 export function decodeFsInfo(bytes: Uint8Array): FsInfo {
   const v = new DataView(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, BOOT_SECTOR_SIZE));
   if (bytes.length < BOOT_SECTOR_SIZE) return { freeCount: FSINFO_UNKNOWN, nextFree: FSINFO_UNKNOWN, valid: false };

@@ -3,6 +3,7 @@
  * Format" (fatgen103, 2000) and the Linux `msdos_fs.h` header.
  */
 
+/** The width of a FAT entry in bits, which names the variant. */
 export type FatType = 12 | 16 | 32;
 
 /** Directory entry size in bytes (fatgen103 §6). */

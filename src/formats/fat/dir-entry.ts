@@ -16,6 +16,7 @@ const L = { ord: 0, name1: 1, attr: 11, type: 12, chksum: 13, name2: 14, fstClus
 /** Where the 13 UTF-16 units of a long-name entry sit. */
 const LFN_UNIT_OFFSETS = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30] as const;
 
+/** DIR_WrtDate/DIR_WrtTime (and the creation fields) of one instant. */
 export interface FatDateTime {
   date: number;
   time: number;
@@ -48,6 +49,7 @@ export function decodeFatTime(date: number, time: number, tenths = 0): number {
   return Math.floor(ms / 1000) + (tenths >= 100 && tenths < 200 ? 1 : 0);
 }
 
+/** A short (8.3) directory entry, field by field (fatgen103 §6). */
 export interface ShortEntry {
   /** The 11 bytes of DIR_Name. */
   name: Uint8Array;
@@ -64,6 +66,7 @@ export interface ShortEntry {
   fileSize: number;
 }
 
+/** Writes a short entry into `out` at `at` (32 bytes). */
 export function encodeShortEntry(e: ShortEntry, out: Uint8Array, at: number): void {
   const v = new DataView(out.buffer, out.byteOffset + at, FAT_DIR_ENTRY_SIZE);
   out.set(e.name.subarray(0, 11), at + D.name);
@@ -131,6 +134,7 @@ export function encodeLongNameEntries(name: string, checksum: number, out: Uint8
   return count * FAT_DIR_ENTRY_SIZE;
 }
 
+/** A VFAT long-name entry: its part number, whether it is the last part, and its 13 units. */
 export interface LongNameEntry {
   ord: number;
   last: boolean;
@@ -139,6 +143,7 @@ export interface LongNameEntry {
   units: number[];
 }
 
+/** Decodes the long-name entry at `at`; the caller has checked the attribute byte. */
 export function decodeLongNameEntry(bytes: Uint8Array, at: number): LongNameEntry {
   const ordByte = bytes[at + L.ord]!;
   const units: number[] = [];

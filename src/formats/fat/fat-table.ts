@@ -11,6 +11,7 @@ export function fatBytes(type: FatType, entries: number): number {
   return type === 12 ? Math.ceil((entries * 3) / 2) : entries * (type / 8);
 }
 
+/** Stores entry `n` of a 12-, 16- or 32-bit FAT (the top 4 bits of a FAT32 entry are written as 0). */
 export function setFatEntry(fat: Uint8Array, type: FatType, n: number, value: number): void {
   if (type === 16) {
     fat[2 * n] = value & 0xff;
@@ -34,6 +35,7 @@ export function setFatEntry(fat: Uint8Array, type: FatType, n: number, value: nu
   }
 }
 
+/** Entry `n` of a FAT (28 bits on FAT32); `fat` must hold it. */
 export function getFatEntry(fat: Uint8Array, type: FatType, n: number): number {
   if (type === 16) return fat[2 * n]! | (fat[2 * n + 1]! << 8);
   if (type === 32) return (fat[4 * n]! | (fat[4 * n + 1]! << 8) | (fat[4 * n + 2]! << 16) | (fat[4 * n + 3]! << 24)) & 0x0fffffff;

@@ -16,6 +16,7 @@ import {
   FAT_DIR_ENTRY_SIZE, type FatType,
 } from './constants.js';
 
+/** What the caller fixes; everything left out is chosen as mkfs.fat chooses it. */
 export interface GeometryRequest {
   /** Volume size in bytes (a multiple of the sector size). */
   size: number;
@@ -32,6 +33,7 @@ export interface GeometryRequest {
   allowSmallFat32?: boolean;
 }
 
+/** The numbers of a volume's boot sector, and where its regions start. */
 export interface Geometry {
   fatType: FatType;
   sectorSize: number;

@@ -53,6 +53,7 @@ export function foldName(name: string): string {
 /** The 11 bytes of an 8.3 name ("NAME    EXT"), DIR_Name. */
 export type ShortName = string;
 
+/** The short name chosen for one long name, and whether long-name entries must precede it. */
 export interface ShortNameChoice {
   /** 11 ASCII characters, space-padded: base (8) then extension (3). */
   short: ShortName;

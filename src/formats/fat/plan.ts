@@ -11,6 +11,7 @@ import { longNameEntryCount } from './dir-entry.js';
 import type { ClusterRun } from './fat-table.js';
 import { chooseShortNames, foldName, longNameProblem, type ShortNameChoice } from './names.js';
 
+/** A file in the plan, with the clusters it was given (first 0 when empty). */
 export interface FilePlan {
   kind: 'file';
   path: string;
@@ -19,6 +20,7 @@ export interface FilePlan {
   clusters: number;
 }
 
+/** A directory in the plan: its children in stored order and the clusters it was given. */
 export interface DirPlan {
   kind: 'dir';
   path: string;
@@ -31,12 +33,14 @@ export interface DirPlan {
   clusters: number;
 }
 
+/** One entry of a directory: its long name, its short name and what it points at. */
 export interface ChildPlan {
   name: string;
   choice: ShortNameChoice;
   target: DirPlan | FilePlan;
 }
 
+/** The whole plan of a volume, made by `planTree`. */
 export interface TreePlan {
   root: DirPlan;
   /** Files and directories in `tree.walk()` order: the order clusters are given out. */
@@ -122,6 +126,7 @@ export function clustersNeeded(obj: DirPlan | FilePlan, clusterBytes: number, ro
   return Math.max(1, Math.ceil((obj.slots * 32) / clusterBytes));
 }
 
+/** Clusters the whole plan needs at this cluster size. */
 export function totalClustersNeeded(plan: TreePlan, clusterBytes: number, rootInClusters: boolean): number {
   let n = 0;
   for (const obj of plan.order) n += clustersNeeded(obj, clusterBytes, rootInClusters);

@@ -22,6 +22,7 @@ import { computeGeometry, type Geometry } from './geometry.js';
 import { shortNameChecksum } from './names.js';
 import { allocate, planTree, totalClustersNeeded, type DirPlan, type TreePlan } from './plan.js';
 
+/** Options of `writeFat`; only `volumeSerial` and `time` are required. */
 export interface FatWriteOptions {
   /** FAT type; chosen by size as mkfs.fat does when absent (512 MiB and more: FAT32). */
   fatType?: FatType;
@@ -52,6 +53,7 @@ export interface FatWriteOptions {
   skipUnsupported?: boolean;
 }
 
+/** What `writeFat` wrote: the geometry it chose, the space used, and warnings. */
 export interface FatWriteReport {
   fatType: FatType;
   /** Bytes written: the volume size. */
