@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCli, sha256, REPO } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tools.js';
+import { requireTool, tempDir } from '../helpers/tools.js';
 
 const EPOCH = '1700000000';
 const FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'sqfs', 'iso'];
@@ -257,4 +257,23 @@ test('any input converts to any output: directory → SquashFS → ISO → tar k
   const listings = ['a.sqfs', 'b.iso', 'c.cpio.gz', 'd.tar'].map((f) => runCli(['ls', join(dir, f)]).stdout);
   assert.ok(listings[0]!.includes('./bin/tool-again link to ./bin/tool'), listings[0]);
   for (const l of listings.slice(1)) assert.equal(l, listings[0]);
+});
+
+test('an EFI system partition as FAT: same bytes in any time zone, accepted by fsck.fat, listed back', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'esp/EFI/BOOT'), { recursive: true });
+  writeFileSync(join(dir, 'esp/EFI/BOOT/BOOTX64.EFI'), Buffer.alloc(200_000, 0x4d));
+  writeFileSync(join(dir, 'esp/EFI/BOOT/grub.cfg'), 'set timeout=0\n');
+  const hashes = ['UTC', 'Pacific/Kiritimati'].map((tz, i) => {
+    const out = join(dir, `esp${i}.fat`);
+    const r = runCli(['pack', join(dir, 'esp'), '-o', out, '--label', 'EFISYS', '--source-date-epoch', EPOCH], { env: { TZ: tz }, umask: i === 0 ? 0o022 : 0o077 });
+    assert.equal(r.status, 0, r.stderr);
+    return sha256(out);
+  });
+  assert.equal(hashes[1], hashes[0]);
+  const listing = runCli(['ls', join(dir, 'esp0.fat')]).stdout;
+  assert.match(listing, /-rw-r--r-- 0\/0    200000 2023-11-14 22:13 \.\/EFI\/BOOT\/BOOTX64\.EFI/);
+  if (!requireTool(t, 'fsck.fat')) return;
+  const fsck = spawnSync('fsck.fat', ['-n', join(dir, 'esp0.fat')]);
+  assert.equal(fsck.status, 0, String(fsck.stdout) + String(fsck.stderr));
 });
