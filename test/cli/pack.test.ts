@@ -272,7 +272,7 @@ test('an EFI system partition as FAT: same bytes in any time zone, accepted by f
   });
   assert.equal(hashes[1], hashes[0]);
   const listing = runCli(['ls', join(dir, 'esp0.fat')]).stdout;
-  assert.match(listing, /-rw-r--r-- 0\/0    200000 2023-11-14 22:13 \.\/EFI\/BOOT\/BOOTX64\.EFI/);
+  assert.match(listing, /-rw-r--r-- 0\/0 {4}200000 2023-11-14 22:13 \.\/EFI\/BOOT\/BOOTX64\.EFI/);
   if (!requireTool(t, 'fsck.fat')) return;
   const fsck = spawnSync('fsck.fat', ['-n', join(dir, 'esp0.fat')]);
   assert.equal(fsck.status, 0, String(fsck.stdout) + String(fsck.stderr));
