@@ -59,6 +59,7 @@ export const TYPE = {
   contiguous: '7',
   paxLocal: 'x',
   paxGlobal: 'g',
+  solarisPax: 'X',
   gnuLongName: 'L',
   gnuLongLink: 'K',
   gnuSparse: 'S',

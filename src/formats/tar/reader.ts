@@ -1,6 +1,6 @@
 /**
  * The tar reader: ustar, GNU (long names and links, old sparse, base-256 numbers), pax (path,
- * linkpath, sizes, ids, fractional mtimes, SCHILY/LIBARCHIVE xattrs, GNU sparse 0.1 and 1.0)
+ * linkpath, sizes, ids, fractional mtimes, SCHILY/LIBARCHIVE xattrs, GNU sparse 0.0, 0.1, 1.0)
  * and v7 headers. Member contents stay in the archive: the Tree points at byte ranges of it.
  */
 import { ReprimageError, corruptError, truncatedError } from '../../errors.js';
@@ -30,6 +30,9 @@ export interface TarRecord {
   storedSize: number;
   sparse?: { realSize: number; map: DataRegion[] };
 }
+
+/** Entries that describe the next entry instead of being one ('X' is Solaris' old name for 'x'). */
+const META_TYPES = new Set<string>([TYPE.gnuLongName, TYPE.gnuLongLink, TYPE.paxLocal, TYPE.paxGlobal, TYPE.solarisPax]);
 
 /** Metadata records (long names, pax headers) larger than this are refused as hostile. */
 const MAX_META_RECORD = 16 << 20;
@@ -76,7 +79,7 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
     let size = parseNumber(field(h, 'size'), subject, offset + F.size[0], 'size');
     if (size < 0) throw corruptError(subject, 'tar header', offset, `negative member size ${size}`);
     const dataOffset = offset + BLOCK;
-    const isMeta = type === TYPE.gnuLongName || type === TYPE.gnuLongLink || type === TYPE.paxLocal || type === TYPE.paxGlobal;
+    const isMeta = META_TYPES.has(type);
     if (!isMeta && pax.has('size')) size = paxNumber(pax, 'size', subject, offset);
     // hard links, devices, directories and fifos carry no data whatever their size field says
     const hasData = !isMeta && ![TYPE.hardlink, TYPE.symlink, TYPE.char, TYPE.block, TYPE.dir, TYPE.fifo].includes(type as never);
@@ -92,6 +95,12 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
       else if (type === TYPE.gnuLongLink) longLink = Buffer.from(cString(data)).toString('utf8');
       else parsePaxRecords(data, type === TYPE.paxGlobal ? globalPax : pax, subject, dataOffset);
       offset = next;
+      continue;
+    }
+    if (type === TYPE.gnuVolume) {
+      // a volume label names the archive, not a member; extraction ignores it
+      offset = next;
+      pax = new Map();
       continue;
     }
     const records = new Map([...globalPax, ...pax]);
@@ -124,7 +133,7 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
       storedSize,
     };
     if (type === TYPE.gnuSparse) record.sparse = await oldGnuSparseMap(source, h, record, subject);
-    else if (records.has('GNU.sparse.major') || records.has('GNU.sparse.map') || records.has('GNU.sparse.offset')) {
+    else if (records.has('GNU.sparse.major') || records.has('GNU.sparse.map') || records.has('GNU.sparse.numblocks')) {
       record.sparse = await paxSparseMap(source, records, record, subject);
     }
     yield record;
@@ -136,15 +145,27 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
 }
 
 /**
- * Reads a whole archive into a Tree. Later entries replace earlier ones at the same path, as
- * extraction would; absolute names and `..` are refused (PATH_ESCAPE).
+ * Reads a whole archive into a Tree, lazily: file contents stay byte ranges of `source`.
+ * Later entries replace earlier ones at the same path, as extraction would; a hard link becomes
+ * the very node of its target; directories the archive leaves out are created root-owned 0755
+ * at time 0. As GNU tar does, a leading `/` is stripped (with one warning) and an unknown entry
+ * type is read as a regular file (with a warning). A `..` component is PATH_ESCAPE; every other
+ * bad input is a ReprimageError naming the archive and the byte offset.
  */
 export async function loadTar(source: RandomAccessSource, options: { warn?: (m: string) => void } = {}): Promise<Tree> {
   const warn = options.warn ?? (() => undefined);
   const tree = new Tree();
+  let warnedAbsolute = false;
+  const treePath = (raw: string, where: string): string => {
+    if (raw.startsWith('/') && !warnedAbsolute) {
+      warnedAbsolute = true;
+      warn(`${source.name}: removing leading '/' from member names (first at ${where})`);
+    }
+    return toTreePath(raw, where, { allowAbsolute: true });
+  };
   for await (const r of readTarEntries(source, warn)) {
     const where = `${source.name} (entry at byte ${r.offset})`;
-    const path = toTreePath(r.name, where);
+    const path = treePath(r.name, where);
     const meta: Meta = newMeta({ mode: r.mode, uid: r.uid, gid: r.gid, mtime: r.mtime, xattrs: r.xattrs });
     let node: Node;
     switch (r.type) {
@@ -156,7 +177,7 @@ export async function loadTar(source: RandomAccessSource, options: { warn?: (m: 
         else node = { kind: 'file', ...meta, content: memberContent(source, r, path) };
         break;
       case TYPE.hardlink: {
-        const targetPath = toTreePath(r.linkname, where);
+        const targetPath = treePath(r.linkname, where);
         const target = tree.get(targetPath);
         if (!target) throw new ReprimageError('NOT_FOUND', where, `hard link ${JSON.stringify(r.name)} to ${JSON.stringify(r.linkname)}, which is not earlier in the archive`);
         if (target.kind === 'dir') throw new ReprimageError('CORRUPT_IMAGE', where, `hard link ${JSON.stringify(r.name)} to a directory`);
@@ -178,8 +199,12 @@ export async function loadTar(source: RandomAccessSource, options: { warn?: (m: 
       case TYPE.fifo:
         node = { kind: 'fifo', ...meta };
         break;
+      case TYPE.gnuMultiVolume:
+        throw new ReprimageError('UNSUPPORTED', where, `${JSON.stringify(r.name)} continues a member of a previous volume (multi-volume archives are not read)`);
       default:
-        throw new ReprimageError('UNSUPPORTED', where, `unknown tar entry type ${JSON.stringify(r.type)} for ${JSON.stringify(r.name)}`);
+        // GNU tar extracts an unknown type as a regular file; its data was skipped over as one
+        warn(`${where}: unknown entry type ${JSON.stringify(r.type)} for ${JSON.stringify(r.name)}, read as a regular file`);
+        node = { kind: 'file', ...meta, content: memberContent(source, r, path) };
     }
     if (path === '' && node.kind !== 'dir') throw new ReprimageError('CORRUPT_IMAGE', where, 'the root entry is not a directory');
     tree.set(path, node);
@@ -223,6 +248,8 @@ function* zeros(n: number): Generator<Uint8Array> {
 /** Parses `"%d %s=%s\n"` records; values stay bytes (xattr values may be binary). */
 export function parsePaxRecords(data: Uint8Array, into: Map<string, Uint8Array>, subject: string, at: number): void {
   let pos = 0;
+  const sparse00: string[] = [];
+  let pendingOffset: string | undefined;
   while (pos < data.length) {
     if (data[pos] === 0) break; // some writers pad with NULs
     const space = data.indexOf(0x20, pos);
@@ -236,11 +263,27 @@ export function parsePaxRecords(data: Uint8Array, into: Map<string, Uint8Array>,
     if (eq < 0) throw corruptError(subject, 'pax extended header', at + pos, 'record without "="');
     const key = Buffer.from(record.subarray(0, eq)).toString('utf8');
     const value = record.subarray(eq + 1);
-    // an empty value deletes a standard keyword, but an xattr may legitimately be empty
-    if (value.length === 0 && !key.startsWith('SCHILY.xattr.')) into.delete(key);
-    else into.set(key, value.slice());
+    if (key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes') {
+      // GNU sparse 0.0 repeats these pairs, which a keyword map cannot hold: collect them
+      if ((key === 'GNU.sparse.offset') !== (pendingOffset === undefined)) {
+        throw corruptError(subject, 'pax extended header', at + pos, `${key} out of order`);
+      }
+      if (pendingOffset === undefined) pendingOffset = text(value);
+      else {
+        sparse00.push(pendingOffset, text(value)!);
+        pendingOffset = undefined;
+      }
+    } else if (value.length === 0 && !key.startsWith('SCHILY.xattr.')) {
+      // an empty value deletes a standard keyword, but an xattr may legitimately be empty
+      into.delete(key);
+    } else {
+      into.set(key, value.slice());
+    }
     pos += len;
   }
+  if (pendingOffset !== undefined) throw corruptError(subject, 'pax extended header', at, 'GNU.sparse.offset without GNU.sparse.numbytes');
+  // … and hand them on in the form of sparse 0.1's GNU.sparse.map
+  if (sparse00.length > 0) into.set('GNU.sparse.map', Buffer.from(sparse00.join(',')));
 }
 
 function text(value: Uint8Array | undefined): string | undefined {
@@ -328,7 +371,7 @@ async function oldGnuSparseMap(source: RandomAccessSource, h: Uint8Array, r: Tar
   return { realSize, map };
 }
 
-/** GNU sparse formats 0.1 (`GNU.sparse.map`) and 1.0 (map at the start of the data). */
+/** GNU sparse formats 0.0 and 0.1 (`GNU.sparse.map`) and 1.0 (map at the start of the data). */
 async function paxSparseMap(source: RandomAccessSource, records: Map<string, Uint8Array>, r: TarRecord, subject: string) {
   const realText = text(records.get('GNU.sparse.realsize')) ?? text(records.get('GNU.sparse.size'));
   if (realText === undefined || !/^\d+$/.test(realText)) throw corruptError(subject, 'pax sparse records', r.offset, 'no real size');
@@ -362,7 +405,7 @@ async function paxSparseMap(source: RandomAccessSource, records: Map<string, Uin
     r.storedSize -= mapBytes;
   } else {
     const flat = text(records.get('GNU.sparse.map'));
-    if (flat === undefined) throw new ReprimageError('UNSUPPORTED', subject, `GNU sparse format 0.0 at byte ${r.offset}; re-create the archive with --sparse-version=1.0`);
+    if (flat === undefined) throw corruptError(subject, 'pax sparse records', r.offset, 'neither GNU.sparse.map nor a map in the data');
     const nums = flat === '' ? [] : flat.split(',').map(Number);
     if (nums.length % 2 !== 0 || nums.some((n) => !Number.isSafeInteger(n))) throw corruptError(subject, 'GNU.sparse.map', r.offset, 'odd or bad numbers');
     for (let i = 0; i < nums.length; i += 2) map.push({ offset: nums[i]!, length: nums[i + 1]! });

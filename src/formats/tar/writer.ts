@@ -177,9 +177,10 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs: boolean, headerTime: number): Promise<void> {
   const records: Uint8Array[] = [];
-  // GNU tar also moves names that are not plain ASCII into records: header fields are not UTF-8
+  // GNU tar stores the link target before it starts the header, so `linkpath` comes first; it
+  // moves a target only when it is too long, but a name also when it is not plain ASCII
+  if (f.linkname.length > 100) records.push(paxRecord('linkpath', f.linkname));
   if (f.name.length > 100 || !isAscii(f.name)) records.push(paxRecord('path', f.name));
-  if (f.linkname.length > 100 || !isAscii(f.linkname)) records.push(paxRecord('linkpath', f.linkname));
   const fits = (v: number, digits: number) => v >= 0 && v < 8 ** digits;
   if (!fits(f.uid, 7)) records.push(paxRecord('uid', Buffer.from(String(f.uid))));
   if (!fits(f.gid, 7)) records.push(paxRecord('gid', Buffer.from(String(f.gid))));
@@ -207,8 +208,10 @@ async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs
     ...f,
     name: f.name.subarray(0, 100),
     linkname: f.linkname.subarray(0, 100),
+    // a value carried by a record is 0 in the header, as GNU tar writes it
     uid: fits(f.uid, 7) ? f.uid : 0,
     gid: fits(f.gid, 7) ? f.gid : 0,
+    size: fits(f.size, 11) ? f.size : 0,
     mtime: fits(f.mtime, 11) ? f.mtime : 0,
   };
   const h = baseHeader(clipped, MAGIC_USTAR, true, '');
@@ -258,14 +261,7 @@ function ustarHeader(f: HeaderFields, subject: string): Uint8Array {
   let name = f.name;
   let prefix: Uint8Array = new Uint8Array(0);
   if (name.length > 100) {
-    // split at a '/' so that the prefix holds at most 155 bytes and the name at most 100
-    let split = -1;
-    for (let i = Math.min(name.length - 1, 155); i >= name.length - 101 && i > 0; i--) {
-      if (name[i] === 0x2f) {
-        split = i;
-        break;
-      }
-    }
+    const split = ustarSplit(name);
     if (split < 0) throw new ReprimageError('UNSUPPORTED', subject, 'name too long for ustar (over 100 bytes and no split into prefix/name); use --tar-format gnu or pax');
     prefix = name.subarray(0, split);
     name = name.subarray(split + 1);
@@ -276,4 +272,19 @@ function ustarHeader(f: HeaderFields, subject: string): Uint8Array {
   putDevices(h, f);
   sealChecksum(h);
   return h;
+}
+
+/**
+ * Where GNU tar splits a long ustar name: at the last '/' that leaves at most 155 bytes of
+ * prefix (a directory's own trailing '/' does not count), provided the rest fits the 100-byte
+ * name field; -1 when no such split exists.
+ */
+export function ustarSplit(name: Uint8Array): number {
+  let end = name.length;
+  if (end > 156) end = 156;
+  else if (name[end - 1] === 0x2f) end--;
+  let i = end - 1;
+  while (i > 0 && name[i] !== 0x2f) i--;
+  if (i <= 0 || name.length - i - 1 > 100) return -1;
+  return i;
 }
