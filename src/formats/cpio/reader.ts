@@ -205,47 +205,72 @@ async function readName(source: RandomAccessSource, at: number, size: number, he
 export async function loadCpio(source: RandomAccessSource, options: { warn?: (m: string) => void } = {}): Promise<Tree> {
   const tree = new Tree();
   let links = new Map<string, Node>();
-  for await (const e of readCpioEntries(source, { onSegment: () => (links = new Map()) })) {
-    const where = `${e.source.name} (entry at byte ${e.offset})`;
-    const path = toTreePath(e.name, where);
-    const kind = kindFromMode(e.mode);
-    if (kind === undefined) throw new ReprimageError('UNSUPPORTED', where, `unknown file type in mode 0${e.mode.toString(8)} of ${JSON.stringify(e.name)}`);
-    if (e.format === 'crc' && kind === 'file') await verifyCrc(e, where);
-    const meta = newMeta({ mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: { sec: e.mtime, nsec: 0 } });
-    const linkKey = kind !== 'dir' && e.nlink > 1 ? `${e.dev}:${e.ino}` : undefined;
-    const earlier = linkKey === undefined ? undefined : links.get(linkKey);
-    if (earlier && earlier.kind === kind) {
-      if (earlier.kind === 'file' && e.size > 0) (earlier as FileNode).content = rangeContent(e.source, e.dataOffset, e.size, `${e.source.name} ▸ ${path}`);
-      tree.set(path, earlier);
-      continue;
-    }
-    let node: Node;
-    switch (kind) {
-      case 'file':
-        node = { kind, ...meta, content: rangeContent(e.source, e.dataOffset, e.size, `${e.source.name} ▸ ${path}`) };
-        break;
-      case 'dir':
-        node = { kind, ...meta, children: new Map() };
-        break;
-      case 'symlink': {
-        if (e.size > 64 * 1024) throw new ReprimageError('OVERFLOW', where, `symlink target of ${e.size} bytes`);
-        const target = Buffer.from(await readContent(rangeContent(e.source, e.dataOffset, e.size))).toString('utf8');
-        node = { kind, ...meta, target };
-        break;
-      }
-      case 'char':
-      case 'block':
-        node = { kind, ...meta, major: e.rdevmajor, minor: e.rdevminor };
-        break;
-      default:
-        node = { kind, ...meta };
-    }
-    if (path === '' && node.kind !== 'dir') throw new ReprimageError('CORRUPT_IMAGE', where, 'the root entry is not a directory');
-    if (linkKey !== undefined) links.set(linkKey, node);
-    tree.set(path, node);
-  }
+  for await (const e of readCpioEntries(source, { onSegment: () => (links = new Map()) })) await addEntry(tree, links, e);
   void options;
   return tree;
+}
+
+/** One segment of a concatenated archive and the entries it holds, as a Tree of their own. */
+export interface CpioSegmentTree {
+  segment: CpioSegment;
+  tree: Tree;
+}
+
+/**
+ * Reads each segment of a concatenated archive into its own Tree, in archive order (the kernel
+ * would unpack them one over the other; the differ compares them one by one). Compressed
+ * segments are spooled to temporary files: close `segment.source` of those that have a
+ * `compression` when done (later plain segments may share that source).
+ */
+export async function loadCpioSegments(source: RandomAccessSource): Promise<CpioSegmentTree[]> {
+  const out: Array<CpioSegmentTree & { links: Map<string, Node> }> = [];
+  const onSegment = (segment: CpioSegment) => out.push({ segment, tree: new Tree(), links: new Map() });
+  for await (const e of readCpioEntries(source, { onSegment })) {
+    const current = out[out.length - 1]!;
+    await addEntry(current.tree, current.links, e);
+  }
+  return out.map(({ segment, tree }) => ({ segment, tree }));
+}
+
+/** Places one entry into `tree`; `links` maps `dev:ino` to the nodes of this segment's hard links. */
+async function addEntry(tree: Tree, links: Map<string, Node>, e: CpioEntry): Promise<void> {
+  const where = `${e.source.name} (entry at byte ${e.offset})`;
+  const path = toTreePath(e.name, where);
+  const kind = kindFromMode(e.mode);
+  if (kind === undefined) throw new ReprimageError('UNSUPPORTED', where, `unknown file type in mode 0${e.mode.toString(8)} of ${JSON.stringify(e.name)}`);
+  if (e.format === 'crc' && kind === 'file') await verifyCrc(e, where);
+  const meta = newMeta({ mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: { sec: e.mtime, nsec: 0 } });
+  const linkKey = kind !== 'dir' && e.nlink > 1 ? `${e.dev}:${e.ino}` : undefined;
+  const earlier = linkKey === undefined ? undefined : links.get(linkKey);
+  if (earlier && earlier.kind === kind) {
+    if (earlier.kind === 'file' && e.size > 0) (earlier as FileNode).content = rangeContent(e.source, e.dataOffset, e.size, `${e.source.name} ▸ ${path}`);
+    tree.set(path, earlier);
+    return;
+  }
+  let node: Node;
+  switch (kind) {
+    case 'file':
+      node = { kind, ...meta, content: rangeContent(e.source, e.dataOffset, e.size, `${e.source.name} ▸ ${path}`) };
+      break;
+    case 'dir':
+      node = { kind, ...meta, children: new Map() };
+      break;
+    case 'symlink': {
+      if (e.size > 64 * 1024) throw new ReprimageError('OVERFLOW', where, `symlink target of ${e.size} bytes`);
+      const target = Buffer.from(await readContent(rangeContent(e.source, e.dataOffset, e.size))).toString('utf8');
+      node = { kind, ...meta, target };
+      break;
+    }
+    case 'char':
+    case 'block':
+      node = { kind, ...meta, major: e.rdevmajor, minor: e.rdevminor };
+      break;
+    default:
+      node = { kind, ...meta };
+  }
+  if (path === '' && node.kind !== 'dir') throw new ReprimageError('CORRUPT_IMAGE', where, 'the root entry is not a directory');
+  if (linkKey !== undefined) links.set(linkKey, node);
+  tree.set(path, node);
 }
 
 async function verifyCrc(e: CpioEntry, where: string): Promise<void> {
