@@ -19,6 +19,11 @@ export interface Content {
   readonly origin: string;
   /** For sparse contents, the runs that hold data, ascending; undefined when dense. */
   readonly dataRegions?: readonly DataRegion[];
+  /**
+   * Set when the bytes are exactly one range of a random-access source, so that a reader (the
+   * differ opening a SquashFS inside an ISO) can read them in place instead of copying them out.
+   */
+  readonly range?: { readonly source: RandomAccessSource; readonly offset: number };
   /** The bytes in order, in chunks of any size; yields exactly `size` bytes in total. */
   chunks(): AsyncIterable<Uint8Array>;
 }
@@ -84,6 +89,7 @@ export function rangeContent(source: RandomAccessSource, offset: number, length:
   return {
     size: length,
     origin,
+    range: { source, offset },
     async *chunks() {
       for (let at = 0; at < length; at += CHUNK) {
         yield await source.read(offset + at, Math.min(CHUNK, length - at));
