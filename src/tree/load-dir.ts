@@ -1,75 +1,115 @@
 /**
  * Loads a directory on disk into a Tree: every entry type, numeric owners, nanosecond mtimes,
- * hard links (by device and inode), device numbers and extended attributes. Symlinks are never
- * followed; listing order does not matter because the Tree sorts. Contents stay on disk.
+ * hard links (by device and inode), device numbers and extended attributes. Symlinks inside the
+ * tree are never followed; the listing order of the OS never matters (names are inserted in
+ * bytewise order, and the Tree sorts anyway). File contents stay on disk until a writer reads
+ * them.
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { fileContent } from './content.js';
-import { joinPath } from './names.js';
+import { dumpXattrs } from './getfattr.js';
+import { compareNames, joinPath } from './names.js';
 import { Tree, newMeta, type Meta, type Node } from './tree.js';
 
 export interface LoadDirectoryOptions {
   /** Read extended attributes with getfattr (default true). */
   xattrs?: boolean;
-  /** Do not descend into other file systems (like mksquashfs -one-file-system). */
+  /**
+   * Do not descend into other file systems, like `mksquashfs -one-file-system` (4.6): a mount
+   * point becomes an empty directory, and a non-directory mounted from elsewhere is left out.
+   */
   oneFileSystem?: boolean;
+  /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
 }
 
-/** Linux's encoding of st_rdev into major and minor numbers. */
+export const GETFATTR_MISSING = 'getfattr not found: extended attributes are not read; install the attr package';
+
+/**
+ * Linux's encoding of st_rdev (glibc `gnu_dev_major`/`gnu_dev_minor`): the major number is bits
+ * 8–19 and 44–63, the minor number bits 0–7 and 20–43.
+ */
 export function splitDevice(rdev: bigint): { major: number; minor: number } {
-  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { major, minor };
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n);
+  return { major: Number(major), minor: Number(minor) };
 }
 
+/**
+ * Reads the directory `root` (a symlink to a directory is resolved first) into a new Tree. The
+ * root's own metadata becomes the Tree root's. Errors name the path: a missing root is
+ * NOT_FOUND, a root that is not a directory is USAGE, an unreadable entry is IO, a name that is
+ * not UTF-8 is UNSUPPORTED. Without getfattr, extended attributes are skipped with one warning.
+ */
 export async function loadDirectory(root: string, options: LoadDirectoryOptions = {}): Promise<Tree> {
-  const warn = options.warn ?? (() => undefined);
-  const rootStat = await statOf(root);
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`reprimage: warning: ${m}\n`));
+  const top = resolveRoot(root);
+  const rootStat = statOf(top);
   if (!rootStat.isDirectory()) throw new ReprimageError('USAGE', root, 'not a directory');
   const tree = new Tree();
   Object.assign(tree.root, metaOf(rootStat));
   const byInode = new Map<string, Node>();
-  const pending: Array<[string, string]> = [['', root]];
+  const pending: Array<[string, string]> = [['', top]];
   while (pending.length > 0) {
     const [treeDir, diskDir] = pending.pop()!;
-    let names: string[];
-    try {
-      names = readdirSync(diskDir);
-    } catch (e) {
-      throw fromSystemError(e, diskDir);
-    }
-    for (const name of names) {
+    const dir = tree.get(treeDir);
+    if (dir?.kind !== 'dir') throw new Error(`internal: ${treeDir} is not a loaded directory`);
+    for (const name of listNames(diskDir)) {
       const diskPath = join(diskDir, name);
-      const treePath = joinPath(treeDir, name);
-      const st = await statOf(diskPath);
+      const st = statOf(diskPath);
+      const otherFs = options.oneFileSystem === true && st.dev !== rootStat.dev;
       if (st.isDirectory()) {
-        if (options.oneFileSystem && st.dev !== rootStat.dev) continue;
-        tree.set(treePath, { kind: 'dir', ...metaOf(st), children: new Map() });
-        pending.push([treePath, diskPath]);
+        dir.children.set(name, { kind: 'dir', ...metaOf(st), children: new Map() });
+        if (!otherFs) pending.push([joinPath(treeDir, name), diskPath]);
         continue;
       }
+      if (otherFs) continue;
       const key = `${st.dev}:${st.ino}`;
-      const seen = st.nlink > 1n ? byInode.get(key) : undefined;
-      if (seen) {
-        tree.set(treePath, seen);
-        continue;
+      let node = st.nlink > 1n ? byInode.get(key) : undefined;
+      if (!node) {
+        node = nodeOf(st, diskPath);
+        if (st.nlink > 1n) byInode.set(key, node);
       }
-      const node = await nodeOf(st, diskPath);
-      if (st.nlink > 1n) byInode.set(key, node);
-      tree.set(treePath, node);
+      dir.children.set(name, node);
     }
   }
-  if (options.xattrs ?? true) await readXattrs(root, tree, warn);
+  if (options.xattrs ?? true) await addXattrs(top, tree, warn);
   return tree;
 }
 
+function resolveRoot(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch (e) {
+    throw fromSystemError(e, root);
+  }
+}
+
+/** The names in a directory, bytewise sorted; a name that is not UTF-8 cannot enter a Tree. */
+function listNames(diskDir: string): string[] {
+  let raw: Buffer[];
+  try {
+    raw = readdirSync(diskDir, { encoding: 'buffer' });
+  } catch (e) {
+    throw fromSystemError(e, diskDir);
+  }
+  const names = raw.map((bytes) => {
+    try {
+      return UTF8.decode(bytes);
+    } catch {
+      throw new ReprimageError('UNSUPPORTED', join(diskDir, bytes.toString('latin1')), 'file name is not valid UTF-8');
+    }
+  });
+  return names.sort(compareNames);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Synchronous on purpose: one stat per entry through the thread pool doubles the load time. */
-async function statOf(path: string): Promise<BigIntStats> {
+function statOf(path: string): BigIntStats {
   try {
     return lstatSync(path, { bigint: true });
   } catch (e) {
@@ -79,7 +119,9 @@ async function statOf(path: string): Promise<BigIntStats> {
 
 function metaOf(st: BigIntStats): Meta {
   const ns = st.mtimeNs;
-  const sec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+  // floor division, so that a time before 1970 keeps 0 <= nsec < 1e9
+  let sec = ns / 1_000_000_000n;
+  if (sec * 1_000_000_000n > ns) sec -= 1n;
   return newMeta({
     mode: Number(st.mode & 0o7777n),
     uid: Number(st.uid),
@@ -88,7 +130,7 @@ function metaOf(st: BigIntStats): Meta {
   });
 }
 
-async function nodeOf(st: BigIntStats, diskPath: string): Promise<Node> {
+function nodeOf(st: BigIntStats, diskPath: string): Node {
   const meta = metaOf(st);
   if (st.isFile()) return { kind: 'file', ...meta, content: fileContent(diskPath, Number(st.size)) };
   if (st.isSymbolicLink()) {
@@ -106,51 +148,25 @@ async function nodeOf(st: BigIntStats, diskPath: string): Promise<Node> {
   throw new ReprimageError('UNSUPPORTED', diskPath, 'unknown file type');
 }
 
-/**
- * Node has no xattr API and reprimage takes no native addon that needs a compiler, so one
- * `getfattr -R` run reads the attributes of the whole tree. Its output names each file with
- * octal escapes for unusual bytes and gives every value in hex.
- */
-async function readXattrs(root: string, tree: Tree, warn: (m: string) => void): Promise<void> {
-  const output = await new Promise<string | undefined>((resolve, reject) => {
-    const child = spawn('getfattr', ['--absolute-names', '--no-dereference', '-R', '-d', '-m', '-', '-e', 'hex', '--', root], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve(undefined) : reject(e)));
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      // getfattr exits 1 when some file has no attribute support; only real errors matter
-      if (code !== 0 && /Permission denied|Input\/output error/.test(stderr)) {
-        reject(new ReprimageError('IO', root, `getfattr failed: ${stderr.split('\n')[0]}`));
-      } else resolve(Buffer.concat(out).toString('latin1'));
-    });
-  });
-  if (output === undefined) {
-    warn('getfattr not found: extended attributes are not read (install the attr package, or pass --no-xattrs)');
+/** Attaches getfattr's records to the loaded nodes, each node's names in bytewise order. */
+async function addXattrs(top: string, tree: Tree, warn: (m: string) => void): Promise<void> {
+  const records = await dumpXattrs(top);
+  if (records === undefined) {
+    warn(GETFATTR_MISSING);
     return;
   }
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  let current: Node | undefined;
-  for (const line of output.split('\n')) {
-    if (line.startsWith('# file: ')) {
-      const path = Buffer.from(unescapeOctal(line.slice(8)), 'latin1').toString('utf8');
-      const rel = path === root || path === prefix.slice(0, -1) ? '' : path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
-      current = rel === undefined ? undefined : tree.get(rel);
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (!current || eq < 0) continue;
-    const name = Buffer.from(unescapeOctal(line.slice(0, eq)), 'latin1').toString('utf8');
-    const value = line.slice(eq + 1);
-    current.xattrs.set(name, value.startsWith('0x') ? Buffer.from(value.slice(2), 'hex') : Buffer.alloc(0));
+  for (const record of records) {
+    const rel = relativeTo(top, record.path);
+    const node = rel === undefined ? undefined : tree.get(rel);
+    if (!node) continue; // left out (other file system) or created after the listing
+    for (const name of [...record.xattrs.keys()].sort(compareNames)) node.xattrs.set(name, record.xattrs.get(name)!);
   }
 }
 
-/** getfattr writes bytes outside printable ASCII (and `\`, `=`, newline) as `\ooo`. */
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+/** The Tree path of `path` printed by getfattr under `top` (which prints `top//x` for `top/`). */
+function relativeTo(top: string, path: string): string | undefined {
+  if (path === top) return '';
+  const prefix = top === '/' ? '/' : `${top}/`;
+  if (!path.startsWith(prefix)) return undefined;
+  return path.slice(prefix.length).replace(/^\/+/, '');
 }
