@@ -1,10 +1,21 @@
 /**
- * Reading compressed streams: detection by magic number, streaming decompression with bounded
- * memory, and spooling to an unlinked temporary file for random access. `node:zlib` is fine
- * here: DESIGN.md rule 6 forbids it only for bytes we write.
+ * Reading compressed data: detection by magic number, streaming decompression with bounded
+ * memory, decompression of one compressed segment of a larger file (a concatenated initramfs),
+ * and spooling to an anonymous temporary file for random access. `node:zlib` is fine here:
+ * DESIGN.md rule 6 forbids it only for bytes we write.
+ *
+ * | codec | reader | segment end found by |
+ * |---|---|---|
+ * | gzip | node:zlib (raw inflate; header, CRC-32 and size checked here) | each member's trailer |
+ * | zstd | fzstd | walking frame and block headers |
+ * | lz4 (frame and legacy) | `lz4-frame.ts` | the decoder |
+ * | xz | xz-decompress (xz-embedded in WebAssembly) | runs to the end of the file |
+ * | lzma (lzma-alone) | lzma-native | runs to the end of the file |
+ * | bzip2, lzop | — (UNSUPPORTED: no well-kept pure JavaScript decoder) | |
  */
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+import { createGunzip, createInflateRaw } from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +25,9 @@ import xzDecompress from 'xz-decompress';
 import { ReprimageError } from '../errors.js';
 import type { RandomAccessSource } from '../io/source.js';
 import { openFileSource } from '../io/source.js';
+import { ByteReader } from './byte-reader.js';
+import { crc32 } from './crc32.js';
+import { decodeLz4Stream } from './lz4-frame.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lz4' | 'lzma' | 'lzop';
 
@@ -22,27 +36,38 @@ const MAGICS: Array<[Compression, number[]]> = [
   ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
   ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
   ['bzip2', [0x42, 0x5a, 0x68]],
-  ['lz4', [0x04, 0x22, 0x4d, 0x18]],
-  ['lz4', [0x02, 0x21, 0x4c, 0x18]], // the legacy frame the kernel uses for initramfs
+  ['lz4', [0x04, 0x22, 0x4d, 0x18]], // frame format
+  ['lz4', [0x02, 0x21, 0x4c, 0x18]], // legacy format, which the kernel uses for initramfs
   ['lzop', [0x89, 0x4c, 0x5a, 0x4f]],
 ];
 
-/** The compression of a stream starting with `head`, or undefined if it is not compressed. */
+const CHUNK = 64 * 1024;
+
+/**
+ * The compression of data starting with `head` (at least 13 bytes for lzma), or undefined.
+ * Only magic numbers are used, never a file name.
+ */
 export function detectCompression(head: Uint8Array): Compression | undefined {
-  for (const [kind, magic] of MAGICS) if (magic.every((b, i) => head[i] === b)) return kind;
-  // lzma-alone: properties byte 0x5d and a dictionary size that is a power of two
-  if (head.length >= 13 && head[0] === 0x5d && head[1] === 0 && head[2] === 0 && (head[4] === 0 || head[3] === 0)) {
+  for (const [kind, magic] of MAGICS) if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) return kind;
+  // lzma-alone has no magic: properties byte 0x5d (the only value xz and the kernel write),
+  // a dictionary size, then the size, which is all ones (unknown) or below 2^48
+  if (head.length >= 13 && head[0] === 0x5d && head[1] === 0 && head[12] !== undefined && (head[12] === 0xff || head[12] === 0) && head[11] === head[12]) {
     return 'lzma';
   }
   return undefined;
 }
 
-/** Decompresses a stream; corrupt or truncated input is a ReprimageError naming `subject`. */
+/**
+ * Decompresses a whole stream (every gzip member, zstd frame, xz stream, lz4 frame). Memory is
+ * bounded by the codec's window, never by the data's size. Corrupt or truncated input is a
+ * ReprimageError (CORRUPT_IMAGE or TRUNCATED) naming `subject` and the codec; bzip2 and lzop are
+ * UNSUPPORTED.
+ */
 export async function* decompressChunks(input: AsyncIterable<Uint8Array>, kind: Compression, subject: string): AsyncIterable<Uint8Array> {
   try {
     switch (kind) {
       case 'gzip':
-        yield* gunzip(input);
+        yield* throughTransform(input, createGunzip()); // reads concatenated members too
         return;
       case 'zstd':
         yield* unzstd(input);
@@ -50,23 +75,97 @@ export async function* decompressChunks(input: AsyncIterable<Uint8Array>, kind: 
       case 'xz':
         yield* unxz(input);
         return;
+      case 'lzma':
+        yield* throughTransform(input, lzmaAloneDecoder());
+        return;
+      case 'lz4': {
+        const reader = new ByteReader(input);
+        yield* decodeLz4Stream(reader, subject);
+        for (;;) {
+          const rest = await reader.some(CHUNK);
+          if (rest.length === 0) return;
+          if (rest.some((b) => b !== 0)) throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt lz4 data: unexpected bytes after the last stream at compressed byte ${reader.consumed - rest.length}`);
+        }
+      }
       default:
-        throw new ReprimageError('UNSUPPORTED', subject, `${kind}-compressed data cannot be read yet`);
+        throw unsupported(kind, subject);
     }
   } catch (e) {
-    if (e instanceof ReprimageError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    const truncated = /unexpected end|truncat|end of (file|stream|input)/i.test(msg);
-    throw new ReprimageError(truncated ? 'TRUNCATED' : 'CORRUPT_IMAGE', subject, `${truncated ? 'truncated' : 'corrupt'} ${kind} data (${msg})`);
+    throw codecError(e, kind, subject);
   }
 }
 
-async function* gunzip(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  const gz = createGunzip(); // reads concatenated members too
-  const source = Readable.from(input);
-  source.on('error', (e) => gz.destroy(e));
-  source.pipe(gz);
-  for await (const chunk of gz as AsyncIterable<Buffer>) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+/** A decompressed segment: its bytes, spooled, and how many compressed bytes it took. */
+export interface DecompressedSegment {
+  source: RandomAccessSource;
+  compressedLength: number;
+}
+
+/**
+ * Decompresses the compressed data starting at `offset` of `source` and stops where it ends,
+ * as the kernel does for each segment of a concatenated initramfs: after the last gzip member,
+ * zstd frame or lz4 stream; xz and lzma run to the end of the source. The decompressed bytes
+ * go to an anonymous temporary file (see spoolToTempSource); close the returned source.
+ */
+export async function decompressSegment(source: RandomAccessSource, offset: number, kind: Compression, subject: string): Promise<DecompressedSegment> {
+  let end = source.size;
+  let chunks: AsyncIterable<Uint8Array>;
+  switch (kind) {
+    case 'gzip':
+      chunks = gunzipMembers(source, offset, subject, (at) => (end = at));
+      break;
+    case 'zstd':
+      end = await zstdFramesEnd(source, offset, subject);
+      chunks = decompressChunks(sourceChunks(source, offset, end), kind, subject);
+      break;
+    case 'lz4':
+      chunks = (async function* () {
+        const reader = new ByteReader(sourceChunks(source, offset, source.size));
+        try {
+          end = offset + (yield* decodeLz4Stream(reader, subject));
+        } catch (e) {
+          throw codecError(e, kind, subject);
+        }
+      })();
+      break;
+    case 'xz':
+    case 'lzma':
+      chunks = decompressChunks(sourceChunks(source, offset, source.size), kind, subject);
+      break;
+    default:
+      throw unsupported(kind, subject);
+  }
+  const spooled = await spoolToTempSource(chunks, subject);
+  return { source: spooled, compressedLength: end - offset };
+}
+
+function unsupported(kind: Compression, subject: string): ReprimageError {
+  return new ReprimageError('UNSUPPORTED', subject, `${kind}-compressed data is not supported (gzip, xz, zstd, lz4 and lzma are); decompress it first`);
+}
+
+/** Turns a decoder's own error into TRUNCATED or CORRUPT_IMAGE naming the subject and codec. */
+function codecError(e: unknown, kind: Compression, subject: string): unknown {
+  if (e instanceof ReprimageError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown }).code;
+  // xz-embedded's XZ_BUF_ERROR (8) and liblzma's LZMA_BUF_ERROR mean the input stopped early
+  const truncated = /unexpected end|unexpected eof|truncat|end of (file|stream|input)|error code 8$|no progress is possible/i.test(msg) || code === 'Z_BUF_ERROR';
+  return new ReprimageError(truncated ? 'TRUNCATED' : 'CORRUPT_IMAGE', subject, `${truncated ? 'truncated' : 'corrupt'} ${kind} data (${msg})`, { cause: e });
+}
+
+async function* sourceChunks(source: RandomAccessSource, from: number, to: number, stop?: () => boolean): AsyncIterable<Uint8Array> {
+  for (let at = from; at < to && !stop?.(); at += CHUNK) yield await source.read(at, Math.min(CHUNK, to - at));
+}
+
+async function* throughTransform(input: AsyncIterable<Uint8Array>, transform: Transform): AsyncIterable<Uint8Array> {
+  const feed = Readable.from(input, { objectMode: false, highWaterMark: CHUNK });
+  feed.on('error', (e) => transform.destroy(e));
+  feed.pipe(transform);
+  try {
+    for await (const chunk of transform as AsyncIterable<Buffer>) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+  } finally {
+    feed.destroy();
+  }
 }
 
 async function* unzstd(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
@@ -86,32 +185,168 @@ async function* unzstd(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Arr
 }
 
 async function* unxz(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const iterator = input[Symbol.asyncIterator]();
   const web = new ReadableStream<Uint8Array>({
-    async start(controller) {
+    async pull(controller) {
       try {
-        for await (const chunk of input) controller.enqueue(chunk);
-        controller.close();
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
       } catch (e) {
         controller.error(e);
       }
     },
   });
   const reader = new xzDecompress.XzReadableStream(web).getReader();
-  while (true) {
+  let any = false;
+  for (;;) {
     const { done, value } = await reader.read();
-    if (done) return;
+    if (done) break;
+    any = true;
     yield value;
   }
+  if (!any) throw new Error('unexpected end of input');
+}
+
+function lzmaAloneDecoder(): Transform {
+  const require = createRequire(import.meta.url);
+  const lzma = require('lzma-native') as { createStream(kind: 'aloneDecoder'): Transform };
+  return lzma.createStream('aloneDecoder');
+}
+
+/** gzip members from `offset` on, each checked against its CRC-32 and size; `onEnd` hears where they stop. */
+async function* gunzipMembers(source: RandomAccessSource, offset: number, subject: string, onEnd: (at: number) => void): AsyncIterable<Uint8Array> {
+  let at = offset;
+  do {
+    const deflateStart = await gzipHeaderEnd(source, at, subject);
+    const inflate = createInflateRaw();
+    let finished = false;
+    let crc = 0;
+    let size = 0;
+    try {
+      for await (const chunk of throughTransform(sourceChunks(source, deflateStart, source.size, () => finished), inflate)) {
+        crc = crc32(chunk, crc);
+        size += chunk.length;
+        yield chunk;
+      }
+    } catch (e) {
+      throw codecError(e, 'gzip', subject);
+    }
+    finished = true;
+    const trailer = deflateStart + inflate.bytesWritten;
+    if (trailer + 8 > source.size) throw new ReprimageError('TRUNCATED', subject, `truncated gzip data: member trailer at byte ${trailer} cut short`);
+    const t = await source.read(trailer, 8);
+    const view = new DataView(t.buffer, t.byteOffset, 8);
+    if (view.getUint32(0, true) !== crc) throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt gzip data: CRC-32 mismatch in the member at byte ${at}`);
+    if (view.getUint32(4, true) !== size % 2 ** 32) throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt gzip data: size mismatch in the member at byte ${at}`);
+    at = trailer + 8;
+  } while (at + 2 <= source.size && (await isGzipMagic(source, at)));
+  onEnd(at);
+}
+
+async function isGzipMagic(source: RandomAccessSource, at: number): Promise<boolean> {
+  const m = await source.read(at, 2);
+  return m[0] === 0x1f && m[1] === 0x8b;
+}
+
+/** Checks a gzip member header (RFC 1952 §2.3) and returns where its deflate data starts. */
+async function gzipHeaderEnd(source: RandomAccessSource, at: number, subject: string): Promise<number> {
+  const short = () => new ReprimageError('TRUNCATED', subject, `truncated gzip data: member header at byte ${at} cut short`);
+  if (at + 10 > source.size) throw short();
+  const h = await source.read(at, 10);
+  if (h[0] !== 0x1f || h[1] !== 0x8b) throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt gzip data: no gzip magic at byte ${at}`);
+  if (h[2] !== 8) throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt gzip data: compression method ${h[2]} at byte ${at} (only 8, deflate, exists)`);
+  const flags = h[3]!;
+  if (flags & 0xe0) throw new ReprimageError('CORRUPT_IMAGE', subject, `corrupt gzip data: reserved flag bits set at byte ${at}`);
+  let p = at + 10;
+  if (flags & 4) {
+    if (p + 2 > source.size) throw short();
+    const x = await source.read(p, 2);
+    p += 2 + (x[0]! | (x[1]! << 8));
+  }
+  for (const bit of [8, 16]) {
+    if (!(flags & bit)) continue;
+    // a NUL-terminated name or comment
+    for (;;) {
+      if (p >= source.size) throw short();
+      const piece = await source.read(p, Math.min(256, source.size - p));
+      const nul = piece.indexOf(0);
+      if (nul >= 0) {
+        p += nul + 1;
+        break;
+      }
+      p += piece.length;
+    }
+  }
+  if (flags & 2) p += 2;
+  if (p > source.size) throw short();
+  return p;
+}
+
+const ZSTD_MAGIC = 0xfd2fb528;
+const ZSTD_BLOCK_MAX = 128 * 1024;
+
+/**
+ * Where the run of zstd frames (and skippable frames) starting at `offset` ends, found from the
+ * frame and block headers alone (RFC 8878 §3.1), without decompressing.
+ */
+async function zstdFramesEnd(source: RandomAccessSource, offset: number, subject: string): Promise<number> {
+  const bad = (what: string, at: number) => new ReprimageError('CORRUPT_IMAGE', subject, `corrupt zstd data: ${what} at byte ${at}`);
+  const short = (at: number) => new ReprimageError('TRUNCATED', subject, `truncated zstd data: frame cut short at byte ${at}`);
+  const u32 = async (at: number) => {
+    if (at + 4 > source.size) throw short(at);
+    const b = await source.read(at, 4);
+    return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+  };
+  let at = offset;
+  let frames = 0;
+  while (at + 4 <= source.size) {
+    const magic = await u32(at);
+    if (magic >>> 4 === 0x184d2a5) {
+      at += 8 + (await u32(at + 4));
+      if (at > source.size) throw short(source.size);
+    } else if (magic === ZSTD_MAGIC) {
+      if (at + 5 > source.size) throw short(at);
+      const fhd = (await source.read(at + 4, 1))[0]!;
+      if (fhd & 0x08) throw bad('reserved bit set in the frame header', at + 4);
+      const single = (fhd >> 5) & 1;
+      const fcs = fhd >> 6;
+      let p = at + 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + [single ? 1 : 0, 2, 4, 8][fcs]!;
+      for (;;) {
+        if (p + 3 > source.size) throw short(p);
+        const b = await source.read(p, 3);
+        const header = b[0]! | (b[1]! << 8) | (b[2]! << 16);
+        const type = (header >> 1) & 3;
+        const size = header >>> 3;
+        if (type === 3) throw bad('reserved block type', p);
+        if (size > ZSTD_BLOCK_MAX) throw bad(`block of ${size} bytes`, p);
+        p += 3 + (type === 1 ? 1 : size);
+        if (header & 1) break;
+      }
+      if (fhd & 0x04) p += 4;
+      if (p > source.size) throw short(source.size);
+      at = p;
+    } else {
+      break;
+    }
+    frames++;
+  }
+  if (frames === 0) throw bad('no zstd frame', offset);
+  return at;
 }
 
 /**
- * Writes a stream into a temporary file that is removed when the returned source is closed (or
- * the process exits), and returns random access to it. Memory stays bounded by one chunk.
+ * Writes a stream into an anonymous temporary file and returns random access to it. The file
+ * is unlinked as soon as it is open for reading, so nothing is left behind even if the process
+ * is killed; where that is impossible it is removed on close and at exit. Memory stays bounded
+ * by one chunk.
  */
 export async function spoolToTempSource(chunks: AsyncIterable<Uint8Array>, name: string): Promise<RandomAccessSource> {
   const dir = await mkdtemp(join(tmpdir(), 'reprimage-spool-'));
   const path = join(dir, 'data');
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const removeNow = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeNow);
+  let inner: RandomAccessSource | undefined;
   try {
     const fh = await open(path, 'w', 0o600);
     try {
@@ -119,21 +354,20 @@ export async function spoolToTempSource(chunks: AsyncIterable<Uint8Array>, name:
     } finally {
       await fh.close();
     }
-    const inner = await openFileSource(path);
-    const onExit = () => rmSync(dir, { recursive: true, force: true });
-    process.once('exit', onExit);
-    return {
-      name,
-      size: inner.size,
-      read: (offset, length) => inner.read(offset, length),
-      async close() {
-        process.off('exit', onExit);
-        await inner.close();
-        await cleanup();
-      },
-    };
+    inner = await openFileSource(path);
+    await rm(dir, { recursive: true, force: true }); // the open descriptor keeps the data
+    process.off('exit', removeNow);
   } catch (e) {
-    await cleanup();
+    await inner?.close();
+    process.off('exit', removeNow);
+    removeNow();
     throw e;
   }
+  const file = inner;
+  return {
+    name,
+    size: file.size,
+    read: (offset, length) => file.read(offset, length),
+    close: () => file.close(),
+  };
 }

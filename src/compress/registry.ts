@@ -1,18 +1,71 @@
 /**
  * Which implementation writes each codec's bytes (DESIGN.md rule 6). `reprimage --version`
- * prints this, and manifests record it: a compressor is part of a build's input.
+ * prints this, and build manifests record it: a compressor is part of a build's input.
+ *
+ * Versions are read from the installed packages' package.json at run time, so the record
+ * says what actually ran; `PINNED_CODEC_PACKAGES` is what package.json pins, and a unit test
+ * fails if the two ever differ (the pinned-hash tests would fail too).
  */
-import { GZIP_IMPLEMENTATION } from './gzip.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS } from './squashfs-codecs.js';
 
 export interface CodecVersion {
+  /** What is written: `gzip` (a .gz stream), `squashfs xz` (SquashFS blocks), … */
   codec: string;
+  /** npm package and exact version (or reprimage's own code), e.g. `pako 2.1.0`. */
   implementation: string;
 }
 
-export function codecVersions(): CodecVersion[] {
-  return [
-    { codec: 'gzip', implementation: GZIP_IMPLEMENTATION },
-    ...Object.entries(SQUASHFS_CODEC_IMPLEMENTATIONS).map(([codec, implementation]) => ({ codec: `squashfs ${codec}`, implementation })),
-  ];
+/** The npm packages whose bytes end up in our output, at the versions package.json pins. */
+export const PINNED_CODEC_PACKAGES: Readonly<Record<string, string>> = {
+  pako: '2.1.0',
+  'lzma-native': '8.0.6',
+  '@bokuweb/zstd-wasm': '0.0.27',
+};
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The version in the package.json of an installed package, found from its entry point (some
+ * packages do not export their package.json); undefined if it is not installed.
+ */
+export function installedVersion(pkg: string): string | undefined {
+  let dir: string;
+  try {
+    dir = dirname(require.resolve(pkg));
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    try {
+      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (json.name === pkg) return json.version;
+    } catch {
+      // no package.json at this level
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** `pkg version` as installed, e.g. `pako 2.1.0`. */
+export function implementationOf(pkg: string): string {
+  return `${pkg} ${installedVersion(pkg) ?? 'not installed'}`;
+}
+
+/**
+ * Every codec reprimage writes with and its implementation, in a fixed order. The squashfs
+ * entries name the package versions as installed, followed by the settings their module states.
+ */
+export function codecVersions(): Array<{ codec: string; implementation: string }> {
+  const out: CodecVersion[] = [{ codec: 'gzip', implementation: implementationOf('pako') }];
+  for (const [codec, described] of Object.entries(SQUASHFS_CODEC_IMPLEMENTATIONS)) {
+    const pkg = Object.keys(PINNED_CODEC_PACKAGES).find((p) => described.startsWith(`${p} `));
+    const implementation = pkg === undefined ? described : described.replace(`${pkg} ${PINNED_CODEC_PACKAGES[pkg]}`, implementationOf(pkg));
+    out.push({ codec: `squashfs ${codec}`, implementation });
+  }
+  return out;
 }

@@ -1,73 +1,111 @@
 /**
- * The cpio newc writer. Output equals GNU cpio 2.13's for
+ * The cpio newc writer. With the default options its output equals GNU cpio 2.13's for
+ *
  *   cd DIR && find . | LC_ALL=C sort | cpio -o -H newc --reproducible
- * on the same tree with clamped mtimes: entries in whole-path bytewise order, names without
- * `./` (the root is `.`), inode numbers counted from 0 in order of first appearance, device
- * fields 0 (--ignore-devno), and hard links as GNU cpio writes them: earlier links are held back
- * and written, with no data, just before the last link, which carries the data.
+ *
+ * on the same tree with clamped mtimes (docs/formats/cpio.md lists what was measured):
+ * - entries in whole-path bytewise order (`tree.walkSortedPaths()`), names without `./`, the
+ *   root written as `.`;
+ * - inode numbers counted from 0 in order of first appearance (--renumber-inodes); hard links
+ *   share theirs; device fields 0 (--ignore-devno); nlink as stat reports it;
+ * - a hard-linked *regular file* is written once per link, but every link but the last is held
+ *   back and written, without data, just before the last, newest first; the last carries the
+ *   data. Hard-linked symlinks, devices, fifos and sockets are written in place, each with its
+ *   data (GNU cpio defers only regular files);
+ * - a `TRAILER!!!` entry (all fields 0 but nlink 1), then zeros to a multiple of 512 bytes.
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
-import { ARCHIVE_BLOCK, TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
+import { CPIO_ARCHIVE_BLOCK, CPIO_TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
 
 export interface CpioWriteOptions {
+  /** Hears once about each kind of metadata newc cannot hold (xattrs, sub-second times). */
   warn?: (message: string) => void;
+  /**
+   * `''` (default): names as GNU cpio writes them from `find .` (`usr/bin`).
+   * `'./'`: names as bsdtar writes them from `.` (`./usr/bin`). The root is `.` either way; the
+   * kernel unpacks both the same.
+   */
+  namePrefix?: '' | './';
 }
 
 const U32 = 0xffffffff;
 
-export async function writeCpio(tree: Tree, sink: Sink, _options: CpioWriteOptions = {}): Promise<void> {
+type Fields = Omit<NewcHeader, 'namesize' | 'check'>;
+
+/**
+ * Writes `tree` as a newc archive to `sink`. The bytes depend only on the tree and the options.
+ * Throws UNSUPPORTED (naming the entry) for a uid, gid, mtime or size that newc cannot hold,
+ * and IO if a file's contents change size while they are streamed.
+ */
+export async function writeCpio(tree: Tree, sink: Sink, options: CpioWriteOptions = {}): Promise<void> {
+  const prefix = options.namePrefix ?? '';
+  if (prefix !== '' && prefix !== './') throw new ReprimageError('USAGE', 'cpio namePrefix', `must be '' or './', not ${JSON.stringify(prefix)}`);
   const start = sink.position;
-  const nlink = tree.linkCounts();
-  const inode = new Map<Node, number>();
+  const linkCounts = tree.linkCounts();
+  const inodes = new Map<Node, number>();
   const seenLinks = new Map<Node, number>();
-  const deferred = new Map<Node, string[]>();
+  const heldBack = new Map<Node, string[]>();
+  const lost = { xattrs: 0, nsec: 0 };
   for (const { path, node } of tree.walkSortedPaths()) {
-    const name = path === '' ? '.' : path;
-    if (!inode.has(node)) inode.set(node, inode.size);
-    const links = nlink.get(node) ?? 1;
-    if (node.kind !== 'dir' && links > 1) {
+    const name = path === '' ? '.' : prefix + path;
+    if (!inodes.has(node)) {
+      inodes.set(node, inodes.size);
+      if (node.xattrs.size > 0) lost.xattrs++;
+      if (node.mtime.nsec !== 0) lost.nsec++;
+    }
+    const ino = inodes.get(node)!;
+    const nlink = linkCounts.get(node) ?? 1;
+    if (node.kind === 'file' && nlink > 1) {
       const seen = (seenLinks.get(node) ?? 0) + 1;
       seenLinks.set(node, seen);
-      if (seen < links) {
-        deferred.set(node, [...(deferred.get(node) ?? []), name]);
+      const earlier = heldBack.get(node) ?? [];
+      if (seen < nlink) {
+        heldBack.set(node, [name, ...earlier]); // GNU cpio keeps a stack: newest first
         continue;
       }
-      for (const earlier of deferred.get(node) ?? []) await writeEntry(sink, earlier, node, inode.get(node)!, links, false);
+      heldBack.delete(node);
+      for (const held of earlier) await writeEntry(sink, held, node, ino, nlink, false);
     }
-    await writeEntry(sink, name, node, inode.get(node)!, links, true);
+    await writeEntry(sink, name, node, ino, nlink, true);
   }
-  await writeRaw(sink, TRAILER, { ino: 0, mode: 0, uid: 0, gid: 0, nlink: 1, mtime: 0, filesize: 0, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0 }, new Uint8Array(0));
+  if (lost.xattrs > 0) options.warn?.(`cpio newc cannot hold extended attributes: left out on ${lost.xattrs} entr${lost.xattrs === 1 ? 'y' : 'ies'}`);
+  if (lost.nsec > 0) options.warn?.(`cpio newc holds whole seconds: sub-second mtimes cut on ${lost.nsec} entr${lost.nsec === 1 ? 'y' : 'ies'}`);
+  const trailer: Fields = { ino: 0, mode: 0, uid: 0, gid: 0, nlink: 1, mtime: 0, filesize: 0, devmajor: 0, devminor: 0, rdevmajor: 0, rdevminor: 0 };
+  await writeHeaderAndName(sink, CPIO_TRAILER, trailer);
   const written = sink.position - start;
-  const pad = (ARCHIVE_BLOCK - (written % ARCHIVE_BLOCK)) % ARCHIVE_BLOCK;
+  const pad = (CPIO_ARCHIVE_BLOCK - (written % CPIO_ARCHIVE_BLOCK)) % CPIO_ARCHIVE_BLOCK;
   if (pad > 0) await sink.write(new Uint8Array(pad));
 }
 
 async function writeEntry(sink: Sink, name: string, node: Node, ino: number, nlink: number, withData: boolean): Promise<void> {
-  const check = (value: number, what: string) => {
+  const fits = (value: number, what: string) => {
     if (!Number.isSafeInteger(value) || value < 0 || value > U32) {
       throw new ReprimageError('UNSUPPORTED', name, `${what} ${value} does not fit a cpio newc header (0 to ${U32})`);
     }
     return value;
   };
-  const data = node.kind === 'symlink' ? Buffer.from(node.target, 'utf8') : undefined;
-  const size = !withData ? 0 : node.kind === 'file' ? node.content.size : (data?.length ?? 0);
-  const fields = {
+  const target = node.kind === 'symlink' ? Buffer.from(node.target, 'utf8') : undefined;
+  const size = !withData ? 0 : node.kind === 'file' ? node.content.size : (target?.length ?? 0);
+  const device = node.kind === 'char' || node.kind === 'block';
+  await writeHeaderAndName(sink, name, {
     ino,
     mode: TYPE_BITS[node.kind] | (node.mode & 0o7777),
-    uid: check(node.uid, 'uid'),
-    gid: check(node.gid, 'gid'),
+    uid: fits(node.uid, 'uid'),
+    gid: fits(node.gid, 'gid'),
     nlink,
-    mtime: check(node.mtime.sec, 'mtime'),
-    filesize: check(size, 'file size'),
+    mtime: fits(node.mtime.sec, 'mtime'),
+    filesize: fits(size, 'size'),
     devmajor: 0,
     devminor: 0,
-    rdevmajor: node.kind === 'char' || node.kind === 'block' ? node.major : 0,
-    rdevminor: node.kind === 'char' || node.kind === 'block' ? node.minor : 0,
-  };
-  if (node.kind === 'file' && withData) {
-    await writeRaw(sink, name, fields, undefined);
+    rdevmajor: device ? fits(node.major, 'device major') : 0,
+    rdevminor: device ? fits(node.minor, 'device minor') : 0,
+  });
+  if (size === 0) return;
+  if (target) {
+    await sink.write(target);
+  } else if (node.kind === 'file') {
     let seen = 0;
     for await (const chunk of node.content.chunks()) {
       seen += chunk.length;
@@ -75,24 +113,18 @@ async function writeEntry(sink: Sink, name: string, node: Node, ino: number, nli
       await sink.write(chunk);
     }
     if (seen !== size) throw new ReprimageError('IO', node.content.origin, `shrank to ${seen} of ${size} bytes while being archived`);
-    const pad = pad4(size);
-    if (pad > 0) await sink.write(new Uint8Array(pad));
-    return;
   }
-  await writeRaw(sink, name, fields, withData ? data : undefined);
+  const pad = pad4(size);
+  if (pad > 0) await sink.write(new Uint8Array(pad));
 }
 
-/** Header, name and (small) data with their padding; file data is streamed by the caller. */
-async function writeRaw(sink: Sink, name: string, fields: Omit<NewcHeader, 'namesize' | 'check'>, data: Uint8Array | undefined): Promise<void> {
+/** The header, the NUL-terminated name and the padding that brings the data to a 4-byte boundary. */
+async function writeHeaderAndName(sink: Sink, name: string, fields: Fields): Promise<void> {
   const nameBytes = Buffer.from(`${name}\0`, 'utf8');
   const header = encodeNewcHeader({ ...fields, namesize: nameBytes.length, check: 0 });
-  await sink.write(header);
-  await sink.write(nameBytes);
-  const namePad = pad4(header.length + nameBytes.length);
-  if (namePad > 0) await sink.write(new Uint8Array(namePad));
-  if (data && data.length > 0) {
-    await sink.write(data);
-    const pad = pad4(data.length);
-    if (pad > 0) await sink.write(new Uint8Array(pad));
-  }
+  const pad = pad4(header.length + nameBytes.length);
+  const out = new Uint8Array(header.length + nameBytes.length + pad);
+  out.set(header, 0);
+  out.set(nameBytes, header.length);
+  await sink.write(out);
 }
