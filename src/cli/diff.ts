@@ -1,0 +1,128 @@
+/**
+ * `reprimage diff A B`: recursive, format-aware comparison of two files or directories.
+ *
+ * Exit status: the action sets `process.exitCode` to 1 when differences were found and to 0
+ * when the inputs are the same; errors in the arguments throw a ReprimageError (exit 2 through
+ * main.ts). Reports go to standard output (text by default) or to the files named.
+ */
+import { Command } from 'commander';
+import { ReprimageError } from '../errors.js';
+import { writeAtomically } from '../io/atomic-output.js';
+import { diffPaths, type DiffOptions } from '../diff/engine.js';
+import type { Difference } from '../diff/difference.js';
+import { parseMetadataClasses } from '../diff/metadata.js';
+import { renderHtml, writeHtmlDir } from '../diff/presenters/html.js';
+import { renderJson } from '../diff/presenters/json.js';
+import { renderMarkdown } from '../diff/presenters/markdown.js';
+import { renderText } from '../diff/presenters/text.js';
+import type { Reporter } from './reporter.js';
+
+/** The exit status `reprimage diff` leaves in process.exitCode when the inputs differ. */
+export const EXIT_DIFFERENT = 1;
+
+interface DiffOptionValues {
+  exclude: string[];
+  excludeMetadata?: string;
+  maxReportSize?: string;
+  maxDiffLines: string;
+  text?: string | true;
+  json?: string | true;
+  markdown?: string | true;
+  html?: string;
+  htmlDir?: string;
+  color: string;
+  progress: boolean;
+}
+
+export function diffCommand(reporter: Reporter): Command {
+  return new Command('diff')
+    .description('compare two files or directories, recursively inside archives and images (exit 0 same, 1 different, 2 error)')
+    .argument('<a>', 'a file (image, archive, any file) or a directory')
+    .argument('<b>', 'the file or directory to compare it with')
+    .option('--exclude <glob>', 'leave out members whose path matches (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--exclude-metadata <list>', 'metadata not compared, comma-separated: type,mode,owner,mtime,xattrs,target,device,size,links,format')
+    .option('--max-report-size <bytes>', 'cut text, Markdown and HTML reports at this size')
+    .option('--max-diff-lines <n>', 'lines kept per unified diff', '256')
+    .option('--text [file]', "text report (to FILE, or '-' / nothing for standard output); the default output")
+    .option('--json [file]', 'JSON report in diffoscope\'s structure (docs/diff.md)')
+    .option('--markdown [file]', 'Markdown report')
+    .option('--html <file>', 'one self-contained HTML page with a collapsible tree of differences')
+    .option('--html-dir <dir>', 'HTML report split into pages loaded on demand, for large reports')
+    .option('--color <when>', 'colour the text report: auto (on a terminal), always, never', 'auto')
+    .option('--no-progress', 'do not show progress on a terminal')
+    .action(async (a: string, b: string, values: DiffOptionValues) => {
+      const maxDiffLines = parseCount(values.maxDiffLines, '--max-diff-lines');
+      const maxReportSize = values.maxReportSize === undefined ? undefined : parseCount(values.maxReportSize, '--max-report-size');
+      if (!['auto', 'always', 'never'].includes(values.color)) throw new ReprimageError('USAGE', '--color', `expected auto, always or never, got '${values.color}'`);
+      const progress = values.progress && process.stderr.isTTY ? progressLine() : undefined;
+      const options: DiffOptions = {
+        exclude: values.exclude,
+        excludeMetadata: values.excludeMetadata === undefined ? undefined : parseMetadataClasses(values.excludeMetadata),
+        maxDiffLines,
+        warn: (m) => reporter.warn(m),
+        onProgress: progress?.update,
+      };
+      let difference: Difference | undefined;
+      try {
+        difference = await diffPaths(a, b, options);
+      } finally {
+        progress?.clear();
+      }
+      const outputs = [values.text, values.json, values.markdown, values.html, values.htmlDir].filter((v) => v !== undefined);
+      const text = values.text ?? (outputs.length === 0 ? true : undefined);
+      if (difference) {
+        if (text !== undefined) {
+          const toTerminal = text === true || text === '-';
+          const color = values.color === 'always' || (values.color === 'auto' && toTerminal && process.stdout.isTTY === true);
+          await emit(text, renderText(difference, { color, maxReportSize }));
+        }
+        if (values.json !== undefined) await emit(values.json, renderJson(difference));
+        if (values.markdown !== undefined) await emit(values.markdown, renderMarkdown(difference, { maxReportSize }));
+        if (values.html !== undefined) await emit(values.html, renderHtml(difference, { maxReportSize }));
+        if (values.htmlDir !== undefined) await writeHtmlDir(difference, values.htmlDir, { maxReportSize });
+      } else {
+        // identical: machine outputs still say so; text stays silent, as diff(1) and diffoscope do
+        if (values.json !== undefined) await emit(values.json, `${JSON.stringify({ 'diffoscope-json-version': 1, source1: a, source2: b, unified_diff: null })}\n`);
+      }
+      process.exitCode = difference ? EXIT_DIFFERENT : 0;
+    });
+}
+
+/** Writes to standard output for `true`/`-`, else atomically to the file named. */
+async function emit(target: string | true, text: string): Promise<void> {
+  if (target === true || target === '-') {
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+    return;
+  }
+  await writeAtomically(target, async (sink) => {
+    await sink.write(Buffer.from(text, 'utf8'));
+  });
+}
+
+function parseCount(value: string, option: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new ReprimageError('USAGE', option, `expected a whole number of at least 1, got '${value}'`);
+  return n;
+}
+
+/** One self-overwriting stderr line, updated at most ten times a second. */
+function progressLine(): { update: (path: string) => void; clear: () => void } {
+  let last = 0;
+  let shown = false;
+  let count = 0;
+  return {
+    update(path) {
+      count++;
+      const now = performance.now();
+      if (now - last < 100) return;
+      last = now;
+      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+      const textLine = `comparing ${count}: ${path}`;
+      process.stderr.write(`\r\x1b[K${textLine.length > width ? `…${textLine.slice(-(width - 1))}` : textLine}`);
+      shown = true;
+    },
+    clear() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}

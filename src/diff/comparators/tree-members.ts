@@ -1,0 +1,47 @@
+/**
+ * Members of any format that reads into a Tree (directory, tar, cpio, SquashFS, ISO 9660, FAT):
+ * one member per path, with the node's metadata as fields and its contents as bytes.
+ */
+import type { Container, Member } from '../comparator.js';
+import { nodeFields } from '../metadata.js';
+import type { Tree } from '../../tree/tree.js';
+
+/** The root is listed as `.` when `root` is true (archives record it; a top-level directory's own times are noise). */
+export function treeMembers(tree: Tree, options: { root?: boolean } = {}): Member[] {
+  const out: Member[] = [];
+  for (const { path, node, linkTo } of tree.walk()) {
+    if (path === '' && !options.root) continue;
+    out.push({
+      name: path === '' ? '.' : path,
+      fields: nodeFields(node, linkTo),
+      content: node.kind === 'file' ? node.content : undefined,
+      linkTo,
+    });
+  }
+  return out;
+}
+
+/** A container over a Tree, with optional described structures and a close action. */
+export function treeContainer(
+  tree: Tree,
+  extra: { describe?: () => Promise<Record<string, string>>; order?: () => Promise<string[]>; close?: () => Promise<void>; root?: boolean } = {},
+): Container {
+  return {
+    describe: extra.describe,
+    order: extra.order,
+    members: async () => treeMembers(tree, { root: extra.root ?? true }),
+    close: extra.close ?? (async () => undefined),
+  };
+}
+
+/** `key: value` lines of a flat record, in the record's key order. Bigints and arrays print plainly. */
+export function describeFields(record: object): string {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    if (value instanceof Uint8Array) lines.push(`${key}: ${Buffer.from(value).toString('hex')}`);
+    else if (typeof value === 'object' && value !== null) lines.push(`${key}: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    else lines.push(`${key}: ${String(value)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,306 @@
+/**
+ * The diff engine: compares two inputs recursively and builds the Difference tree.
+ *
+ * For each pair of byte blobs: equal bytes are never opened (sizes first, then both streams in
+ * lockstep, stopping at the first difference). Otherwise the first comparator in the registry
+ * that recognizes both sides opens them; their described structures are compared as text and
+ * their members are paired by name, compared for metadata, and recursed into. Whatever a reader
+ * cannot open becomes a comment ("could not read as squashfs: …") and the bytes are compared as
+ * text or as a hex dump. Members are compared several at a time; results keep their order, so
+ * the report does not depend on which comparison finishes first.
+ */
+import { stat } from 'node:fs/promises';
+import { fromSystemError, ReprimageError } from '../errors.js';
+import { loadDirectory } from '../tree/load-dir.js';
+import { compareNames } from '../tree/names.js';
+import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
+import { contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
+import { HEAD_SIZE, type Comparator, type Container, type Member } from './comparator.js';
+import { Difference, MISSING } from './difference.js';
+import { fieldLines, type MetadataClass } from './metadata.js';
+import { defaultComparators } from './registry.js';
+import { binaryDifference } from './comparators/binary.js';
+import { textDifference } from './comparators/text.js';
+import { treeContainer } from './comparators/tree-members.js';
+import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
+
+/** What joins the parts of a whole path: `a.iso ▸ live/filesystem.squashfs ▸ etc/shadow`. */
+export const PATH_SEPARATOR = ' ▸ ';
+
+export interface DiffOptions {
+  /** Glob patterns of member paths to leave out (docs/metadata-policy.md syntax). */
+  exclude?: string[];
+  /** Metadata classes not compared. */
+  excludeMetadata?: ReadonlySet<MetadataClass>;
+  /** Lines kept per unified diff (default 256). */
+  maxDiffLines?: number;
+  /** Member comparisons in flight at once, per container (default 4). */
+  concurrency?: number;
+  /** Containers nested deeper than this are compared as bytes (default 16). */
+  maxDepth?: number;
+  /** The comparators, in the order they are tried (default: registry.ts). */
+  comparators?: readonly Comparator[];
+  warn?: (message: string) => void;
+  /** Hears the whole path of each member as its comparison starts. */
+  onProgress?: (path: string) => void;
+}
+
+interface Side {
+  name: string;
+  path: string;
+  blob: Blob;
+}
+
+class Engine {
+  readonly comparators: readonly Comparator[];
+  readonly excluded: PathMatcher;
+  readonly excludeMetadata: ReadonlySet<MetadataClass>;
+  readonly diffOptions: UnifiedDiffOptions;
+  readonly concurrency: number;
+  readonly maxDepth: number;
+  readonly warn: (message: string) => void;
+
+  constructor(readonly options: DiffOptions) {
+    this.comparators = options.comparators ?? defaultComparators;
+    this.excluded = options.exclude && options.exclude.length > 0 ? compileExcludes(options.exclude, '--exclude') : () => false;
+    this.excludeMetadata = options.excludeMetadata ?? new Set();
+    this.diffOptions = { maxLines: options.maxDiffLines ?? DEFAULT_MAX_DIFF_LINES };
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.maxDepth = options.maxDepth ?? 16;
+    this.warn = options.warn ?? (() => undefined);
+  }
+
+  /** Compares two blobs; undefined when they hold the same bytes. */
+  async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+    if (await sameBytes(x.blob, y.blob)) return undefined;
+    const d = new Difference(x.name, y.name);
+    const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
+    const ca = this.comparators.find((c) => c.recognizes(ha, x.blob.size));
+    const cb = this.comparators.find((c) => c.recognizes(hb, y.blob.size));
+    if (ca && ca === cb && depth < this.maxDepth) {
+      const details = await this.compareAs(ca, x, y, depth, d);
+      if (details !== undefined) {
+        if (details.length > 0) {
+          d.details = details;
+          return d;
+        }
+        d.comments.push(`no ${ca.id}-specific difference found, yet the bytes differ`);
+      }
+    } else if (ca !== cb) {
+      d.comments.push(`formats differ: ${ca?.id ?? 'unrecognized data'} and ${cb?.id ?? 'unrecognized data'}`);
+    } else if (ca) {
+      d.comments.push(`nested more than ${this.maxDepth} levels deep: compared as bytes`);
+    }
+    await this.compareBytes(x, y, d);
+    return d;
+  }
+
+  /** Opens both sides with one comparator; undefined (and a comment on `d`) when either fails. */
+  async compareAs(c: Comparator, x: Side, y: Side, depth: number, d: Difference): Promise<Difference[] | undefined> {
+    const [oa, ob] = await Promise.allSettled([
+      c.open({ name: x.name, path: x.path, blob: x.blob, warn: this.warn }),
+      c.open({ name: y.name, path: y.path, blob: y.blob, warn: this.warn }),
+    ]);
+    try {
+      for (const [r, side] of [[oa, x], [ob, y]] as const) {
+        if (r.status === 'rejected') d.comments.push(`could not read ${side.path} as ${c.id}: ${message(r.reason)}`);
+      }
+      if (oa.status === 'rejected' || ob.status === 'rejected') return undefined;
+      try {
+        return await this.compareContainers(oa.value, ob.value, x, y, depth + 1);
+      } catch (e) {
+        d.comments.push(`could not read as ${c.id}: ${message(e)}`);
+        return undefined;
+      }
+    } finally {
+      await Promise.allSettled([oa.status === 'fulfilled' ? oa.value.close() : undefined, ob.status === 'fulfilled' ? ob.value.close() : undefined]);
+    }
+  }
+
+  async compareBytes(x: Side, y: Side, d: Difference): Promise<void> {
+    try {
+      const names: [string, string] = [x.name, y.name];
+      const bytes = (await textDifference(x.blob, y.blob, names, this.diffOptions)) ?? (await binaryDifference(x.blob, y.blob, names, this.diffOptions));
+      d.unifiedDiff = bytes.unifiedDiff;
+      d.comments.push(...bytes.comments);
+    } catch (e) {
+      d.comments.push(`could not read the bytes: ${message(e)}`);
+    }
+  }
+
+  /** The differences between two opened containers: described structures, member order, members. */
+  async compareContainers(oa: Container, ob: Container, x: Side, y: Side, depth: number): Promise<Difference[]> {
+    const out: Difference[] = [];
+    const none: Record<string, string> = {};
+    const [da, db] = await Promise.all([oa.describe?.() ?? none, ob.describe?.() ?? none]);
+    for (const key of [...new Set([...Object.keys(da), ...Object.keys(db)])]) {
+      const diff = Difference.fromText(key, key, da[key] ?? '', db[key] ?? '', this.diffOptions);
+      if (diff) out.push(diff);
+    }
+    const [ma, mb] = await Promise.all([oa.members(), ob.members()]);
+    const keep = (m: Member) => !this.excluded(m.name);
+    const la = ma.filter(keep);
+    const lb = mb.filter(keep);
+    if (oa.order && ob.order) {
+      const [na, nb] = await Promise.all([oa.order(), ob.order()]);
+      const fa = na.filter((n) => !this.excluded(n));
+      const fb = nb.filter((n) => !this.excluded(n));
+      const sorted = (l: string[]) => [...l].sort(compareNames).join('\n');
+      if (fa.join('\n') !== fb.join('\n') && sorted(fa) === sorted(fb)) {
+        const diff = Difference.fromLines('member order', 'member order', fa, fb, this.diffOptions);
+        if (diff) {
+          diff.comments.push('the same members, stored in another order');
+          out.push(diff);
+        }
+      }
+    }
+    const byKey = (list: Member[]) => new Map(list.map((m) => [m.key ?? m.name, m]));
+    const mapA = byKey(la);
+    const mapB = byKey(lb);
+    const keys = [...new Set([...mapA.keys(), ...mapB.keys()])].sort(compareNames);
+    const results = await inOrder(keys, this.concurrency, (k) => this.compareMember(mapA.get(k), mapB.get(k), x, y, depth));
+    for (const r of results) if (r) out.push(r);
+    return out;
+  }
+
+  async compareMember(ma: Member | undefined, mb: Member | undefined, x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+    const path1 = ma && (ma.transparent ? x.path : x.path + PATH_SEPARATOR + ma.name);
+    const path2 = mb && (mb.transparent ? y.path : y.path + PATH_SEPARATOR + mb.name);
+    this.options.onProgress?.(path1 ?? path2!);
+    if (!ma || !mb) {
+      const only = (ma ?? mb)!;
+      const d = new Difference(ma ? only.name : MISSING, mb ? only.name : MISSING);
+      if (!only.transparent) {
+        if (ma) d.path1 = path1;
+        else d.path2 = path2;
+      }
+      d.comments.push(`only in ${ma ? x.path : y.path}`);
+      const lines = fieldLines(only.fields, this.excludeMetadata);
+      const listing = Difference.fromLines('', '', ma ? lines : [], mb ? lines : [], this.diffOptions);
+      if (listing) d.unifiedDiff = listing.unifiedDiff;
+      return d;
+    }
+    const d = new Difference(ma.name, mb.name);
+    if (!ma.transparent) d.path1 = path1;
+    if (!mb.transparent) d.path2 = path2;
+    const meta = Difference.fromLines('metadata', 'metadata', fieldLines(ma.fields, this.excludeMetadata), fieldLines(mb.fields, this.excludeMetadata), this.diffOptions);
+    if (meta) d.details.push(meta);
+    const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path
+    if (ma.content && mb.content && !sameLink) {
+      const sa: Side = { name: ma.name, path: path1!, blob: contentBlob(ma.content, path1!) };
+      const sb: Side = { name: mb.name, path: path2!, blob: contentBlob(mb.content, path2!) };
+      try {
+        const sub = await this.compareBlobs(sa, sb, depth);
+        if (sub) {
+          d.unifiedDiff = sub.unifiedDiff;
+          d.comments.push(...sub.comments);
+          d.details.push(...sub.details);
+        }
+      } catch (e) {
+        d.comments.push(`could not compare the contents: ${message(e)}`);
+      }
+    } else if (ma.container && mb.container) {
+      const [oa, ob] = await Promise.allSettled([ma.container(), mb.container()]);
+      try {
+        if (oa.status === 'rejected' || ob.status === 'rejected') {
+          d.comments.push(`could not read: ${message(oa.status === 'rejected' ? oa.reason : (ob as PromiseRejectedResult).reason)}`);
+        } else {
+          const sa: Side = { name: ma.name, path: path1!, blob: emptyBlob };
+          const sb: Side = { name: mb.name, path: path2!, blob: emptyBlob };
+          d.details.push(...(await this.compareContainers(oa.value, ob.value, sa, sb, depth + 1)));
+        }
+      } catch (e) {
+        d.comments.push(`could not compare: ${message(e)}`);
+      } finally {
+        await Promise.allSettled([oa.status === 'fulfilled' ? oa.value.close() : undefined, ob.status === 'fulfilled' ? ob.value.close() : undefined]);
+      }
+    }
+    return d.isEmpty ? undefined : d;
+  }
+
+  /** Two directories on disk: their entries compared as members (the roots' own metadata left out). */
+  async compareDirectories(a: string, b: string): Promise<Difference | undefined> {
+    const load = (p: string) => loadDirectory(p, { warn: this.warn });
+    const [ta, tb] = await Promise.all([load(a), load(b)]);
+    const x: Side = { name: a, path: a, blob: emptyBlob };
+    const y: Side = { name: b, path: b, blob: emptyBlob };
+    const details = await this.compareContainers(treeContainer(ta, { root: false }), treeContainer(tb, { root: false }), x, y, 1);
+    if (details.length === 0) return undefined;
+    const d = new Difference(a, b);
+    d.path1 = a;
+    d.path2 = b;
+    d.details = details;
+    return d;
+  }
+}
+
+const emptyBlob: Blob = {
+  size: 0,
+  chunks: async function* () {},
+  head: async () => new Uint8Array(0),
+  open: async () => {
+    throw new ReprimageError('UNSUPPORTED', '', 'no bytes');
+  },
+};
+
+/**
+ * Compares two files or two directories. Resolves to undefined when they are the same, else to
+ * the Difference tree. Throws a ReprimageError only for a problem with the arguments themselves
+ * (missing file, not a file or directory); trouble inside the inputs becomes comments.
+ */
+export async function diffPaths(a: string, b: string, options: DiffOptions = {}): Promise<Difference | undefined> {
+  const engine = new Engine(options);
+  const [sa, sb] = await Promise.all([statOf(a), statOf(b)]);
+  for (const [s, p] of [[sa, a], [sb, b]] as const) {
+    if (!s.isFile() && !s.isDirectory()) throw new ReprimageError('USAGE', p, 'not a regular file or a directory');
+  }
+  if (sa.isDirectory() && sb.isDirectory()) return engine.compareDirectories(a, b);
+  if (sa.isDirectory() !== sb.isDirectory()) {
+    const d = Difference.withComment(a, b, `${sa.isDirectory() ? a : b} is a directory, ${sa.isDirectory() ? b : a} is a file`);
+    d.path1 = a;
+    d.path2 = b;
+    return d;
+  }
+  const d = await engine.compareBlobs({ name: a, path: a, blob: fileBlob(a, sa.size) }, { name: b, path: b, blob: fileBlob(b, sb.size) }, 0);
+  if (d) {
+    d.path1 = a;
+    d.path2 = b;
+  }
+  return d;
+}
+
+/** Compares two blobs (for the library and tests); names are used as the outermost paths. */
+export async function diffBlobs(a: { name: string; blob: Blob }, b: { name: string; blob: Blob }, options: DiffOptions = {}): Promise<Difference | undefined> {
+  const d = await new Engine(options).compareBlobs({ ...a, path: a.name }, { ...b, path: b.name }, 0);
+  if (d) {
+    d.path1 = a.name;
+    d.path2 = b.name;
+  }
+  return d;
+}
+
+async function statOf(path: string) {
+  try {
+    return await stat(path);
+  } catch (e) {
+    throw fromSystemError(e, path);
+  }
+}
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results in the order of `items`. */
+async function inOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

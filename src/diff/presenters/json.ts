@@ -1,0 +1,35 @@
+/**
+ * The JSON report, in diffoscope's structure (docs/diff.md gives the schema): every node has
+ * `source1`, `source2` and `unified_diff` (a string or null), and `comments` and `details` when
+ * it has any; the root adds `"diffoscope-json-version": 1`. reprimage adds `path1`/`path2`, the
+ * whole paths of nodes standing for files and members; diffoscope readers ignore them.
+ */
+import type { Difference } from '../difference.js';
+
+export interface JsonDifference {
+  'diffoscope-json-version'?: number;
+  source1: string;
+  source2: string;
+  unified_diff: string | null;
+  comments?: string[];
+  details?: JsonDifference[];
+  path1?: string;
+  path2?: string;
+}
+
+export function toJson(d: Difference, root = true): JsonDifference {
+  const out = {} as JsonDifference;
+  if (root) out['diffoscope-json-version'] = 1;
+  out.source1 = d.source1;
+  out.source2 = d.source2;
+  out.unified_diff = d.unifiedDiff;
+  if (d.comments.length > 0) out.comments = [...d.comments];
+  if (d.details.length > 0) out.details = d.details.map((c) => toJson(c, false));
+  if (d.path1 !== undefined) out.path1 = d.path1;
+  if (d.path2 !== undefined) out.path2 = d.path2;
+  return out;
+}
+
+export function renderJson(d: Difference): string {
+  return `${JSON.stringify(toJson(d), null, 2)}\n`;
+}
