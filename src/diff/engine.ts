@@ -59,6 +59,8 @@ class Engine {
   readonly concurrency: number;
   readonly maxDepth: number;
   readonly warn: (message: string) => void;
+  /** Whether --exclude or --exclude-metadata is in force. */
+  readonly filtering: boolean;
 
   constructor(readonly options: DiffOptions) {
     this.comparators = options.comparators ?? defaultComparators;
@@ -68,6 +70,7 @@ class Engine {
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.maxDepth = options.maxDepth ?? 16;
     this.warn = options.warn ?? (() => undefined);
+    this.filtering = (options.exclude?.length ?? 0) > 0 || this.excludeMetadata.size > 0;
   }
 
   /** Compares two blobs; undefined when they hold the same bytes. */
@@ -84,6 +87,8 @@ class Engine {
           d.details = details;
           return d;
         }
+        // with filters on, bytes that differ only where the user asked not to look are the same
+        if (this.filtering) return undefined;
         d.comments.push(`no ${ca.id}-specific difference found, yet the bytes differ`);
       }
     } else if (ca !== cb) {
