@@ -326,7 +326,7 @@ test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () 
       '',
     ].join('\n'),
   );
-  assert.match(renderText(d, { color: true }), /\x1b\[31m-root:\*/);
+  assert.ok(renderText(d, { color: true }).includes("\u001b[31m-root:*"));
   assert.match(renderText(d, { maxReportSize: 60 }), /report cut at 60 bytes/);
   const json = JSON.parse(renderJson(d)) as Record<string, unknown>;
   assert.equal(json['diffoscope-json-version'], 1);
