@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { isReprimageError } from '../errors.js';
 import { packCommand } from './pack.js';
 import { lsCommand } from './ls.js';
+import { diffCommand } from './diff.js';
 import { stderrReporter } from './reporter.js';
 
 export const EXIT_OK = 0;
@@ -46,7 +47,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({
       outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-  for (const sub of [packCommand(reporter), lsCommand(reporter)]) {
+  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter)]) {
     sub.exitOverride().configureOutput({
       outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
@@ -61,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     // the codec list loads every codec module: build it only when it is asked for
     const wantsVersion = argv.includes('--version') || argv.includes('-V');
     await buildProgram(wantsVersion ? await versionText() : packageVersion()).parseAsync(argv);
-    return EXIT_OK;
+    // a command that found differences (diff, normalize --check) leaves 1 in process.exitCode
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
