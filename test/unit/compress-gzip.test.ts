@@ -1,4 +1,5 @@
-// gzip bytes must depend only on pako's version (DESIGN.md rule 6): a fixed input pinned by hash.
+// gzip bytes must depend only on pako's version (DESIGN.md rule 6): a fixed input pinned by hash,
+// identical output however the input is split, the fixed header, and the refused operations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -42,4 +43,25 @@ test('GzipSink gives the same bytes however the writes are split', async () => {
   }
   assert.equal(new Set(outputs).size, 1);
   assert.equal(outputs[0], PINNED_LEVEL9);
+});
+
+test('gzip header: XFL follows the level as zlib sets it; empty input; bad levels and writeAt refused', async () => {
+  assert.equal(gzipBytes(new Uint8Array(0), 9).length, 20);
+  assert.deepEqual(new Uint8Array(gunzipSync(gzipBytes(new Uint8Array(0)))), new Uint8Array(0));
+  const xfl = (level: number) => gzipBytes(Buffer.from('abc'), level)[8];
+  assert.deepEqual([xfl(1), xfl(6), xfl(9)], [4, 0, 2]);
+  assert.throws(() => gzipBytes(new Uint8Array(1), 0), { code: 'USAGE' });
+  assert.throws(() => new GzipSink(new MemorySink(), { level: 10 }), { code: 'USAGE' });
+  const gz = new GzipSink(new MemorySink());
+  await assert.rejects(gz.writeAt(), { code: 'UNSUPPORTED' });
+});
+
+test('GzipSink and gzipBytes agree on an input of exactly one 64 KiB piece', async () => {
+  const input = new Uint8Array(64 * 1024).map((_, i) => (i * 31) & 0xff);
+  const inner = new MemorySink();
+  const gz = new GzipSink(inner);
+  await gz.write(input);
+  await gz.close();
+  assert.equal(sha(inner.bytes()), sha(gzipBytes(input)));
+  assert.equal(gz.position, input.length);
 });
