@@ -19,6 +19,14 @@ export interface EntryJson {
   hardlinkTo?: string;
 }
 
+/**
+ * One object per entry in `tree.walk()` order (the root is `.`), keys always in the same order:
+ * `mode` is 4 octal digits; `mtime` is `SEC` or `SEC.NNNNNNNNN` (SEC rounded down, so
+ * `-2.750000000` is 1.25 s before 1970); `size` for files; `target` for symlinks; `device`
+ * [major, minor] for devices; `xattrs` by bytewise name with hex values, when there are any;
+ * `hardlinkTo` the first path of a node seen before. Two Trees with equal JSON hold the same
+ * entries and metadata (contents are compared by size only).
+ */
 export function treeToJson(tree: Tree): EntryJson[] {
   const out: EntryJson[] = [];
   for (const { path, node, linkTo } of tree.walk()) {
