@@ -1,0 +1,62 @@
+/**
+ * The contract every normalizer follows. A normalizer reads one file through a
+ * RandomAccessSource and, if it recognises it, returns a `Rewrite` that writes the whole
+ * normalized file to a Sink, sequentially (never `writeAt`), so the same rewrite can first be
+ * compared with the input and then written for real. Nondeterministic fields are replaced by
+ * values derived from the context only; everything else is copied byte for byte.
+ */
+import { ReprimageError } from '../errors.js';
+import type { RandomAccessSource } from '../io/source.js';
+import type { Sink } from '../io/sink.js';
+
+/** The handlers reprimage has; `--type` takes one of these names. */
+export const HANDLER_IDS = ['zip', 'jar', 'gzip', 'png', 'ar', 'gettext-po', 'gettext-mo', 'pom-properties', 'javadoc', 'pyc'] as const;
+export type HandlerId = (typeof HANDLER_IDS)[number];
+
+export interface NormalizeContext {
+  /** The reference time in seconds since the epoch (SOURCE_DATE_EPOCH). */
+  readonly timestamp: number;
+  /**
+   * true: only times later than `timestamp` are lowered to it (DESIGN.md rule 3);
+   * false: every time is set to `timestamp`, as `strip-nondeterminism --timestamp` does.
+   */
+  readonly clamp: boolean;
+  /** The file name used in messages (and by handlers that look at the name). */
+  readonly subject: string;
+  warn(message: string): void;
+}
+
+/** Writes the complete normalized file, front to back. */
+export type Rewrite = (sink: Sink) => Promise<void>;
+
+export interface Normalizer {
+  readonly id: HandlerId;
+  /** One line for `--help` and the JSON report. */
+  readonly description: string;
+  /**
+   * Whether the file is of this type, judged from its first bytes (up to HEAD_SIZE) and its
+   * size; `name` only breaks ties between formats sharing a magic (zip vs jar, .po vs .pot).
+   */
+  detect(head: Uint8Array, size: number, name: string): boolean;
+  /**
+   * Parses the file. Returns undefined when it must be left alone (a signed jar), otherwise the
+   * rewrite. A file that cannot be parsed throws a ReprimageError naming `ctx.subject`.
+   */
+  prepare(source: RandomAccessSource, ctx: NormalizeContext): Promise<Rewrite | undefined>;
+}
+
+/** How many leading bytes detection looks at. */
+export const HEAD_SIZE = 4096;
+
+/** The time a field gets: `t` clamped to the context's timestamp, or the timestamp itself. */
+export function normalizedTime(ctx: Pick<NormalizeContext, 'timestamp' | 'clamp'>, t: number): number {
+  return ctx.clamp ? Math.min(t, ctx.timestamp) : ctx.timestamp;
+}
+
+/** Reads a whole (small) file into memory, refusing sizes above `limit`. */
+export async function readWhole(source: RandomAccessSource, limit: number, what: string): Promise<Uint8Array> {
+  if (source.size > limit) {
+    throw new ReprimageError('OVERFLOW', source.name, `${what} of ${source.size} bytes is larger than the ${limit} bytes this handler reads`);
+  }
+  return source.read(0, source.size);
+}

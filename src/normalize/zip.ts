@@ -1,0 +1,601 @@
+/**
+ * Zip archives and their kin (jar, war, apk, whl, epub, odf, xpi, zip64): entries sorted by
+ * name, times clamped or set, extra-field times and owners overwritten, Unix permissions reduced
+ * to 0644/0755. Entry data is copied byte for byte, never recompressed, except the few members a
+ * jar normalizes inside (MANIFEST.MF, javadoc pages, pom.properties, nested jars), which are
+ * deflated again as Archive::Zip does (zlib level 6, memLevel 9, by pako).
+ *
+ * The layout written follows Archive::Zip 1.68 as strip-nondeterminism drives it, so the same
+ * input gives the same bytes as `strip-nondeterminism --timestamp T` in "set" mode; the
+ * deliberate differences are listed in docs/normalize.md.
+ */
+import { inflateRawSync } from 'node:zlib';
+import pako from 'pako';
+import { corruptError, ReprimageError } from '../errors.js';
+import { crc32 } from '../compress/crc32.js';
+import { bufferSource, type RandomAccessSource } from '../io/source.js';
+import { MemorySink, type Sink } from '../io/sink.js';
+import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
+import { isJavadoc, normalizeJavadocBytes } from './javadoc.js';
+import { normalizePropertiesBytes } from './pom-properties.js';
+import {
+  applyZip64Extra, decodeCentralHeader, decodeEocd, decodeLocalHeader, decodeZip64Eocd, decodeZip64Locator,
+  dosToUnix, encodeCentralHeader, encodeDataDescriptor, encodeEocd, encodeLocalHeader, encodeZip64Eocd,
+  encodeZip64Locator, joinExtra, splitExtra, unixToDos,
+  EXTRA_EXTENDED_TIMESTAMP, EXTRA_INFOZIP_UNIX_2, EXTRA_INFOZIP_UNIX_NEW, EXTRA_INFOZIP_UNIX_OLD, EXTRA_NTFS,
+  EXTRA_PKWARE_UNIX, EXTRA_ZIP64, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, HOST_UNIX, METHOD_DEFLATED, METHOD_STORED,
+  ZIP64_LOCATOR_SIZE, ZIP_CENTRAL_HEADER_SIZE, ZIP_EOCD_SEARCH, ZIP_EOCD_SIZE, ZIP_LOCAL_HEADER_SIZE,
+  type CentralHeader, type EndOfCentralDirectory, type ExtraField, type LocalHeader, type Zip64EndOfCentralDirectory,
+} from './zip-layout.js';
+
+/**
+ * The earliest time zip entries get: 1980-01-01 12:01 UTC, as Archive::Zip and
+ * strip-nondeterminism use, so no time zone can move a DOS date before 1980.
+ */
+export const ZIP_SAFE_EPOCH = 315576060;
+/** Deflate cannot expand data more than 1032:1; a declared ratio above that is a lie. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Largest member a jar normalizes inside (manifest, page, properties, nested jar). */
+const MEMBER_LIMIT = 256 << 20;
+/** Nested jars inside jars inside jars: enough for every real build, bounded for hostile ones. */
+const MAX_NESTING = 4;
+const COPY_CHUNK = 1 << 20;
+const U32 = 0xffffffff;
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
+export type ZipFlavor = 'zip' | 'jar';
+
+interface ParsedEntry {
+  cd: CentralHeader;
+  local: LocalHeader;
+  localName: Uint8Array;
+  localExtra: Uint8Array;
+  /** Absolute position of the local header and of the data in the file. */
+  localAt: number;
+  dataAt: number;
+  name: string;
+}
+
+interface ParsedZip {
+  prefix: number;
+  /** Offsets in the archive are positions in the file minus this (non-zero for self-extractors). */
+  shift: number;
+  entries: ParsedEntry[];
+  comment: Uint8Array;
+  zip64: Zip64EndOfCentralDirectory | undefined;
+  apkSigned: boolean;
+}
+
+/** Reads the central directory and every local header, checking bounds and overlaps. */
+async function parseZip(source: RandomAccessSource, subject: string): Promise<ParsedZip> {
+  const size = source.size;
+  if (size < ZIP_EOCD_SIZE) throw new ReprimageError('TRUNCATED', subject, `${size} bytes is too short for a zip archive`);
+  const tailStart = Math.max(0, size - ZIP_EOCD_SEARCH - ZIP64_LOCATOR_SIZE);
+  const tail = await source.read(tailStart, size - tailStart);
+  let eocdAt = -1;
+  let fallback = -1;
+  for (let p = tail.length - ZIP_EOCD_SIZE; p >= 0 && tail.length - p <= ZIP_EOCD_SEARCH; p--) {
+    if (tail[p] !== 0x50 || tail[p + 1] !== 0x4b || tail[p + 2] !== 5 || tail[p + 3] !== 6) continue;
+    const commentLength = tail[p + 20]! | (tail[p + 21]! << 8);
+    if (p + ZIP_EOCD_SIZE + commentLength === tail.length) {
+      eocdAt = p;
+      break;
+    }
+    if (fallback < 0 && p + ZIP_EOCD_SIZE + commentLength < tail.length) fallback = p;
+  }
+  if (eocdAt < 0) {
+    if (fallback >= 0) {
+      const e = decodeEocd(tail, fallback, subject);
+      const extra = tail.length - fallback - ZIP_EOCD_SIZE - e.comment.length;
+      throw corruptError(subject, 'zip archive', tailStart + fallback, `${extra} bytes follow the end of central directory record`);
+    }
+    throw corruptError(subject, 'zip archive', undefined, 'no end of central directory record');
+  }
+  const eocd: EndOfCentralDirectory = decodeEocd(tail, eocdAt, subject);
+  const eocdPos = tailStart + eocdAt;
+  let entries = eocd.entries;
+  let cdSize = eocd.cdSize;
+  let cdOffset = eocd.cdOffset;
+  let disk = eocd.disk;
+  let cdDisk = eocd.cdDisk;
+  let cdEnd = eocdPos;
+  let zip64: Zip64EndOfCentralDirectory | undefined;
+  const locator = decodeZip64Locator(tail, eocdAt - ZIP64_LOCATOR_SIZE, subject);
+  if (locator) {
+    if (locator.disks > 1) throw new ReprimageError('UNSUPPORTED', subject, 'multi-disk (split) zip archives are not supported');
+    if (locator.eocdOffset + 56 > eocdPos - ZIP64_LOCATOR_SIZE) throw corruptError(subject, 'zip64 end of central directory locator', eocdPos - ZIP64_LOCATOR_SIZE, 'points past itself');
+    const record = await source.read(locator.eocdOffset, 56);
+    zip64 = decodeZip64Eocd(record, 0, subject);
+    ({ entries, cdSize, cdOffset, disk, cdDisk } = zip64);
+    cdEnd = locator.eocdOffset;
+  }
+  if (disk !== 0 || cdDisk !== 0 || (!zip64 && eocd.entriesOnDisk !== eocd.entries)) {
+    throw new ReprimageError('UNSUPPORTED', subject, 'multi-disk (split) zip archives are not supported');
+  }
+  const cdStart = cdEnd - cdSize;
+  if (cdStart < 0) throw corruptError(subject, 'zip end of central directory', eocdPos, `central directory size ${cdSize} is larger than the archive`);
+  const shift = cdStart - cdOffset;
+  if (shift < 0) throw corruptError(subject, 'zip end of central directory', eocdPos, `central directory offset ${cdOffset} is past its real position ${cdStart}`);
+  if (entries * ZIP_CENTRAL_HEADER_SIZE > cdSize) {
+    throw corruptError(subject, 'zip end of central directory', eocdPos, `${entries} entries cannot fit in a ${cdSize}-byte central directory`);
+  }
+  if (cdSize > 1 << 30) throw new ReprimageError('OVERFLOW', subject, `central directory of ${cdSize} bytes is larger than reprimage reads`);
+  const cd = await source.read(cdStart, cdSize);
+  const headers: CentralHeader[] = [];
+  let p = 0;
+  for (let i = 0; i < entries; i++) {
+    const { header, next } = decodeCentralHeader(cd, p, subject);
+    applyZip64Extra(header, subject);
+    if (header.diskStart !== 0) throw new ReprimageError('UNSUPPORTED', subject, 'multi-disk (split) zip archives are not supported');
+    headers.push(header);
+    p = next;
+  }
+  if (p !== cdSize) throw corruptError(subject, 'zip central directory', cdStart + p, `${cdSize - p} bytes left after the ${entries} entries the end record announces`);
+
+  const parsed: ParsedEntry[] = [];
+  for (const cdh of headers) {
+    const name = UTF8.decode(cdh.name);
+    const localAt = cdh.localHeaderOffset + shift;
+    if (localAt + ZIP_LOCAL_HEADER_SIZE > cdStart) throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, localAt, 'local header offset is outside the entry area');
+    const fixed = await source.read(localAt, ZIP_LOCAL_HEADER_SIZE);
+    const local = decodeLocalHeader(fixed, 0, subject);
+    const varLength = local.nameLength + local.extraLength;
+    if (localAt + ZIP_LOCAL_HEADER_SIZE + varLength > cdStart) throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, localAt, 'local header runs into the central directory');
+    const variable = await source.read(localAt + ZIP_LOCAL_HEADER_SIZE, varLength);
+    const dataAt = localAt + ZIP_LOCAL_HEADER_SIZE + varLength;
+    if (dataAt + cdh.compressedSize > cdStart) {
+      throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, dataAt, `${cdh.compressedSize} bytes of data run past the entry area`);
+    }
+    checkDeclaredSizes(cdh, name, subject);
+    parsed.push({ cd: cdh, local, localName: variable.slice(0, local.nameLength), localExtra: variable.slice(local.nameLength), localAt, dataAt, name });
+  }
+  // Entries sharing bytes are the trick of non-recursive zip bombs; no honest tool writes them.
+  const byPosition = [...parsed].sort((a, b) => a.localAt - b.localAt);
+  for (let i = 1; i < byPosition.length; i++) {
+    const prev = byPosition[i - 1]!;
+    const cur = byPosition[i]!;
+    if (cur.localAt < prev.dataAt + prev.cd.compressedSize) {
+      throw corruptError(subject, 'zip archive', cur.localAt, `entries ${JSON.stringify(prev.name)} and ${JSON.stringify(cur.name)} overlap`);
+    }
+  }
+  const prefix = byPosition.length > 0 ? byPosition[0]!.localAt : cdStart;
+  const apkSigned = cdStart >= 16 && Buffer.from(await source.read(cdStart - 16, 16)).toString('latin1') === 'APK Sig Block 42';
+  return { prefix, shift, entries: parsed, comment: eocd.comment, zip64, apkSigned };
+}
+
+function checkDeclaredSizes(h: CentralHeader, name: string, subject: string): void {
+  if (h.flags & FLAG_ENCRYPTED) return;
+  if (h.method === METHOD_STORED && h.compressedSize !== h.uncompressedSize) {
+    throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, undefined, `stored entry declares ${h.uncompressedSize} bytes but holds ${h.compressedSize}`);
+  }
+  if (h.method === METHOD_DEFLATED && h.uncompressedSize > h.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+    throw new ReprimageError(
+      'OVERFLOW',
+      subject,
+      `zip entry ${JSON.stringify(name)} declares ${h.uncompressedSize} bytes from ${h.compressedSize} compressed, beyond deflate's ${MAX_DEFLATE_RATIO}:1 limit (a zip bomb?)`,
+    );
+  }
+}
+
+/** jar order: META-INF/ and META-INF/MANIFEST.MF first (the jar tools look for them there), then bytewise. */
+function jarRank(name: string): number {
+  return name === 'META-INF/' ? 0 : name === 'META-INF/MANIFEST.MF' ? 1 : 2;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/** Files the Maven compiler plugin leaves in jars: they hold build paths and random names. */
+function isJarJunk(name: string): boolean {
+  return name === 'javac.sh' || /^org\.codehaus\.plexus\.compiler\.javac\.JavacCompiler\d+arguments$/.test(name);
+}
+
+/** Times for one entry: what DOS time and extra-field times become. */
+interface EntryTimes {
+  /** The DOS time written, or undefined to keep the entry's own. */
+  dos: { dosDate: number; dosTime: number } | undefined;
+  /** Unix seconds a time field is set to, or clamped at. */
+  fieldTime: number;
+  /** NTFS FILETIME (100 ns since 1601) the NTFS times are set to or clamped at. */
+  ntfsTime: bigint;
+  clamp: boolean;
+}
+
+const NTFS_EPOCH_OFFSET = 11644473600n;
+
+function entryTimes(ctx: NormalizeContext, e: ParsedEntry, flavor: ZipFlavor): EntryTimes {
+  const safe = Math.max(ctx.timestamp, ZIP_SAFE_EPOCH);
+  const older = flavor === 'jar' && e.name.endsWith('.clj') && !isDirectoryEntry(e);
+  const ntfsTime = (BigInt(Math.trunc(ctx.timestamp)) + NTFS_EPOCH_OFFSET) * 10000000n;
+  if (!ctx.clamp) return { dos: unixToDos(older ? safe - 1 : safe), fieldTime: safe, ntfsTime, clamp: false };
+  // Clojure treats a .clj no older than its .class as stale: keep sources one second older.
+  const limit = older ? safe - 1 : safe;
+  const own = extendedMtime(e.cd.extra) ?? extendedMtime(e.localExtra) ?? dosToUnix(e.cd.dosDate, e.cd.dosTime);
+  return { dos: own > limit ? unixToDos(limit) : undefined, fieldTime: ctx.timestamp, ntfsTime, clamp: true };
+}
+
+/** The mtime of an extended timestamp ("UT") field, when it has one. */
+function extendedMtime(extra: Uint8Array): number | undefined {
+  const ut = splitExtra(extra).fields.find((f) => f.id === EXTRA_EXTENDED_TIMESTAMP);
+  if (!ut || ut.data.length < 5 || !(ut.data[0]! & 1)) return undefined;
+  return new DataView(ut.data.buffer, ut.data.byteOffset, ut.data.length).getInt32(1, true);
+}
+
+/**
+ * Overwrites the times and owners in extra fields; drops zip64 records of zip64 archives
+ * (written again when needed; Archive::Zip keeps them in other archives); keeps every other
+ * field and unparseable trailing bytes as they are.
+ */
+function normalizeExtra(extra: Uint8Array, t: EntryTimes, dropZip64: boolean): Uint8Array {
+  const { fields, rest } = splitExtra(extra);
+  const out: ExtraField[] = [];
+  const time32 = (d: DataView, at: number) => {
+    const v = d.getInt32(at, true);
+    d.setInt32(at, t.clamp ? Math.min(v, t.fieldTime) : t.fieldTime, true);
+  };
+  for (const f of fields) {
+    if (f.id === EXTRA_ZIP64 && dropZip64) continue;
+    const data = f.data.slice();
+    const d = new DataView(data.buffer, data.byteOffset, data.length);
+    switch (f.id) {
+      case EXTRA_EXTENDED_TIMESTAMP: // flags, then up to three 4-byte times
+        for (let at = 1; at + 4 <= data.length; at += 4) time32(d, at);
+        break;
+      case EXTRA_NTFS: // 4 reserved bytes, then tagged attributes; tag 1 holds mtime, atime, ctime
+        for (let at = 4; at + 4 <= data.length; ) {
+          const tag = d.getUint16(at, true);
+          const size = d.getUint16(at + 2, true);
+          if (tag === 1 && size === 24 && at + 28 <= data.length) {
+            for (let k = 0; k < 3; k++) {
+              const v = d.getBigUint64(at + 4 + 8 * k, true);
+              d.setBigUint64(at + 4 + 8 * k, t.clamp && v < t.ntfsTime ? v : t.ntfsTime, true);
+            }
+          }
+          at += 4 + size;
+        }
+        break;
+      case EXTRA_INFOZIP_UNIX_NEW: // version 1: uid size, uid, gid size, gid
+        if (data[0] === 1 && data.length >= 2) {
+          const uidSize = data[1]!;
+          data.fill(0, 2, Math.min(data.length, 2 + uidSize));
+          const gidAt = 2 + uidSize;
+          if (gidAt < data.length) data.fill(0, gidAt + 1, Math.min(data.length, gidAt + 1 + data[gidAt]!));
+        }
+        break;
+      case EXTRA_INFOZIP_UNIX_OLD: // atime, mtime, then (local only) uid, gid
+      case EXTRA_PKWARE_UNIX: // atime, mtime, uid, gid, then link data
+        for (let at = 0; at + 4 <= Math.min(8, data.length); at += 4) time32(d, at);
+        data.fill(0, 8, Math.min(12, data.length));
+        break;
+      case EXTRA_INFOZIP_UNIX_2: // uid, gid (local only)
+        data.fill(0, 0, Math.min(4, data.length));
+        break;
+    }
+    out.push({ id: f.id, data });
+  }
+  return joinExtra(out, rest);
+}
+
+function isDirectoryEntry(e: ParsedEntry): boolean {
+  return e.name.endsWith('/') && e.cd.uncompressedSize === 0;
+}
+
+/** Unix modes become 0644 or 0755 (by the owner's execute bit); directories and symbolic links keep their type. */
+function normalizeAttributes(e: ParsedEntry): number {
+  if (e.cd.hostSystem !== HOST_UNIX) return e.cd.externalAttributes;
+  const mode = e.cd.externalAttributes >>> 16;
+  const dir = isDirectoryEntry(e);
+  const type = dir ? 0o040000 : (mode & 0o170000) === 0o120000 ? 0o120000 : 0o100000;
+  const perms = type === 0o120000 ? 0o777 : mode & 0o100 ? 0o755 : 0o644;
+  return (((type | perms) << 16) | (dir ? 0x10 : 0)) >>> 0;
+}
+
+/** Inflates (or copies) one member for inspection, after checking what it declares. */
+async function readMember(source: RandomAccessSource, e: ParsedEntry, subject: string): Promise<Uint8Array | undefined> {
+  if (e.cd.method !== METHOD_STORED && e.cd.method !== METHOD_DEFLATED) return undefined;
+  if (e.cd.uncompressedSize > MEMBER_LIMIT) {
+    throw new ReprimageError('OVERFLOW', subject, `zip entry ${JSON.stringify(e.name)} declares ${e.cd.uncompressedSize} bytes, more than the ${MEMBER_LIMIT} reprimage unpacks to normalize it`);
+  }
+  const raw = await source.read(e.dataAt, e.cd.compressedSize);
+  let data: Uint8Array;
+  if (e.cd.method === METHOD_STORED) {
+    data = raw;
+  } else {
+    try {
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.cd.uncompressedSize) });
+    } catch (err) {
+      throw corruptError(subject, `zip entry ${JSON.stringify(e.name)}`, e.dataAt, `deflate data does not unpack to ${e.cd.uncompressedSize} bytes (${(err as Error).message})`);
+    }
+  }
+  if (data.length !== e.cd.uncompressedSize || crc32(data) !== e.cd.crc32) {
+    throw corruptError(subject, `zip entry ${JSON.stringify(e.name)}`, e.dataAt, 'contents do not match the size and CRC-32 the central directory declares');
+  }
+  return data;
+}
+
+/** Drops the manifest headers that hold the build time (bnd) and the user name (Maven), with their continuation lines. */
+export function normalizeManifestBytes(bytes: Uint8Array): Uint8Array | undefined {
+  const text = Buffer.from(bytes).toString('latin1');
+  const lines = text.split(/(?<=\n)/);
+  const kept: string[] = [];
+  let dropping = false;
+  let modified = false;
+  for (const line of lines) {
+    if (dropping && line.startsWith(' ')) continue;
+    dropping = /^(Bnd-LastModified|Built-By):/.test(line);
+    if (dropping) {
+      modified = true;
+      continue;
+    }
+    kept.push(line);
+  }
+  if (!modified) return undefined;
+  const out = Buffer.from(kept.join(''), 'latin1');
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** New contents for a jar member, or undefined to copy it as it is. */
+async function jarMemberContents(source: RandomAccessSource, e: ParsedEntry, ctx: NormalizeContext, depth: number): Promise<Uint8Array | undefined> {
+  if (isDirectoryEntry(e)) return undefined;
+  const name = e.name;
+  const wanted =
+    name === 'META-INF/MANIFEST.MF' || name.endsWith('.html') || name.endsWith('.jar') || (name.startsWith('META-INF/maven/') && name.endsWith('/pom.properties'));
+  if (!wanted) return undefined;
+  const data = await readMember(source, e, ctx.subject);
+  if (!data) return undefined;
+  if (name === 'META-INF/MANIFEST.MF') return normalizeManifestBytes(data);
+  if (name.endsWith('.html')) return isJavadoc(data) ? normalizeJavadocBytes(data, ctx) : undefined;
+  if (name.endsWith('.pom.properties') || name.endsWith('/pom.properties')) return normalizePropertiesBytes(data);
+  // A nested jar is normalized as a jar and always stored again, as strip-nondeterminism does.
+  if (depth >= MAX_NESTING) throw new ReprimageError('OVERFLOW', ctx.subject, `jars nested more than ${MAX_NESTING} deep`);
+  const inner = { ...ctx, subject: `${ctx.subject}!${name}` };
+  const rewrite = await prepareZip(bufferSource(data, inner.subject), inner, 'jar', depth + 1);
+  if (!rewrite) return data;
+  const sink = new MemorySink();
+  await rewrite(sink);
+  return sink.bytes();
+}
+
+/** Deflates replaced member contents as Archive::Zip does (Compress::Raw::Zlib defaults: level 6, memLevel 9). */
+function deflateLikeArchiveZip(data: Uint8Array): Uint8Array {
+  return pako.deflateRaw(data, { level: 6, memLevel: 9 });
+}
+
+interface PlannedEntry {
+  e: ParsedEntry;
+  name: Uint8Array;
+  versionNeeded: number;
+  flags: number;
+  method: number;
+  dos: { dosDate: number; dosTime: number };
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localExtra: Uint8Array;
+  cdExtra: Uint8Array;
+  externalAttributes: number;
+  /** The entry stays in zip64 form even when its sizes fit (Archive::Zip keeps a local zip64 record it read). */
+  keepZip64: boolean;
+  /** Replacement data (already compressed), or undefined to copy the original bytes. */
+  data: Uint8Array | undefined;
+}
+
+async function planEntry(source: RandomAccessSource, e: ParsedEntry, ctx: NormalizeContext, flavor: ZipFlavor, depth: number, zip64Archive: boolean): Promise<PlannedEntry> {
+  const times = entryTimes(ctx, e, flavor);
+  const contents = flavor === 'jar' ? await jarMemberContents(source, e, ctx, depth) : undefined;
+  // Archive::Zip re-reads the local header of directories and of replaced members.
+  const fromLocal = contents !== undefined || isDirectoryEntry(e);
+  let uncompressedSize = e.cd.uncompressedSize;
+  let compressedSize = e.cd.compressedSize;
+  let crc = e.cd.crc32;
+  let data: Uint8Array | undefined;
+  if (contents !== undefined) {
+    data = e.cd.method === METHOD_DEFLATED ? deflateLikeArchiveZip(contents) : contents;
+    uncompressedSize = contents.length;
+    compressedSize = data.length;
+    crc = crc32(contents);
+  }
+  // Empty members are stored, without a data descriptor (Archive::Zip's WinZip workaround).
+  let flags = fromLocal ? e.local.flags : e.cd.flags;
+  let method = e.cd.method;
+  if (uncompressedSize === 0) {
+    flags &= ~FLAG_DATA_DESCRIPTOR;
+    method = METHOD_STORED;
+    compressedSize = 0;
+    data = new Uint8Array(0);
+  }
+  return {
+    e,
+    name: fromLocal ? e.localName : e.cd.name,
+    versionNeeded: fromLocal ? e.local.versionNeeded : e.cd.versionNeeded,
+    flags,
+    method,
+    dos: times.dos ?? { dosDate: e.cd.dosDate, dosTime: e.cd.dosTime },
+    crc32: crc,
+    compressedSize,
+    uncompressedSize,
+    localExtra: normalizeExtra(e.localExtra, times, zip64Archive),
+    cdExtra: normalizeExtra(e.cd.extra, times, zip64Archive),
+    externalAttributes: normalizeAttributes(e),
+    keepZip64: zip64Archive && !fromLocal && splitExtra(e.localExtra).fields.some((f) => f.id === EXTRA_ZIP64),
+    data,
+  };
+}
+
+function zip64Record(values: bigint[]): ExtraField {
+  const data = new Uint8Array(8 * values.length);
+  const d = new DataView(data.buffer);
+  values.forEach((v, i) => d.setBigUint64(8 * i, v, true));
+  return { id: EXTRA_ZIP64, data };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+async function copyRange(source: RandomAccessSource, sink: Sink, at: number, length: number): Promise<void> {
+  for (let done = 0; done < length; ) {
+    const n = Math.min(COPY_CHUNK, length - done);
+    await sink.write(await source.read(at + done, n));
+    done += n;
+  }
+}
+
+/**
+ * Parses a zip archive and returns the rewrite that writes it normalized, or undefined for an
+ * archive that must be left alone (encrypted entries, a signed jar, a signed apk).
+ */
+export async function prepareZip(source: RandomAccessSource, ctx: NormalizeContext, flavor: ZipFlavor, depth = 0): Promise<Rewrite | undefined> {
+  const zip = await parseZip(source, ctx.subject);
+  if (zip.entries.some((e) => e.cd.flags & FLAG_ENCRYPTED)) {
+    ctx.warn(`${ctx.subject}: encrypted zip entries; left as it is`);
+    return undefined;
+  }
+  if (zip.apkSigned) {
+    ctx.warn(`${ctx.subject}: APK signing block; left as it is (any change would break the signature)`);
+    return undefined;
+  }
+  if (flavor === 'jar' && zip.entries.some((e) => /^META-INF\/[^/]*\.SF$/.test(e.name))) {
+    ctx.warn(`${ctx.subject}: signed jar; left as it is (any change would break the signature)`);
+    return undefined;
+  }
+  const inFileOrder = [...zip.entries].sort((a, b) => a.localAt - b.localAt);
+  // epub and OpenDocument require an uncompressed `mimetype` as the very first entry.
+  const mimetypeFirst = inFileOrder[0]?.name === 'mimetype';
+  const rank = (e: ParsedEntry) => (mimetypeFirst && e === inFileOrder[0] ? -1 : flavor === 'jar' ? jarRank(e.name) : 2);
+  let ordered = [...zip.entries].sort((a, b) => rank(a) - rank(b) || compareBytes(a.cd.name, b.cd.name));
+  if (flavor === 'jar') ordered = ordered.filter((e) => !isJarJunk(e.name));
+  const planned: PlannedEntry[] = [];
+  for (const e of ordered) planned.push(await planEntry(source, e, ctx, flavor, depth, zip.zip64 !== undefined));
+
+  return async (sink) => {
+    if (zip.prefix > 0) await copyRange(source, sink, 0, zip.prefix);
+    const offsets: number[] = [];
+    for (const p of planned) {
+      offsets.push(sink.position - zip.shift);
+      const localZip64 = p.keepZip64 || p.uncompressedSize > U32 || p.compressedSize > U32;
+      const descriptor = (p.flags & FLAG_DATA_DESCRIPTOR) !== 0;
+      let extra = p.localExtra;
+      if (localZip64) extra = concat(extra, joinExtra([zip64Record(descriptor ? [0n, 0n] : [BigInt(p.uncompressedSize), BigInt(p.compressedSize)])]));
+      await sink.write(
+        encodeLocalHeader(
+          {
+            versionNeeded: localZip64 ? Math.max(45, p.versionNeeded) : p.versionNeeded,
+            flags: p.flags,
+            method: p.method,
+            dosDate: p.dos.dosDate,
+            dosTime: p.dos.dosTime,
+            crc32: descriptor ? 0 : p.crc32,
+            compressedSize: localZip64 ? U32 : descriptor ? 0 : p.compressedSize,
+            uncompressedSize: localZip64 ? U32 : descriptor ? 0 : p.uncompressedSize,
+          },
+          p.name,
+          extra,
+        ),
+      );
+      if (p.data) await sink.write(p.data);
+      else await copyRange(source, sink, p.e.dataAt, p.compressedSize);
+      if (descriptor) await sink.write(encodeDataDescriptor(p.crc32, p.compressedSize, p.uncompressedSize, localZip64));
+    }
+    const cdOffset = sink.position - zip.shift;
+    let anyZip64 = false;
+    for (const [i, p] of planned.entries()) {
+      const offset = offsets[i]!;
+      // The central header takes the zip64 form only when a value does not fit; a kept local
+      // zip64 record still makes the end record zip64 (as Archive::Zip writes it).
+      const zip64 = p.uncompressedSize > U32 || p.compressedSize > U32 || offset > U32;
+      anyZip64 ||= zip64 || p.keepZip64;
+      let extra = p.cdExtra;
+      if (zip64) {
+        const values: bigint[] = [];
+        if (p.uncompressedSize > U32) values.push(BigInt(p.uncompressedSize));
+        if (p.compressedSize > U32) values.push(BigInt(p.compressedSize));
+        if (offset > U32 || values.length === 0) values.push(BigInt(offset));
+        extra = concat(extra, joinExtra([zip64Record(values)]));
+      }
+      await sink.write(
+        encodeCentralHeader({
+          versionMadeBy: p.e.cd.versionMadeBy,
+          hostSystem: p.e.cd.hostSystem,
+          versionNeeded: zip64 ? Math.max(45, p.versionNeeded) : p.versionNeeded,
+          flags: p.flags,
+          method: p.method,
+          dosDate: p.dos.dosDate,
+          dosTime: p.dos.dosTime,
+          crc32: p.crc32,
+          compressedSize: Math.min(p.compressedSize, U32),
+          uncompressedSize: Math.min(p.uncompressedSize, U32),
+          diskStart: 0,
+          internalAttributes: p.e.cd.internalAttributes,
+          externalAttributes: p.externalAttributes,
+          localHeaderOffset: offset > U32 || (zip64 && !(p.uncompressedSize > U32) && !(p.compressedSize > U32)) ? U32 : offset,
+          name: p.name,
+          extra,
+          comment: p.e.cd.comment,
+        }),
+      );
+    }
+    const cdSize = sink.position - zip.shift - cdOffset;
+    const count = planned.length;
+    if (anyZip64 || count > 0xffff || cdSize > U32 || cdOffset > U32) {
+      const recordAt = sink.position - zip.shift;
+      const madeBy = zip.zip64?.versionMadeBy ?? 0;
+      await sink.write(
+        encodeZip64Eocd({
+          versionMadeBy: madeBy === 0 ? 45 : madeBy,
+          versionNeeded: Math.max(45, zip.zip64?.versionNeeded ?? 0),
+          disk: 0,
+          cdDisk: 0,
+          entriesOnDisk: count,
+          entries: count,
+          cdSize,
+          cdOffset,
+        }),
+      );
+      await sink.write(encodeZip64Locator(recordAt));
+    }
+    await sink.write(
+      encodeEocd({
+        disk: 0,
+        cdDisk: 0,
+        entriesOnDisk: Math.min(count, 0xffff),
+        entries: Math.min(count, 0xffff),
+        cdSize: Math.min(cdSize, U32),
+        cdOffset: Math.min(cdOffset, U32),
+        comment: zip.comment,
+      }),
+    );
+  };
+}
+
+const JAR_NAMES = /\.(jar|war|ear|aar|hpi|sym|apk|jmod)$/;
+
+function startsWithZipEntry(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
+}
+
+/** Whether the first local header names META-INF/ or META-INF/MANIFEST.MF, as the jar tools write. */
+function firstEntryIsManifest(head: Uint8Array): boolean {
+  if (head.length < ZIP_LOCAL_HEADER_SIZE || head[2] !== 3) return false;
+  const nameLength = head[26]! | (head[27]! << 8);
+  const name = Buffer.from(head.subarray(ZIP_LOCAL_HEADER_SIZE, ZIP_LOCAL_HEADER_SIZE + nameLength)).toString('latin1');
+  return name === 'META-INF/' || name === 'META-INF/MANIFEST.MF';
+}
+
+export const jarNormalizer: Normalizer = {
+  id: 'jar',
+  description: 'Java archives (jar, war, ear, aar, apk): zip normalization, META-INF/MANIFEST.MF first, manifest/javadoc/pom.properties inside',
+  detect: (head, _size, name) => startsWithZipEntry(head) && (JAR_NAMES.test(name) || firstEntryIsManifest(head)),
+  prepare: (source, ctx) => prepareZip(source, ctx, 'jar'),
+};
+
+export const zipNormalizer: Normalizer = {
+  id: 'zip',
+  description: 'zip archives (zip, whl, epub, odf, xpi, zip64): entry order, times, extra fields, permissions',
+  detect: (head) => startsWithZipEntry(head),
+  prepare: (source, ctx) => prepareZip(source, ctx, 'zip'),
+};
