@@ -4,12 +4,14 @@
  * compared as text or as a hex dump by the engine. Adding a format: one module, one line here.
  */
 import type { Comparator } from './comparator.js';
+import { arComparator } from './comparators/ar.js';
 import { compressedComparator } from './comparators/compressed.js';
 import { cpioComparator } from './comparators/cpio.js';
 import { fatComparator } from './comparators/fat.js';
 import { iso9660Comparator } from './comparators/iso9660.js';
 import { squashfsComparator } from './comparators/squashfs.js';
 import { tarComparator } from './comparators/tar.js';
+import { zipComparator } from './comparators/zip.js';
 
 export const defaultComparators: readonly Comparator[] = [
   iso9660Comparator,
@@ -17,6 +19,8 @@ export const defaultComparators: readonly Comparator[] = [
   fatComparator,
   cpioComparator,
   tarComparator,
+  arComparator,
+  zipComparator,
   compressedComparator('gzip'),
   compressedComparator('xz'),
   compressedComparator('zstd'),

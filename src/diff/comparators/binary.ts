@@ -45,8 +45,6 @@ export async function binaryDifference(a: Blob, b: Blob, names: [string, string]
 async function streamedHexDifference(a: Blob, b: Blob, names: [string, string], options: UnifiedDiffOptions): Promise<Difference> {
   const maxLines = options.maxLines ?? DEFAULT_MAX_DIFF_LINES;
   const context = options.context ?? 3;
-  const ra = rows(a);
-  const rb = rows(b);
   const out: string[] = [];
   const before: Array<[number, Uint8Array]> = []; // equal rows kept for leading context
   let pending: { offset: number; lines: string[]; na: number; nb: number; startA: number; startB: number; trailing: number } | undefined;
@@ -57,55 +55,67 @@ async function streamedHexDifference(a: Blob, b: Blob, names: [string, string], 
     pending = undefined;
   };
   let row = 0;
+  const blocks = alignedBlocks(a, b);
   try {
-    while (true) {
-      const [xa, xb] = await Promise.all([ra.next(), rb.next()]);
-      if (xa.done && xb.done) break;
-      const va = xa.done ? undefined : xa.value;
-      const vb = xb.done ? undefined : xb.value;
-      const offset = row * ROW;
-      const same = va !== undefined && vb !== undefined && Buffer.compare(va, vb) === 0;
-      if (same) {
-        if (pending && pending.trailing < context) {
-          pending.lines.push(` ${hexRow(offset, va)}`);
-          pending.na++;
-          pending.nb++;
-          pending.trailing++;
-        } else {
-          flush();
-          before.push([offset, va]);
+    scan: for await (const [ba, bb] of blocks) {
+      // equal blocks are skipped whole, keeping only the rows needed as context
+      if (ba.length === bb.length && Buffer.compare(ba, bb) === 0 && (!pending || pending.trailing >= context)) {
+        flush();
+        const rowsInBlock = Math.ceil(ba.length / ROW);
+        for (let r = Math.max(0, rowsInBlock - context); r < rowsInBlock; r++) {
+          before.push([(row + r) * ROW, ba.subarray(r * ROW, r * ROW + ROW)]);
           if (before.length > context) before.shift();
         }
-      } else {
-        if (!pending) {
-          const first = before.length > 0 ? before[0]![0] / ROW : row;
-          pending = { offset, lines: [], na: 0, nb: 0, startA: first, startB: first, trailing: 0 };
-          for (const [o, bytes] of before) {
-            pending.lines.push(` ${hexRow(o, bytes)}`);
+        row += rowsInBlock;
+        continue;
+      }
+      const rowsInBlock = Math.ceil(Math.max(ba.length, bb.length) / ROW);
+      for (let r = 0; r < rowsInBlock; r++, row++) {
+        const va = r * ROW < ba.length ? ba.subarray(r * ROW, r * ROW + ROW) : undefined;
+        const vb = r * ROW < bb.length ? bb.subarray(r * ROW, r * ROW + ROW) : undefined;
+        const offset = row * ROW;
+        const same = va !== undefined && vb !== undefined && Buffer.compare(va, vb) === 0;
+        if (same) {
+          if (pending && pending.trailing < context) {
+            pending.lines.push(` ${hexRow(offset, va)}`);
             pending.na++;
             pending.nb++;
+            pending.trailing++;
+          } else {
+            flush();
+            before.push([offset, va]);
+            if (before.length > context) before.shift();
           }
-          before.length = 0;
+        } else {
+          if (!pending) {
+            const first = before.length > 0 ? before[0]![0] / ROW : row;
+            pending = { offset, lines: [], na: 0, nb: 0, startA: first, startB: first, trailing: 0 };
+            for (const [o, bytes] of before) {
+              pending.lines.push(` ${hexRow(o, bytes)}`);
+              pending.na++;
+              pending.nb++;
+            }
+            before.length = 0;
+          }
+          pending.trailing = 0;
+          if (va !== undefined) {
+            pending.lines.push(`-${hexRow(offset, va)}`);
+            pending.na++;
+          }
+          if (vb !== undefined) {
+            pending.lines.push(`+${hexRow(offset, vb)}`);
+            pending.nb++;
+          }
         }
-        pending.trailing = 0;
-        if (va !== undefined) {
-          pending.lines.push(`-${hexRow(offset, va)}`);
-          pending.na++;
+        if (out.length + (pending?.lines.length ?? 0) >= maxLines) {
+          truncated = true;
+          break scan;
         }
-        if (vb !== undefined) {
-          pending.lines.push(`+${hexRow(offset, vb)}`);
-          pending.nb++;
-        }
-      }
-      row++;
-      if (out.length + (pending?.lines.length ?? 0) >= maxLines) {
-        truncated = true;
-        break;
       }
     }
     flush();
   } finally {
-    await Promise.all([ra.return(undefined), rb.return(undefined)]);
+    await blocks.return(undefined);
   }
   const d = new Difference(names[0], names[1], out.length > 0 ? `${out.slice(0, maxLines).join('\n')}\n` : null);
   if (truncated) d.comments.push(`hex dump cut after ${maxLines} lines (--max-diff-lines); later differences are not shown`);
@@ -113,19 +123,47 @@ async function streamedHexDifference(a: Blob, b: Blob, names: [string, string], 
   return d;
 }
 
-/** The blob in 16-byte rows (the last one shorter). */
-async function* rows(blob: Blob): AsyncGenerator<Uint8Array> {
-  let carry = new Uint8Array(0);
-  for await (const chunk of blob.chunks()) {
-    let data = chunk;
-    if (carry.length > 0) {
-      data = new Uint8Array(carry.length + chunk.length);
-      data.set(carry);
-      data.set(chunk, carry.length);
+const BLOCK = 1 << 20;
+
+/**
+ * Both blobs cut into pairs of blocks at the same offsets (1 MiB, a multiple of the row size);
+ * past the end of the shorter one, its block is empty.
+ */
+async function* alignedBlocks(a: Blob, b: Blob): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  const ra = blocksOf(a);
+  const rb = blocksOf(b);
+  try {
+    while (true) {
+      const [xa, xb] = await Promise.all([ra.next(), rb.next()]);
+      if (xa.done && xb.done) return;
+      yield [xa.done ? new Uint8Array(0) : xa.value, xb.done ? new Uint8Array(0) : xb.value];
     }
-    let at = 0;
-    for (; at + ROW <= data.length; at += ROW) yield data.subarray(at, at + ROW);
-    carry = data.slice(at);
+  } finally {
+    await Promise.all([ra.return(undefined), rb.return(undefined)]);
   }
-  if (carry.length > 0) yield carry;
+}
+
+/** The blob in blocks of exactly BLOCK bytes (the last one shorter). */
+async function* blocksOf(blob: Blob): AsyncGenerator<Uint8Array> {
+  let buf = new Uint8Array(BLOCK);
+  let used = 0;
+  for await (const chunk of blob.chunks()) {
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(BLOCK - used, chunk.length - at);
+      if (used === 0 && take === BLOCK) {
+        yield chunk.subarray(at, at + BLOCK); // aligned: no copy
+      } else {
+        buf.set(chunk.subarray(at, at + take), used);
+        used += take;
+        if (used === BLOCK) {
+          yield buf;
+          buf = new Uint8Array(BLOCK);
+          used = 0;
+        }
+      }
+      at += take;
+    }
+  }
+  if (used > 0) yield buf.subarray(0, used);
 }
