@@ -37,9 +37,15 @@ function loadPiece(d) {
 }
 function reprimageLoad(id, html) {
   var d = document.getElementById(id);
-  if (d) { d.querySelector('.lazy-body').innerHTML = html; d.querySelectorAll('details[data-piece]').forEach(function (c) { c.addEventListener('toggle', function () { if (c.open) loadPiece(c); }); }); }
+  if (!d) return;
+  d.querySelector('.lazy-body').innerHTML = html;
+  d.querySelectorAll('details[data-piece]').forEach(function (c) {
+    c.addEventListener('toggle', function () { if (c.open) loadPiece(c); });
+    if (location.hash === '#expand-all') { c.open = true; loadPiece(c); }
+  });
 }
 document.querySelectorAll('details[data-piece]').forEach(function (d) { d.addEventListener('toggle', function () { if (d.open) loadPiece(d); }); });
+if (location.hash === '#expand-all') setAll(true);
 `;
 
 export interface HtmlOptions {
@@ -112,7 +118,7 @@ export function renderHtml(root: Difference, options: HtmlOptions = {}): string 
       cut = true;
       return `<div class="comment">Report cut at ${limit} bytes (--max-report-size).</div>`;
     }
-    return `<details${depth < 2 ? ' open' : ''}>${summary(d)}\n${inner}\n</details>`;
+    return `<details${depth < 3 ? ' open' : ''}>${summary(d)}\n${inner}\n</details>`;
   };
   return page(root, node(root, 0) ?? '');
 }
