@@ -15,7 +15,6 @@ import { BLOCK, RECORD } from '../../src/formats/tar/layout.js';
 import { ReprimageError } from '../../src/errors.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { bufferSource } from '../../src/io/source.js';
-import { streamContent } from '../../src/tree/content.js';
 import { applyPolicy } from '../../src/tree/policy.js';
 import { Tree, newMeta } from '../../src/tree/tree.js';
 import { generatedContent, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
