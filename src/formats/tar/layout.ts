@@ -22,6 +22,7 @@ export const BLOCK = 512;
 /** GNU tar's default record: 20 blocks. Archives are padded to a whole record. */
 export const RECORD = 20 * BLOCK;
 
+/** Every header field as [offset, width], ustar's and GNU's, in header order. */
 export const F = {
   name: [0, 100],
   mode: [100, 8],
@@ -45,8 +46,10 @@ export const F = {
   gnuRealSize: [483, 12],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/** The name of a header field. */
 export type Field = keyof typeof F;
 
+/** Type flags (byte 156) of ustar, pax and GNU. */
 export const TYPE = {
   file: '0',
   oldFile: '\0',
@@ -68,9 +71,12 @@ export const TYPE = {
   gnuMultiVolume: 'M',
 } as const;
 
+/** Magic and version (bytes 257..264) of ustar/pax headers. */
 export const MAGIC_USTAR = 'ustar\x0000';
+/** Magic and version of GNU headers: "ustar", two spaces, NUL. */
 export const MAGIC_GNU = 'ustar  \0';
 
+/** The bytes of field `f` of a header (a view, not a copy). */
 export function field(header: Uint8Array, f: Field): Uint8Array {
   const [at, len] = F[f];
   return header.subarray(at, at + len);
@@ -103,6 +109,7 @@ export function putString(header: Uint8Array, f: Field, text: string): void {
   header.set(bytes.subarray(0, len), at);
 }
 
+/** Copies `bytes` into field `f`, cut to the field's width. */
 export function putBytes(header: Uint8Array, f: Field, bytes: Uint8Array): void {
   const [at, len] = F[f];
   header.set(bytes.subarray(0, len), at);

@@ -37,6 +37,7 @@ const META_TYPES = new Set<string>([TYPE.gnuLongName, TYPE.gnuLongLink, TYPE.pax
 /** Metadata records (long names, pax headers) larger than this are refused as hostile. */
 const MAX_META_RECORD = 16 << 20;
 
+/** Whether a file's first block looks like tar: ustar/GNU magic, or a v7 header with a valid checksum. */
 export function sniffTar(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
   const magic = Buffer.from(head.subarray(257, 263)).toString('latin1');
@@ -297,6 +298,7 @@ function paxNumber(records: Map<string, Uint8Array>, key: string, subject: strin
   return n;
 }
 
+/** A pax time (`-1.25`, `1600000000.5`) as seconds and nanoseconds; CORRUPT_IMAGE when malformed. */
 export function parsePaxTime(t: string, subject: string, at: number): { sec: number; nsec: number } {
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(t);
   if (!m) throw corruptError(subject, 'pax mtime record', at, `bad time ${JSON.stringify(t)}`);

@@ -12,13 +12,15 @@ import type { Node, Tree } from '../../tree/tree.js';
 import { compareNames } from '../../tree/names.js';
 import { BLOCK, MAGIC_GNU, MAGIC_USTAR, RECORD, TYPE, putBytes, putNumber, putString, sealChecksum } from './layout.js';
 
+/** Which tar dialect to write; docs/formats/tar.md gives the GNU tar command each one equals. */
 export type TarFlavour = 'gnu' | 'pax' | 'ustar';
 
+/** Options of writeTar. */
 export interface TarWriteOptions {
   format: TarFlavour;
   /** `./` (default) names entries as `tar -C DIR -cf OUT .` does, the root included as `./`; `''` omits the root. */
   namePrefix?: './' | '';
-  /** The mtime of pax extended headers; GNU tar uses the clamped build time. Default 0. */
+  /** The mtime of pax extended headers; GNU tar writes its `--mtime` value there (pass SOURCE_DATE_EPOCH). Default 0. */
   headerTime?: number;
   warn?: (message: string) => void;
 }
@@ -47,7 +49,12 @@ interface HeaderFields {
   devminor?: number;
 }
 
-/** Writes the archive, its two zero end blocks and the padding to a whole 10240-byte record. */
+/**
+ * Writes `tree` as it is, in walk order, then two zero end blocks and zeros to a whole 10240-byte
+ * record. The bytes depend on the tree and the options only. Throws UNSUPPORTED (naming the
+ * entry) for what the flavour cannot hold, IO when a content yields more or fewer bytes than its
+ * size; sockets are skipped with a warning.
+ */
 export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions): Promise<void> {
   const prefix = options.namePrefix ?? './';
   const warn = options.warn ?? (() => undefined);
