@@ -143,6 +143,32 @@ class SquashfsReader {
     this.ids = decodeIdTable(await this.#lookupTable(Number(this.sb.idTable), this.sb.idCount, 4, 'id'), this.sb.idCount);
   }
 
+  /** Recently decompressed fragment blocks: files sharing a fragment are usually read one after another. */
+  readonly #fragmentBlocks = new Map<number, Promise<{ frag: FragmentEntry; data: Uint8Array }>>();
+
+  /** A fragment block, decompressed; the last few are kept so each is decompressed once per run of readers. */
+  fragmentBlock(index: number): Promise<{ frag: FragmentEntry; data: Uint8Array }> {
+    let block = this.#fragmentBlocks.get(index);
+    if (!block) {
+      block = this.#readFragmentBlock(index);
+      block.catch(() => this.#fragmentBlocks.delete(index));
+      this.#fragmentBlocks.set(index, block);
+      if (this.#fragmentBlocks.size > 16) this.#fragmentBlocks.delete(this.#fragmentBlocks.keys().next().value!);
+    }
+    return block;
+  }
+
+  async #readFragmentBlock(index: number): Promise<{ frag: FragmentEntry; data: Uint8Array }> {
+    const bs = this.sb.blockSize;
+    const frag = await this.fragment(index);
+    const stored = frag.size & SQUASHFS_BLOCK_SIZE_MASK;
+    if (stored > bs || stored === 0 || frag.start + stored > this.end) {
+      throw corruptError(this.subject, 'squashfs fragment', frag.start, `fragment ${index} of ${stored} bytes`);
+    }
+    const raw = await this.source.read(frag.start, stored);
+    return { frag, data: frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? raw : await this.decompress(raw, bs) };
+  }
+
   async fragment(index: number): Promise<FragmentEntry> {
     if (index >= this.sb.fragmentCount) throw corruptError(this.subject, 'squashfs inode', undefined, `fragment ${index} of ${this.sb.fragmentCount}`);
     this.#fragments ??= await this.#lookupTable(Number(this.sb.fragmentTable), this.sb.fragmentCount, FRAGMENT_ENTRY_SIZE, 'fragment');
@@ -329,13 +355,7 @@ class SquashfsReader {
           yield data;
         }
         if (tail > 0) {
-          const frag = await self.fragment(inode.fragment);
-          const stored = frag.size & SQUASHFS_BLOCK_SIZE_MASK;
-          if (stored > bs || stored === 0 || frag.start + stored > self.end) {
-            throw corruptError(self.subject, 'squashfs fragment', frag.start, `fragment ${inode.fragment} of ${stored} bytes`);
-          }
-          const raw = await self.source.read(frag.start, stored);
-          const data = frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? raw : await self.decompress(raw, bs);
+          const { frag, data } = await self.fragmentBlock(inode.fragment);
           if (inode.fragmentOffset + tail > data.length) throw corruptError(self.subject, 'squashfs fragment', frag.start, `${path}: tail ${inode.fragmentOffset}+${tail} past a ${data.length}-byte fragment`);
           yield data.subarray(inode.fragmentOffset, inode.fragmentOffset + tail);
         }
