@@ -90,19 +90,22 @@ function resolveRoot(root: string): string {
 
 /** The names in a directory, bytewise sorted; a name that is not UTF-8 cannot enter a Tree. */
 function listNames(diskDir: string): string[] {
-  let raw: Buffer[];
+  let names: string[];
   try {
-    raw = readdirSync(diskDir, { encoding: 'buffer' });
+    names = readdirSync(diskDir);
+    // Node decodes names as UTF-8 with U+FFFD for bad bytes: look at the bytes only then
+    if (names.some((n) => n.includes('\uFFFD'))) {
+      for (const bytes of readdirSync(diskDir, { encoding: 'buffer' })) {
+        try {
+          UTF8.decode(bytes);
+        } catch {
+          throw new ReprimageError('UNSUPPORTED', join(diskDir, bytes.toString('latin1')), 'file name is not valid UTF-8');
+        }
+      }
+    }
   } catch (e) {
     throw fromSystemError(e, diskDir);
   }
-  const names = raw.map((bytes) => {
-    try {
-      return UTF8.decode(bytes);
-    } catch {
-      throw new ReprimageError('UNSUPPORTED', join(diskDir, bytes.toString('latin1')), 'file name is not valid UTF-8');
-    }
-  });
   return names.sort(compareNames);
 }
 
