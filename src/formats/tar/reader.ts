@@ -158,11 +158,12 @@ export async function loadTar(source: RandomAccessSource, options: { warn?: (m: 
   const tree = new Tree();
   let warnedAbsolute = false;
   const treePath = (raw: string, where: string): string => {
+    const path = toTreePath(raw, where, { allowAbsolute: true });
     if (raw.startsWith('/') && !warnedAbsolute) {
       warnedAbsolute = true;
       warn(`${source.name}: removing leading '/' from member names (first at ${where})`);
     }
-    return toTreePath(raw, where, { allowAbsolute: true });
+    return path;
   };
   for await (const r of readTarEntries(source, warn)) {
     const where = `${source.name} (entry at byte ${r.offset})`;
