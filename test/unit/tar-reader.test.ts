@@ -244,3 +244,18 @@ test('a member over 8 GiB (base-256 size) is read lazily: size, then the bytes a
   assert.equal(seen, size);
   assert.equal(Buffer.from(last.subarray(last.length - 5)).toString(), 'tail!');
 });
+
+test('data declared by non-file headers: skipped after symlinks, devices and fifos, not after hard links and directories (as GNU tar)', async () => {
+  for (const [type, extra] of [['2', { linkname: 'f' }], ['3', { dev: [1, 3] as [number, number] }], ['4', { dev: [8, 1] as [number, number] }], ['6', {}]] as const) {
+    const bytes = archive(member({ name: 'f' }, 'abc'), member({ name: 'odd', type, ...extra }, 'X'.repeat(600)), member({ name: 'after' }, 'ok'));
+    const tree = await loadTar(source(bytes));
+    assert.equal(await text(tree, 'after'), 'ok', `type ${type}`);
+    assert.notEqual(tree.get('odd')?.kind, 'file', `type ${type}`);
+  }
+  // GNU tar reads the block after a hard link or directory as the next header
+  for (const [type, extra] of [['1', { linkname: 'f' }], ['5', {}]] as const) {
+    const h = header({ name: 'odd', type, size: 3, ...extra });
+    const tree = await loadTar(source(archive(member({ name: 'f' }, 'abc'), h, member({ name: 'after' }, 'ok'))));
+    assert.equal(await text(tree, 'after'), 'ok', `type ${type}`);
+  }
+});

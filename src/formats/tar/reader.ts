@@ -82,9 +82,10 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
     const dataOffset = offset + BLOCK;
     const isMeta = META_TYPES.has(type);
     if (!isMeta && pax.has('size')) size = paxNumber(pax, 'size', subject, offset);
-    // hard links, devices, directories and fifos carry no data whatever their size field says
+    // only files have contents; but as GNU tar does, the data a symlink, device or fifo header
+    // declares is skipped over, while after a hard link or a directory the next header follows
     const hasData = !isMeta && ![TYPE.hardlink, TYPE.symlink, TYPE.char, TYPE.block, TYPE.dir, TYPE.fifo].includes(type as never);
-    const storedSize = isMeta || hasData ? size : 0;
+    const storedSize = type === TYPE.hardlink || type === TYPE.dir ? 0 : size;
     if (dataOffset + storedSize > source.size) {
       throw truncatedError(subject, `tar member data (size ${storedSize})`, dataOffset, dataOffset + storedSize - source.size);
     }
