@@ -80,3 +80,17 @@ function quoted(line: string, start: number, where: string): [string, number] {
     throw new ReprimageError('USAGE', where, `quoted field starting at column ${start} is not valid UTF-8 once its escapes are read`);
   }
 }
+
+/**
+ * Writes `text` as one field that `splitWords` reads back unchanged: as it is when that is
+ * safe, else in double quotes with `\\`, `\"`, `\n`, `\t`, `\r` and `\ooo` for other control
+ * characters. For programs that generate file lists.
+ */
+export function quoteField(text: string): string {
+  const control = (c: string) => c.charCodeAt(0) < 0x20 || c === '\x7f';
+  const chars = [...text];
+  if (chars.length > 0 && !chars.some((c) => control(c) || /[\s"#\\]/.test(c))) return text;
+  const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+  const escaped = chars.map((c) => named[c] ?? (control(c) ? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}` : c));
+  return `"${escaped.join('')}"`;
+}

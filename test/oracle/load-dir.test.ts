@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadDirectory } from '../../src/tree/load-dir.js';
 import { treeToJson, type EntryJson } from '../../src/tree/describe.js';
 import type { Tree } from '../../src/tree/tree.js';
+import { applyPolicy } from '../../src/tree/policy.js';
 import { hasTool, requireTool, run, tempDir } from '../helpers/tools.js';
 
 const CAP_NET_RAW_EP = '0100000200200000000000000000000000000000';
@@ -194,4 +195,37 @@ test('oneFileSystem: a mount point becomes an empty directory, a bind-mounted fi
   const one = treeToJson(await loadDirectory(root, { xattrs: false, oneFileSystem: true }));
   assert.deepEqual(one.map((e) => e.path), bound ? ['.', 'file', 'mnt'] : ['.', 'file', 'mnt', 'target']);
   assert.equal(one.find((e) => e.path === 'mnt')!.mode, '0711', 'the mount point keeps the mounted root metadata');
+});
+
+test('trees made by the same script under umask 022, 002, 027 and 077 are equal after normalize', async (t) => {
+  if (!requireTool(t, 'sh', 'install', 'touch')) return;
+  const script = [
+    'mkdir -p usr/bin etc/ssl tmp var/log',
+    "printf '#!/bin/sh\\n' > usr/bin/tool && chmod +x usr/bin/tool",
+    "printf 'conf' > etc/app.conf",
+    "printf 'secret' > etc/ssl/key && chmod go-rwx etc/ssl/key",
+    'chmod +t tmp',
+    "printf 'x' > usr/bin/sudo && chmod 755 usr/bin/sudo && chmod u+s usr/bin/sudo",
+    'install -m 2755 usr/bin/tool usr/bin/sgid',
+    "touch -d @1700000000.5 usr/bin/tool etc/app.conf etc/ssl/key usr/bin/sudo usr/bin/sgid tmp var/log var usr/bin usr etc/ssl etc .",
+  ].join(' && ');
+  const results: unknown[] = [];
+  const raw: string[] = [];
+  for (const umask of ['022', '002', '027', '077']) {
+    const root = join(tempDir(t), 'root');
+    mkdirSync(root);
+    run('sh', ['-euc', `umask ${umask} && ${script}`], { cwd: root });
+    const tree = await loadDirectory(root, { xattrs: false });
+    raw.push(treeToJson(tree).map((e) => e.mode).join(' '));
+    applyPolicy(tree, { sourceDateEpoch: 1_600_000_000, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
+    results.push(treeToJson(tree));
+  }
+  assert.equal(new Set(raw).size, 4, 'the umasks did make four different trees');
+  for (const r of results.slice(1)) assert.deepEqual(r, results[0]);
+  const modes = Object.fromEntries((results[0] as EntryJson[]).map((e) => [e.path, e.mode]));
+  assert.deepEqual(modes, {
+    '.': '0755', etc: '0755', 'etc/app.conf': '0644', 'etc/ssl': '0755', 'etc/ssl/key': '0644', tmp: '1777', usr: '0755', 'usr/bin': '0755',
+    'usr/bin/sgid': '2755', 'usr/bin/sudo': '4755', 'usr/bin/tool': '0755', var: '0755', 'var/log': '0755',
+  });
+  assert.ok((results[0] as EntryJson[]).every((e) => e.mtime === '1600000000' && e.uid === 0 && e.gid === 0));
 });

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parseFileList, applyFileList, type FileListEntry } from '../../src/tree/file-list.js';
+import { quoteField } from '../../src/tree/file-list-words.js';
 import { Tree, newDir, newMeta, type FileNode } from '../../src/tree/tree.js';
 import { bytesContent, readContent } from '../../src/tree/content.js';
 import { treeToJson } from '../../src/tree/describe.js';
@@ -225,4 +227,23 @@ test('lines apply in order: a later line sees what an earlier one made', async (
   const tree = await applied(t, 'file /a init.sh 0644 0 0\nlink /b /a\nrm /a\nmod /b 0600 - -\nxattr /b user.x 0x01');
   assert.equal(tree.get('a'), undefined);
   assert.deepEqual(treeToJson(tree)[1], { path: 'b', type: 'file', mode: '0600', uid: 0, gid: 0, mtime: '99', size: 10, xattrs: { 'user.x': '01' } });
+});
+
+test('quoteField writes any name so that a file list reads it back unchanged (property)', () => {
+  const component = fc
+    .string({ unit: fc.oneof(fc.constantFrom(' ', '\t', '\n', '\r', '"', '\\', '#', '\x01', '\x7f', 'é', '😀', 'a', '.'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 8 })
+    .filter((s) => !s.includes('/') && !s.includes('\0') && s !== '.' && s !== '..');
+  fc.assert(
+    fc.property(fc.array(component, { minLength: 1, maxLength: 3 }), component, (parts, target) => {
+      const name = parts.join('/');
+      const [entry] = parseFileList(`slink ${quoteField(`/${name}`)} ${quoteField(target)} 0777 0 0 # comment`, 'prop');
+      assert.deepEqual(entry, { op: 'slink', line: 'prop:1', name, target, meta: { mode: 0o777, uid: 0, gid: 0 } });
+    }),
+    { numRuns: 1000 },
+  );
+  assert.equal(quoteField('/usr/bin/vi'), '/usr/bin/vi');
+  assert.equal(quoteField('a b'), '"a b"');
+  assert.equal(quoteField(''), '""');
+  assert.equal(quoteField('x\\y'), '"x\\\\y"');
+  assert.equal(quoteField('\x01'), '"\\001"');
 });
