@@ -1,4 +1,4 @@
-// Our tar reader on archives the reference tools write: GNU tar (gnu, pax, posix with xattrs,
+// Our tar reader on archives the reference tools write: GNU tar (gnu, oldgnu, pax, posix with xattrs,
 // ustar, every --sparse flavour), bsdtar (pax with xattrs, ustar, gnutar, sparse) and Go's
 // archive/tar (fixture). Each must read back as the tree that was archived, contents included.
 import { test, type TestContext } from 'node:test';
@@ -34,6 +34,7 @@ const withoutLongNames = (spec: SampleSpec): SampleSpec => ({ ...spec, entries: 
 
 for (const [label, tool, args, keep, ustarOnly] of [
   ['GNU tar --format=gnu', 'tar', ['--format=gnu'], { xattrs: false, nsec: false }, false],
+  ['GNU tar --format=oldgnu', 'tar', ['--format=oldgnu'], { xattrs: false, nsec: false }, false],
   ['GNU tar --format=pax (reproducible flags)', 'tar', ['--format=pax', '--sort=name', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*'], { xattrs: true, nsec: true }, false],
   ['GNU tar --format=posix --xattrs', 'tar', ['--format=posix', '--xattrs', '--xattrs-include=*'], { xattrs: true, nsec: true }, false],
   ['GNU tar --format=ustar', 'tar', ['--format=ustar'], { xattrs: false, nsec: false }, true],
