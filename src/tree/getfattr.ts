@@ -15,11 +15,13 @@ export interface XattrRecord {
 
 /**
  * Runs `getfattr -R -P -h -d -m - -e hex --absolute-names` on `root` (an absolute path with no
- * trailing slash) and returns its records, or undefined when getfattr is not installed.
+ * trailing slash; with `--one-file-system` when asked) and returns its records, or undefined when getfattr is not installed.
  * getfattr exits 1 when some entry cannot hold attributes; only a permission or I/O error fails.
  */
-export async function dumpXattrs(root: string): Promise<XattrRecord[] | undefined> {
-  const args = ['--absolute-names', '--physical', '--no-dereference', '--recursive', '--dump', '--match=-', '--encoding=hex', '--', root];
+export async function dumpXattrs(root: string, options: { oneFileSystem?: boolean } = {}): Promise<XattrRecord[] | undefined> {
+  const args = ['--absolute-names', '--physical', '--no-dereference', '--recursive', '--dump', '--match=-', '--encoding=hex'];
+  if (options.oneFileSystem) args.push('--one-file-system');
+  args.push('--', root);
   const output = await new Promise<Buffer | undefined>((resolve, reject) => {
     // LC_ALL=C: getfattr escapes bytes by isprint(), which depends on the locale
     const child = spawn('getfattr', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });

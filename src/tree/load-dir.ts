@@ -76,7 +76,7 @@ export async function loadDirectory(root: string, options: LoadDirectoryOptions 
       dir.children.set(name, node);
     }
   }
-  if (options.xattrs ?? true) await addXattrs(top, tree, warn);
+  if (options.xattrs ?? true) await addXattrs(top, tree, options.oneFileSystem === true, warn);
   return tree;
 }
 
@@ -152,8 +152,8 @@ function nodeOf(st: BigIntStats, diskPath: string): Node {
 }
 
 /** Attaches getfattr's records to the loaded nodes, each node's names in bytewise order. */
-async function addXattrs(top: string, tree: Tree, warn: (m: string) => void): Promise<void> {
-  const records = await dumpXattrs(top);
+async function addXattrs(top: string, tree: Tree, oneFileSystem: boolean, warn: (m: string) => void): Promise<void> {
+  const records = await dumpXattrs(top, { oneFileSystem });
   if (records === undefined) {
     warn(GETFATTR_MISSING);
     return;

@@ -192,7 +192,10 @@ test('oneFileSystem: a mount point becomes an empty directory, a bind-mounted fi
   const bound = run('mount', ['--bind', join(root, 'mnt', 'inside'), join(root, 'target')], { allowFail: true }).status === 0;
   const all = treeToJson(await loadDirectory(root, { xattrs: false })).map((e) => e.path);
   assert.deepEqual(all, ['.', 'file', 'mnt', 'mnt/inside', 'target']);
-  const one = treeToJson(await loadDirectory(root, { xattrs: false, oneFileSystem: true }));
+  const xattrs = hasTool('setfattr') && hasTool('getfattr');
+  if (xattrs) run('setfattr', ['-n', 'trusted.here', '-v', '1', join(root, 'file')]);
+  const one = treeToJson(await loadDirectory(root, { xattrs, oneFileSystem: true, warn: (m) => assert.fail(m) }));
+  if (xattrs) assert.deepEqual(one.find((e) => e.path === 'file')!.xattrs, { 'trusted.here': '31' });
   assert.deepEqual(one.map((e) => e.path), bound ? ['.', 'file', 'mnt'] : ['.', 'file', 'mnt', 'target']);
   assert.equal(one.find((e) => e.path === 'mnt')!.mode, '0711', 'the mount point keeps the mounted root metadata');
 });
