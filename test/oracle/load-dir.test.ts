@@ -5,7 +5,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDirectory } from '../../src/tree/load-dir.js';
@@ -231,4 +231,18 @@ test('trees made by the same script under umask 022, 002, 027 and 077 are equal 
     'usr/bin/sgid': '2755', 'usr/bin/sudo': '4755', 'usr/bin/tool': '0755', var: '0755', 'var/log': '0755',
   });
   assert.ok((results[0] as EntryJson[]).every((e) => e.mtime === '1600000000' && e.uid === 0 && e.gid === 0));
+});
+
+test('an unreadable directory is an IO error naming it (loaded as an unprivileged user)', async (t) => {
+  if (process.getuid!() !== 0) return t.skip('needs root to switch to another user');
+  if (!requireTool(t, 'setpriv')) return;
+  const dir = tempDir(t);
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'root/locked'), { recursive: true });
+  chmodSync(join(dir, 'root/locked'), 0o000);
+  const loader = new URL('../../src/tree/load-dir.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(loader)}).then((m) => m.loadDirectory(${JSON.stringify(join(dir, 'root'))}, { xattrs: false })).then(() => console.log('loaded'), (e) => console.log(e.name, e.code, e.message))`;
+  const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { allowFail: true });
+  if (r.status !== 0 && /Cannot find module|EACCES.*load-dir/.test(r.stderr)) return t.skip('the build directory is not readable by nobody');
+  assert.equal(r.stdout.toString().trim(), `ReprimageError IO ${join(dir, 'root/locked')}: permission denied`);
 });
