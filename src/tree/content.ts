@@ -24,6 +24,12 @@ export interface Content {
    * differ opening a SquashFS inside an ISO) can read them in place instead of copying them out.
    */
   readonly range?: { readonly source: RandomAccessSource; readonly offset: number };
+  /**
+   * The bytes as a reader stores them (compressed blocks), when it can give them. Two contents
+   * whose `form` strings are equal and whose parts are byte-equal hold equal bytes, so the differ
+   * need not decompress them. (Unequal stored parts say nothing: compare the bytes then.)
+   */
+  readonly stored?: { readonly form: string; parts(): AsyncIterable<Uint8Array> };
   /** The bytes in order, in chunks of any size; yields exactly `size` bytes in total. */
   chunks(): AsyncIterable<Uint8Array>;
 }
