@@ -333,7 +333,27 @@ class SquashfsReader {
     }
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below needs the reader
     const self = this;
-    return streamContent(
+    // the stored form: the same codec, block layout and raw blocks mean the same bytes
+    const stored = {
+      form: `squashfs:${this.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`,
+      async *parts(): AsyncIterable<Uint8Array> {
+        let at = inode.blocksStart;
+        for (const word of inode.blockSizes) {
+          const n = word & SQUASHFS_BLOCK_SIZE_MASK;
+          if (n > bs || at + n > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: a block at ${at} runs past the image`);
+          if (n > 0) yield await self.source.read(at, n);
+          at += n;
+        }
+        if (tail > 0) {
+          const frag = await self.fragment(inode.fragment);
+          const n = frag.size & SQUASHFS_BLOCK_SIZE_MASK;
+          if (n > bs || frag.start + n > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: fragment ${inode.fragment} runs past the image`);
+          yield new Uint8Array([frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? 1 : 0]);
+          yield await self.source.read(frag.start, n);
+        }
+      },
+    };
+    return { stored, ...streamContent(
       size,
       origin,
       async function* () {
@@ -361,6 +381,6 @@ class SquashfsReader {
         }
       },
       regions,
-    );
+    ) };
   }
 }
