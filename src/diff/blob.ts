@@ -90,6 +90,7 @@ export function contentBlob(content: Content, name: string): Blob {
     },
   };
   if (content.range) rangeBlobs.set(blob, content.range);
+  if (content.stored) storedBlobs.set(blob, content.stored);
   return blob;
 }
 
@@ -131,6 +132,8 @@ async function sameFiles(pathA: string, pathB: string, size: number): Promise<bo
   }
 }
 
+const storedBlobs = new WeakMap<Blob, NonNullable<Content['stored']>>();
+
 const rangeBlobs = new WeakMap<Blob, { source: RandomAccessSource; offset: number }>();
 
 function rangeOf(blob: Blob): { source: RandomAccessSource; offset: number } | undefined {
@@ -168,11 +171,20 @@ export async function sameBytes(a: Blob, b: Blob): Promise<boolean> {
   if (a.size !== b.size) return false;
   if (a.size === 0) return true;
   if (a.filePath !== undefined && b.filePath !== undefined) return sameFiles(a.filePath, b.filePath, a.size);
+  const sa = storedBlobs.get(a);
+  const sb = storedBlobs.get(b);
+  // equal stored (compressed) forms mean equal bytes, without decompressing; else look closer
+  if (sa && sb && sa.form === sb.form && (await sameStreams(sa.parts(), sb.parts()))) return true;
   const ra = rangeOf(a);
   const rb = rangeOf(b);
   if (ra && rb) return sameRanges(ra, rb, a.size);
-  const ia = a.chunks()[Symbol.asyncIterator]();
-  const ib = b.chunks()[Symbol.asyncIterator]();
+  return sameStreams(a.chunks(), b.chunks());
+}
+
+/** Two byte streams compared in lockstep, whatever their chunk boundaries; stops at the first difference. */
+async function sameStreams(sa: AsyncIterable<Uint8Array>, sb: AsyncIterable<Uint8Array>): Promise<boolean> {
+  const ia = sa[Symbol.asyncIterator]();
+  const ib = sb[Symbol.asyncIterator]();
   let ca: Uint8Array = new Uint8Array(0);
   let cb: Uint8Array = new Uint8Array(0);
   try {
