@@ -91,6 +91,7 @@ function parseLine(op: FileListEntry['op'], words: Word[], where: string): FileL
     throw new ReprimageError('USAGE', where, `'${op}' takes ${expected} fields after it, got ${words.length} (${USAGE_OF[op]})`);
   }
   const args = words.map((w) => w.text);
+  if (args.some((a) => a.includes('\0'))) throw new ReprimageError('USAGE', where, 'a field contains a NUL byte');
   const path = (raw: string) => toTreePath(raw, where, { allowAbsolute: true });
   const name = path(args[0]!);
   const owned = (at: number): Owned => ({

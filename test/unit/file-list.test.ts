@@ -174,6 +174,8 @@ const PARSE_ERRORS: Array<[string, ErrorCode, string]> = [
   ['xattr /x user.a 0sabc', 'USAGE', "l:1: bad base64 xattr value '0sabc'"],
   [`xattr /x user.a 0x${'00'.repeat(65537)}`, 'USAGE', 'l:1: xattr value longer than 65536 bytes'],
   ['rm', 'USAGE', "l:1: 'rm' takes 1 fields after it, got 0"],
+  ['rm /a\0b', 'USAGE', 'l:1: a field contains a NUL byte'],
+  ['slink /a "x\\000" 0777 0 0', 'USAGE', 'l:1: a field contains a NUL byte'],
   ['dir "/x 0755 0 0', 'USAGE', 'l:1: unterminated quote starting at column 5'],
   ['dir "/x"y 0755 0 0', 'USAGE', 'l:1: text after a closing quote at column 9'],
   ['dir /x"y" 0755 0 0', 'USAGE', 'l:1: a quote inside an unquoted field at column 7'],
@@ -246,4 +248,20 @@ test('quoteField writes any name so that a file list reads it back unchanged (pr
   assert.equal(quoteField(''), '""');
   assert.equal(quoteField('x\\y'), '"x\\\\y"');
   assert.equal(quoteField('\x01'), '"\\001"');
+});
+
+test('any text either parses or fails with a ReprimageError naming a line (fuzz)', () => {
+  const token = fc.constantFrom('file', 'dir', 'nod', 'slink', 'pipe', 'sock', 'link', 'mod', 'mtime', 'xattr', 'rm', '/a', 'b/../c', '"', '\\', '\\0', '"x y"', '0755', '-', 'c', 'b', '0x', '0x0g', '0s', 'user.a', '#', ' ', '\t', '\n', '\r\n', '99999999999', '\0', '😀', '${X}');
+  fc.assert(
+    fc.property(fc.array(token, { maxLength: 40 }), (tokens) => {
+      const text = tokens.join(' ');
+      try {
+        parseFileList(text, 'fuzz');
+      } catch (e) {
+        assert.ok(e instanceof ReprimageError, String(e));
+        assert.match(e.message, /^fuzz:\d+: /);
+      }
+    }),
+    { numRuns: 3000 },
+  );
 });
