@@ -18,7 +18,6 @@ import { contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
 import { HEAD_SIZE, type Comparator, type Container, type Member } from './comparator.js';
 import { Difference, MISSING } from './difference.js';
 import { fieldLines, type MetadataClass } from './metadata.js';
-import { defaultComparators } from './registry.js';
 import { binaryDifference } from './comparators/binary.js';
 import { textDifference } from './comparators/text.js';
 import { treeContainer } from './comparators/tree-members.js';
@@ -52,7 +51,7 @@ interface Side {
 }
 
 class Engine {
-  readonly comparators: readonly Comparator[];
+  #comparators: readonly Comparator[] | undefined;
   readonly excluded: PathMatcher;
   readonly excludeMetadata: ReadonlySet<MetadataClass>;
   readonly diffOptions: UnifiedDiffOptions;
@@ -63,7 +62,7 @@ class Engine {
   readonly filtering: boolean;
 
   constructor(readonly options: DiffOptions) {
-    this.comparators = options.comparators ?? defaultComparators;
+    this.#comparators = options.comparators;
     this.excluded = options.exclude && options.exclude.length > 0 ? compileExcludes(options.exclude, '--exclude') : () => false;
     this.excludeMetadata = options.excludeMetadata ?? new Set();
     this.diffOptions = { maxLines: options.maxDiffLines ?? DEFAULT_MAX_DIFF_LINES };
@@ -78,8 +77,9 @@ class Engine {
     if (await sameBytes(x.blob, y.blob)) return undefined;
     const d = new Difference(x.name, y.name);
     const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
-    const ca = this.comparators.find((c) => c.recognizes(ha, x.blob.size));
-    const cb = this.comparators.find((c) => c.recognizes(hb, y.blob.size));
+    const comparators = await this.comparators();
+    const ca = comparators.find((c) => c.recognizes(ha, x.blob.size));
+    const cb = comparators.find((c) => c.recognizes(hb, y.blob.size));
     if (ca && ca === cb && depth < this.maxDepth) {
       const details = await this.compareAs(ca, x, y, depth, d);
       if (details !== undefined) {
@@ -98,6 +98,12 @@ class Engine {
     }
     await this.compareBytes(x, y, d);
     return d;
+  }
+
+  /** The registry is loaded on first need: equal inputs never load a format module. */
+  async comparators(): Promise<readonly Comparator[]> {
+    this.#comparators ??= (await import('./registry.js')).defaultComparators;
+    return this.#comparators;
   }
 
   /** Opens both sides with one comparator; undefined (and a comment on `d`) when either fails. */
