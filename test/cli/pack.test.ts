@@ -171,9 +171,11 @@ const BAD_INPUTS: Array<{ name: string; bytes: () => Buffer; expect: RegExp }> =
     expect: /negative|size/i,
   },
   { name: 'dotdot.tar', bytes: () => tarOf(ustarHeader({ name: '../evil', size: 0 })), expect: /\.\./ },
-  // a leading '/' alone is stripped and an unknown type read as a file, with warnings, as GNU tar
-  // does (docs/formats/tar.md); climbing out and multi-volume continuations stay errors
+  // absolute names and unknown types are refused by default (an image builder must not guess);
+  // the library's `lenient` option reads them as GNU tar does
   { name: 'absolute-dotdot.tar', bytes: () => tarOf(ustarHeader({ name: '/../etc/evil', size: 0 })), expect: /\.\./ },
+  { name: 'absolute.tar', bytes: () => tarOf(ustarHeader({ name: '/etc/evil', size: 0 })), expect: /absolute/i },
+  { name: 'unknown-type.tar', bytes: () => tarOf(ustarHeader({ name: 'odd', size: 0, type: 'Z' })), expect: /type/i },
   { name: 'multivolume.tar', bytes: () => tarOf(ustarHeader({ name: 'odd', size: 0, type: 'M' })), expect: /volume/i },
   { name: 'garbage.bin', bytes: () => Buffer.from('this is not an archive of any kind\n'.repeat(40)), expect: /not a format/i },
   { name: 'truncated.cpio', bytes: () => Buffer.from('070701000000010000'), expect: /truncat/i },

@@ -7,6 +7,7 @@ import { loadTar, readTarEntries, sniffTar } from '../../src/formats/tar/index.j
 import { BLOCK } from '../../src/formats/tar/layout.js';
 import { readContent } from '../../src/tree/content.js';
 import { treeToJson } from '../../src/tree/describe.js';
+import { ReprimageError } from '../../src/errors.js';
 import { archive, body, header, member, paxMember, source, sparseSource } from './tar-support.js';
 
 const text = async (tree: Awaited<ReturnType<typeof loadTar>>, path: string) => {
@@ -194,7 +195,7 @@ test('hard links are the same node; later entries replace earlier ones; a direct
   assert.deepEqual(treeToJson(tree).find((e) => e.path === 'd/link')?.hardlinkTo, 'd/f');
 });
 
-test("as GNU tar: leading '/' stripped with one warning, unknown types read as files with a warning, volume labels skipped", async () => {
+test("lenient, as GNU tar: leading '/' stripped with one warning, unknown types read as files with a warning, volume labels skipped; strict by default", async () => {
   const warnings: string[] = [];
   const bytes = archive(
     member({ name: 'label', type: 'V', magic: 'gnu' }),
@@ -204,7 +205,10 @@ test("as GNU tar: leading '/' stripped with one warning, unknown types read as f
     member({ name: 'odd', type: 'Z' }, 'unknown type data'),
     member({ name: 'after' }, 'still in step'),
   );
-  const tree = await loadTar(source(bytes, 'lenient.tar'), { warn: (m) => warnings.push(m) });
+  await assert.rejects(loadTar(source(bytes, 'strict.tar')), (e: unknown) => e instanceof ReprimageError && e.code === 'PATH_ESCAPE' && /absolute/.test(e.message));
+  const unknownOnly = archive(member({ name: 'odd', type: 'Z' }, 'x'));
+  await assert.rejects(loadTar(source(unknownOnly, 'strict.tar')), (e: unknown) => e instanceof ReprimageError && e.code === 'UNSUPPORTED' && /unknown tar entry type "Z"/.test(e.message));
+  const tree = await loadTar(source(bytes, 'lenient.tar'), { warn: (m) => warnings.push(m), lenient: true });
   assert.deepEqual(treeToJson(tree).map((e) => e.path), ['.', 'after', 'etc', 'etc/a', 'etc/b', 'etc/hard', 'odd']);
   assert.equal(tree.get('etc/hard'), tree.get('etc/a'));
   assert.equal(await text(tree, 'odd'), 'unknown type data');

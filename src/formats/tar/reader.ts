@@ -150,16 +150,19 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
  * Reads a whole archive into a Tree, lazily: file contents stay byte ranges of `source`.
  * Later entries replace earlier ones at the same path, as extraction would; a hard link becomes
  * the very node of its target; directories the archive leaves out are created root-owned 0755
- * at time 0. As GNU tar does, a leading `/` is stripped (with one warning) and an unknown entry
- * type is read as a regular file (with a warning). A `..` component is PATH_ESCAPE; every other
- * bad input is a ReprimageError naming the archive and the byte offset.
+ * at time 0. An absolute name is PATH_ESCAPE and an unknown entry type UNSUPPORTED: an image
+ * builder should not guess. With `lenient`, both are read as GNU tar reads them: a leading `/`
+ * is stripped (with one warning) and an unknown type becomes a regular file (with a warning).
+ * A `..` component is always PATH_ESCAPE; every other bad input is a ReprimageError naming the
+ * archive and the byte offset.
  */
-export async function loadTar(source: RandomAccessSource, options: { warn?: (m: string) => void } = {}): Promise<Tree> {
+export async function loadTar(source: RandomAccessSource, options: { warn?: (m: string) => void; lenient?: boolean } = {}): Promise<Tree> {
   const warn = options.warn ?? (() => undefined);
+  const lenient = options.lenient ?? false;
   const tree = new Tree();
   let warnedAbsolute = false;
   const treePath = (raw: string, where: string): string => {
-    const path = toTreePath(raw, where, { allowAbsolute: true });
+    const path = toTreePath(raw, where, { allowAbsolute: lenient });
     if (raw.startsWith('/') && !warnedAbsolute) {
       warnedAbsolute = true;
       warn(`${source.name}: removing leading '/' from member names (first at ${where})`);
@@ -205,6 +208,9 @@ export async function loadTar(source: RandomAccessSource, options: { warn?: (m: 
       case TYPE.gnuMultiVolume:
         throw new ReprimageError('UNSUPPORTED', where, `${JSON.stringify(r.name)} continues a member of a previous volume (multi-volume archives are not read)`);
       default:
+        if (!lenient) {
+          throw new ReprimageError('UNSUPPORTED', where, `unknown tar entry type ${JSON.stringify(r.type)} for ${JSON.stringify(r.name)} (GNU tar would read it as a regular file)`);
+        }
         // GNU tar extracts an unknown type as a regular file; its data was skipped over as one
         warn(`${where}: unknown entry type ${JSON.stringify(r.type)} for ${JSON.stringify(r.name)}, read as a regular file`);
         node = { kind: 'file', ...meta, content: memberContent(source, r, path) };
