@@ -36,7 +36,7 @@ export function unifiedDiff(a: readonly string[], b: readonly string[], options:
     if (out.length < maxLines) out.push(line);
     else cut++;
   };
-  // positions in a and b of every op, to find hunk boundaries
+  // walk the script hunk by hunk; `k` is where the previous hunk ended
   let i = 0;
   let k = 0;
   // line numbers of a and b at op index `scanned`, advanced as hunks are found
