@@ -120,9 +120,15 @@ export function deflateStreamLength(source: RandomAccessSource, at: number, subj
           const chunk = await source.read(p, Math.min(CHUNK, source.size - p));
           if (!inflate.write(chunk)) {
             await new Promise<void>((done) => {
-              inflate.once('drain', done);
-              inflate.once('end', done);
-              inflate.once('error', done);
+              const settle = () => {
+                inflate.off('drain', settle);
+                inflate.off('end', settle);
+                inflate.off('error', settle);
+                done();
+              };
+              inflate.on('drain', settle);
+              inflate.on('end', settle);
+              inflate.on('error', settle);
             });
           }
         }
