@@ -9,7 +9,8 @@ export const tarComparator: Comparator = {
   recognizes: (head) => sniffTar(head),
   open: (input) =>
     withSource(input, async (source) => {
-      const tree = await loadTar(source, { warn: input.warn });
+      // lenient: a differ should show what GNU tar would extract, not refuse the archive
+      const tree = await loadTar(source, { warn: input.warn, lenient: true });
       return treeContainer(tree, {
         async order() {
           const names: string[] = [];
