@@ -9,6 +9,8 @@ import { isReprimageError } from '../errors.js';
 import { packCommand } from './pack.js';
 import { lsCommand } from './ls.js';
 import { diffCommand } from './diff.js';
+import { normalizeCommand } from './normalize.js';
+import { poChangedCommand } from './po-changed.js';
 import { stderrReporter } from './reporter.js';
 
 export const EXIT_OK = 0;
@@ -47,11 +49,11 @@ export function buildProgram(version: string): Command {
     .configureOutput({
       outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter)]) {
+  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter)]) {
     sub.exitOverride().configureOutput({
       outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-    sub.option('-q, --quiet', 'do not print warnings');
+    if (!sub.options.some((o) => o.long === '--quiet')) sub.option('-q, --quiet', 'do not print warnings');
     program.addCommand(sub);
   }
   return program;
