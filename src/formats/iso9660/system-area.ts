@@ -5,6 +5,7 @@
  * LBA 2..63 so that everything stays within the 32 KiB system area, backup at the end of the
  * image), laid out as `xorriso -as mkisofs -isohybrid-mbr … -isohybrid-gpt-basdat` does.
  */
+import { crc32 } from '../../compress/crc32.js';
 import { ReprimageError, corruptError } from '../../errors.js';
 import { getLe16, getLe32, getLe64, putLe16, putLe32, putLe64 } from './numbers.js';
 
@@ -91,22 +92,8 @@ export function decodeMbr(sector0: Uint8Array): { diskSignature: number; partiti
   return { diskSignature: getLe32(sector0, MBR_FIELDS.diskSignature), partitions };
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE 802.3), as the GPT header and entry array use. */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+/** CRC-32 (IEEE 802.3), as the GPT header and entry array use: the same CRC gzip uses. */
+export { crc32 };
 
 /** GUID text (8-4-4-4-12 hex) → the 16 mixed-endian bytes GPT stores. */
 export function encodeGuid(text: string, subject = 'GUID'): Uint8Array {
