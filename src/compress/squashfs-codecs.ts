@@ -20,6 +20,7 @@ import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
 import { lz4CompressBlock } from './lz4-block.js';
+import { decodeBlockInto } from './lz4-frame.js';
 
 const require = createRequire(import.meta.url);
 
@@ -271,39 +272,8 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
 /** A raw LZ4 block decoder that checks every length and offset against its buffers. */
 export function lz4DecompressBlock(src: Uint8Array, maxOutput: number, subject: string): Uint8Array {
   const dst = new Uint8Array(maxOutput);
-  const bad = (what: string) => new ReprimageError('CORRUPT_IMAGE', subject, `corrupt lz4 block: ${what}`);
-  let s = 0;
-  let d = 0;
-  const readLength = (base: number): number => {
-    let n = base;
-    if (base === 15) {
-      for (;;) {
-        if (s >= src.length) throw bad('length runs past the end');
-        const b = src[s++]!;
-        n += b;
-        if (b !== 255) break;
-      }
-    }
-    return n;
-  };
-  while (s < src.length) {
-    const token = src[s++]!;
-    const literals = readLength(token >> 4);
-    if (s + literals > src.length) throw bad('literals run past the end');
-    if (d + literals > maxOutput) throw bad(`output larger than ${maxOutput} bytes`);
-    dst.set(src.subarray(s, s + literals), d);
-    s += literals;
-    d += literals;
-    if (s >= src.length) break;
-    if (s + 2 > src.length) throw bad('offset runs past the end');
-    const offset = src[s]! | (src[s + 1]! << 8);
-    s += 2;
-    if (offset === 0 || offset > d) throw bad(`match offset ${offset} before the start`);
-    const length = readLength(token & 15) + 4;
-    if (d + length > maxOutput) throw bad(`output larger than ${maxOutput} bytes`);
-    for (let i = 0; i < length; i++, d++) dst[d] = dst[d - offset]!;
-  }
-  return dst.subarray(0, d);
+  const end = decodeBlockInto(src, dst, 0, maxOutput, (what) => new ReprimageError('CORRUPT_IMAGE', subject, `corrupt lz4 block: ${what}`));
+  return dst.subarray(0, end);
 }
 
 /** The Frame_Content_Size of a zstd frame header (RFC 8878 §3.1.1.1), or undefined if absent. */
