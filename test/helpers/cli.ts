@@ -1,13 +1,24 @@
 /** Runs the built `reprimage` command in a child process, with a chosen environment and umask. */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** dist/src/cli/main.js, next to this compiled helper in dist/test/helpers. */
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-/** The repository root (the compiled test lives in dist/test/helpers). */
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * The repository root. Tests run compiled from dist/ or from a build directory at another
+ * depth (.build/<name>/), so look upwards for the directory that holds package.json and src/.
+ */
+export const REPO = findRepo();
+
+function findRepo(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src'))) return dir;
+  }
+  throw new Error('repository root not found above the compiled tests');
+}
 
 export interface CliResult {
   status: number;
