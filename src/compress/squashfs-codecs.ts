@@ -6,10 +6,14 @@
  *
  * | name | implementation | framing |
  * |---|---|---|
- * | gzip | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib), level 9, window 15 | zlib stream |
+ * | gzip | libdeflate 1.14 in WebAssembly (`libdeflate/`), level 9 | zlib stream |
+ * | gzip, `deflate: 'zlib'` | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib, so to mksquashfs), level 9, window 15 | zlib stream |
  * | xz | lzma-native 8.0.6 (liblzma 5.2.3), LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
  * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly), level 15 | zstd frame |
  * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
+ *
+ * gzip defaults to libdeflate: ~8x faster than pako per core and ~1.7 % smaller at level 9,
+ * where pako's only advantage is bytes equal to mksquashfs's (docs/formats/squashfs.md).
  *
  * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz, fzstd for
  * zstd and a bounds-checked LZ4 block decoder written here.
@@ -19,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
+import { LIBDEFLATE_VERSION, createDeflateCompressor } from './libdeflate/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
 import { decodeBlockInto } from './lz4-frame.js';
 
@@ -34,8 +39,15 @@ export interface SquashfsCodecSettings {
   level?: number;
   /** xz only: also try the x86 BCJ filter and keep the smaller result, as mksquashfs -Xbcj x86. */
   xzBcj?: 'x86';
+  /**
+   * gzip only: the deflate implementation. 'libdeflate' (default) is fast; 'zlib' (pako, zlib
+   * 1.2.x's algorithm) is slower but gives the bytes mksquashfs gives.
+   */
+  deflate?: SquashfsDeflateImplementation;
   blockSize: number;
 }
+
+export type SquashfsDeflateImplementation = 'libdeflate' | 'zlib';
 
 export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | undefined> = {
   gzip: 9,
@@ -46,11 +58,19 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
 
 /** Name, implementation and version of each codec, for manifests and reports. */
 export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
-  gzip: 'pako 2.1.0 (zlib deflate)',
+  gzip: `libdeflate ${LIBDEFLATE_VERSION} (WebAssembly, built by reprimage)`,
   xz: 'lzma-native 8.0.6 (liblzma 5.2.3)',
   zstd: '@bokuweb/zstd-wasm 0.0.27',
   lz4: 'reprimage lz4-block 1 (pure TypeScript)',
 };
+
+/** The gzip implementation with `deflate: 'zlib'`. */
+export const SQUASHFS_GZIP_ZLIB_IMPLEMENTATION = 'pako 2.1.0 (zlib deflate)';
+
+/** The implementation that writes the bytes for these settings, for manifests and reports. */
+export function codecImplementation(s: SquashfsCodecSettings): string {
+  return s.compressor === 'gzip' && s.deflate === 'zlib' ? SQUASHFS_GZIP_ZLIB_IMPLEMENTATION : SQUASHFS_CODEC_IMPLEMENTATIONS[s.compressor];
+}
 
 /** Compresses one block; `metadata` selects the metadata-block settings (xz dictionary 8 KiB). */
 export interface SquashfsBlockCodec {
@@ -58,7 +78,7 @@ export interface SquashfsBlockCodec {
 }
 
 /** Checks settings and fills in defaults; throws USAGE for an unknown compressor or bad level. */
-export function resolveCodecSettings(s: SquashfsCodecSettings): Required<Omit<SquashfsCodecSettings, 'xzBcj' | 'level'>> & SquashfsCodecSettings {
+export function resolveCodecSettings(s: SquashfsCodecSettings): Required<Omit<SquashfsCodecSettings, 'xzBcj' | 'level' | 'deflate'>> & SquashfsCodecSettings {
   if (!SQUASHFS_COMPRESSORS.includes(s.compressor)) {
     throw new ReprimageError('USAGE', '--comp', `unknown squashfs compressor '${String(s.compressor)}' (known: ${SQUASHFS_COMPRESSORS.join(', ')})`);
   }
@@ -74,6 +94,9 @@ export function resolveCodecSettings(s: SquashfsCodecSettings): Required<Omit<Sq
   }
   if (s.xzBcj !== undefined && (s.compressor !== 'xz' || s.xzBcj !== 'x86')) {
     throw new ReprimageError('USAGE', 'xz BCJ filter', 'only x86 is supported, and only with xz');
+  }
+  if (s.deflate !== undefined && (s.compressor !== 'gzip' || (s.deflate !== 'libdeflate' && s.deflate !== 'zlib'))) {
+    throw new ReprimageError('USAGE', 'deflate implementation', `only gzip takes one, and it is libdeflate or zlib, not '${String(s.deflate)}'`);
   }
   return { ...s, level };
 }
@@ -124,10 +147,14 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
   const s = resolveCodecSettings(settings);
   switch (s.compressor) {
     case 'gzip': {
-      const level = s.level as pako.DeflateOptions['level'];
-      return {
-        compress: (data) => Promise.resolve(pako.deflate(data, { level, windowBits: 15, memLevel: 8, strategy: 0 })),
-      };
+      if (s.deflate === 'zlib') {
+        const level = s.level as pako.DeflateOptions['level'];
+        return {
+          compress: (data) => Promise.resolve(pako.deflate(data, { level, windowBits: 15, memLevel: 8, strategy: 0 })),
+        };
+      }
+      const deflater = createDeflateCompressor(s.level!);
+      return { compress: (data) => Promise.resolve(deflater.zlib(data)) };
     }
     case 'xz':
       return xzCodec(s.blockSize, s.xzBcj === 'x86');

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { bufferSource } from '../../src/io/source.js';
 import { readContent } from '../../src/tree/content.js';
 import { Tree, newDir } from '../../src/tree/tree.js';
@@ -11,6 +12,7 @@ import { bytesContent } from '../../src/tree/content.js';
 import { isReprimageError } from '../../src/errors.js';
 import { createSquashfsCodec, lz4DecompressBlock, createSquashfsDecompressor } from '../../src/compress/squashfs-codecs.js';
 import { lz4CompressBlock } from '../../src/compress/lz4-block.js';
+import { LIBDEFLATE_WASM_BASE64, LIBDEFLATE_WASM_SHA256 } from '../../src/compress/libdeflate/wasm-module.js';
 import { OrderedPipeline } from '../../src/parallel/ordered-pool.js';
 import { openSquashfs, sniffSquashfs } from '../../src/formats/squashfs/index.js';
 import { decodeSuperblock, encodeSuperblock } from '../../src/formats/squashfs/layout/superblock.js';
@@ -95,7 +97,7 @@ test('superblock encode/decode round trip', () => {
 
 // The codec bytes are part of the input (DESIGN.md rule 6): these hashes pin them.
 const PINNED: Record<SquashfsCompressorName, [number, string, number, string]> = {
-  gzip: [16963, 'ab30b1d6c98abb9e2fe8430e90effa21812ca286bba29fb0b0aa0c120ff666d0', 1326, '9b944dd1541301df1df32ae7dc55de8b34145325ee2207798647ca194b2b745f'],
+  gzip: [17010, 'd5d9e47184ece84418e8a31026049bc285d8dd3e0913ab9968fa633fc39d8e2a', 1331, '0f90ccabe88a372994c050aa716abf6585dca6f58cd264e29d9e1366c6743024'],
   xz: [15528, '9ddc096d0029a31574e395a1bf243c7598b8d07fef03aede1abc8c3075d0efa1', 1340, 'd059abe4339c71f0ecf32a0bda6003410140b3c60df320190ef8a3bfe2430812'],
   zstd: [16002, '13c92c9c014039c87623baa7fe8a9cd6d162f44fc7d7c0de60503c9895973d5f', 1287, 'b893e52fff035be9153612b54fe01d0bab9d6b99477e180b1771591ba1553fc1'],
   lz4: [61282, '634150646e34bbfd25ab59c02e72e8be32a99fe392e5001b696dabb66aa8562e', 3899, 'c4e00b66d057c67e353ce02d4e124018b9afd5871e3dcc4b433d1c75fdacf4cb'],
@@ -113,6 +115,30 @@ for (const compressor of COMPRESSORS) {
     assert.equal(sha256(await inflate(data, 131072)), sha256(input));
   });
 }
+
+test("gzip with deflate: 'zlib' (pako 2.1.0, mksquashfs's bytes) is pinned too", async () => {
+  const input = textBytes(131072, 42);
+  const codec = await createSquashfsCodec({ compressor: 'gzip', blockSize: 131072, deflate: 'zlib' });
+  const data = await codec.compress(input, false);
+  const meta = await codec.compress(input.subarray(0, 8192), true);
+  assert.deepEqual(
+    [data.length, sha256(data), meta.length, sha256(meta)],
+    [16963, 'ab30b1d6c98abb9e2fe8430e90effa21812ca286bba29fb0b0aa0c120ff666d0', 1326, '9b944dd1541301df1df32ae7dc55de8b34145325ee2207798647ca194b2b745f'],
+  );
+});
+
+test('the libdeflate module is the one recorded, and a deflate implementation is only for gzip', async () => {
+  assert.equal(createHash('sha256').update(Buffer.from(LIBDEFLATE_WASM_BASE64, 'base64')).digest('hex'), LIBDEFLATE_WASM_SHA256);
+  await assert.rejects(createSquashfsCodec({ compressor: 'zstd', blockSize: 131072, deflate: 'zlib' }), { code: 'USAGE' });
+  await assert.rejects(createSquashfsCodec({ compressor: 'gzip', blockSize: 131072, deflate: 'zopfli' as never }), { code: 'USAGE' });
+  // independent calls: the same block gives the same bytes after other blocks were compressed
+  const codec = await createSquashfsCodec({ compressor: 'gzip', blockSize: 131072 });
+  const input = textBytes(131072, 7);
+  const first = await codec.compress(input, false);
+  await codec.compress(pseudoRandom(1 << 20, 3), false);
+  await codec.compress(new Uint8Array(5), true);
+  assert.deepEqual(await codec.compress(input, false), first);
+});
 
 test('lz4 block compressor round-trips through the bounded decoder', () => {
   fc.assert(
