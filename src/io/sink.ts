@@ -15,6 +15,8 @@ export interface Sink {
   writeAt(offset: number, bytes: Uint8Array): Promise<void>;
   /** Writes out everything buffered. */
   flush(): Promise<void>;
+  /** Appends `length` zero bytes; a file sink leaves them as a hole (sparse images). Optional. */
+  skip?(length: number): Promise<void>;
 }
 
 const BUFFER_SIZE = 1 << 20;
@@ -47,6 +49,12 @@ export class FileSink implements Sink {
     if (offset + bytes.length > this.position) throw new RangeError(`${this.name}: writeAt past the end`);
     await this.flush();
     await this.#writeFully(bytes, offset);
+  }
+
+  /** Advances past `length` zero bytes without writing them: a hole once the file is truncated to size. */
+  async skip(length: number): Promise<void> {
+    await this.flush();
+    this.#flushed += length;
   }
 
   async flush(): Promise<void> {

@@ -1,0 +1,217 @@
+/**
+ * The plan of an ext4 image: inode numbers, what each inode needs, and (for one geometry) the
+ * blocks each gets. Everything is decided before a byte is written, in a fixed order:
+ *
+ * - inode 2 is the root, 11 is lost+found, then 12, 13, … in `tree.walk()` order (each
+ *   directory before its children, names bytewise); a hard link reuses its first inode;
+ * - blocks are handed out in increasing order: the journal, then per inode (in inode order)
+ *   its xattr block, its data and its extent tree blocks.
+ *
+ * Nothing here reads file contents: a file's blocks follow from its size and data regions.
+ */
+import { ReprimageError } from '../../errors.js';
+import type { Content } from '../../tree/content.js';
+import { TYPE_BITS, newDir, type DirNode, type Node, type Tree } from '../../tree/tree.js';
+import { directoryShape, type DirEntryIn, type DirHashing } from './directory.js';
+import { extentTreeBlocks, splitLongRuns, type Extent } from './extents.js';
+import { BlockAllocator, INODE_SIZE, type Geometry } from './geometry.js';
+import {
+  EXTRA_ISIZE, FAST_SYMLINK_MAX, FT, GOOD_OLD_FIRST_INO, GOOD_OLD_INODE_SIZE, ROOT_INO,
+} from './layout.js';
+import { planXattrs, xattrEntries, type XattrPlan } from './xattr.js';
+
+export const IBODY_SIZE = INODE_SIZE - GOOD_OLD_INODE_SIZE - EXTRA_ISIZE;
+const LOST_AND_FOUND = 'lost+found';
+const encoder = new TextEncoder();
+
+export interface DirChild {
+  name: Uint8Array;
+  node: Node;
+}
+
+export interface InodePlan {
+  ino: number;
+  node: Node;
+  path: string;
+  /** i_mode with type bits. */
+  mode: number;
+  links: number;
+  size: number;
+  xattrs: XattrPlan;
+  /** Logical block runs holding data (before allocation), ascending. */
+  logicalRuns: Array<{ logical: number; length: number }>;
+  dataBlocks: number;
+  /** Directories: children sorted bytewise, and the parent's node. */
+  children?: DirChild[];
+  parent?: Node;
+  htree?: boolean;
+  minBlocks?: number;
+  /** Symlink target bytes. */
+  target?: Uint8Array;
+  // filled by allocation:
+  xattrBlock: number;
+  extents: Extent[];
+  treeBlocks: number[];
+}
+
+export interface TreePlan {
+  inodes: InodePlan[];
+  byNode: Map<Node, InodePlan>;
+  /** The highest inode number used. */
+  lastIno: number;
+  dirCount: number;
+}
+
+function fileTypeOf(node: Node): number {
+  switch (node.kind) {
+    case 'file': return FT.regFile;
+    case 'dir': return FT.dir;
+    case 'char': return FT.chrdev;
+    case 'block': return FT.blkdev;
+    case 'fifo': return FT.fifo;
+    case 'socket': return FT.sock;
+    case 'symlink': return FT.symlink;
+  }
+}
+
+export function direntsOf(plan: InodePlan, byNode: Map<Node, InodePlan>): DirEntryIn[] {
+  return plan.children!.map((c) => ({ name: c.name, ino: byNode.get(c.node)!.ino, fileType: fileTypeOf(c.node) }));
+}
+
+/** The logical blocks holding data: all of them for dense contents, else those the regions touch. */
+function logicalRunsOf(content: Content, blockSize: number): Array<{ logical: number; length: number }> {
+  if (content.size === 0) return [];
+  const regions = content.dataRegions ?? [{ offset: 0, length: content.size }];
+  const runs: Array<{ logical: number; length: number }> = [];
+  for (const r of regions) {
+    if (r.length === 0) continue;
+    const first = Math.floor(r.offset / blockSize);
+    const end = Math.ceil(Math.min(r.offset + r.length, content.size) / blockSize);
+    const last = runs[runs.length - 1];
+    if (last && first <= last.logical + last.length) last.length = Math.max(last.length, end - last.logical);
+    else if (end > first) runs.push({ logical: first, length: end - first });
+  }
+  return runs;
+}
+
+/**
+ * Numbers the inodes of `tree` and works out what each needs. A `lost+found` directory is
+ * added under the root (as mke2fs makes it) unless the tree has an entry of that name.
+ */
+export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, options: { lostAndFound: boolean; time: number }): TreePlan {
+  const counts = tree.linkCounts();
+  const inodes: InodePlan[] = [];
+  const byNode = new Map<Node, InodePlan>();
+  let dirCount = 0;
+  const rootLpf = tree.root.children.get(LOST_AND_FOUND);
+  const extraLpf: DirNode | undefined = !rootLpf && options.lostAndFound ? newDir({ mode: 0o700, mtime: { sec: options.time, nsec: 0 } }) : undefined;
+  const lpf = rootLpf?.kind === 'dir' ? rootLpf : extraLpf;
+  const parents = new Map<Node, Node>();
+
+  const add = (node: Node, path: string, ino: number): InodePlan => {
+    const subject = path === '' ? '/' : path;
+    const plan: InodePlan = {
+      ino, node, path: subject, mode: TYPE_BITS[node.kind] | (node.mode & 0o7777), links: counts.get(node) ?? 1, size: 0,
+      xattrs: planXattrs(xattrEntries(node.xattrs, subject), IBODY_SIZE, blockSize, subject),
+      logicalRuns: [], dataBlocks: 0, xattrBlock: 0, extents: [], treeBlocks: [],
+    };
+    switch (node.kind) {
+      case 'file':
+        plan.size = node.content.size;
+        plan.logicalRuns = logicalRunsOf(node.content, blockSize);
+        break;
+      case 'symlink': {
+        const target = encoder.encode(node.target);
+        if (target.length >= blockSize) throw new ReprimageError('UNSUPPORTED', subject, `a symlink target of ${target.length} bytes does not fit in one ${blockSize}-byte block`);
+        plan.target = target;
+        plan.size = target.length;
+        if (target.length > FAST_SYMLINK_MAX) plan.logicalRuns = [{ logical: 0, length: 1 }];
+        break;
+      }
+      case 'dir': {
+        dirCount++;
+        const names = [...node.children.keys()].map((n) => ({ n, bytes: encoder.encode(n) }));
+        if (node === tree.root && extraLpf) names.push({ n: LOST_AND_FOUND, bytes: encoder.encode(LOST_AND_FOUND) });
+        names.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+        plan.children = names.map(({ n, bytes }) => {
+          if (bytes.length > 255) throw new ReprimageError('UNSUPPORTED', subject, `the name '${n}' is longer than 255 bytes`);
+          const child = node === tree.root && n === LOST_AND_FOUND && extraLpf ? extraLpf : node.children.get(n)!;
+          if (child.kind === 'dir') parents.set(child, node);
+          return { name: bytes, node: child };
+        });
+        let links = 2 + plan.children.filter((c) => c.node.kind === 'dir').length;
+        if (links > 65000) links = 1; // dir_nlink: "many"
+        plan.links = links;
+        plan.minBlocks = node === lpf ? Math.max(1, 16384 / blockSize) : 1;
+        const shape = directoryShape(plan.children.map((c) => ({ name: c.name, ino: 0, fileType: 0 })), blockSize, hashing, subject, plan.minBlocks);
+        plan.htree = shape.kind === 'htree';
+        plan.size = shape.blocks * blockSize;
+        plan.logicalRuns = [{ logical: 0, length: shape.blocks }];
+        break;
+      }
+      default:
+        break;
+    }
+    plan.dataBlocks = plan.logicalRuns.reduce((n, r) => n + r.length, 0);
+    inodes.push(plan);
+    byNode.set(node, plan);
+    return plan;
+  };
+
+  add(tree.root, '', ROOT_INO);
+  if (lpf) add(lpf, LOST_AND_FOUND, GOOD_OLD_FIRST_INO);
+  let next = lpf ? GOOD_OLD_FIRST_INO + 1 : GOOD_OLD_FIRST_INO;
+  for (const { path, node, linkTo } of tree.walk()) {
+    if (path === '' || linkTo !== undefined || node === lpf) continue;
+    add(node, path, next++);
+  }
+  for (const p of inodes) if (p.node.kind === 'dir') p.parent = parents.get(p.node) ?? tree.root;
+  inodes.sort((a, b) => a.ino - b.ino);
+  return { inodes, byNode, lastIno: next - 1, dirCount };
+}
+
+/** The journal inode's allocation. */
+export interface JournalPlan {
+  blocks: number;
+  extents: Extent[];
+  treeBlocks: number[];
+}
+
+/** Blocks needed beyond the fixed metadata, roughly (extent tree blocks estimated). */
+export function estimateBlocks(plan: TreePlan, blockSize: number): number {
+  let n = 0;
+  for (const p of plan.inodes) {
+    n += p.dataBlocks + (p.xattrs.inBlock.length > 0 ? 1 : 0);
+    n += extentTreeBlocks(p.logicalRuns.length + Math.floor(p.dataBlocks / 32768), blockSize);
+  }
+  return n;
+}
+
+/** Gives every inode (and the journal) its blocks; throws OutOfSpace when they do not fit. */
+export function allocate(plan: TreePlan, geometry: Geometry, journalBlocks: number, subject: string): { journal: JournalPlan; allocator: BlockAllocator } {
+  const alloc = new BlockAllocator(geometry, subject);
+  const place = (runs: Array<{ logical: number; length: number }>): Extent[] => {
+    const out: Extent[] = [];
+    for (const r of runs) {
+      let logical = r.logical;
+      for (const p of alloc.takeRuns(r.length)) {
+        out.push({ logical, physical: p.start, length: p.length });
+        logical += p.length;
+      }
+    }
+    return splitLongRuns(out);
+  };
+  const treeBlocksFor = (extents: Extent[]): number[] => {
+    const out: number[] = [];
+    for (const r of alloc.takeRuns(extentTreeBlocks(extents.length, geometry.blockSize))) for (let i = 0; i < r.length; i++) out.push(r.start + i);
+    return out;
+  };
+  const jExtents = place([{ logical: 0, length: journalBlocks }]);
+  const journal: JournalPlan = { blocks: journalBlocks, extents: jExtents, treeBlocks: treeBlocksFor(jExtents) };
+  for (const p of plan.inodes) {
+    p.xattrBlock = p.xattrs.inBlock.length > 0 ? alloc.take(1).start : 0;
+    p.extents = place(p.logicalRuns);
+    p.treeBlocks = treeBlocksFor(p.extents);
+  }
+  return { journal, allocator: alloc };
+}
