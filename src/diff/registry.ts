@@ -7,6 +7,7 @@ import type { Comparator } from './comparator.js';
 import { arComparator } from './comparators/ar.js';
 import { compressedComparator } from './comparators/compressed.js';
 import { cpioComparator } from './comparators/cpio.js';
+import { ext4Comparator } from './comparators/ext4.js';
 import { fatComparator } from './comparators/fat.js';
 import { iso9660Comparator } from './comparators/iso9660.js';
 import { squashfsComparator } from './comparators/squashfs.js';
@@ -16,6 +17,7 @@ import { zipComparator } from './comparators/zip.js';
 export const defaultComparators: readonly Comparator[] = [
   iso9660Comparator,
   squashfsComparator,
+  ext4Comparator,
   fatComparator,
   cpioComparator,
   tarComparator,

@@ -14,6 +14,7 @@ import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
 import { sniffSquashfs } from '../formats/squashfs/reader.js';
 import { sniffIso } from '../formats/iso9660/reader.js';
 import { sniffFat } from '../formats/fat/reader.js';
+import { sniffExt4 } from '../formats/ext4/read-superblock.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -68,6 +69,10 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     const { openIso } = await import('../formats/iso9660/index.js');
     tree = await (await openIso(source)).tree();
     format.push('iso9660');
+  } else if (sniffExt4(head)) {
+    const { openExt4 } = await import('../formats/ext4/reader.js');
+    tree = await (await openExt4(source, { warn: options.warn })).tree();
+    format.push('ext4');
   } else if (sniffFat(head)) {
     const { openFat } = await import('../formats/fat/index.js');
     tree = await (await openFat(source)).tree();
@@ -76,7 +81,7 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     tree = await loadTar(source, { warn: options.warn });
     format.push('tar');
   } else {
-    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, FAT, gzip, xz, zstd)');
+    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, ext2/3/4, FAT, gzip, xz, zstd)');
   }
   return { tree, format: format.join(' ▸ '), close: () => source.close() };
 }
