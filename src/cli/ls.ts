@@ -1,6 +1,7 @@
 /** `reprimage ls IMAGE`: the entries of any supported input, like `tar -tv`, or as JSON. */
 import { Command } from 'commander';
 import { openTree } from '../image/open-tree.js';
+import { openFileSource } from '../io/source.js';
 import { treeToJson } from '../tree/describe.js';
 import type { Tree, Node } from '../tree/tree.js';
 import type { Reporter } from './reporter.js';
@@ -14,15 +15,30 @@ export function lsCommand(reporter: Reporter): Command {
     .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => {
       const input = await openTree(image, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
       try {
+        const boot = input.format === 'iso9660' ? await isoBoot(image, input.tree) : undefined;
         if (values.json) {
-          process.stdout.write(`${JSON.stringify({ input: image, format: input.format, entries: treeToJson(input.tree) }, null, 1)}\n`);
+          process.stdout.write(`${JSON.stringify({ input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
         } else {
           for (const line of listingLines(input.tree)) process.stdout.write(`${line}\n`);
+          for (const line of boot?.lines ?? []) process.stdout.write(`${line}\n`);
         }
       } finally {
         await input.close();
       }
     });
+}
+
+/** An ISO's El Torito entries and MBR/GPT partitions (docs/formats/iso9660.md, "ls"). */
+async function isoBoot(path: string, tree: Tree): Promise<{ json: object; lines: string[] }> {
+  const { openIso } = await import('../formats/iso9660/index.js');
+  const { isoBootJson, isoBootLines } = await import('../formats/iso9660/describe.js');
+  const source = await openFileSource(path);
+  try {
+    const image = await openIso(source);
+    return { json: isoBootJson(image, tree), lines: isoBootLines(image, tree) };
+  } finally {
+    await source.close();
+  }
 }
 
 /**
