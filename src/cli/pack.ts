@@ -38,6 +38,11 @@ interface PackOptionValues extends PolicyOptionValues {
   label?: string;
   size?: string;
   skipUnsupported?: boolean;
+  inodes?: string;
+  reservedPercent?: string;
+  uuid?: string;
+  hashSeed?: string;
+  mountOptions?: string;
 }
 
 export function packCommand(reporter: Reporter): Command {
@@ -53,7 +58,7 @@ export function packCommand(reporter: Reporter): Command {
     .option('--seed <text>', 'seed of derived identifiers (default: reprimage:SOURCE_DATE_EPOCH)')
     .option('--json', 'print a JSON summary of what was written')
     .option('--comp <gzip|xz|zstd|lz4>', 'SquashFS compressor', 'gzip')
-    .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two', '128K')
+    .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two; ext4: 1024 or 4096 (default 4096)', '128K')
     .option('--no-fragments', 'SquashFS: no fragment blocks (like mksquashfs -no-fragments)')
     .option('--no-duplicates', 'SquashFS: store identical files each time')
     .option('--volid <id>', 'ISO volume id', 'REPRIMAGE')
@@ -65,17 +70,23 @@ export function packCommand(reporter: Reporter): Command {
     .option('--mbr-id <n>', 'ISO: MBR disk signature (default: derived from the seed)')
     .option('--gpt', 'ISO: add a GPT for UEFI USB boot (GUIDs derived from the seed)')
     .option('--fat-type <12|16|32>', 'FAT: the FAT type (default: chosen by size, as mkfs.fat does)')
-    .option('--label <text>', 'FAT: the volume label')
-    .option('--size <bytes>', 'FAT: the image size (default: the tree plus headroom)')
+    .option('--label <text>', 'FAT, ext4: the volume label')
+    .option('--size <bytes>', 'FAT, ext4: the image size (default: the tree plus headroom)')
+    .option('--inodes <n>', 'ext4: the inode count (default: one per 16 KiB, at least the tree plus 10 %)')
+    .option('--reserved-percent <n>', 'ext4: blocks reserved for root, in percent (default 5)')
+    .option('--uuid <uuid>', 'ext4: the file system UUID (default: derived from the seed)')
+    .option('--hash-seed <uuid>', 'ext4: the directory hash seed (default: derived from the seed)')
+    .option('--mount-options <text>', 'ext4: default mount options stored in the superblock')
     .option('--skip-unsupported', 'FAT: leave out symlinks, devices, fifos and sockets with a warning instead of failing');
   addPolicyOptions(cmd);
-  return cmd.action(async (src: string, values: PackOptionValues) => {
+  return cmd.action(async (src: string, values: PackOptionValues, self: Command) => {
     const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
     const tarFormat = parseTarFormat(values.tarFormat);
     const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
     const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
     const compressor = parseCompressor(values.comp);
-    const blockSize = parseSize(values.blockSize, '--block-size');
+    const ext4BlockSize = format === 'ext4' && self.getOptionValueSource('blockSize') === 'cli' ? parseExt4BlockSize(values.blockSize) : undefined;
+    const blockSize = format === 'ext4' ? 131072 : parseSize(values.blockSize, '--block-size');
     const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
     const warn = (m: string) => reporter.warn(m);
     const input = await openTree(src, { warn, xattrs: values.xattrs });
@@ -98,6 +109,16 @@ export function packCommand(reporter: Reporter): Command {
           label: values.label,
           size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
           skipUnsupported: values.skipUnsupported ?? false,
+        },
+        ext4: {
+          blockSize: ext4BlockSize,
+          size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
+          inodes: values.inodes === undefined ? undefined : parseIntOption(values.inodes, '--inodes', 16, 0xffffffff),
+          reservedPercent: values.reservedPercent === undefined ? undefined : parseIntOption(values.reservedPercent, '--reserved-percent', 0, 50),
+          label: values.label,
+          mountOptions: values.mountOptions,
+          uuid: values.uuid,
+          hashSeed: values.hashSeed,
         },
         iso: {
           volumeId: values.volid,
@@ -145,6 +166,12 @@ function parseSize(value: string, option: string): number {
     throw new ReprimageError('USAGE', option, `expected a power of two from 4K to 1M, got '${value}'`);
   }
   return n;
+}
+
+function parseExt4BlockSize(value: string): 1024 | 4096 {
+  if (value === '1024' || value === '1K' || value === '1k') return 1024;
+  if (value === '4096' || value === '4K' || value === '4k') return 4096;
+  throw new ReprimageError('USAGE', '--block-size', `ext4 block size must be 1024 or 4096, got '${value}'`);
 }
 
 export function parseIntOption(value: string, option: string, min: number, max: number): number {

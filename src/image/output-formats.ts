@@ -4,7 +4,7 @@
  */
 import { ReprimageError } from '../errors.js';
 
-export const OUTPUT_FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'squashfs', 'iso', 'fat'] as const;
+export const OUTPUT_FORMATS = ['tar', 'tar.gz', 'cpio', 'cpio.gz', 'squashfs', 'iso', 'fat', 'ext4'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Longest suffix first, so `.tar.gz` wins over `.gz`. */
@@ -20,6 +20,7 @@ const SUFFIXES: Array<[string, OutputFormat]> = [
   ['.fat', 'fat'],
   ['.esp', 'fat'],
   ['.vfat', 'fat'],
+  ['.ext4', 'ext4'],
 ];
 
 /** The format named by `--format`, or else the one the output name's suffix implies. */

@@ -32,6 +32,17 @@ export interface PackOptions {
     gpt: boolean;
   };
   fat: { fatType?: 12 | 16 | 32; label?: string; size?: number; skipUnsupported: boolean };
+  ext4?: {
+    blockSize?: 1024 | 4096;
+    size?: number;
+    inodes?: number;
+    reservedPercent?: number;
+    label?: string;
+    mountOptions?: string;
+    uuid?: string;
+    hashSeed?: string;
+    journalUuid?: string;
+  };
   warn: (message: string) => void;
 }
 
@@ -78,6 +89,23 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
         skipUnsupported: options.fat.skipUnsupported,
         warn: options.warn,
       } as Parameters<typeof writeFat>[2]);
+      return;
+    }
+    case 'ext4': {
+      const { writeExt4 } = await import('../formats/ext4/index.js');
+      const o = options.ext4 ?? {};
+      await writeExt4(tree, sink, {
+        blockSize: o.blockSize,
+        size: o.size,
+        inodes: o.inodes,
+        reservedPercent: o.reservedPercent,
+        label: o.label,
+        mountOptions: o.mountOptions,
+        uuid: o.uuid ?? deriveUuid(options.seed, 'ext4 uuid'),
+        hashSeed: o.hashSeed ?? deriveUuid(options.seed, 'ext4 hash seed'),
+        journalUuid: o.journalUuid ?? deriveUuid(options.seed, 'ext4 journal uuid'),
+        time: options.sourceDateEpoch,
+      });
       return;
     }
     case 'iso': {
