@@ -10,7 +10,7 @@ import type { RandomAccessSource } from '../io/source.js';
 import type { Sink } from '../io/sink.js';
 
 /** The handlers reprimage has; `--type` takes one of these names. */
-export const HANDLER_IDS = ['zip', 'jar', 'gzip', 'png', 'ar', 'gettext-po', 'gettext-mo', 'pom-properties', 'javadoc', 'pyc'] as const;
+export const HANDLER_IDS = ['zip', 'jar', 'gzip', 'png', 'ar', 'gettext-po', 'gettext-mo', 'pom-properties', 'javadoc', 'pyc', 'tar', 'cpio'] as const;
 export type HandlerId = (typeof HANDLER_IDS)[number];
 
 export interface NormalizeContext {
@@ -23,6 +23,8 @@ export interface NormalizeContext {
   readonly clamp: boolean;
   /** The file name used in messages (and by handlers that look at the name). */
   readonly subject: string;
+  /** How many archives this file is inside (0 on disk); the archive handlers bound it. */
+  readonly depth?: number;
   warn(message: string): void;
 }
 

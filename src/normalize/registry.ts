@@ -13,6 +13,8 @@ import { poNormalizer } from './gettext-po.js';
 import { pycNormalizer } from './pyc.js';
 import { javadocNormalizer } from './javadoc.js';
 import { pomPropertiesNormalizer } from './pom-properties.js';
+import { tarNormalizer } from './tar.js';
+import { cpioNormalizer } from './cpio.js';
 
 export const NORMALIZERS: readonly Normalizer[] = [
   jarNormalizer,
@@ -25,6 +27,8 @@ export const NORMALIZERS: readonly Normalizer[] = [
   pycNormalizer,
   javadocNormalizer,
   pomPropertiesNormalizer,
+  tarNormalizer,
+  cpioNormalizer,
 ];
 
 /** The normalizer for a file, judged by its first bytes (and its name only where formats share a magic). */

@@ -1,0 +1,45 @@
+/**
+ * cpio archives (newc, crc, odc; detected by their magic): members normalized by the other
+ * handlers, times clamped, owners 0:0 (see archive-members.ts), then written again as newc by
+ * reprimage's cpio writer, which is what the kernel and GNU cpio read, in bytewise name order
+ * with inode numbers assigned in that order. Concatenated archives (an initramfs with early
+ * microcode first) stay separate archives, in their order. Archives with compressed segments
+ * are left alone with a warning: the compressor's bytes would have to be reproduced too.
+ */
+import { loadCpioSegments, sniffCpio, writeCpio } from '../formats/cpio/index.js';
+import type { RandomAccessSource } from '../io/source.js';
+import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
+import { normalizeMembers } from './archive-members.js';
+
+async function prepareCpio(source: RandomAccessSource, ctx: NormalizeContext): Promise<Rewrite | undefined> {
+  const segments = await loadCpioSegments(source, { warn: ctx.warn });
+  if (segments.some((s) => s.segment.compression !== undefined)) {
+    for (const s of segments) if (s.segment.compression !== undefined) await s.segment.source.close();
+    ctx.warn(`${ctx.subject}: left alone: it holds compressed cpio segments`);
+    return undefined;
+  }
+  for (const s of segments) await normalizeMembers(s.tree, ctx);
+  const head = await source.read(0, Math.min(source.size, 512));
+  // GNU cpio writes `usr/bin`, bsdtar `./usr/bin`: keep what the archive had
+  const firstName = cpioFirstName(head);
+  const namePrefix = firstName === '.' ? '' : firstName.startsWith('./') ? './' : '';
+  return async (sink) => {
+    for (const s of segments) await writeCpio(s.tree, sink, { namePrefix, warn: ctx.warn });
+  };
+}
+
+/** The first entry's name of a newc/crc archive (odc archives give ''). */
+function cpioFirstName(head: Uint8Array): string {
+  const magic = Buffer.from(head.subarray(0, 6)).toString('latin1');
+  if (magic !== '070701' && magic !== '070702') return '';
+  const namesize = parseInt(Buffer.from(head.subarray(94, 102)).toString('latin1'), 16);
+  if (!(namesize > 1) || 110 + namesize > head.length) return '';
+  return Buffer.from(head.subarray(110, 110 + namesize - 1)).toString('utf8');
+}
+
+export const cpioNormalizer: Normalizer = {
+  id: 'cpio',
+  description: 'cpio: members normalized, times clamped, owners 0:0, sorted, rewritten as newc',
+  detect: (head) => head.length >= 6 && sniffCpio(head),
+  prepare: prepareCpio,
+};
