@@ -12,6 +12,7 @@ import { diffCommand } from './diff.js';
 import { normalizeCommand } from './normalize.js';
 import { poChangedCommand } from './po-changed.js';
 import { iukApplyCommand, iukCommand } from './iuk.js';
+import { checkCommand } from './check.js';
 import { stderrReporter } from './reporter.js';
 
 export const EXIT_OK = 0;
@@ -50,7 +51,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({
       outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter)]) {
+  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter)]) {
     sub.exitOverride().configureOutput({
       outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
