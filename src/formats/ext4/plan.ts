@@ -22,6 +22,9 @@ import { planXattrs, xattrEntries, type XattrPlan } from './xattr.js';
 
 export const IBODY_SIZE = INODE_SIZE - GOOD_OLD_INODE_SIZE - EXTRA_ISIZE;
 const LOST_AND_FOUND = 'lost+found';
+/** The range of a signed 32-bit seconds count extended by two epoch bits. */
+const TIME_MIN = -(2 ** 31);
+const TIME_MAX = 2 ** 31 + 3 * 2 ** 32 - 1;
 const encoder = new TextEncoder();
 
 export interface DirChild {
@@ -110,6 +113,9 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
 
   const add = (node: Node, path: string, ino: number): InodePlan => {
     const subject = path === '' ? '/' : path;
+    if (node.mtime.sec < TIME_MIN || node.mtime.sec > TIME_MAX) {
+      throw new ReprimageError('UNSUPPORTED', subject, `the time ${node.mtime.sec} is outside what ext4 stores (December 1901 to April 2446)`);
+    }
     const plan: InodePlan = {
       ino, node, path: subject, mode: TYPE_BITS[node.kind] | (node.mode & 0o7777), links: counts.get(node) ?? 1, size: 0,
       xattrs: planXattrs(xattrEntries(node.xattrs, subject), IBODY_SIZE, blockSize, subject),
