@@ -13,6 +13,7 @@ import { normalizeCommand } from './normalize.js';
 import { poChangedCommand } from './po-changed.js';
 import { iukApplyCommand, iukCommand } from './iuk.js';
 import { checkCommand } from './check.js';
+import { diskCommand } from './disk.js';
 import { stderrReporter } from './reporter.js';
 
 export const EXIT_OK = 0;
@@ -51,7 +52,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({
       outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter)]) {
+  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter), diskCommand(reporter)]) {
     sub.exitOverride().configureOutput({
       outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
