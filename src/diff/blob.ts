@@ -4,12 +4,11 @@
  * and opens random access for readers, in place when it can (a byte range of an enclosing image)
  * and through a temporary file when it cannot (decompressed data larger than `MEMORY_LIMIT`).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { spoolToTempSource } from '../compress/decompress.js';
 import { fromSystemError } from '../errors.js';
 import { bufferSource, openFileSource, sliceSource, type RandomAccessSource } from '../io/source.js';
-import { readContent, type Content } from '../tree/content.js';
+import { fileContent, readContent, type Content } from '../tree/content.js';
 
 export interface Blob {
   readonly size: number;
@@ -27,31 +26,16 @@ export interface Blob {
 export const MEMORY_LIMIT = 32 << 20;
 const FILE_CHUNK = 4 << 20;
 
-/** A regular file on disk of a known size. */
+/**
+ * A regular file on disk of a known size: streamed as tree/content.ts's `fileContent` streams
+ * files (one reader of files for the whole project), with random access and a cheap head.
+ */
 export function fileBlob(path: string, size: number): Blob {
+  const content = fileContent(path, size);
   return {
     size,
     filePath: path,
-    async *chunks() {
-      let fd: number;
-      try {
-        fd = openSync(path, 'r');
-      } catch (e) {
-        throw fromSystemError(e, path);
-      }
-      try {
-        // synchronous reads: a thread-pool round trip per chunk halves the speed of the fast path
-        for (let at = 0; at < size; ) {
-          const buf = Buffer.allocUnsafe(Math.min(FILE_CHUNK, size - at));
-          const n = readSync(fd, buf, 0, buf.length, at);
-          if (n === 0) break;
-          at += n;
-          yield n === buf.length ? buf : buf.subarray(0, n);
-        }
-      } finally {
-        closeSync(fd);
-      }
-    },
+    chunks: () => content.chunks(),
     async head(n) {
       const source = await openFileSource(path);
       try {
@@ -60,9 +44,19 @@ export function fileBlob(path: string, size: number): Blob {
         await source.close();
       }
     },
-    open: () => openFileSource(path),
+    open: async () => {
+      const source = await openFileSource(path);
+      fileWindows.set(source, { path, base: 0 });
+      return source;
+    },
   };
 }
+
+/**
+ * Sources that are windows of a file on disk (a file opened by `fileBlob`, or a member's byte
+ * range inside one): two such ranges are compared with reused buffers, as two files are.
+ */
+const fileWindows = new WeakMap<RandomAccessSource, { path: string; base: number }>();
 
 /** The contents of a member; `name` labels temporary copies in error messages. */
 export function contentBlob(content: Content, name: string): Blob {
@@ -84,7 +78,12 @@ export function contentBlob(content: Content, name: string): Blob {
       return out.subarray(0, at);
     },
     async open() {
-      if (content.range) return sliceSource(content.range.source, content.range.offset, content.size, name);
+      if (content.range) {
+        const slice = sliceSource(content.range.source, content.range.offset, content.size, name);
+        const file = fileWindows.get(content.range.source);
+        if (file) fileWindows.set(slice, { path: file.path, base: file.base + content.range.offset });
+        return slice;
+      }
       if (content.size <= MEMORY_LIMIT) return bufferSource(await readContent(content), name);
       return spoolToTempSource(content.chunks(), name);
     },
@@ -96,9 +95,10 @@ export function contentBlob(content: Content, name: string): Blob {
 
 /**
  * As cmp does it, with reused buffers and no allocation per read; the two files are read at the
- * same time on the thread pool, so the two copies out of the page cache overlap.
+ * same time on the thread pool, so the two copies out of the page cache overlap. Compares `size`
+ * bytes at `offsetA` of one file with those at `offsetB` of the other.
  */
-async function sameFiles(pathA: string, pathB: string, size: number): Promise<boolean> {
+async function sameFiles(pathA: string, offsetA: number, pathB: string, offsetB: number, size: number): Promise<boolean> {
   const open = async (p: string) => {
     try {
       return await openFile(p, 'r');
@@ -121,7 +121,7 @@ async function sameFiles(pathA: string, pathB: string, size: number): Promise<bo
     };
     for (let at = 0; at < size; ) {
       const want = Math.min(ba.length, size - at);
-      const [na, nb] = await Promise.all([fill(fa, ba, want, at), fill(fb, bb, want, at)]);
+      const [na, nb] = await Promise.all([fill(fa, ba, want, offsetA + at), fill(fb, bb, want, offsetB + at)]);
       if (na !== nb || na === 0) return false;
       if (ba.compare(bb, 0, na, 0, na) !== 0) return false;
       at += na;
@@ -142,6 +142,9 @@ function rangeOf(blob: Blob): { source: RandomAccessSource; offset: number } | u
 
 /** Two ranges of random-access sources (members of two images), read in large steps. */
 async function sameRanges(a: { source: RandomAccessSource; offset: number }, b: { source: RandomAccessSource; offset: number }, size: number): Promise<boolean> {
+  const fa = fileWindows.get(a.source);
+  const fb = fileWindows.get(b.source);
+  if (fa && fb) return sameFiles(fa.path, fa.base + a.offset, fb.path, fb.base + b.offset, size);
   for (let at = 0; at < size; at += FILE_CHUNK) {
     const n = Math.min(FILE_CHUNK, size - at);
     const [x, y] = await Promise.all([a.source.read(a.offset + at, n), b.source.read(b.offset + at, n)]);
@@ -170,7 +173,7 @@ export function sourceBlob(source: RandomAccessSource): Blob {
 export async function sameBytes(a: Blob, b: Blob): Promise<boolean> {
   if (a.size !== b.size) return false;
   if (a.size === 0) return true;
-  if (a.filePath !== undefined && b.filePath !== undefined) return sameFiles(a.filePath, b.filePath, a.size);
+  if (a.filePath !== undefined && b.filePath !== undefined) return sameFiles(a.filePath, 0, b.filePath, 0, a.size);
   const sa = storedBlobs.get(a);
   const sb = storedBlobs.get(b);
   // equal stored (compressed) forms mean equal bytes, without decompressing; else look closer

@@ -55,6 +55,8 @@ export interface SquashfsImage {
 
 const COMPRESSOR_NAMES = new Map<number, string>(Object.entries(CompressorId).map(([k, v]) => [v, k]));
 const MAX_DEPTH = 4096;
+/** Largest single read of a file's stored blocks (the differ compares them in these steps). */
+const STORED_READ = 4 << 20;
 
 /** Opens an image; reads and checks the superblock and the id table. */
 export async function openSquashfs(source: RandomAccessSource): Promise<SquashfsImage> {
@@ -159,14 +161,30 @@ class SquashfsReader {
   }
 
   async #readFragmentBlock(index: number): Promise<{ frag: FragmentEntry; data: Uint8Array }> {
-    const bs = this.sb.blockSize;
-    const frag = await this.fragment(index);
-    const stored = frag.size & SQUASHFS_BLOCK_SIZE_MASK;
-    if (stored > bs || stored === 0 || frag.start + stored > this.end) {
-      throw corruptError(this.subject, 'squashfs fragment', frag.start, `fragment ${index} of ${stored} bytes`);
+    const { frag, raw } = await this.storedFragmentBlock(index);
+    return { frag, data: frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? raw : await this.decompress(raw, this.sb.blockSize) };
+  }
+
+  /** Recently read fragment blocks as stored: the stored forms of neighbouring small files share them. */
+  readonly #storedFragments = new Map<number, Promise<{ frag: FragmentEntry; raw: Uint8Array }>>();
+
+  /** A fragment block as stored (compressed or not); the last few are kept, as `fragmentBlock` does. */
+  storedFragmentBlock(index: number): Promise<{ frag: FragmentEntry; raw: Uint8Array }> {
+    let block = this.#storedFragments.get(index);
+    if (!block) {
+      block = (async () => {
+        const frag = await this.fragment(index);
+        const stored = frag.size & SQUASHFS_BLOCK_SIZE_MASK;
+        if (stored > this.sb.blockSize || stored === 0 || frag.start + stored > this.end) {
+          throw corruptError(this.subject, 'squashfs fragment', frag.start, `fragment ${index} of ${stored} bytes`);
+        }
+        return { frag, raw: await this.source.read(frag.start, stored) };
+      })();
+      block.catch(() => this.#storedFragments.delete(index));
+      this.#storedFragments.set(index, block);
+      if (this.#storedFragments.size > 16) this.#storedFragments.delete(this.#storedFragments.keys().next().value!);
     }
-    const raw = await this.source.read(frag.start, stored);
-    return { frag, data: frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? raw : await this.decompress(raw, bs) };
+    return block;
   }
 
   async fragment(index: number): Promise<FragmentEntry> {
@@ -337,19 +355,19 @@ class SquashfsReader {
     const stored = {
       form: `squashfs:${this.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`,
       async *parts(): AsyncIterable<Uint8Array> {
-        let at = inode.blocksStart;
+        // The blocks of a file are stored back to back: read them in a few large reads.
+        let total = 0;
         for (const word of inode.blockSizes) {
           const n = word & SQUASHFS_BLOCK_SIZE_MASK;
-          if (n > bs || at + n > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: a block at ${at} runs past the image`);
-          if (n > 0) yield await self.source.read(at, n);
-          at += n;
+          if (n > bs) throw corruptError(self.subject, 'squashfs file', inode.blocksStart, `${path}: a block stored in ${n} bytes`);
+          total += n;
         }
+        if (inode.blocksStart + total > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: its blocks run past the image`);
+        for (let done = 0; done < total; done += STORED_READ) yield await self.source.read(inode.blocksStart + done, Math.min(STORED_READ, total - done));
         if (tail > 0) {
-          const frag = await self.fragment(inode.fragment);
-          const n = frag.size & SQUASHFS_BLOCK_SIZE_MASK;
-          if (n > bs || frag.start + n > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: fragment ${inode.fragment} runs past the image`);
+          const { frag, raw } = await self.storedFragmentBlock(inode.fragment);
           yield new Uint8Array([frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? 1 : 0]);
-          yield await self.source.read(frag.start, n);
+          yield raw;
         }
       },
     };
