@@ -102,10 +102,18 @@ function utcParts(sec: number): [number, number, number, number, number, number]
 /** §9.1.5: seconds since the epoch → 7 bytes in UTC; clamped to the range the field can hold. */
 export function encodeDirDateTime(sec: number, out: Uint8Array = new Uint8Array(DIR_DATETIME_SIZE), at = 0): Uint8Array {
   const t = Math.min(Math.max(Math.floor(sec), DIR_DATETIME_MIN), DIR_DATETIME_MAX);
-  const [y, mo, d, h, mi, s] = utcParts(t);
-  out.set([y - 1900, mo, d, h, mi, s, 0], at);
+  let bytes = dirDateCache.get(t);
+  if (!bytes) {
+    const [y, mo, d, h, mi, s] = utcParts(t);
+    bytes = Uint8Array.of(y - 1900, mo, d, h, mi, s, 0);
+    // Clamped trees share a few mtimes; a small cache spares a Date per record.
+    if (dirDateCache.size >= 4096) dirDateCache.clear();
+    dirDateCache.set(t, bytes);
+  }
+  out.set(bytes, at);
   return out;
 }
+const dirDateCache = new Map<number, Uint8Array>();
 
 /**
  * §9.1.5: 7 bytes → seconds since the epoch, honouring the GMT offset (signed, in 15-minute

@@ -155,7 +155,7 @@ export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions)
     sortWeights: options.sortWeights,
     catalog: catalogPath !== undefined && catalogNode && !options.hideBootCatalog ? { path: catalogPath, node: catalogNode } : undefined,
   });
-  const ctx: Ctx = { plan, now, rockRidge, ceBase: 0, ceAt: 0, ceBytes: undefined, catalogSector: 0 };
+  const ctx: Ctx = { plan, now, rockRidge, ceBase: 0, ceAt: 0, ceBytes: undefined, catalogSector: 0, rripCache: new Map() };
 
   // Fixed sectors at the start.
   let next = ISO_FIRST_DESCRIPTOR_SECTOR + 1 + (booting ? 1 : 0) + (joliet ? 1 : 0) + 1;
@@ -344,6 +344,8 @@ interface Ctx {
   /** Pass 2 only: the bytes of every continuation area. */
   ceBytes: Uint8Array | undefined;
   catalogSector: number;
+  /** Rock Ridge entries by node and name: both passes (and hard links) encode them once. */
+  rripCache: Map<Node, Map<string | undefined, Uint8Array[]>>;
 }
 
 function clamp(node: Node, now: number): number {
@@ -384,8 +386,16 @@ class DirectoryBytes {
   }
 }
 
-/** The Rock Ridge entries of a record for `node` named `name` (name undefined for . and ..). */
+/** The Rock Ridge entries of a record for `node` named `name` (name undefined for . and ..); a fresh array the caller may extend. */
 function rripEntries(ctx: Ctx, node: Node, name: string | undefined): Uint8Array[] {
+  let byName = ctx.rripCache.get(node);
+  if (!byName) ctx.rripCache.set(node, (byName = new Map()));
+  let entries = byName.get(name);
+  if (!entries) byName.set(name, (entries = encodeRripEntries(ctx, node, name)));
+  return [...entries];
+}
+
+function encodeRripEntries(ctx: Ctx, node: Node, name: string | undefined): Uint8Array[] {
   const { plan, now } = ctx;
   const type = TYPE_BITS[node.kind];
   const entries = [encodePx(type | (node.mode & 0o7777), plan.linkCounts.get(node) ?? 1, node.uid, node.gid, plan.inodes.get(node) ?? 0), encodeTf(clamp(node, now))];
