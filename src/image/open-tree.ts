@@ -14,6 +14,7 @@ import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
 import { sniffSquashfs } from '../formats/squashfs/reader.js';
 import { sniffIso } from '../formats/iso9660/reader.js';
 import { sniffFat } from '../formats/fat/reader.js';
+import { sniffPartitionTable } from '../formats/gpt/reader.js';
 import { sniffExt4 } from '../formats/ext4/read-superblock.js';
 
 export interface OpenedTree {
@@ -77,6 +78,12 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     const { openFat } = await import('../formats/fat/index.js');
     tree = await (await openFat(source)).tree();
     format.push('fat');
+  } else if (sniffPartitionTable(head)) {
+    // a disk image: one directory per partition, each opened by its own content (src/image/disk-tree.ts)
+    const { openDiskTree } = await import('./disk-tree.js');
+    const disk = await openDiskTree(source, (slice) => openSource(slice, [], options));
+    tree = disk.tree;
+    format.push(disk.format);
   } else if (sniffTar(head)) {
     tree = await loadTar(source, { warn: options.warn });
     format.push('tar');
