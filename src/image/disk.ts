@@ -98,11 +98,6 @@ export interface DiskReport {
   partitions: DiskPartitionReport[];
 }
 
-/** Minimal shape of the ext4 writer, loaded on first use. */
-type WriteExt4 = (tree: Tree, sink: Sink, o: {
-  blockSize?: 1024 | 4096; size?: number; label?: string; uuid: string; journalUuid: string; hashSeed: string; time: number; subject?: string;
-}) => Promise<{ size: number }>;
-
 /**
  * Writes the disk to `sink`, which must be empty (position 0) and seekable (a file). USAGE
  * errors for specs that cannot be laid out (unknown types, a content larger than its size, more
@@ -228,8 +223,7 @@ async function writeContent(
     }
     case 'ext4': {
       // the systemd-repart convention: file-system identifiers follow from the partition's
-      const specifier = '../formats/ext4/index.js';
-      const { writeExt4 } = (await import(specifier)) as { writeExt4: WriteExt4 };
+      const { writeExt4 } = await import('../formats/ext4/index.js');
       const uuid = deriveUuid(o.seed, purpose('ext4 uuid'));
       const r = await writeExt4(c.tree, sink, {
         blockSize: c.blockSize, size: spec.size, label: c.label, uuid,
