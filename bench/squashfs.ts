@@ -3,7 +3,9 @@
  * root file system (../shared/bench/reference-rootfs prints its path), same compressor, 128 KiB
  * blocks, same metadata policy (-all-root -all-time E -no-xattrs). Prints wall-time ratio,
  * output-size ratio and peak memory of each, for gzip, xz and zstd (or those named on the
- * command line). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
+ * command line; `gzip-zlib` is gzip with `deflate: 'zlib'`, the slower pako path whose bytes
+ * equal mksquashfs's). REFERENCE_ROOTFS=DIR measures another tree (e.g. ~1 GiB for the memory
+ * target). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { FileSink } from '../src/io/sink.js';
 import { fileContent } from '../src/tree/content.js';
 import { Tree, newDir, type Node } from '../src/tree/tree.js';
 import { writeSquashfs } from '../src/formats/squashfs/index.js';
-import type { SquashfsCompressorName } from '../src/formats/squashfs/index.js';
+import { SQUASHFS_CODEC_IMPLEMENTATIONS, type SquashfsCompressorName } from '../src/formats/squashfs/index.js';
 import { measure, printRatio } from './measure.js';
 
 const EPOCH = 1700000000;
@@ -50,10 +52,20 @@ function loadTree(root: string): Tree {
   return tree;
 }
 
-async function writeChild(dir: string, out: string, comp: SquashfsCompressorName): Promise<void> {
+/** `gzip-zlib` is gzip through pako (mksquashfs's bytes); every other name is a compressor. */
+type BenchCodec = SquashfsCompressorName | 'gzip-zlib';
+
+async function writeChild(dir: string, out: string, codec: BenchCodec): Promise<void> {
   const fh = await open(out, 'w');
+  const compressor: SquashfsCompressorName = codec === 'gzip-zlib' ? 'gzip' : codec;
   try {
-    await writeSquashfs(loadTree(dir), new FileSink(fh, out), { compressor: comp, mkfsTime: EPOCH, noXattrs: true, workers: 2 });
+    await writeSquashfs(loadTree(dir), new FileSink(fh, out), {
+      compressor,
+      deflate: codec === 'gzip-zlib' ? 'zlib' : undefined,
+      mkfsTime: EPOCH,
+      noXattrs: true,
+      workers: 2,
+    });
   } finally {
     await fh.close();
   }
@@ -72,25 +84,30 @@ function findReferenceScript(): string {
 
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
-  if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2] as SquashfsCompressorName);
-  const comps = (mode ? [mode, ...rest] : ['gzip', 'xz', 'zstd']) as SquashfsCompressorName[];
+  if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2] as BenchCodec);
+  const comps = (mode ? [mode, ...rest] : ['gzip', 'xz', 'zstd']) as BenchCodec[];
   const root = process.env.REFERENCE_ROOTFS ?? execFileSync(findReferenceScript()).toString().trim();
   const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-sqfs-'));
   try {
     for (const comp of comps) {
       const ours = join(work, `ours-${comp}.sqfs`);
       const theirs = join(work, `theirs-${comp}.sqfs`);
+      const mkComp = comp === 'gzip-zlib' ? 'gzip' : comp;
+      const impl = comp === 'gzip-zlib' ? 'pako 2.1.0' : SQUASHFS_CODEC_IMPLEMENTATIONS[comp];
+      console.log(`${comp}: reprimage uses ${impl}; ${execFileSync('uptime').toString().trim()}`);
       const a = measure(`reprimage (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp], 1);
-      const b = measure(`mksquashfs -processors 2 (${comp})`, [
-        'mksquashfs', root, theirs, '-noappend', '-comp', comp, '-processors', '2', '-mkfs-time', String(EPOCH),
+      const b = measure(`mksquashfs -processors 2 (${mkComp})`, [
+        'mksquashfs', root, theirs, '-noappend', '-comp', mkComp, '-processors', '2', '-mkfs-time', String(EPOCH),
         '-all-time', String(EPOCH), '-all-root', '-no-xattrs', '-quiet', '-no-progress',
       ], 1);
       const sizeRatio = statSync(ours).size / statSync(theirs).size;
       printRatio(a, b, `, ${sizeRatio.toFixed(4)}x size (${statSync(ours).size} vs ${statSync(theirs).size} bytes)`);
-      if (comp === 'gzip') {
+      if (comp === 'gzip-zlib') {
         const same = execFileSync('sh', ['-c', `cmp -s ${ours} ${theirs} && echo byte-identical || echo differs`]).toString().trim();
-        console.log(`gzip image vs mksquashfs: ${same}`);
+        console.log(`gzip-zlib image vs mksquashfs: ${same} (expected: byte-identical)`);
       }
+      rmSync(ours, { force: true });
+      rmSync(theirs, { force: true });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
