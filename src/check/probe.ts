@@ -140,10 +140,13 @@ export function mountDisorderfs(backing: string, mountPoint: string): Probe<true
   return { ok: true, value: true };
 }
 
-export function unmountFuse(mountPoint: string): void {
-  for (const cmd of [['fusermount', '-u', mountPoint], ['fusermount3', '-u', mountPoint], ['umount', mountPoint]]) {
-    if (sh(cmd).status === 0) return;
+/** Unmounts a FUSE mount; lazily (detached now, gone when unused) if a process still holds it. */
+export function unmountFuse(mountPoint: string): boolean {
+  const attempts = [['fusermount', '-u'], ['fusermount3', '-u'], ['umount'], ['fusermount', '-uz'], ['fusermount3', '-uz'], ['umount', '-l']];
+  for (const cmd of attempts) {
+    if (sh([...cmd, mountPoint]).status === 0) return true;
   }
+  return false;
 }
 
 export function currentUserName(): string {

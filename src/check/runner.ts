@@ -76,9 +76,13 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
     }
     return { artifactsDir, log, seconds: (performance.now() - started) / 1000 };
   } finally {
-    if (mounted) unmountFuse(buildPath);
-    rmSync(buildPath, { recursive: true, force: true });
-    rmSync(backing, { recursive: true, force: true });
+    // a mount that will not go away (even lazily) leaves the directory behind rather than
+    // deleting through it; the next build's mkdir then reports the problem
+    const unmounted = !mounted || unmountFuse(buildPath);
+    if (unmounted) {
+      rmSync(buildPath, { recursive: true, force: true });
+      rmSync(backing, { recursive: true, force: true });
+    }
   }
 }
 
