@@ -1,0 +1,120 @@
+/**
+ * The fix-ups on real root trees: mmdebstrap (minbase plus the packages that write the caches
+ * the fix-ups handle: fontconfig, gdk-pixbuf, GLib, shared-mime-info, desktop-file-utils,
+ * cracklib-runtime, and python3-minimal for bytecode) installs from deb.debian.org twice, under
+ * different time zones and locales and at different times, with mmdebstrap's own clean-ups
+ * skipped so the trees keep everything a build leaves. The raw trees differ; after
+ * `applyFixups` they are identical, and written as tar they are byte-identical.
+ * Needs the network and root (mmdebstrap's root mode): the `network` tier.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { openFileSource } from '../../src/io/source.js';
+import type { Sink } from '../../src/io/sink.js';
+import { loadTar, writeTar } from '../../src/formats/tar/index.js';
+import { applyFixups, type FixupReport } from '../../src/normalize/fixups/index.js';
+import type { Tree } from '../../src/tree/tree.js';
+
+const T = 1700000000;
+const MIRROR = process.env['REPRIMAGE_DEBIAN_MIRROR'] ?? 'http://deb.debian.org/debian';
+const PACKAGES = 'fontconfig,fonts-dejavu-core,libgdk-pixbuf-2.0-0,libglib2.0-0,shared-mime-info,desktop-file-utils,cracklib-runtime,python3-minimal';
+
+function mmdebstrap(out: string, env: Record<string, string>): void {
+  run('mmdebstrap', [
+    // apt's sandbox user cannot always write /dev/null in containers; root can
+    '--aptopt=APT::Sandbox::User "root"',
+    '--variant=minbase',
+    `--include=${PACKAGES}`,
+    // keep what a build leaves behind: the fix-ups, not mmdebstrap, are under test
+    '--skip=cleanup/reproducible,cleanup/apt,cleanup/tmp',
+    'bookworm', out, MIRROR,
+  ], { env: { ...process.env, SOURCE_DATE_EPOCH: String(T), ...env }, timeout: 15 * 60_000 });
+}
+
+/** path → kind, metadata and content hash of every entry. */
+async function entries(tree: Tree): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const { path, node, linkTo } of tree.walk()) {
+    let what = `${node.kind} ${node.mode.toString(8)} ${node.uid}:${node.gid} ${node.mtime.sec}.${node.mtime.nsec}`;
+    if (linkTo !== undefined) what += ` => ${linkTo}`;
+    else if (node.kind === 'file') {
+      const h = createHash('sha256');
+      for await (const c of node.content.chunks()) h.update(c);
+      what += ` ${h.digest('hex')}`;
+    } else if (node.kind === 'symlink') what += ` -> ${node.target}`;
+    else if (node.kind === 'char' || node.kind === 'block') what += ` ${node.major},${node.minor}`;
+    out.set(path, what);
+  }
+  return out;
+}
+
+function differing(a: Map<string, string>, b: Map<string, string>): string[] {
+  const paths = new Set([...a.keys(), ...b.keys()]);
+  return [...paths].filter((p) => a.get(p) !== b.get(p)).sort();
+}
+
+/** A sink that keeps only the SHA-256 of what it is given (the tars are hundreds of MB). */
+class HashSink implements Sink {
+  readonly hash = createHash('sha256');
+  position = 0;
+  write(bytes: Uint8Array): Promise<void> {
+    this.hash.update(bytes);
+    this.position += bytes.length;
+    return Promise.resolve();
+  }
+  writeAt(): Promise<void> {
+    return Promise.reject(new Error('HashSink cannot seek'));
+  }
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+async function tarSha256(tree: Tree): Promise<string> {
+  const sink = new HashSink();
+  await writeTar(tree, sink, { format: 'pax', headerTime: T });
+  return sink.hash.digest('hex');
+}
+
+test('two mmdebstrap builds differ raw and are identical after the fix-ups', { timeout: 40 * 60_000 }, async (t) => {
+  if (!requireTool(t, 'mmdebstrap')) return;
+  if (process.getuid?.() !== 0) {
+    t.skip('mmdebstrap root mode needs root');
+    return;
+  }
+  const dir = tempDir(t, 'reprimage-fixups-net-');
+  const trees: Tree[] = [];
+  const reports: FixupReport[] = [];
+  let raw: string[] = [];
+  const started = Date.now();
+  for (const [i, env] of [{ TZ: 'UTC', LANG: 'C.UTF-8' }, { TZ: 'Asia/Tokyo', LANG: 'fr_FR.UTF-8' }].entries()) {
+    const out = join(dir, `root${i}.tar`);
+    mmdebstrap(out, env);
+    const source = await openFileSource(out);
+    t.after(() => source.close());
+    trees.push(await loadTar(source));
+  }
+  const built = Date.now();
+  raw = differing(await entries(trees[0]!), await entries(trees[1]!));
+  for (const tree of trees) reports.push(await applyFixups(tree, { timestamp: T }));
+  const fixedAt = Date.now();
+  const after = differing(await entries(trees[0]!), await entries(trees[1]!));
+  t.diagnostic(`raw trees: ${raw.length} paths differ, e.g. ${raw.slice(0, 12).join(' ')}`);
+  t.diagnostic(`fix-ups: ${JSON.stringify(reports[0]!.counts)}; normalize handled ${reports[0]!.normalize.length} files, changed ${reports[0]!.normalize.filter((r) => r.status === 'changed').length}`);
+  t.diagnostic(`mmdebstrap x2: ${((built - started) / 1000).toFixed(0)} s; applyFixups x2: ${((fixedAt - built) / 1000).toFixed(1)} s`);
+  assert.ok(raw.length > 0, 'the raw builds differ (else this test shows nothing)');
+  assert.deepEqual(after, [], 'after the fix-ups no path differs');
+  const [h0, h1] = [await tarSha256(trees[0]!), await tarSha256(trees[1]!)];
+  t.diagnostic(`rootfs tar sha256 ${h0}`);
+  assert.equal(h0, h1);
+  // what the real tools made is there and deterministic, or gone as documented
+  const present = (p: string) => trees[0]!.get(p) !== undefined;
+  assert.ok(present('usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache'), 'loaders.cache kept (sorted)');
+  assert.ok(present('var/cache/cracklib/cracklib_dict.pwd'), 'cracklib dictionary kept');
+  assert.ok(!present('var/cache/ldconfig/aux-cache'));
+  assert.ok(!present('var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease'));
+  assert.equal(reports[0]!.changes.filter((c) => c.path.endsWith('.pyc')).length > 0, true, 'bytecode removed');
+});
