@@ -15,6 +15,8 @@ import { iukApplyCommand, iukCommand } from './iuk.js';
 import { checkCommand } from './check.js';
 import { diskCommand } from './disk.js';
 import { stderrReporter } from './reporter.js';
+import { lockCommand } from './lock.js';
+import { buildCommand } from './build.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE_OR_INPUT = 2;
@@ -52,7 +54,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({
       outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter), diskCommand(reporter)]) {
+  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter), diskCommand(reporter), lockCommand(reporter), buildCommand(reporter)]) {
     sub.exitOverride().configureOutput({
       outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });

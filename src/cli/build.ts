@@ -1,0 +1,46 @@
+/** `reprimage build RECIPE -o DIR`: the recipe's outputs and manifest.json, from its lock. */
+import { Command } from 'commander';
+import { defaultCacheDir } from '../recipe/cache.js';
+import { buildRecipe } from '../recipe/build.js';
+import { parseIntOption } from './pack.js';
+import type { Reporter } from './reporter.js';
+
+interface BuildOptionValues {
+  output: string;
+  cache?: string;
+  updateLock?: boolean;
+  provenance?: boolean;
+  sourceDateEpoch?: string;
+  workers?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+export function buildCommand(reporter: Reporter): Command {
+  return new Command('build')
+    .description('build a recipe: verify its locked inputs, make the root tree with mmdebstrap, write the outputs and manifest.json')
+    .argument('<recipe>', 'a recipe (YAML, docs/recipe.md) with its RECIPE.lock beside it')
+    .requiredOption('-o, --output <dir>', 'directory for the outputs and manifest.json')
+    .option('--cache <dir>', 'download cache (default: $XDG_CACHE_HOME/reprimage or ~/.cache/reprimage)')
+    .option('--update-lock', 'lock the recipe first when it has no lock file or the lock is out of date')
+    .option('--provenance', 'also write provenance.intoto.json (in-toto statement, SLSA provenance predicate)')
+    .option('--source-date-epoch <seconds>', 'override the recipe\'s source_date_epoch')
+    .option('--workers <n>', 'parallel workers (never changes the output bytes)')
+    .option('-v, --verbose', "show mmdebstrap's progress")
+    .option('--json', 'print the manifest on standard output')
+    .action(async (recipe: string, values: BuildOptionValues) => {
+      if (values.workers !== undefined) parseIntOption(values.workers, '--workers', 1, 256);
+      const { manifest, files } = await buildRecipe(recipe, {
+        outDir: values.output,
+        cacheDir: values.cache ?? defaultCacheDir(),
+        updateLock: values.updateLock ?? false,
+        provenance: values.provenance ?? false,
+        sourceDateEpoch: values.sourceDateEpoch,
+        warn: (m) => reporter.warn(m),
+        log: values.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+      });
+      if (values.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
+      else for (const o of manifest.reproducible.outputs) process.stderr.write(`reprimage: ${o.path}: ${o.size} bytes, sha256 ${o.sha256}\n`);
+      void files;
+    });
+}

@@ -1,0 +1,18 @@
+/** `reprimage lock RECIPE`: resolve the recipe's packages now and pin them in `<recipe>.lock`. */
+import { Command } from 'commander';
+import { defaultCacheDir } from '../recipe/cache.js';
+import { lockRecipe } from '../recipe/build.js';
+import type { Reporter } from './reporter.js';
+
+export function lockCommand(_reporter: Reporter): Command {
+  return new Command('lock')
+    .description('pin the InRelease files and every package of a recipe in RECIPE.lock (verified first)')
+    .argument('<recipe>', 'a recipe (YAML, docs/recipe.md)')
+    .option('--cache <dir>', 'download cache (default: $XDG_CACHE_HOME/reprimage or ~/.cache/reprimage)')
+    .option('--json', 'print a JSON summary')
+    .action(async (recipe: string, values: { cache?: string; json?: boolean }) => {
+      const { lockFile, lock } = await lockRecipe(recipe, { cacheDir: values.cache ?? defaultCacheDir() });
+      if (values.json) process.stdout.write(`${JSON.stringify({ lock: lockFile, packages: lock.packages.length, sources: lock.sources.map((s) => ({ uri: s.uri, suite: s.suite, in_release_sha256: s.in_release.sha256 })) })}\n`);
+      else process.stderr.write(`reprimage: ${lockFile}: ${lock.packages.length} packages locked\n`);
+    });
+}

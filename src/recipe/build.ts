@@ -1,0 +1,197 @@
+/**
+ * `reprimage lock` and `reprimage build` as library functions. The build runs in stages:
+ * recipe → lock → verify inputs (cache) → local repository → mmdebstrap → Tree → fix-ups →
+ * policy (times clamped, excludes) → outputs + manifest. Every input is verified before anything
+ * is installed, and nothing is written to the output directory before the tree is complete.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { ReprimageError, fromSystemError } from '../errors.js';
+import { writeAtomically } from '../io/atomic-output.js';
+import { loadDirectory } from '../tree/load-dir.js';
+import { applyPolicy } from '../tree/policy.js';
+import { bytesContent } from '../tree/content.js';
+import { newMeta, Tree } from '../tree/tree.js';
+import { writeTar } from '../formats/tar/index.js';
+import { archiveUrl } from './apt-index.js';
+import { ContentCache, hashFile } from './cache.js';
+import { applyRootFixups } from './fixups-hook.js';
+import { lockInputs, verifyLockedInputs } from './inputs.js';
+import { layOutRepository } from './local-repo.js';
+import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
+import { currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { loadRecipe, type Recipe } from './recipe.js';
+import { buildRootTree, hostPackageVersion } from './rootfs.js';
+import { recipeSourceDateEpoch } from './source-date-epoch.js';
+
+export interface LockOptions {
+  cacheDir: string;
+}
+
+/** Resolves and pins the recipe's inputs now; writes `<recipe>.lock` atomically. */
+export async function lockRecipe(recipeFile: string, options: LockOptions): Promise<{ lockFile: string; lock: Lock; text: string }> {
+  const recipe = await loadRecipe(recipeFile);
+  const cache = new ContentCache(options.cacheDir);
+  return writeLock(recipe, cache);
+}
+
+async function writeLock(recipe: Recipe, cache: ContentCache): Promise<{ lockFile: string; lock: Lock; text: string }> {
+  const lock = await lockInputs(recipe, cache);
+  const text = serializeLock(lock);
+  const lockFile = lockPathOf(recipe.file);
+  await writeAtomically(lockFile, async (sink) => sink.write(new TextEncoder().encode(text)));
+  return { lockFile, lock, text };
+}
+
+export interface BuildOptions {
+  outDir: string;
+  cacheDir: string;
+  /** Lock (again) when there is no lock file or it no longer matches the recipe. */
+  updateLock?: boolean;
+  /** Also write provenance.intoto.json. */
+  provenance?: boolean;
+  sourceDateEpoch?: string;
+  warn: (message: string) => void;
+  /** Progress lines (mmdebstrap's output, stage names). */
+  log?: (line: string) => void;
+}
+
+export interface BuildResult {
+  manifest: BuildManifest;
+  files: string[];
+}
+
+export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const stage = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - mark);
+    mark = now;
+    options.log?.(`reprimage: ${name} done`);
+  };
+  const recipe = await loadRecipe(recipeFile);
+  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, process.env.SOURCE_DATE_EPOCH);
+  const cache = new ContentCache(options.cacheDir);
+
+  const lockFile = lockPathOf(recipe.file);
+  let lockText = await readFile(lockFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw fromSystemError(e, lockFile);
+  });
+  let lock = lockText === undefined ? undefined : parseLock(lockText, lockFile);
+  if (!lock || lock.recipe_inputs !== recipeInputsHash(recipe)) {
+    if (!options.updateLock) {
+      throw new ReprimageError('USAGE', lockFile, lock ? 'is out of date for the recipe (run reprimage lock, or build --update-lock)' : 'no lock file: run reprimage lock first, or build --update-lock');
+    }
+    ({ lock, text: lockText } = await writeLock(recipe, cache));
+    stage('lock');
+  }
+  const inputs = await verifyLockedInputs(recipe, lock, lockFile, cache);
+  stage('verify');
+
+  const work = await mkdtemp(join(tmpdir(), 'reprimage-build-'));
+  try {
+    const repo = join(work, 'repo');
+    await mkdir(repo);
+    const sourcesLine = await layOutRepository(repo, inputs.packages.map((p) => ({ stanza: p.stanza, filename: p.locked.filename, debPath: p.debPath })), inputs.sources[0]?.date ?? '');
+    const overlayTar = join(work, 'overlay.tar');
+    await writeOverlayTar(recipe, epoch.value, overlayTar, options.warn);
+    const hooks = recipe.hooks.map((h) => resolve(recipe.dir, h));
+    stage('prepare');
+
+    const root = await buildRootTree({
+      suite: recipe.sources[0]!.suite,
+      architecture: recipe.architecture,
+      sourcesLine,
+      packages: inputs.packages.map((p) => p.locked.name),
+      sourceDateEpoch: epoch.value,
+      overlayTar,
+      hooks,
+      workDir: work,
+      log: options.log,
+    });
+    try {
+      stage('mmdebstrap');
+      const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, warn: options.warn });
+      applyPolicy(root.tree, { sourceDateEpoch: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: recipe.exclude, emptyFiles: recipe.empty });
+      stage('fixups');
+
+      await mkdir(options.outDir, { recursive: true }).catch((e) => {
+        throw fromSystemError(e, options.outDir);
+      });
+      const outputs: ManifestOutput[] = [];
+      const files: string[] = [];
+      for (const output of recipe.outputs) {
+        const path = output.path ?? 'rootfs.tar';
+        const target = join(options.outDir, path);
+        await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
+        const { sha256, size } = await hashFile(target);
+        outputs.push({ path, type: output.type, format: 'tar (pax)', sha256, size });
+        files.push(target);
+      }
+      stage('write');
+
+      const reproducible = {
+        manifest_version: 1 as const,
+        name: recipe.name,
+        recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
+        lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
+        source_date_epoch: epoch.value,
+        reprimage: { version: reprimageVersion(), node: process.versions.node },
+        codecs: currentCodecs(),
+        tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
+        sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),
+        packages: inputs.packages.map((p) => ({ name: p.locked.name, version: p.locked.version, architecture: p.locked.architecture, sha256: p.locked.sha256 })),
+        fixups,
+        outputs,
+      };
+      const manifest = manifestOf(reproducible, {
+        timings_ms: timings,
+        downloads: { files: cache.stats.downloaded, bytes: cache.stats.downloadedBytes, from_cache: cache.stats.fromCache },
+      });
+      if (options.provenance) {
+        const statement = provenanceStatement(
+          reproducible,
+          inputs.sources.map((s) => s.inRelease.url),
+          inputs.packages.map((p) => archiveUrl(inputs.sources[p.locked.source]!.source.uri, p.locked.filename)),
+        );
+        const target = join(options.outDir, 'provenance.intoto.json');
+        await writeAtomically(target, async (sink) => sink.write(new TextEncoder().encode(`${JSON.stringify(statement, null, 2)}\n`)));
+        files.push(target);
+      }
+      // the manifest comes last: its presence says the build finished
+      const manifestPath = join(options.outDir, 'manifest.json');
+      await writeAtomically(manifestPath, async (sink) => sink.write(new TextEncoder().encode(serializeManifest(manifest))));
+      files.push(manifestPath);
+      return { manifest, files };
+    } finally {
+      await root.source.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The overlays as one tar: each directory loaded (later ones win), owned by root with
+ * normalized modes and clamped times, plus /etc/apt/sources.list naming the recipe's real
+ * sources instead of the local repository the build installs from.
+ */
+async function writeOverlayTar(recipe: Recipe, epoch: number, target: string, warn: (m: string) => void): Promise<void> {
+  const tree = new Tree();
+  for (const dir of recipe.overlays) {
+    const overlay = await loadDirectory(resolve(recipe.dir, dir), { xattrs: false, warn });
+    for (const { path, node } of overlay.walk()) {
+      if (path === '') continue;
+      if (node.kind === 'dir') tree.ensureDir(path).mode = node.mode;
+      else tree.set(path, node);
+    }
+  }
+  const lines = recipe.sources.map((s) => `deb ${s.uri} ${s.suite} ${s.components.join(' ')}`);
+  tree.set('etc/apt/sources.list', { kind: 'file', ...newMeta({ mode: 0o644 }), content: bytesContent(new TextEncoder().encode(`${lines.join('\n')}\n`)) });
+  applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
+  for (const { node } of tree.walk()) if (node.mtime.sec === 0 && node.kind === 'dir') node.mtime = { sec: epoch, nsec: 0 };
+  await writeAtomically(target, (sink) => writeTar(tree, sink, { format: 'pax', namePrefix: './', headerTime: epoch }));
+}

@@ -1,0 +1,91 @@
+/**
+ * The build manifest (manifest.json) and the optional in-toto statement. The `reproducible`
+ * part is a pure function of the inputs (recipe, lock, SOURCE_DATE_EPOCH, reprimage, codec and
+ * tool versions) and of the output bytes; `reproducible_sha256` hashes exactly that part.
+ * Timings and download counts live in `run`, outside the hash, because they differ every time.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { codecVersions } from '../compress/registry.js';
+
+export interface ManifestOutput {
+  path: string;
+  type: string;
+  format: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ReproducibleManifest {
+  manifest_version: 1;
+  name: string;
+  recipe: { file: string; sha256: string };
+  lock: { file: string; sha256: string };
+  source_date_epoch: number;
+  reprimage: { version: string; node: string };
+  codecs: Array<{ codec: string; implementation: string }>;
+  /** Host tools whose behaviour shapes the root tree (Debian package versions). */
+  tools: Record<string, string>;
+  sources: Array<{ uri: string; suite: string; in_release_sha256: string; signers: string[] }>;
+  packages: Array<{ name: string; version: string; architecture: string; sha256: string }>;
+  /** What the fix-up stage did, if it ran. */
+  fixups: string[];
+  outputs: ManifestOutput[];
+}
+
+export interface BuildManifest {
+  reproducible: ReproducibleManifest;
+  reproducible_sha256: string;
+  run: { timings_ms: Record<string, number>; downloads: { files: number; bytes: number; from_cache: number } };
+}
+
+export function manifestOf(reproducible: ReproducibleManifest, run: BuildManifest['run']): BuildManifest {
+  return { reproducible, reproducible_sha256: createHash('sha256').update(JSON.stringify(reproducible)).digest('hex'), run };
+}
+
+export function serializeManifest(m: BuildManifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
+}
+
+export function reprimageVersion(): string {
+  for (let up = '../../'; up.length < 30; up += '../') {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'reprimage') return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+
+export function currentCodecs(): ReproducibleManifest['codecs'] {
+  return codecVersions();
+}
+
+/**
+ * An in-toto Statement (v1) with an SLSA provenance (v1) predicate over the outputs. It holds no
+ * times or host names, so it is reproducible too; signing it is left to the caller.
+ */
+export function provenanceStatement(m: ReproducibleManifest, sourceUrls: string[], packageUrls: string[]): object {
+  return {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: m.outputs.map((o) => ({ name: o.path, digest: { sha256: o.sha256 } })),
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {
+      buildDefinition: {
+        buildType: 'https://reprimage.invalid/recipe-build/v1',
+        externalParameters: { recipe: m.recipe, lock: m.lock, source_date_epoch: m.source_date_epoch },
+        internalParameters: { codecs: m.codecs, tools: m.tools },
+        resolvedDependencies: [
+          ...m.sources.map((s, i) => ({ uri: sourceUrls[i], digest: { sha256: s.in_release_sha256 } })),
+          ...m.packages.map((p, i) => ({ uri: packageUrls[i], name: p.name, digest: { sha256: p.sha256 } })),
+        ],
+      },
+      runDetails: {
+        builder: { id: `reprimage ${m.reprimage.version}`, version: { reprimage: m.reprimage.version, node: m.reprimage.node } },
+        metadata: {},
+      },
+    },
+  };
+}

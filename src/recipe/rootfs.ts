@@ -1,0 +1,118 @@
+/**
+ * The root tree: mmdebstrap installs exactly the locked packages from a local repository that
+ * holds nothing else, runs the recipe's overlays and hooks as customize hooks, and writes a tar
+ * stream that reprimage reads into a Tree (owners, devices, xattrs such as file capabilities as
+ * mmdebstrap recorded them). Nothing is read from the host file system into the tree.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ReprimageError } from '../errors.js';
+import { openFileSource, type RandomAccessSource } from '../io/source.js';
+import { loadTar } from '../formats/tar/index.js';
+import type { Tree } from '../tree/tree.js';
+
+export interface RootTreeOptions {
+  suite: string;
+  architecture: string;
+  /** The `deb [trusted=yes] file:… ./` line of the local repository. */
+  sourcesLine: string;
+  /** Names of every locked package: with variant custom, apt installs these and only these. */
+  packages: string[];
+  sourceDateEpoch: number;
+  /** A tar (written by reprimage) unpacked over the tree before the hooks. */
+  overlayTar?: string;
+  /** Shell scripts run inside the chroot, in order. */
+  hooks: string[];
+  /** Scratch directory: the mmdebstrap tar is kept here while the Tree refers to it. */
+  workDir: string;
+  /** Lines of mmdebstrap's progress go here. */
+  log?: (line: string) => void;
+}
+
+export interface RootTree {
+  tree: Tree;
+  source: RandomAccessSource;
+}
+
+export function mmdebstrapArguments(o: RootTreeOptions): string[] {
+  const args = [
+    '--variant=custom',
+    `--architectures=${o.architecture}`,
+    '--format=tar',
+    `--include=${o.packages.join(',')}`,
+    '--aptopt=Acquire::Languages "none"',
+    '--aptopt=APT::Install-Recommends "false"',
+    // the repository is reprimage's own and already verified; apt need not check signatures
+    '--skip=check/signed-by',
+  ];
+  if (o.overlayTar) args.push(`--customize-hook=tar-in ${quote(o.overlayTar)} /`);
+  o.hooks.forEach((hook, i) => {
+    const inside = `/tmp/reprimage-hook-${i}`;
+    args.push(`--customize-hook=upload ${quote(hook)} ${inside}`);
+    args.push(`--customize-hook=chroot "$1" /bin/sh ${inside}`);
+    args.push(`--customize-hook=rm -f "$1${inside}"`);
+  });
+  args.push(o.suite, '-', o.sourcesLine);
+  return args;
+}
+
+function quote(s: string): string {
+  if (/[\s"'\\$`]/.test(s)) throw new ReprimageError('USAGE', s, 'paths given to mmdebstrap hooks may not contain spaces, quotes, $ or backslashes');
+  return s;
+}
+
+/** Runs mmdebstrap and reads its tar output into a Tree. */
+export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
+  const tarPath = join(o.workDir, 'mmdebstrap.tar');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    SOURCE_DATE_EPOCH: String(o.sourceDateEpoch),
+    LC_ALL: 'C.UTF-8',
+    LANG: 'C.UTF-8',
+    TZ: 'UTC',
+    HOME: '/root',
+    TMPDIR: o.workDir,
+  };
+  // a fixed umask, and (as root) a private UTS namespace so the host name cannot leak in
+  const script = 'umask 022; if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then exec unshare --uts sh -c \'hostname reprimage && exec "$0" "$@"\' mmdebstrap "$@"; fi; exec mmdebstrap "$@"';
+  const child = spawn('sh', ['-c', script, 'sh', ...mmdebstrapArguments(o)], { env, cwd: o.workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  child.stderr.setEncoding('utf8');
+  let partial = '';
+  child.stderr.on('data', (chunk: string) => {
+    partial += chunk;
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      o.log?.(line);
+    }
+  });
+  const exited = new Promise<number>((resolveExit, reject) => {
+    child.on('error', (e) => reject(new ReprimageError('TOOL', 'mmdebstrap', `cannot run mmdebstrap (install the mmdebstrap package): ${e.message}`)));
+    child.on('close', (code) => resolveExit(code ?? -1));
+  });
+  await pipeline(child.stdout, createWriteStream(tarPath));
+  const code = await exited;
+  if (code !== 0) {
+    const why = tail.filter((l) => /^E:|error/i.test(l)).slice(-3).join(' | ') || tail.slice(-3).join(' | ');
+    throw new ReprimageError('TOOL', 'mmdebstrap', `exited with status ${code}: ${why}`);
+  }
+  const source = await openFileSource(tarPath);
+  try {
+    const tree = await loadTar(source, { lenient: false });
+    return { tree, source };
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+/** The version of a Debian package installed on the host (the tools that build the tree). */
+export function hostPackageVersion(pkg: string): string {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout ? r.stdout : 'not installed';
+}
