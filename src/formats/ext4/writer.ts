@@ -324,7 +324,7 @@ async function writeFileData(
       }
       const e = extents[k];
       if (!e) {
-        at = chunk.length;
+        offset += chunk.length - at;
         break;
       }
       const start = e.logical * B;
@@ -350,10 +350,14 @@ async function writeFileData(
 
 const ZEROS = new Uint8Array(1 << 16);
 
-/** Advances the sink by `length` zero bytes: a hole when the sink can make one. */
+/**
+ * Advances the sink by `length` zero bytes: a hole when the sink can make one and the gap is
+ * large; short gaps (the tail of a file's last block) are written, which costs less than the
+ * flush a hole needs.
+ */
 async function skip(sink: Sink, length: number): Promise<void> {
   if (length === 0) return;
-  const s = sink as Sink & { skip?: (n: number) => Promise<void> };
-  if (typeof s.skip === 'function') return s.skip(length);
+  if (length < ZEROS.length) return sink.write(ZEROS.subarray(0, length));
+  if (typeof sink.skip === 'function') return sink.skip(length);
   for (let left = length; left > 0; left -= ZEROS.length) await sink.write(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
 }
