@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, truncateSync, writeFileSync, statSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { runCli, sha256 } from '../helpers/cli.js';
+import { CLI, runCli, sha256 } from '../helpers/cli.js';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
 import { writeLiveIsos } from '../helpers/live-iso-sample.js';
 
@@ -186,4 +186,21 @@ test('bad input: OLD not an image, a truncated kit, a tar that is no kit, a bad 
     assert.match(lines[0]!, message, args.join(' '));
   }
   assert.throws(() => statSync(join(dir, 'out.iuk')), 'no partial kit');
+});
+
+test('reprimage check proves kit building reproducible under every variation this machine applies (directory builds, so listing order matters)', async (t) => {
+  if (!requireTool(t, 'xorriso', 'unsquashfs')) return;
+  const { dir, oldIso, newIso } = await fixture(t);
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  for (const [iso, name] of [[oldIso, 'old'], [newIso, 'new']] as const) {
+    run('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/live/filesystem.squashfs', join(dir, `${name}.sqfs`)], { stdio: 'ignore' });
+    run('unsquashfs', ['-q', '-d', join(src, name), join(dir, `${name}.sqfs`)]);
+  }
+  const iuk = `"${process.execPath}" "${CLI}" iuk old new -o kit.iuk -q --comp gzip --workers {workers} --source-date-epoch 1700000000`;
+  const r = runCli(['check', '--json', '--no-progress', '--source', src, '--artifact', 'kit.iuk', '--', 'sh', '-c', iuk]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const report = JSON.parse(r.stdout) as { reproducible: boolean; applied: Array<{ id: string }> };
+  assert.equal(report.reproducible, true);
+  assert.ok(report.applied.length >= 7, report.applied.map((v) => v.id).join(','));
 });
