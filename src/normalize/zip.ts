@@ -19,163 +19,27 @@ import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
 import { isJavadoc, normalizeJavadocBytes } from './javadoc.js';
 import { normalizePropertiesBytes } from './pom-properties.js';
 import {
-  applyZip64Extra, decodeCentralHeader, decodeEocd, decodeLocalHeader, decodeZip64Eocd, decodeZip64Locator,
   dosToUnix, encodeCentralHeader, encodeDataDescriptor, encodeEocd, encodeLocalHeader, encodeZip64Eocd,
   encodeZip64Locator, joinExtra, splitExtra, unixToDos,
   EXTRA_EXTENDED_TIMESTAMP, EXTRA_INFOZIP_UNIX_2, EXTRA_INFOZIP_UNIX_NEW, EXTRA_INFOZIP_UNIX_OLD, EXTRA_NTFS,
   EXTRA_PKWARE_UNIX, EXTRA_ZIP64, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, HOST_UNIX, METHOD_DEFLATED, METHOD_STORED,
-  ZIP64_LOCATOR_SIZE, ZIP_CENTRAL_HEADER_SIZE, ZIP_EOCD_SEARCH, ZIP_EOCD_SIZE, ZIP_LOCAL_HEADER_SIZE,
-  type CentralHeader, type EndOfCentralDirectory, type ExtraField, type LocalHeader, type Zip64EndOfCentralDirectory,
-} from './zip-layout.js';
+  ZIP_LOCAL_HEADER_SIZE, type ExtraField,
+} from '../formats/zip/layout.js';
+import { readZipDirectory, type ZipDirectoryEntry as ParsedEntry } from '../formats/zip/reader.js';
 
 /**
  * The earliest time zip entries get: 1980-01-01 12:01 UTC, as Archive::Zip and
  * strip-nondeterminism use, so no time zone can move a DOS date before 1980.
  */
 export const ZIP_SAFE_EPOCH = 315576060;
-/** Deflate cannot expand data more than 1032:1; a declared ratio above that is a lie. */
-const MAX_DEFLATE_RATIO = 1032;
 /** Largest member a jar normalizes inside (manifest, page, properties, nested jar). */
 const MEMBER_LIMIT = 256 << 20;
 /** Nested jars inside jars inside jars: enough for every real build, bounded for hostile ones. */
 const MAX_NESTING = 4;
 const COPY_CHUNK = 1 << 20;
 const U32 = 0xffffffff;
-const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
 export type ZipFlavor = 'zip' | 'jar';
-
-interface ParsedEntry {
-  cd: CentralHeader;
-  local: LocalHeader;
-  localName: Uint8Array;
-  localExtra: Uint8Array;
-  /** Absolute position of the local header and of the data in the file. */
-  localAt: number;
-  dataAt: number;
-  name: string;
-}
-
-interface ParsedZip {
-  prefix: number;
-  /** Offsets in the archive are positions in the file minus this (non-zero for self-extractors). */
-  shift: number;
-  entries: ParsedEntry[];
-  comment: Uint8Array;
-  zip64: Zip64EndOfCentralDirectory | undefined;
-  apkSigned: boolean;
-}
-
-/** Reads the central directory and every local header, checking bounds and overlaps. */
-async function parseZip(source: RandomAccessSource, subject: string): Promise<ParsedZip> {
-  const size = source.size;
-  if (size < ZIP_EOCD_SIZE) throw new ReprimageError('TRUNCATED', subject, `${size} bytes is too short for a zip archive`);
-  const tailStart = Math.max(0, size - ZIP_EOCD_SEARCH - ZIP64_LOCATOR_SIZE);
-  const tail = await source.read(tailStart, size - tailStart);
-  let eocdAt = -1;
-  let fallback = -1;
-  for (let p = tail.length - ZIP_EOCD_SIZE; p >= 0 && tail.length - p <= ZIP_EOCD_SEARCH; p--) {
-    if (tail[p] !== 0x50 || tail[p + 1] !== 0x4b || tail[p + 2] !== 5 || tail[p + 3] !== 6) continue;
-    const commentLength = tail[p + 20]! | (tail[p + 21]! << 8);
-    if (p + ZIP_EOCD_SIZE + commentLength === tail.length) {
-      eocdAt = p;
-      break;
-    }
-    if (fallback < 0 && p + ZIP_EOCD_SIZE + commentLength < tail.length) fallback = p;
-  }
-  if (eocdAt < 0) {
-    if (fallback >= 0) {
-      const e = decodeEocd(tail, fallback, subject);
-      const extra = tail.length - fallback - ZIP_EOCD_SIZE - e.comment.length;
-      throw corruptError(subject, 'zip archive', tailStart + fallback, `${extra} bytes follow the end of central directory record`);
-    }
-    throw corruptError(subject, 'zip archive', undefined, 'no end of central directory record');
-  }
-  const eocd: EndOfCentralDirectory = decodeEocd(tail, eocdAt, subject);
-  const eocdPos = tailStart + eocdAt;
-  let entries = eocd.entries;
-  let cdSize = eocd.cdSize;
-  let cdOffset = eocd.cdOffset;
-  let disk = eocd.disk;
-  let cdDisk = eocd.cdDisk;
-  let cdEnd = eocdPos;
-  let zip64: Zip64EndOfCentralDirectory | undefined;
-  const locator = decodeZip64Locator(tail, eocdAt - ZIP64_LOCATOR_SIZE, subject);
-  if (locator) {
-    if (locator.disks > 1) throw new ReprimageError('UNSUPPORTED', subject, 'multi-disk (split) zip archives are not supported');
-    if (locator.eocdOffset + 56 > eocdPos - ZIP64_LOCATOR_SIZE) throw corruptError(subject, 'zip64 end of central directory locator', eocdPos - ZIP64_LOCATOR_SIZE, 'points past itself');
-    const record = await source.read(locator.eocdOffset, 56);
-    zip64 = decodeZip64Eocd(record, 0, subject);
-    ({ entries, cdSize, cdOffset, disk, cdDisk } = zip64);
-    cdEnd = locator.eocdOffset;
-  }
-  if (disk !== 0 || cdDisk !== 0 || (!zip64 && eocd.entriesOnDisk !== eocd.entries)) {
-    throw new ReprimageError('UNSUPPORTED', subject, 'multi-disk (split) zip archives are not supported');
-  }
-  const cdStart = cdEnd - cdSize;
-  if (cdStart < 0) throw corruptError(subject, 'zip end of central directory', eocdPos, `central directory size ${cdSize} is larger than the archive`);
-  const shift = cdStart - cdOffset;
-  if (shift < 0) throw corruptError(subject, 'zip end of central directory', eocdPos, `central directory offset ${cdOffset} is past its real position ${cdStart}`);
-  if (entries * ZIP_CENTRAL_HEADER_SIZE > cdSize) {
-    throw corruptError(subject, 'zip end of central directory', eocdPos, `${entries} entries cannot fit in a ${cdSize}-byte central directory`);
-  }
-  if (cdSize > 1 << 30) throw new ReprimageError('OVERFLOW', subject, `central directory of ${cdSize} bytes is larger than reprimage reads`);
-  const cd = await source.read(cdStart, cdSize);
-  const headers: CentralHeader[] = [];
-  let p = 0;
-  for (let i = 0; i < entries; i++) {
-    const { header, next } = decodeCentralHeader(cd, p, subject);
-    applyZip64Extra(header, subject);
-    if (header.diskStart !== 0) throw new ReprimageError('UNSUPPORTED', subject, 'multi-disk (split) zip archives are not supported');
-    headers.push(header);
-    p = next;
-  }
-  if (p !== cdSize) throw corruptError(subject, 'zip central directory', cdStart + p, `${cdSize - p} bytes left after the ${entries} entries the end record announces`);
-
-  const parsed: ParsedEntry[] = [];
-  for (const cdh of headers) {
-    const name = UTF8.decode(cdh.name);
-    const localAt = cdh.localHeaderOffset + shift;
-    if (localAt + ZIP_LOCAL_HEADER_SIZE > cdStart) throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, localAt, 'local header offset is outside the entry area');
-    const fixed = await source.read(localAt, ZIP_LOCAL_HEADER_SIZE);
-    const local = decodeLocalHeader(fixed, 0, subject);
-    const varLength = local.nameLength + local.extraLength;
-    if (localAt + ZIP_LOCAL_HEADER_SIZE + varLength > cdStart) throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, localAt, 'local header runs into the central directory');
-    const variable = await source.read(localAt + ZIP_LOCAL_HEADER_SIZE, varLength);
-    const dataAt = localAt + ZIP_LOCAL_HEADER_SIZE + varLength;
-    if (dataAt + cdh.compressedSize > cdStart) {
-      throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, dataAt, `${cdh.compressedSize} bytes of data run past the entry area`);
-    }
-    checkDeclaredSizes(cdh, name, subject);
-    parsed.push({ cd: cdh, local, localName: variable.slice(0, local.nameLength), localExtra: variable.slice(local.nameLength), localAt, dataAt, name });
-  }
-  // Entries sharing bytes are the trick of non-recursive zip bombs; no honest tool writes them.
-  const byPosition = [...parsed].sort((a, b) => a.localAt - b.localAt);
-  for (let i = 1; i < byPosition.length; i++) {
-    const prev = byPosition[i - 1]!;
-    const cur = byPosition[i]!;
-    if (cur.localAt < prev.dataAt + prev.cd.compressedSize) {
-      throw corruptError(subject, 'zip archive', cur.localAt, `entries ${JSON.stringify(prev.name)} and ${JSON.stringify(cur.name)} overlap`);
-    }
-  }
-  const prefix = byPosition.length > 0 ? byPosition[0]!.localAt : cdStart;
-  const apkSigned = cdStart >= 16 && Buffer.from(await source.read(cdStart - 16, 16)).toString('latin1') === 'APK Sig Block 42';
-  return { prefix, shift, entries: parsed, comment: eocd.comment, zip64, apkSigned };
-}
-
-function checkDeclaredSizes(h: CentralHeader, name: string, subject: string): void {
-  if (h.flags & FLAG_ENCRYPTED) return;
-  if (h.method === METHOD_STORED && h.compressedSize !== h.uncompressedSize) {
-    throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, undefined, `stored entry declares ${h.uncompressedSize} bytes but holds ${h.compressedSize}`);
-  }
-  if (h.method === METHOD_DEFLATED && h.uncompressedSize > h.compressedSize * MAX_DEFLATE_RATIO + 1024) {
-    throw new ReprimageError(
-      'OVERFLOW',
-      subject,
-      `zip entry ${JSON.stringify(name)} declares ${h.uncompressedSize} bytes from ${h.compressedSize} compressed, beyond deflate's ${MAX_DEFLATE_RATIO}:1 limit (a zip bomb?)`,
-    );
-  }
-}
 
 /** jar order: META-INF/ and META-INF/MANIFEST.MF first (the jar tools look for them there), then bytewise. */
 function jarRank(name: string): number {
@@ -450,7 +314,7 @@ async function copyRange(source: RandomAccessSource, sink: Sink, at: number, len
  * archive that must be left alone (encrypted entries, a signed jar, a signed apk).
  */
 export async function prepareZip(source: RandomAccessSource, ctx: NormalizeContext, flavor: ZipFlavor, depth = 0): Promise<Rewrite | undefined> {
-  const zip = await parseZip(source, ctx.subject);
+  const zip = await readZipDirectory(source, ctx.subject);
   if (zip.entries.some((e) => e.cd.flags & FLAG_ENCRYPTED)) {
     ctx.warn(`${ctx.subject}: encrypted zip entries; left as it is`);
     return undefined;

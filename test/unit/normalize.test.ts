@@ -17,7 +17,7 @@ import { comparePo } from '../../src/normalize/po-changed.js';
 import { normalizeJavadocBytes } from '../../src/normalize/javadoc.js';
 import { normalizePropertiesBytes } from '../../src/normalize/pom-properties.js';
 import { normalizeManifestBytes } from '../../src/normalize/zip.js';
-import { dosToUnix, unixToDos } from '../../src/normalize/zip-layout.js';
+import { dosToUnix, unixToDos } from '../../src/formats/zip/layout.js';
 import { parseTimestamp } from '../../src/cli/normalize.js';
 import { ReprimageError } from '../../src/errors.js';
 
