@@ -23,3 +23,5 @@ export * as squashfs from './formats/squashfs/index.js';
 export * as iso9660 from './formats/iso9660/index.js';
 export { openTree } from './image/open-tree.js';
 export { packTree } from './image/pack.js';
+export * as iuk from './iuk/index.js';
+export * as check from './check/index.js';
