@@ -14,6 +14,7 @@ import { decodeDirRecord, type DirRecord } from './dir-record.js';
 import { decodeBootCatalog, type BootEntry } from './el-torito.js';
 import { plainIsoName } from './iso-names.js';
 import { decodeUcs2 } from './joliet.js';
+import { decodeAl } from './aaip.js';
 import { interpretRockRidge, RRIP_IDS, type RockRidgeInfo } from './rock-ridge.js';
 import { decodeCe, decodeErId, decodeSuspEntries, type SuspEntry } from './susp.js';
 import { checkGptHeaderCrc, crc32, decodeGptEntries, decodeGptHeader, decodeMbr, type GptInfo, type MbrPartition } from './system-area.js';
@@ -328,7 +329,7 @@ class ReadContext {
       uid: rr.uid ?? 0,
       gid: rr.gid ?? 0,
       mtime: { sec: mtime, nsec: 0 },
-      xattrs: new Map(),
+      xattrs: rr.attributeList ? decodeAl(rr.attributeList, this.name) : new Map(),
     };
   }
 

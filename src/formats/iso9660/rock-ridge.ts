@@ -238,6 +238,8 @@ export interface RockRidgeInfo {
   childLink?: number;
   parentLink?: number;
   relocated?: boolean;
+  /** The data of the AAIP AL entries, in order (decoded by aaip.ts, which names the image on errors). */
+  attributeList?: Uint8Array[];
 }
 
 /** Interprets the Rock Ridge entries among `entries` (other signatures are ignored). */
@@ -282,6 +284,9 @@ export function interpretRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo
         break;
       case 'RE':
         info.relocated = true;
+        break;
+      case 'AL':
+        (info.attributeList ??= []).push(d);
         break;
     }
   }

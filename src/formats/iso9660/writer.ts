@@ -15,6 +15,7 @@ import type { Content } from '../../tree/content.js';
 import { readContent } from '../../tree/content.js';
 import { toTreePath } from '../../tree/names.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
+import { encodeAl } from './aaip.js';
 import {
   EL_TORITO_MEDIA_NO_EMULATION,
   EL_TORITO_PLATFORM_EFI,
@@ -62,6 +63,11 @@ export interface IsoWriteOptions {
   creationTime: number;
   /** Rock Ridge (POSIX names, modes, owners, links, devices, times); default true. */
   rockRidge?: boolean;
+  /**
+   * Extended attributes as AAIP "AL" entries (as xorriso -xattr any writes them); default true
+   * when Rock Ridge is on. Linux's isofs ignores them; xorriso/osirrox restore them.
+   */
+  xattrs?: boolean;
   /** Joliet (UCS-2 names for Windows); default true. */
   joliet?: boolean;
   /** Tree path → weight; heavier files are placed first (mkisofs -sort). */
@@ -155,7 +161,7 @@ export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions)
     sortWeights: options.sortWeights,
     catalog: catalogPath !== undefined && catalogNode && !options.hideBootCatalog ? { path: catalogPath, node: catalogNode } : undefined,
   });
-  const ctx: Ctx = { plan, now, rockRidge, ceBase: 0, ceAt: 0, ceBytes: undefined, catalogSector: 0, rripCache: new Map() };
+  const ctx: Ctx = { plan, now, rockRidge, xattrs: rockRidge && (options.xattrs ?? true), ceBase: 0, ceAt: 0, ceBytes: undefined, catalogSector: 0, rripCache: new Map() };
 
   // Fixed sectors at the start.
   let next = ISO_FIRST_DESCRIPTOR_SECTOR + 1 + (booting ? 1 : 0) + (joliet ? 1 : 0) + 1;
@@ -338,6 +344,8 @@ interface Ctx {
   plan: Plan;
   now: number;
   rockRidge: boolean;
+  /** Write AAIP AL entries for nodes with xattrs. */
+  xattrs: boolean;
   /** First sector of the continuation areas, and the next free byte within them. */
   ceBase: number;
   ceAt: number;
@@ -402,6 +410,8 @@ function encodeRripEntries(ctx: Ctx, node: Node, name: string | undefined): Uint
   if (name !== undefined) entries.push(...encodeNm(Buffer.from(name, 'utf8')));
   if (node.kind === 'symlink') entries.push(...encodeSl(node.target));
   if (node.kind === 'block' || node.kind === 'char') entries.push(encodePn(node.major, node.minor));
+  // A directory's attributes go with its record in the parent (and the root's with its "."), not "." and "..".
+  if (ctx.xattrs && name !== undefined) entries.push(...encodeAl(node.xattrs));
   return entries;
 }
 
@@ -441,6 +451,7 @@ function encodeIsoDirectory(dir: DirPlan, ctx: Ctx, emit: boolean): Uint8Array {
   const dotEntries = rockRidge ? rripEntries(ctx, dir.node, undefined) : [];
   if (rockRidge && dir === plan.root) {
     dotEntries.unshift(encodeSp(0));
+    if (ctx.xattrs) dotEntries.push(...encodeAl(dir.node.xattrs));
     dotEntries.push(encodeRripEr());
   }
   out.add(recordWithSusp(ctx, { extent: dir.extent, dataLength: dir.size, recordingDate: clamp(dir.node, now), flags: FLAG_DIRECTORY, fileId: DOT_ID }, dotEntries, emit));
