@@ -79,7 +79,8 @@ export async function readInode(cache: BlockCache, sb: Ext4Superblock, groups: G
   if (flags & ENCRYPT_FL) throw new ReprimageError('UNSUPPORTED', name, `ext4 inode ${ino} is encrypted (fscrypt); its names and contents cannot be read`);
   const sizeHigh = getU32(raw, INODE.sizeHigh);
   const size = getU32(raw, INODE.sizeLo) + sizeHigh * 0x1_0000_0000;
-  if (!Number.isSafeInteger(size)) throw bad(`size ${sizeHigh}:${getU32(raw, INODE.sizeLo)} is beyond 2^53 bytes`);
+  // logical block numbers are 32 bits wide: no file (or directory) can be larger
+  if (size > 2 ** 32 * sb.blockSize) throw bad(`size ${size} exceeds the largest file of ${sb.blockSize}-byte blocks`);
   const hugeFile = (sb.featureRoCompat & RO_COMPAT.hugeFile) !== 0;
   let sectors = getU32(raw, INODE.blocksLo) + (hugeFile ? getU16(raw, INODE.blocksHigh) * 0x1_0000_0000 : 0);
   if (hugeFile && flags & IFLAG.hugeFile) sectors *= sb.blockSize / 512;
