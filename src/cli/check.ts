@@ -39,7 +39,7 @@ export function checkCommand(reporter: Reporter): Command {
     .option('--keep', 'keep the work directory (logs, artifacts of every build)')
     .option('--timeout <seconds>', 'stop a build that runs longer', '3600')
     .option('--max-report-size <bytes>', 'cut each difference report at this size', '200000')
-    .option('--no-progress', 'do not print which build is running')
+    .option('--no-progress', 'do not print which build is running (printed on a terminal only)')
     .action(async (positional: string[], values: CheckOptionValues) => {
       const dashdash = process.argv.indexOf('--');
       const { planFromCommand, planFromRecipe } = await import('../check/plan.js');
@@ -68,7 +68,7 @@ export function checkCommand(reporter: Reporter): Command {
         keep: values.keep ?? false,
         timeoutSeconds: parseIntOption(values.timeout, '--timeout', 1, 7 * 86400),
         progress: (m) => {
-          if (values.progress) process.stderr.write(`reprimage check: ${m}\n`);
+          if (values.progress && process.stderr.isTTY) process.stderr.write(`reprimage check: ${m}\n`);
         },
         warn: (m) => reporter.warn(m),
       });
