@@ -114,6 +114,10 @@ test('dumpe2fs -h shows the Debian ext4 features (without resize_inode), our UUI
   assert.equal(field('Inode size'), '256');
   assert.equal(field('Journal start'), '0');
   assert.equal(field('Checksum type'), 'crc32c');
+  // atime, ctime and crtime equal the (policy-clamped) mtime, nanoseconds included
+  const stat = run('debugfs', ['-R', 'stat /etc/passwd', img], { env: TOOL_ENV }).stdout.toString('utf8');
+  const times = [...stat.matchAll(/^\s*(\w+): (0x[0-9a-f]+:[0-9a-f]+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+  assert.deepEqual(times, ['ctime 0x59682f00:3b9aca00', 'atime 0x59682f00:3b9aca00', 'mtime 0x59682f00:3b9aca00', 'crtime 0x59682f00:3b9aca00']);
 });
 
 for (const blockSize of [4096, 1024] as const) {
