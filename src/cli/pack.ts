@@ -23,6 +23,7 @@ interface PackOptionValues extends PolicyOptionValues {
   json?: boolean;
   seed?: string;
   comp: string;
+  squashfsDeflate?: string;
   blockSize: string;
   fragments: boolean;
   duplicates: boolean;
@@ -58,6 +59,7 @@ export function packCommand(reporter: Reporter): Command {
     .option('--seed <text>', 'seed of derived identifiers (default: reprimage:SOURCE_DATE_EPOCH)')
     .option('--json', 'print a JSON summary of what was written')
     .option('--comp <gzip|xz|zstd|lz4>', 'SquashFS compressor', 'gzip')
+    .option('--squashfs-deflate <libdeflate|zlib>', "SquashFS gzip: libdeflate (default, fast) or zlib (slower; mksquashfs's exact bytes)")
     .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two; ext4: 1024 or 4096 (default 4096)', '128K')
     .option('--no-fragments', 'SquashFS: no fragment blocks (like mksquashfs -no-fragments)')
     .option('--no-duplicates', 'SquashFS: store identical files each time')
@@ -103,7 +105,7 @@ export function packCommand(reporter: Reporter): Command {
         sourceDateEpoch,
         seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
         workers,
-        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates },
+        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate) },
         fat: {
           fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
           label: values.label,
@@ -156,6 +158,11 @@ function parseTarFormat(value: string): 'gnu' | 'pax' | 'ustar' {
 function parseCompressor(value: string): SquashfsCompressorName {
   if ((SQUASHFS_COMPRESSORS as readonly string[]).includes(value)) return value as SquashfsCompressorName;
   throw new ReprimageError('USAGE', '--comp', `expected ${SQUASHFS_COMPRESSORS.join(', ')}, got '${value}'`);
+}
+
+function parseDeflate(value: string | undefined): 'libdeflate' | 'zlib' | undefined {
+  if (value === undefined || value === 'libdeflate' || value === 'zlib') return value;
+  throw new ReprimageError('USAGE', '--squashfs-deflate', `expected libdeflate or zlib, got '${value}'`);
 }
 
 /** `131072`, `128K` or `1M`: a power of two from 4 KiB to 1 MiB. */

@@ -95,8 +95,11 @@ export function resolveCodecSettings(s: SquashfsCodecSettings): Required<Omit<Sq
   if (s.xzBcj !== undefined && (s.compressor !== 'xz' || s.xzBcj !== 'x86')) {
     throw new ReprimageError('USAGE', 'xz BCJ filter', 'only x86 is supported, and only with xz');
   }
-  if (s.deflate !== undefined && (s.compressor !== 'gzip' || (s.deflate !== 'libdeflate' && s.deflate !== 'zlib'))) {
-    throw new ReprimageError('USAGE', 'deflate implementation', `only gzip takes one, and it is libdeflate or zlib, not '${String(s.deflate)}'`);
+  if (s.deflate !== undefined && s.deflate !== 'libdeflate' && s.deflate !== 'zlib') {
+    throw new ReprimageError('USAGE', 'deflate implementation', `expected libdeflate or zlib, not '${String(s.deflate)}'`);
+  }
+  if (s.deflate !== undefined && s.compressor !== 'gzip') {
+    throw new ReprimageError('USAGE', 'deflate implementation', `only the gzip compressor takes one, not ${s.compressor}`);
   }
   return { ...s, level };
 }

@@ -20,7 +20,7 @@ export interface PackOptions {
   /** Where identifiers (disk signatures, GUIDs) come from (DESIGN.md rule 4). */
   seed: string;
   workers?: number;
-  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean };
+  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean; deflate?: 'libdeflate' | 'zlib' };
   iso: {
     volumeId: string;
     publisher?: string;
@@ -74,6 +74,7 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
         mkfsTime: options.sourceDateEpoch,
         noFragments: options.squashfs.noFragments,
         noDuplicates: options.squashfs.noDuplicates,
+        deflate: options.squashfs.deflate,
         warn: options.warn,
       });
       return;
