@@ -189,6 +189,12 @@ test('errors: what ext4 cannot hold, and sizes too small, are ReprimageErrors na
   const late = new Tree();
   late.set('t', { kind: 'fifo', ...newMeta({ mtime: { sec: 2 ** 31 + 3 * 2 ** 32, nsec: 0 } }) });
   await assert.rejects(build(late), (e: unknown) => e instanceof ReprimageError && e.subject === 't' && /2446/.test(e.detail));
+  const owner = new Tree();
+  owner.set('o', { kind: 'fifo', ...newMeta({ uid: 2 ** 32 }) });
+  await assert.rejects(build(owner), /32-bit ids/);
+  const device = new Tree();
+  device.set('dev', { kind: 'char', ...newMeta(), major: 4096, minor: 0 });
+  await assert.rejects(build(device), /12-bit major/);
   const liar = new Tree();
   liar.set('f', { kind: 'file', ...newMeta(), content: streamContent(10, 'liar', async function* () { yield new Uint8Array(5); }) });
   await assert.rejects(build(liar), ReprimageError);

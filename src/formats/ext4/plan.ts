@@ -116,6 +116,12 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
     if (node.mtime.sec < TIME_MIN || node.mtime.sec > TIME_MAX) {
       throw new ReprimageError('UNSUPPORTED', subject, `the time ${node.mtime.sec} is outside what ext4 stores (December 1901 to April 2446)`);
     }
+    if (!(node.uid >= 0 && node.uid <= 0xffffffff && node.gid >= 0 && node.gid <= 0xffffffff)) {
+      throw new ReprimageError('UNSUPPORTED', subject, `owner ${node.uid}:${node.gid} does not fit ext4's 32-bit ids`);
+    }
+    if ((node.kind === 'char' || node.kind === 'block') && !(node.major >= 0 && node.major <= 0xfff && node.minor >= 0 && node.minor <= 0xfffff)) {
+      throw new ReprimageError('UNSUPPORTED', subject, `device ${node.major}:${node.minor} does not fit ext4's 12-bit major and 20-bit minor`);
+    }
     const plan: InodePlan = {
       ino, node, path: subject, mode: TYPE_BITS[node.kind] | (node.mode & 0o7777), links: counts.get(node) ?? 1, size: 0,
       xattrs: planXattrs(xattrEntries(node.xattrs, subject), IBODY_SIZE, blockSize, subject),
