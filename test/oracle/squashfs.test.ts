@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync, openSync, writeSync, closeSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { runCli } from '../helpers/cli.js';
 import { openFileSource } from '../../src/io/source.js';
 import { readContent } from '../../src/tree/content.js';
 import { openSquashfs } from '../../src/formats/squashfs/index.js';
@@ -127,4 +128,27 @@ test('reads a mksquashfs image with a 1500-entry directory and a 5 GiB sparse fi
   }
   assert.equal(lstatSync(image).size < 1 << 20, true);
   assert.ok(readdirSync(src).length === 2);
+});
+
+test('pack --squashfs-deflate zlib gives the bytes mksquashfs gives; the default (libdeflate) only other data blocks', async (t) => {
+  if (!requireTool(t, 'mksquashfs', 'unsquashfs')) return;
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  execFileSync('mkdir', ['-p', join(src, 'd')]);
+  writeFileSync(join(src, 'd/text'), Buffer.from(Array.from({ length: 40000 }, (_, i) => `line ${i}\n`).join('')));
+  writeFileSync(join(src, 'small'), 'x\n');
+  execFileSync('touch', ['-h', '-d', '@1600000000', join(src, 'd/text'), join(src, 'small'), join(src, 'd'), src]);
+  const env = { SOURCE_DATE_EPOCH: String(EPOCH) };
+  const ref = join(dir, 'ref.sqfs');
+  run('mksquashfs', [src, ref, '-noappend', '-quiet', '-no-progress'], { env: { ...process.env, ...env } });
+  const zlib = join(dir, 'zlib.sqfs');
+  const lib = join(dir, 'libdeflate.sqfs');
+  assert.equal(runCli(['pack', src, '-o', zlib, '--squashfs-deflate', 'zlib'], { env }).status, 0);
+  assert.equal(runCli(['pack', src, '-o', lib], { env }).status, 0);
+  assert.equal(sha256(readFileSync(zlib)), sha256(readFileSync(ref)));
+  assert.notEqual(sha256(readFileSync(lib)), sha256(readFileSync(ref)));
+  assert.deepEqual(unsquashfsListing(lib), unsquashfsListing(ref));
+  const bad = runCli(['pack', src, '-o', join(dir, 'x.sqfs'), '--comp', 'xz', '--squashfs-deflate', 'zlib'], { env });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /only the gzip compressor/);
 });
