@@ -17,7 +17,7 @@ import { decodeUcs2 } from './joliet.js';
 import { decodeAl } from './aaip.js';
 import { interpretRockRidge, RRIP_IDS, type RockRidgeInfo } from './rock-ridge.js';
 import { decodeCe, decodeErId, decodeSuspEntries, type SuspEntry } from './susp.js';
-import { checkGptHeaderCrc, crc32, decodeGptEntries, decodeGptHeader, decodeMbr, type GptInfo, type MbrPartition } from './system-area.js';
+import { crc32, decodeGptEntries, decodeGptHeader, decodeMbr, type GptInfo, type MbrPartition } from './system-area.js';
 import { decodeBootRecord, decodeVolumeDescriptor, volumeDescriptorType, type VolumeDescriptor } from './volume-descriptor.js';
 
 export type IsoNamespace = 'rockridge' | 'joliet' | 'iso9660';
@@ -137,9 +137,8 @@ function bootImage(e: BootEntry): IsoBootImage {
 async function readPartitions(source: RandomAccessSource): Promise<IsoImage['partitions']> {
   const head = await source.read(0, 1024);
   const mbr = decodeMbr(head.subarray(0, 512));
-  const header = decodeGptHeader(head.subarray(512));
+  const header = decodeGptHeader(head.subarray(512), source.name, 512);
   if (!header) return { mbr };
-  checkGptHeaderCrc(head.subarray(512), source.name, 512);
   const bytes = header.entryCount * header.entrySize;
   if (header.entrySize < 128 || bytes > MAX_GPT_ENTRY_BYTES) throw corruptError(source.name, 'GPT header', 512, `${header.entryCount} entries of ${header.entrySize} bytes`);
   const at = header.entriesLba * 512;
@@ -153,7 +152,7 @@ async function readPartitions(source: RandomAccessSource): Promise<IsoImage['par
       firstUsableLba: header.firstUsableLba,
       lastUsableLba: header.lastUsableLba,
       alternateLba: header.alternateLba,
-      partitions: decodeGptEntries(entries, header.entrySize),
+      partitions: decodeGptEntries(entries, header.entryCount, header.entrySize),
     },
   };
 }
