@@ -42,12 +42,26 @@ export interface Delta {
 }
 
 export async function computeDelta(oldTree: Tree, newTree: Tree, mode: DeltaMode): Promise<Delta> {
-  const builder = new DeltaBuilder(mode);
+  const builder = new DeltaBuilder(mode, linkGroups(oldTree), linkGroups(newTree));
   const root = builder.shell(newTree.root);
   await builder.compareDirs(oldTree.root, newTree.root, root, '');
   const tree = new Tree(root);
+  builder.completeLinkGroups(tree, newTree);
   if (mode.kind === 'layer') builder.checkRepresentable(tree, mode.whiteouts);
   return { tree, deletions: builder.deletions, stats: builder.stats };
+}
+
+/** Every path of each non-directory node reached by more than one path (a hard-link group). */
+function linkGroups(tree: Tree): Map<Node, string[]> {
+  const paths = new Map<Node, string[]>();
+  for (const { path, node } of tree.walk()) {
+    if (node.kind === 'dir') continue;
+    const list = paths.get(node);
+    if (list) list.push(path);
+    else paths.set(node, [path]);
+  }
+  for (const [node, list] of paths) if (list.length < 2) paths.delete(node);
+  return paths;
 }
 
 /** A directory is taken as replaced when it had entries and none of their names survives. */
@@ -65,7 +79,47 @@ class DeltaBuilder {
   /** The whiteouts and markers made here; anything else looking like one cannot be carried. */
   readonly #made = new Set<Node>();
 
-  constructor(private readonly mode: DeltaMode) {}
+  constructor(
+    private readonly mode: DeltaMode,
+    private readonly oldLinks: Map<Node, string[]>,
+    private readonly newLinks: Map<Node, string[]>,
+  ) {}
+
+  /** The same hard-link group (as a sorted list of paths) on both sides. */
+  sameLinks(o: Node, n: Node): boolean {
+    return (this.oldLinks.get(o) ?? []).join('\0') === (this.newLinks.get(n) ?? []).join('\0');
+  }
+
+  /**
+   * A hard-link group of the new tree is carried whole or not at all: in a union mount a link
+   * only joins entries of the same layer. So every path of a group of which one path is in the
+   * delta is put into it (with its directories), as a link to the same copied node.
+   */
+  completeLinkGroups(delta: Tree, newTree: Tree): void {
+    const inDelta = new Set<Node>();
+    for (const { node } of delta.walk()) inDelta.add(node);
+    for (const [node, paths] of this.newLinks) {
+      const copy = this.#copies.get(node);
+      if (copy === undefined || !inDelta.has(copy)) continue;
+      for (const path of paths) {
+        if (delta.get(path) === copy) continue;
+        const parts = path.split('/');
+        let dir = delta.root;
+        let walked = '';
+        for (const part of parts.slice(0, -1)) {
+          walked = joinPath(walked, part);
+          let next = dir.children.get(part);
+          if (next === undefined) {
+            next = this.shell(newTree.get(walked) as DirNode);
+            dir.children.set(part, next);
+          }
+          dir = next as DirNode;
+        }
+        dir.children.set(parts[parts.length - 1]!, copy);
+        this.note('changed', path);
+      }
+    }
+  }
 
   shell(dir: DirNode): DirNode {
     return { ...dir, xattrs: new Map(dir.xattrs), mtime: { ...dir.mtime }, children: new Map() };
@@ -104,7 +158,7 @@ class DeltaBuilder {
         const metaChanged = !sameMeta(o, n);
         if (metaChanged) this.note('changed', p);
         if (metaChanged || sub.children.size > 0) out.children.set(name, sub);
-      } else if (!(await sameNode(o, n))) {
+      } else if (!(await sameNode(o, n)) || !this.sameLinks(o, n)) {
         // a non-directory over a directory hides it whole (overlayfs and tar extraction alike)
         if (this.mode.kind === 'files' && o.kind === 'dir') this.deletions.push(p);
         out.children.set(name, this.copy(n));

@@ -139,3 +139,32 @@ test('control.yml round-trips, quotes odd names, and refuses bad input with CORR
   }
   assert.throws(() => encodeControl({ ...c, deleteFiles: ['line\nbreak'] }), (e: unknown) => isReprimageError(e) && e.code === 'UNSUPPORTED');
 });
+
+test('hard-link groups are carried whole: a new link to an unchanged file, and a link that was broken up', async () => {
+  const file = (text: string) => ({ kind: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: { ...TIME }, xattrs: new Map(), content: bytesContent(Buffer.from(text)) });
+  const oldTree = oldRoot();
+  const newTree = newRoot();
+  // usr/bin/x and usr/bin/y stay linked, and a third name joins them in a new directory
+  newTree.set('opt/tools/z', newTree.get('usr/bin/x')!);
+  // two names linked in the old tree become two separate files with the same bytes
+  const pair = file('pair\n');
+  oldTree.set('etc/p1', pair);
+  oldTree.set('etc/p2', pair);
+  newTree.set('etc/p1', file('pair\n'));
+  newTree.set('etc/p2', file('pair\n'));
+  for (const whiteouts of ['overlay', 'aufs'] as const) {
+    const delta = await computeDelta(oldTree, newTree, { kind: 'layer', whiteouts, time: TIME });
+    const x = delta.tree.get('usr/bin/x');
+    assert.ok(x, 'the unchanged x joins the delta because its group changed');
+    assert.equal(delta.tree.get('usr/bin/y'), x);
+    assert.equal(delta.tree.get('opt/tools/z'), x);
+    assert.notEqual(delta.tree.get('etc/p1'), undefined);
+    assert.notEqual(delta.tree.get('etc/p1'), delta.tree.get('etc/p2'));
+    const base = oldRoot();
+    base.set('etc/p1', pair);
+    base.set('etc/p2', pair);
+    stackLayer(base, delta.tree, whiteouts);
+    assert.deepEqual(await listing(base), await listing(newTree));
+    assert.equal(await compareTrees({ name: 'applied', tree: base }, { name: 'new', tree: newTree }), undefined, whiteouts);
+  }
+});
