@@ -48,8 +48,8 @@ export interface FetchSourceOptions {
   architectures: string[];
   /** When building: the InRelease the lock pins. When locking: undefined (take what is there). */
   pinned?: { sha256: string; size: number };
-  /** The time at which keys must be valid: now when locking, the Release date when building. */
-  verifyAt: 'now' | 'release-date';
+  /** The time at which keys must be valid: now when locking, the signature's time when building. */
+  verifyAt: 'now' | 'signature-time';
 }
 
 export async function fetchVerifiedSource(source: RecipeSource, options: FetchSourceOptions): Promise<VerifiedSource> {
@@ -68,7 +68,7 @@ export async function fetchVerifiedSource(source: RecipeSource, options: FetchSo
   }
   const text = await readFile(path, 'utf8');
   const keys = await readKeyring(options.keyringPath);
-  const at = options.verifyAt === 'now' ? new Date(Date.now()) : releaseDate(text, subject);
+  const at = options.verifyAt === 'now' ? new Date(Date.now()) : undefined;
   const verified = await verifyInRelease(text, keys, subject, options.keyringPath, at);
   const [release] = parseStanzas(verified.text, subject);
   if (!release) throw new ReprimageError('CORRUPT_IMAGE', subject, 'empty Release');
@@ -85,14 +85,6 @@ export async function fetchVerifiedSource(source: RecipeSource, options: FetchSo
     }
   }
   return { source, inRelease: { url, ...inRelease }, date: field(release, 'Date') ?? '', signers: verified.signers, indices, packages };
-}
-
-/** The Release's Date (the time the archive signed it), read from the still unverified text. */
-function releaseDate(text: string, subject: string): Date {
-  const m = /^Date:\s*(.+)$/m.exec(text);
-  const t = m ? Date.parse(m[1]!) : NaN;
-  if (!Number.isFinite(t)) throw new ReprimageError('CORRUPT_IMAGE', subject, 'Release has no valid Date field');
-  return new Date(t);
 }
 
 function checkSuite(release: Stanza, suite: string, subject: string): void {

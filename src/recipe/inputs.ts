@@ -98,7 +98,7 @@ export async function verifyLockedInputs(recipe: Recipe, lock: Lock, lockFile: s
       keyringPath: keyringPath(recipe, source.keyring),
       architectures: architecturesOf(recipe, i),
       pinned: pinned.in_release,
-      verifyAt: 'release-date',
+      verifyAt: 'signature-time',
     });
     for (const index of pinned.indices) {
       const got = verified.indices.find((x) => x.path === index.path);

@@ -1,5 +1,5 @@
 /**
- * Flat APT repositories laid out by reprimage itself (`deb [trusted=yes] file:DIR ./`): a
+ * Flat APT repositories laid out by reprimage itself (`deb [trusted=yes] copy:DIR ./`; copy: so that apt copies the files into the chroot): a
  * Packages file with the verified stanzas, a Release listing its hash, and the .deb files at
  * their pool paths. `trusted=yes` is right here because reprimage verified every byte before
  * laying it out; apt is only asked to install, not to trust a network.
@@ -34,5 +34,5 @@ export async function layOutRepository(dir: string, packages: RepoPackage[], sui
   } catch (e) {
     throw fromSystemError(e, dir);
   }
-  return `deb [trusted=yes] file:${dir} ./`;
+  return `deb [trusted=yes] copy:${dir} ./`;
 }

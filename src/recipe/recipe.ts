@@ -81,7 +81,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return 'unknown key';
     case 'invalid_type':
-      return issue.input === undefined ? `required (expected ${issue.expected})` : `expected ${issue.expected}, got ${typeName(issue.input)}`;
+    {
+      // zod 4 leaves the input out of issues; its message ends in "received <type>"
+      const received = /received (\w+)/.exec(issue.message)?.[1] ?? 'something else';
+      return received === 'undefined' ? `required (expected ${issue.expected})` : `expected ${issue.expected}, got ${received === 'array' ? 'a list' : received === 'object' ? 'a mapping' : received}`;
+    }
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
@@ -89,11 +93,4 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     default:
       return issue.message;
   }
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
 }

@@ -47,6 +47,8 @@ export function mmdebstrapArguments(o: RootTreeOptions): string[] {
     // the repository is reprimage's own and already verified; apt need not check signatures
     '--skip=check/signed-by',
   ];
+  // mmdebstrap copies the host's resolv.conf and hostname into the chroot; they must not leak
+  args.push('--customize-hook=rm -f "$1/etc/resolv.conf" "$1/etc/hostname"');
   if (o.overlayTar) args.push(`--customize-hook=tar-in ${quote(o.overlayTar)} /`);
   o.hooks.forEach((hook, i) => {
     const inside = `/tmp/reprimage-hook-${i}`;

@@ -33,18 +33,21 @@ export interface VerifiedRelease {
 }
 
 /**
- * Verifies `inRelease` (the file's text; `subject` names it) against `keys` at time `at`.
+ * Verifies `inRelease` (the file's text; `subject` names it) against `keys` at time `at`, or,
+ * when `at` is undefined, at the time the signatures say they were made (a hashed, signed
+ * field): a pinned InRelease stays verifiable after its keys expire.
  * At least one signature must verify with a key of the keyring; signatures by keys that are not
  * in the keyring are ignored, as apt ignores them. Anything else is an error naming the file.
  */
-export async function verifyInRelease(inRelease: string, keys: openpgp.Key[], subject: string, keyringName: string, at: Date): Promise<VerifiedRelease> {
+export async function verifyInRelease(inRelease: string, keys: openpgp.Key[], subject: string, keyringName: string, at: Date | undefined): Promise<VerifiedRelease> {
   let message: openpgp.CleartextMessage;
   try {
     message = await openpgp.readCleartextMessage({ cleartextMessage: inRelease });
   } catch (e) {
     throw new ReprimageError('CORRUPT_IMAGE', subject, `not an OpenPGP cleartext-signed file: ${(e as Error).message}`, { cause: e });
   }
-  const result = await openpgp.verify({ message, verificationKeys: keys, date: at, expectSigned: false });
+  const signedAt = at ?? signatureTime(message);
+  const result = await openpgp.verify({ message, verificationKeys: keys, date: signedAt, expectSigned: false });
   const signers: string[] = [];
   const problems: string[] = [];
   for (const sig of result.signatures) {
@@ -61,4 +64,15 @@ export async function verifyInRelease(inRelease: string, keys: openpgp.Key[], su
     throw new ReprimageError('CORRUPT_IMAGE', subject, `no valid signature by a key in ${keyringName} (signed by ${ids}${problems.length ? `; ${problems.join('; ')}` : ''})`);
   }
   return { text: result.data as string, signers: signers.sort() };
+}
+
+/** The latest creation time among the message's signatures (the epoch if none says). */
+function signatureTime(message: openpgp.CleartextMessage): Date {
+  let latest = 0;
+  // the signature packets are not in the typings of CleartextMessage, but are its documented field
+  for (const packet of (message as unknown as { signature: openpgp.Signature }).signature.packets) {
+    const t = packet.created?.getTime() ?? 0;
+    if (t > latest) latest = t;
+  }
+  return new Date(latest);
 }
