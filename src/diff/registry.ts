@@ -7,6 +7,7 @@ import type { Comparator } from './comparator.js';
 import { arComparator } from './comparators/ar.js';
 import { compressedComparator } from './comparators/compressed.js';
 import { cpioComparator } from './comparators/cpio.js';
+import { diskComparator } from './comparators/disk.js';
 import { ext4Comparator } from './comparators/ext4.js';
 import { fatComparator } from './comparators/fat.js';
 import { iso9660Comparator } from './comparators/iso9660.js';
@@ -19,6 +20,7 @@ export const defaultComparators: readonly Comparator[] = [
   squashfsComparator,
   ext4Comparator,
   fatComparator,
+  diskComparator,
   cpioComparator,
   tarComparator,
   arComparator,
