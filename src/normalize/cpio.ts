@@ -6,25 +6,38 @@
  * microcode first) stay separate archives, in their order. Archives with compressed segments
  * are left alone with a warning: the compressor's bytes would have to be reproduced too.
  */
-import { loadCpioSegments, sniffCpio, writeCpio } from '../formats/cpio/index.js';
-import type { RandomAccessSource } from '../io/source.js';
+import { loadCpio, readCpioEntries, sniffCpio, writeCpio } from '../formats/cpio/index.js';
+import { sliceSource, type RandomAccessSource } from '../io/source.js';
+import type { Tree } from '../tree/tree.js';
 import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
 import { normalizeMembers } from './archive-members.js';
 
 async function prepareCpio(source: RandomAccessSource, ctx: NormalizeContext): Promise<Rewrite | undefined> {
-  const segments = await loadCpioSegments(source, { warn: ctx.warn });
-  if (segments.some((s) => s.segment.compression !== undefined)) {
-    for (const s of segments) if (s.segment.compression !== undefined) await s.segment.source.close();
+  // where each archive of a concatenation starts, so each is normalized and written on its own
+  const starts = new Map<number, number>();
+  let compressed = false;
+  for await (const e of readCpioEntries(source, { warn: ctx.warn, onSegment: (s) => void (compressed ||= s.compression !== undefined) })) {
+    if (compressed) break;
+    if (!starts.has(e.archive)) starts.set(e.archive, e.offset);
+  }
+  if (compressed) {
     ctx.warn(`${ctx.subject}: left alone: it holds compressed cpio segments`);
     return undefined;
   }
-  for (const s of segments) await normalizeMembers(s.tree, ctx);
+  const offsets = [...starts.values()];
+  const trees: Tree[] = [];
+  for (let i = 0; i < offsets.length; i++) {
+    const end = offsets[i + 1] ?? source.size;
+    const tree = await loadCpio(sliceSource(source, offsets[i]!, end - offsets[i]!, source.name), { warn: ctx.warn });
+    await normalizeMembers(tree, ctx);
+    trees.push(tree);
+  }
   const head = await source.read(0, Math.min(source.size, 512));
   // GNU cpio writes `usr/bin`, bsdtar `./usr/bin`: keep what the archive had
   const firstName = cpioFirstName(head);
-  const namePrefix = firstName === '.' ? '' : firstName.startsWith('./') ? './' : '';
+  const namePrefix = firstName.startsWith('./') ? './' : '';
   return async (sink) => {
-    for (const s of segments) await writeCpio(s.tree, sink, { namePrefix, warn: ctx.warn });
+    for (const tree of trees) await writeCpio(tree, sink, { namePrefix, warn: ctx.warn });
   };
 }
 
