@@ -93,6 +93,24 @@ for (const blockSize of [1024, 4096] as const) {
   });
 }
 
+test('a real tree ($REFERENCE_ROOTFS, else /usr/share/doc): e2fsck clean and debugfs gives back the loaded tree', async (t) => {
+  if (!requireTool(t, 'e2fsck', 'debugfs')) return;
+  const source = process.env.REFERENCE_ROOTFS ?? '/usr/share/doc';
+  const loaded = await loadDirectory(source, { warn: () => undefined });
+  if (loaded.size < 500) {
+    t.skip(`${source} has too few entries`);
+    return;
+  }
+  const { img, dir } = await build(t, loaded);
+  assertClean(img);
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  const got = debugfsTree(img, work);
+  got.remove('lost+found');
+  normalizeAcls(got);
+  assert.deepEqual(await treeListing(got), await treeListing(loaded));
+});
+
 test('dumpe2fs -h shows the Debian ext4 features (without resize_inode), our UUID, hash seed, label and SOURCE_DATE_EPOCH times', async (t) => {
   if (!requireTool(t, 'dumpe2fs')) return;
   const { img } = await build(t, specToTree(sampleSpec(), { epoch: EPOCH }), { label: 'rootfs', mountOptions: 'discard' });
