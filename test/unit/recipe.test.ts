@@ -68,7 +68,7 @@ test('a missing required key points at the mapping that lacks it', () => {
 test('enum and pattern violations say what is allowed', () => {
   assert.equal(recipeError(`${GOOD}variant: minbase\n`).message, 'r.yaml:9: variant: expected one of "essential", "custom"');
   assert.equal(recipeError(GOOD.replace('packages: [less]', 'packages: [less, "Bad Name"]')).message, 'r.yaml:8: packages[1]: a Debian package name');
-  assert.equal(recipeError(GOOD.replace('http://deb.debian.org/debian', 'ftp://x')).message, 'r.yaml:5: sources[0].uri: an http://, https:// or file:// URI');
+  assert.equal(recipeError(GOOD.replace('http://deb.debian.org/debian', 'ftp://x')).message, 'r.yaml:4: sources[0].uri: an http://, https:// or file:// URI');
 });
 
 test('invalid YAML and duplicate keys are errors with a line', () => {
