@@ -187,6 +187,7 @@ class DeltaBuilder {
     } else if (wasDir) {
       if (this.mode.whiteouts === 'overlay') {
         dir.xattrs.set(OVERLAY_OPAQUE_XATTR, OPAQUE_VALUE);
+        this.#made.add(dir);
       } else {
         const marker = aufsOpaqueMarker(this.mode.time);
         this.#made.add(marker);
@@ -204,7 +205,11 @@ class DeltaBuilder {
   /** A new tree holding a character device 0/0 (overlay) or a `.wh.` name (aufs) cannot be a layer of that style. */
   checkRepresentable(tree: Tree, style: WhiteoutStyle): void {
     for (const { path, node } of tree.walk()) {
-      if (path === '' || this.#made.has(node)) continue;
+      if (this.#made.has(node)) continue;
+      if (style === 'overlay' && [...node.xattrs.keys()].some((k) => k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.'))) {
+        throw new ReprimageError('UNSUPPORTED', path || '/', "the new tree carries overlayfs' own extended attributes (trusted.overlay.*), which would change how the layer is read");
+      }
+      if (path === '') continue;
       const name = path.slice(path.lastIndexOf('/') + 1);
       const role = classifyEntry(name, node, style).role;
       if (role !== 'entry') {

@@ -106,6 +106,9 @@ test('a new tree holding what looks like a whiteout cannot be an overlay layer: 
   const newTree = newRoot();
   newTree.set('dev/zero-zero', { kind: 'char', mode: 0o600, uid: 0, gid: 0, mtime: { ...TIME }, xattrs: new Map(), major: 0, minor: 0 });
   await assert.rejects(computeDelta(oldRoot(), newTree, { kind: 'layer', whiteouts: 'overlay', time: TIME }), (e: unknown) => isReprimageError(e) && e.code === 'UNSUPPORTED' && e.message.includes('dev/zero-zero'));
+  const marked = newRoot();
+  marked.get('etc')!.xattrs.set('trusted.overlay.opaque', Buffer.from('y'));
+  await assert.rejects(computeDelta(oldRoot(), marked, { kind: 'layer', whiteouts: 'overlay', time: TIME }), (e: unknown) => isReprimageError(e) && e.code === 'UNSUPPORTED' && e.message.startsWith('etc:'));
   const aufsTree = newRoot();
   aufsTree.set('etc/.wh.sneaky', { kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: { ...TIME }, xattrs: new Map(), content: bytesContent(new Uint8Array(0)) });
   await assert.rejects(computeDelta(oldRoot(), aufsTree, { kind: 'layer', whiteouts: 'aufs', time: TIME }), (e: unknown) => isReprimageError(e) && e.code === 'UNSUPPORTED');
