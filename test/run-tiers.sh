@@ -9,7 +9,7 @@ npm run --silent lint
 taps=$(mktemp -d)
 trap 'rm -rf "$taps"' EXIT
 status=0
-for tier in unit oracle cli; do
+for tier in unit oracle cli network; do
   if [ -d "dist/test/$tier" ]; then
     echo "== tier: $tier"
     node --test --test-reporter=spec --test-reporter-destination=stdout \
