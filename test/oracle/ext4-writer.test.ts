@@ -265,3 +265,23 @@ test('CLI: a tree, its cp -a copy and a shuffled listing (disorderfs) give byte-
   }
   assert.ok(spec.entries.length > 400);
 });
+
+test('CLI: bad ext4 options and a tree that does not fit are one line on stderr and exit 2', (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  materialize({ entries: [{ type: 'file', path: 'big', content: pattern(3 << 20, 3) }] }, src, { epoch: EPOCH });
+  const cases: Array<[string[], RegExp]> = [
+    [['--block-size', '2048'], /--block-size: ext4 block size must be 1024 or 4096/],
+    [['--size', String(2 << 20)], /does not fit|larger size/],
+    [['--uuid', 'nope'], /--uuid: not a UUID/],
+    [['--label', 'a label longer than sixteen'], /--label: at most 16 bytes/],
+    [['--reserved-percent', '90'], /--reserved-percent/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(['pack', src, '-o', join(dir, 'out.ext4'), ...args], { env: { SOURCE_DATE_EPOCH: String(EPOCH) } });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, message);
+  }
+});
