@@ -63,6 +63,10 @@ test('GNU tar archives: valid after normalize, members normalized, idempotent, i
   run('unzip', ['-tq', join(x, 'd/c.zip')]);
   assert.ok(run('zipinfo', ['-T', '-l', join(x, 'd/c.zip')]).stdout.toString().includes('20231114.221320'), 'member zip clamped');
   assert.deepEqual(await normalize(archives), ['unchanged tar', 'unchanged tar']);
+  // the expected bytes: what GNU tar itself writes from the normalized members, reproducibly
+  const ref = join(dir, 'ref.tar');
+  run('tar', ['-C', x, '--sort=name', '--format=gnu', `--mtime=@${T}`, '--clamp-mtime', '--owner=0', '--group=0', '--numeric-owner', '-cf', ref, 'd']);
+  assert.deepEqual(readFileSync(archives[0]!), readFileSync(ref), 'byte-identical to GNU tar --sort=name --clamp-mtime --owner=0 --group=0');
 });
 
 test('GNU cpio archives: valid after normalize, members normalized, idempotent', async (t) => {
