@@ -17,7 +17,12 @@ export async function readKeyring(path: string): Promise<openpgp.Key[]> {
   }
   try {
     const armoured = bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN PGP');
-    const keys = armoured ? await openpgp.readKeys({ armoredKeys: bytes.toString('utf8') }) : await openpgp.readKeys({ binaryKeys: bytes });
+    const keys: openpgp.Key[] = [];
+    if (armoured) {
+      // a file may hold several armoured blocks one after another; readKeys reads one block
+      const blocks = bytes.toString('utf8').split(/(?=-----BEGIN PGP PUBLIC KEY BLOCK-----)/).filter((b) => b.includes('-----BEGIN PGP'));
+      for (const block of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys: block })));
+    } else keys.push(...(await openpgp.readKeys({ binaryKeys: bytes })));
     if (keys.length === 0) throw new Error('no keys');
     return keys;
   } catch (e) {
