@@ -5,7 +5,13 @@
  * it, mke2fs is given it), the same features (Debian's ext4 without resize_inode), fixed UUID
  * and hash seed, E2FSPROGS_FAKE_TIME. Prints the wall-time ratio and the peak memory of each,
  * checks both images with e2fsck -fn, and shows how many bytes each image file allocates.
- * `node dist/bench/ext4.js write DIR OUT` is the measured child (load + policy + write).
+ * `node dist/bench/ext4.js write DIR OUT [PATH]` is the measured child (load + policy + write;
+ * with PATH, that file's contents are replaced by one changed line).
+ *
+ * `node dist/bench/ext4.js diff` then compares two such images that differ in one file:
+ * `reprimage diff` against diffoscope (diffoscope only with BENCH_DIFFOSCOPE=1: without
+ * libguestfs it hex-dumps the images and took 9.3 GiB in PEERS.md), and checks that our report
+ * names the file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomically } from '../src/io/atomic-output.js';
+import { bytesContent } from '../src/tree/content.js';
 import { loadDirectory } from '../src/tree/load-dir.js';
 import { applyPolicy } from '../src/tree/policy.js';
 import { writeExt4 } from '../src/formats/ext4/index.js';
@@ -22,8 +29,13 @@ const EPOCH = 1700000000;
 const UUID = '6d1a3f52-8b1e-4c35-9a8e-2f5d7b9c0e11';
 const SEED = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 
-async function writeChild(dir: string, out: string): Promise<void> {
+async function writeChild(dir: string, out: string, change?: string): Promise<void> {
   const tree = await loadDirectory(dir, { warn: () => undefined });
+  if (change !== undefined) {
+    const node = tree.get(change);
+    if (node?.kind !== 'file') throw new Error(`${change}: not a file of the tree`);
+    node.content = bytesContent(new TextEncoder().encode('changed by bench/ext4.ts\n'), change);
+  }
   applyPolicy(tree, { sourceDateEpoch: EPOCH, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
   const report = await writeAtomically(out, (sink) => writeExt4(tree, sink, { uuid: UUID, hashSeed: SEED, journalUuid: UUID, time: EPOCH }));
   process.stdout.write(`${report.size}\n`);
@@ -48,8 +60,9 @@ function fsck(img: string): string {
 
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
-  if (mode === 'write') return writeChild(rest[0]!, rest[1]!);
+  if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2]);
   const root = process.env.REFERENCE_ROOTFS ?? execFileSync(findReferenceScript()).toString().trim();
+  if (mode === 'diff') return diffBench(root);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-ext4-'));
   try {
@@ -64,6 +77,31 @@ async function main(): Promise<void> {
     printRatio(a, b, ` (median of ${runs}; ${size} bytes each)`);
     for (const [label, img] of [['ours', ours], ['mke2fs', theirs]] as const) {
       console.log(`${label.padEnd(7)} e2fsck -fn: ${fsck(img)}; ${statSync(img).blocks * 512} bytes allocated in the image file`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Two images of `root` that differ in one file: reprimage diff against diffoscope. */
+function diffBench(root: string): void {
+  const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-ext4diff-'));
+  const changed = existsSync(join(root, 'etc/debian_version')) ? 'etc/debian_version' : 'etc/hostname';
+  try {
+    const a = join(work, 'a.ext4');
+    const b = join(work, 'b.ext4');
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'write', root, a]);
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'write', root, b, changed]);
+    const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+    const out = spawnSync(process.execPath, [cli, 'diff', a, b], { maxBuffer: 1 << 28 });
+    const names = String(out.stdout).includes(changed);
+    const ours = measure('reprimage diff (ext4)', ['sh', '-c', `"$0" "$1" diff "$2" "$3" >/dev/null; [ $? -eq 1 ]`, process.execPath, cli, a, b], 3);
+    console.log(`reprimage diff exit ${out.status}, ${String(out.stdout).length} bytes of report, names ${changed}: ${names ? 'yes' : 'NO'}`);
+    if (process.env.BENCH_DIFFOSCOPE === '1') {
+      const theirs = measure('diffoscope', ['sh', '-c', 'diffoscope "$0" "$1" >/dev/null; [ $? -eq 1 ]', a, b], 1);
+      printRatio(ours, theirs);
+    } else {
+      console.log(`${ours.label.padEnd(28)} ${ours.seconds.toFixed(2).padStart(7)} s ${ours.peakMiB.toFixed(0).padStart(6)} MiB (diffoscope: set BENCH_DIFFOSCOPE=1; PEERS.md: 79 s, 9.3 GiB, an 11.5 MB hex dump naming no file)`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
