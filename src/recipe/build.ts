@@ -114,8 +114,9 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
     });
     try {
       stage('mmdebstrap');
-      const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, warn: options.warn });
-      applyPolicy(root.tree, { sourceDateEpoch: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: recipe.exclude, emptyFiles: recipe.empty });
+      const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
+      // the fix-ups clamp times last; this only guards the rule should a fix-up ever be skipped
+      applyPolicy(root.tree, { sourceDateEpoch: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
       stage('fixups');
 
       await mkdir(options.outDir, { recursive: true }).catch((e) => {

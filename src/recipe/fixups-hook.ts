@@ -1,17 +1,22 @@
 /**
- * HOOK POINT for the root-file-system fix-ups of issue 7 (src/normalize/, written by the
- * "fixups" work). When that module is committed, this function calls its entry point; until
- * then it applies nothing and says so, and the manifest records that no fix-ups ran.
+ * Where the build applies the root-file-system fix-ups (src/normalize/fixups, docs/fixups.md):
+ * the recipe's exclude and empty lists, the known build-time state (shadow dates, machine-id,
+ * caches, logs, apt lists, .pyc), `normalize` over every file, and clamped times.
  */
+import { applyFixups } from '../normalize/fixups/index.js';
 import type { Tree } from '../tree/tree.js';
 
 export interface FixupContext {
   sourceDateEpoch: number;
+  /** The recipe's `exclude` patterns. */
+  remove: readonly string[];
+  /** The recipe's `empty` patterns. */
+  empty: readonly string[];
   warn: (message: string) => void;
 }
 
-/** Applies every root-file-system fix-up to `tree` in place; returns the names of those applied. */
-export async function applyRootFixups(_tree: Tree, context: FixupContext): Promise<string[]> {
-  context.warn('root file-system fix-ups are not available yet (src/normalize fix-ups not committed); the tree is built without them');
-  return [];
+/** Applies every fix-up to `tree` in place; returns how many paths each one changed, in the order they ran. */
+export async function applyRootFixups(tree: Tree, context: FixupContext): Promise<Record<string, number>> {
+  const report = await applyFixups(tree, { timestamp: context.sourceDateEpoch, remove: context.remove, empty: context.empty });
+  return { ...report.counts };
 }

@@ -28,8 +28,8 @@ export interface ReproducibleManifest {
   tools: Record<string, string>;
   sources: Array<{ uri: string; suite: string; in_release_sha256: string; signers: string[] }>;
   packages: Array<{ name: string; version: string; architecture: string; sha256: string }>;
-  /** What the fix-up stage did, if it ran. */
-  fixups: string[];
+  /** How many paths each root-file-system fix-up changed (src/normalize/fixups), in the order they ran. */
+  fixups: Record<string, number>;
   outputs: ManifestOutput[];
 }
 
