@@ -12,7 +12,7 @@ import { Tree, newDir } from '../../src/tree/tree.js';
 import { openIso, writeIso, type IsoWriteOptions } from '../../src/formats/iso9660/index.js';
 import { readBootInfoTable } from '../../src/formats/iso9660/el-torito.js';
 import { ISO_EPOCH } from '../helpers/iso-sample.js';
-import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { hasTool, requireTool, run, tempDir } from '../helpers/tools.js';
 
 const ISOLINUX = '/usr/lib/ISOLINUX/isolinux.bin';
 const ISOHDPFX = '/usr/lib/ISOLINUX/isohdpfx.bin';
@@ -94,4 +94,32 @@ test('UEFI image inside the ISO gets an MBR partition too; hidden catalog is not
   assert.doesNotMatch(text, /El Torito cat path/);
   const listing = run('xorriso', ['-indev', path, '-find', '/', '-name', 'boot.cat'], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.toString();
   assert.doesNotMatch(listing, /boot\.cat/);
+});
+
+test('GPT without isohybrid boot code: a protective MBR, and partitions that do not overlap', async (t) => {
+  if (!requireTool(t, 'xorriso')) return;
+  const gpt = { diskGuid: '01234567-89AB-CDEF-0123-456789ABCDEF', partitionGuids: ['11111111-2222-3333-4444-555555555555', '66666666-7777-8888-9999-AAAAAAAAAAAA', '66666666-7777-8888-9999-AAAAAAAAAAAB'] };
+  const esp = new Uint8Array(1 << 20);
+  for (const [name, options] of [
+    ['appended ESP', { efi: { appendedImage: bytesContent(esp) } }],
+    ['ESP inside the ISO', { efi: { bootImage: 'boot/efiboot.img' } }],
+  ] as const) {
+    const path = join(tempDir(t), 'uefi.iso');
+    const tree = bootTree(name === 'ESP inside the ISO' ? esp : undefined);
+    await writeAtomically(path, (sink) => writeIso(tree, sink, { volumeId: 'UEFI', creationTime: ISO_EPOCH, gpt, mbrId: 0x0badcafe, ...options }));
+    const text = run('xorriso', ['-indev', path, '-report_system_area', 'plain'], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.toString();
+    assert.match(text, /^System area summary: MBR protective-msdos-label cyl-align-off GPT$/m, name);
+    const size512 = readFileSync(path).length / 512;
+    assert.match(text, new RegExp(`^MBR partition {6}:\\s+1\\s+0x00\\s+0xee\\s+1\\s+${size512 - 1}$`, 'm'), name);
+    assert.match(text, /^GPT type GUID {6}:\s+\d\s+28732ac11ff8d211ba4b00a0c93ec93b$/m, `${name}: an EFI system partition`);
+    assert.doesNotMatch(text, /overlapping/, name);
+    const image = await openIso(await openFileSource(path));
+    const parts = image.partitions.gpt!.partitions;
+    for (let i = 1; i < parts.length; i++) assert.ok(parts[i]!.firstLba > parts[i - 1]!.lastLba, `${name}: partition ${i + 1} starts after ${i}`);
+    assert.ok(parts[0]!.firstLba >= image.partitions.gpt!.firstUsableLba, `${name}: nothing before the first usable LBA`);
+    if (hasTool('sgdisk')) {
+      const verify = run('sgdisk', ['-v', path], { allowFail: true, stdio: ['ignore', 'pipe', 'pipe'] }).stdout.toString();
+      assert.match(verify, /No problems found/, `${name}: ${verify}`);
+    }
+  }
 });

@@ -117,6 +117,10 @@ interface BootImages {
   mbrIso: string;
   /** BIOS isolinux without the hybrid MBR: bootable as CD only. */
   plainIso: string;
+  /** UEFI only: protective MBR + GPT, the ESP appended (xorriso -appended_part_as_gpt). */
+  uefiAppendedIso: string;
+  /** UEFI only: protective MBR + GPT, the ESP inside the ISO between two ISO partitions. */
+  uefiInsideIso: string;
 }
 
 let built: Promise<BootImages> | undefined;
@@ -143,7 +147,14 @@ function bootImages(): Promise<BootImages> {
     await writeBootIso(tree, mbrIso, { efi: { bootImage: 'boot/grub/efi.img' } });
     const plainIso = join(scratch, 'plain.iso');
     await writeBootIso(tree, plainIso, { hybridMbr: undefined, mbrId: undefined });
-    return { gptIso, mbrIso, plainIso };
+    const uefiOnly = { bios: undefined, hybridMbr: undefined, mbrId: 0x0badcafe, sortWeights: undefined };
+    const guids = { diskGuid: '9d7c1d54-5c4c-4e3b-9b43-7c2d1c0e5a12', partitionGuids: ['0a1b2c3d-0000-4000-8000-000000000011', '0a1b2c3d-0000-4000-8000-000000000012', '0a1b2c3d-0000-4000-8000-000000000013'] };
+    const uefiInsideIso = join(scratch, 'uefi-inside.iso');
+    await writeBootIso(tree, uefiInsideIso, { ...uefiOnly, efi: { bootImage: 'boot/grub/efi.img' }, gpt: guids });
+    tree.remove('boot/grub/efi.img');
+    const uefiAppendedIso = join(scratch, 'uefi-appended.iso');
+    await writeBootIso(tree, uefiAppendedIso, { ...uefiOnly, efi: { appendedImage: esp.content }, gpt: guids });
+    return { gptIso, mbrIso, plainIso, uefiAppendedIso, uefiInsideIso };
   })();
   return built;
 }
@@ -172,4 +183,12 @@ test('OVMF boots the hybrid ISO as CD-ROM and as hard disk (GRUB BOOTX64.EFI in 
   await t.test('CD-ROM (El Torito UEFI entry on the appended ESP)', (t) => expectBoot(t, { firmware: 'uefi', as: 'cdrom', image: gptIso, via: 'grub' }));
   await t.test('hard disk (GPT EFI system partition)', (t) => expectBoot(t, { firmware: 'uefi', as: 'disk', image: gptIso, via: 'grub' }));
   await t.test('CD-ROM (El Torito UEFI entry on efi.img inside the ISO)', (t) => expectBoot(t, { firmware: 'uefi', as: 'cdrom', image: mbrIso, via: 'grub' }));
+});
+
+test('OVMF boots UEFI-only ISOs with a protective MBR and a GPT from disk (ESP appended, ESP inside) and as CD', async (t) => {
+  if (!ready(t) || !requireQemu(t, 'uefi')) return;
+  const { uefiAppendedIso, uefiInsideIso } = await bootImages();
+  await t.test('hard disk, ESP appended after the ISO', (t) => expectBoot(t, { firmware: 'uefi', as: 'disk', image: uefiAppendedIso, via: 'grub' }));
+  await t.test('hard disk, ESP inside the ISO as its own GPT partition', (t) => expectBoot(t, { firmware: 'uefi', as: 'disk', image: uefiInsideIso, via: 'grub' }));
+  await t.test('CD-ROM, ESP inside the ISO', (t) => expectBoot(t, { firmware: 'uefi', as: 'cdrom', image: uefiInsideIso, via: 'grub' }));
 });

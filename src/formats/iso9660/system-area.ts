@@ -13,7 +13,7 @@
 import { ReprimageError } from '../../errors.js';
 import {
   MBR_FIELDS as DISK_MBR_FIELDS, MBR_ENTRY_FIELDS, MBR_ENTRY_SIZE, crc32, decodeGptEntries as decodeDiskGptEntries, decodeGptHeader as decodeDiskGptHeader,
-  decodeMbr as decodeDiskMbr, encodeChs, encodeGptEntries as encodeDiskGptEntries, encodeGptHeader as encodeDiskGptHeader, hasBootSignature, hasGptSignature,
+  decodeMbr as decodeDiskMbr, encodeChs, protectiveMbr, encodeGptEntries as encodeDiskGptEntries, encodeGptHeader as encodeDiskGptHeader, hasBootSignature, hasGptSignature,
   type ChsGeometry, type GptEntry, type GptHeader,
 } from '../gpt/index.js';
 import { putLe32, putLe64 } from './numbers.js';
@@ -69,6 +69,11 @@ export function encodeMbr(bootCode: Uint8Array | undefined, bootImageLba512: num
   out[MBR_FIELDS.bootSignature] = 0x55;
   out[MBR_FIELDS.bootSignature + 1] = 0xaa;
   return out;
+}
+
+/** The protective MBR of a GPT-only image of `total512` sectors (one 0xEE entry from sector 1). */
+export function encodeProtectiveMbr(total512: number, diskSignature: number): Uint8Array {
+  return protectiveMbr(total512, { diskSignature, geometry: ISOHYBRID_CHS });
 }
 
 /**

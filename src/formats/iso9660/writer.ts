@@ -46,6 +46,7 @@ import {
   encodeGptEntries,
   encodeGptHeader,
   encodeMbr,
+  encodeProtectiveMbr,
   type GptPartition,
   type MbrPartition,
 } from './system-area.js';
@@ -82,9 +83,13 @@ export interface IsoWriteOptions {
   hideBootCatalog?: boolean;
   /** MBR boot code (the first 432 bytes are used), e.g. syslinux isohdpfx.bin; needs `bios`. */
   hybridMbr?: Uint8Array;
-  /** MBR disk signature (bytes 440–443). */
+  /** MBR disk signature (bytes 440–443), of the isohybrid or protective MBR. */
   mbrId?: number;
-  /** Write a GPT: disk GUID and partition GUIDs (ISO, then ESP). */
+  /**
+   * Write a GPT: disk GUID and partition GUIDs (ISO, then ESP). With `hybridMbr` the MBR is
+   * isohybrid's (xorriso -isohybrid-gpt-basdat); without, a protective MBR (type 0xEE), as
+   * xorriso -appended_part_as_gpt writes for UEFI-only images.
+   */
   gpt?: { diskGuid: string; partitionGuids: string[] };
   /**
    * Move directories deeper than 8 levels into /rr_moved with Rock Ridge CL/PL/RE entries, as
@@ -208,7 +213,10 @@ export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions)
   }
   const dataEnd = next;
   let volumeSectors = dataEnd + sectorsFor(options.padding ?? DEFAULT_PADDING);
-  if (options.hybridMbr || options.gpt) {
+  // A GPT without isohybrid boot code gets a protective MBR, as the UEFI specification asks
+  // (xorriso: "MBR protective-msdos-label … GPT"); isohybrid layouts are padded to cylinders.
+  const protective = options.gpt !== undefined && options.hybridMbr === undefined;
+  if (options.hybridMbr || (options.gpt && !protective)) {
     const perCylinder = MBR_CYLINDER_BYTES / ISO_SECTOR_SIZE;
     volumeSectors = Math.ceil(volumeSectors / perCylinder) * perCylinder;
   }
@@ -246,22 +254,39 @@ export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions)
     : efiData && efiData.size > 0
       ? { start: efiData.extent * 4, sectors: Math.ceil(efiData.size / 512) }
       : undefined;
-  if (options.hybridMbr || options.gpt) {
+  if (protective) {
+    mbrPartitions.push({ bootable: false, type: 0xee, start: 1, sectors: Math.min(total512 - 1, 0xffffffff) });
+  } else if (options.hybridMbr) {
     mbrPartitions.push({ bootable: true, type: options.gpt ? 0x00 : 0x17, start: 0, sectors: isoSectors512 });
     if (espRange) mbrPartitions.push({ bootable: false, type: 0xef, ...espRange });
   }
   let systemArea = new Uint8Array(ISO_SYSTEM_AREA_SECTORS * ISO_SECTOR_SIZE);
   let gptBackup: Uint8Array | undefined;
-  if (options.hybridMbr || options.gpt) {
-    systemArea.set(encodeMbr(options.hybridMbr, biosData ? biosData.extent * 4 : 0, options.mbrId ?? 0, mbrPartitions));
-  }
+  if (protective) systemArea.set(encodeProtectiveMbr(total512, options.mbrId ?? 0));
+  else if (options.hybridMbr) systemArea.set(encodeMbr(options.hybridMbr, biosData ? biosData.extent * 4 : 0, options.mbrId ?? 0, mbrPartitions));
   if (options.gpt) {
     const guids = options.gpt.partitionGuids;
-    const wanted = espRange ? 2 : 1;
-    if (guids.length < wanted) throw usageError(`${wanted} partition GUIDs needed, ${guids.length} given`, 'gpt.partitionGuids');
     const attributes = 0x1000000000000001n;
-    gptPartitions.push({ typeGuid: GPT_TYPE_BASIC_DATA, guid: guids[0]!, firstLba: 0, lastLba: isoSectors512 - 1, attributes, name: 'ISOHybrid' });
-    if (espRange) gptPartitions.push({ typeGuid: GPT_TYPE_EFI_SYSTEM, guid: guids[1]!, firstLba: espRange.start, lastLba: espRange.start + espRange.sectors - 1, attributes, name: 'ISOHybrid1' });
+    const basic = (first: number, last: number, name: string) => ({ typeGuid: GPT_TYPE_BASIC_DATA, guid: '', firstLba: first, lastLba: last, attributes, name });
+    const esp = espRange ? { typeGuid: GPT_TYPE_EFI_SYSTEM, guid: '', firstLba: espRange.start, lastLba: espRange.start + espRange.sectors - 1, attributes, name: 'ISOHybrid1' } : undefined;
+    const layout: GptPartition[] = [];
+    if (!protective) {
+      // isohybrid: the ISO from sector 0, the ESP (possibly inside it) as partition 2, as xorriso -isohybrid-gpt-basdat.
+      layout.push(basic(0, isoSectors512 - 1, 'ISOHybrid'));
+      if (esp) layout.push(esp);
+    } else if (esp && esp.firstLba < isoSectors512) {
+      // Next to a protective MBR partitions must not overlap: the ISO around an ESP inside it is split in two.
+      const isoFirst = 2 + GPT_ENTRIES_SECTORS;
+      if (esp.firstLba > isoFirst) layout.push(basic(isoFirst, esp.firstLba - 1, 'ISOHybrid'));
+      layout.push(esp);
+      if (esp.lastLba < isoSectors512 - 1) layout.push(basic(esp.lastLba + 1, isoSectors512 - 1, 'ISOHybrid2'));
+    } else {
+      // The ISO after the GPT itself (xorriso's "Gap0"), then the appended ESP.
+      layout.push(basic(2 + GPT_ENTRIES_SECTORS, isoSectors512 - 1, 'ISOHybrid'));
+      if (esp) layout.push(esp);
+    }
+    if (guids.length < layout.length) throw usageError(`${layout.length} partition GUIDs needed, ${guids.length} given`, 'gpt.partitionGuids');
+    layout.forEach((p, i) => gptPartitions.push({ ...p, guid: guids[i]! }));
     const entries = encodeGptEntries(gptPartitions);
     const entriesCrc = crc32(entries);
     const last = total512 - 1;
