@@ -145,7 +145,11 @@ export async function writeDisk(sink: Sink, o: DiskOptions): Promise<DiskReport>
   const reports: DiskPartitionReport[] = [];
   for (const [i, p] of plans.entries()) {
     const start = sink.position;
-    const { contentSize, filesystemId } = await writeContent(new SparseSink(sink), p.spec, start, p.uuid, o, `${subject} ${p.where}`);
+    const { contentSize, filesystemId } = await writeContent(new SparseSink(sink), p.spec, start, p.uuid, o, `${subject} ${p.where}`).catch((e: unknown) => {
+      // a file system that cannot be made as asked: say which partition
+      if (e instanceof ReprimageError && e.code === 'USAGE') throw new ReprimageError('USAGE', `${subject} ${p.where}`, e.message, { cause: e });
+      throw e;
+    });
     const size = p.spec.size ?? roundUp(Math.max(contentSize, SECTOR), align);
     if (contentSize > size) throw new ReprimageError('USAGE', `${p.where} size`, `${p.spec.content.kind} content of ${contentSize} bytes does not fit ${size} bytes`);
     await skip(sink, start + size - sink.position);
