@@ -84,7 +84,7 @@ export function direntsOf(plan: InodePlan, byNode: Map<Node, InodePlan>): DirEnt
 /** The logical blocks holding data: all of them for dense contents, else those the regions touch. */
 function logicalRunsOf(content: Content, blockSize: number): Array<{ logical: number; length: number }> {
   if (content.size === 0) return [];
-  const regions = content.dataRegions ?? [{ offset: 0, length: content.size }];
+  const regions = [...(content.dataRegions ?? [{ offset: 0, length: content.size }])].sort((a, b) => a.offset - b.offset);
   const runs: Array<{ logical: number; length: number }> = [];
   for (const r of regions) {
     if (r.length === 0) continue;
@@ -129,6 +129,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
     };
     switch (node.kind) {
       case 'file':
+        if (node.content.size > 2 ** 32 * blockSize) throw new ReprimageError('UNSUPPORTED', subject, `a file of ${node.content.size} bytes is larger than ext4 extents address with ${blockSize}-byte blocks`);
         plan.size = node.content.size;
         plan.logicalRuns = logicalRunsOf(node.content, blockSize);
         break;
