@@ -6,7 +6,7 @@
  * stay links. Files are handled a few at a time (their reads overlap); results are reported in
  * walk order, never in the order they finished.
  */
-import { isReprimageError, ReprimageError, type ErrorCode } from '../errors.js';
+import { isReprimageError, type ErrorCode } from '../errors.js';
 import { bufferSource } from '../io/source.js';
 import { MemorySink } from '../io/sink.js';
 import { bytesContent, readContent } from '../tree/content.js';
@@ -50,8 +50,8 @@ export interface TreeFileResult {
 
 /**
  * Contents larger than this are not normalized in a Tree (they would be held in memory twice);
- * each is reported as an error naming it. Build artifacts of that size are rare; normalize them
- * on disk with `reprimage normalize`, which streams.
+ * each is left alone with a warning naming it. Build artifacts of that size are rare; normalize
+ * them on disk with `reprimage normalize`, which streams.
  */
 export const TREE_MEMBER_LIMIT = 256 << 20;
 
@@ -96,7 +96,9 @@ async function normalizeNode(path: string, node: FileNode, options: TreeNormaliz
     handler = normalizer.id;
     const result: TreeFileResult = { path, status: 'unchanged', handler, sizeBefore: size, sizeAfter: size, warnings };
     if (size > TREE_MEMBER_LIMIT) {
-      throw new ReprimageError('OVERFLOW', subject, `${size} bytes is more than the ${TREE_MEMBER_LIMIT} a tree normalizes in memory; normalize it on disk`);
+      warnings.push(`${subject}: left alone: ${size} bytes is more than the ${TREE_MEMBER_LIMIT} a tree normalizes in memory; normalize it on disk`);
+      result.status = 'left-alone';
+      return result;
     }
     const source = bufferSource(await readContent(node.content), subject);
     const ctx: NormalizeContext = {

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { normalizeTree } from '../../src/normalize/tree.js';
+import { normalizeTree, TREE_MEMBER_LIMIT } from '../../src/normalize/tree.js';
 import { bufferSource } from '../../src/io/source.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { loadTar, writeTar } from '../../src/formats/tar/index.js';
 import { loadCpio, readCpioEntries, writeCpio } from '../../src/formats/cpio/index.js';
-import { bytesContent, readContent } from '../../src/tree/content.js';
+import { bytesContent, readContent, streamContent } from '../../src/tree/content.js';
 import { newMeta, Tree, type FileNode, type Node } from '../../src/tree/tree.js';
 
 const T = 1700000000;
@@ -170,4 +170,25 @@ test('tar and cpio: a broken member or archive is an error naming it; nesting is
   assert.equal(d!.status, 'error');
   assert.equal(d!.error!.code, 'OVERFLOW');
   assert.match(d!.error!.message, /nested more than 4 deep/);
+});
+
+test('normalizeTree: a recognised content beyond the in-memory limit is left alone with a warning, never read whole', async () => {
+  const size = TREE_MEMBER_LIMIT + 1;
+  let produced = 0;
+  const huge = streamContent(size, 'huge.gz', async function* () {
+    const head = Buffer.from(fixture('gzip-named.gz').subarray(0, 10));
+    produced += head.length;
+    yield head;
+    for (let at = head.length; at < size; at += 1 << 20) {
+      const n = Math.min(1 << 20, size - at);
+      produced += n;
+      yield new Uint8Array(n);
+    }
+  });
+  const tree = buildTree([['huge.gz', { kind: 'file', ...newMeta(), content: huge }]]);
+  const [r] = await normalizeTree(tree, { timestamp: T });
+  assert.equal(r!.status, 'left-alone');
+  assert.match(r!.warnings.join(''), /more than the 268435456 a tree normalizes in memory/);
+  assert.ok(produced < 2 << 20, `read ${produced} bytes`);
+  assert.equal((tree.get('huge.gz') as FileNode).content, huge);
 });
