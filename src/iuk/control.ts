@@ -8,6 +8,7 @@
  *   root_squashfs: 'live/filesystem.squashfs'
  *   squashfs_delta: 'live/upgrade.squashfs'
  *   modules_file: 'live/filesystem.module'
+ *   system_tar_sha256: 3b0c…
  *   delete_files:
  *     - 'isolinux/old.cfg'
  *
@@ -29,6 +30,8 @@ export interface KitControl {
   squashfsDelta: string;
   /** live-boot's list of images to stack, rewritten to name the delta last (iso layout). */
   modulesFile: string;
+  /** SHA-256 of system.tar (lower-case hex): a damaged kit is refused before anything is applied. */
+  systemTarSha256: string;
   /** Paths on the medium to delete, each with everything under it, before system.tar is extracted. */
   deleteFiles: string[];
 }
@@ -47,6 +50,7 @@ export function encodeControl(c: KitControl): string {
     `root_squashfs: ${quote(c.rootSquashfs, 'root_squashfs')}`,
     `squashfs_delta: ${quote(c.squashfsDelta, 'squashfs_delta')}`,
     `modules_file: ${quote(c.modulesFile, 'modules_file')}`,
+    `system_tar_sha256: ${c.systemTarSha256}`,
   ];
   if (c.deleteFiles.length === 0) lines.push('delete_files: []');
   else lines.push('delete_files:', ...c.deleteFiles.map((p) => `  - ${quote(p, p)}`));
@@ -81,7 +85,7 @@ export function parseControl(text: string, subject: string): KitControl {
       deleteFiles.push(treePath(unquote(item[1]!, where), where));
       continue;
     }
-    const kv = /^([a-z_]+):(?: (.*))?$/.exec(line);
+    const kv = /^([a-z0-9_]+):(?: (.*))?$/.exec(line);
     if (!kv) throw new ReprimageError('CORRUPT_IMAGE', where, `not a line of a kit's control file: ${JSON.stringify(line.slice(0, 80))}`);
     if (values.has(kv[1]!)) throw new ReprimageError('CORRUPT_IMAGE', where, `${kv[1]} given twice`);
     values.set(kv[1]!, kv[2] ?? '');
@@ -100,6 +104,8 @@ export function parseControl(text: string, subject: string): KitControl {
   const whiteouts = need('whiteouts');
   if (!(WHITEOUT_STYLES as readonly string[]).includes(whiteouts)) throw new ReprimageError('CORRUPT_IMAGE', subject, `whiteouts must be overlay or aufs, got ${JSON.stringify(whiteouts)}`);
   need('delete_files');
+  const systemTarSha256 = need('system_tar_sha256');
+  if (!/^[0-9a-f]{64}$/.test(systemTarSha256)) throw new ReprimageError('CORRUPT_IMAGE', subject, `system_tar_sha256 must be 64 lower-case hex digits, got ${JSON.stringify(systemTarSha256.slice(0, 80))}`);
   return {
     format: IUK_FORMAT_VERSION,
     layout,
@@ -107,6 +113,7 @@ export function parseControl(text: string, subject: string): KitControl {
     rootSquashfs: treePath(unquote(need('root_squashfs'), subject), subject, true),
     squashfsDelta: treePath(unquote(need('squashfs_delta'), subject), subject),
     modulesFile: treePath(unquote(need('modules_file'), subject), subject, true),
+    systemTarSha256,
     deleteFiles,
   };
 }

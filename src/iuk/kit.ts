@@ -11,6 +11,7 @@
  * Every byte depends only on the two builds and the options: names sorted, owners kept from the
  * new build (the kit's own members are root-owned), times clamped to SOURCE_DATE_EPOCH.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +116,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
       rootSquashfs: oldBuild.layout === 'iso' ? squashfsPath : '',
       squashfsDelta: deltaPath,
       modulesFile: oldBuild.layout === 'iso' ? MODULES_FILE : '',
+      systemTarSha256: await sha256File(systemTar),
       deleteFiles: deletions,
     };
     const kit = new Tree(newDir({ mtime: time }));
@@ -201,6 +203,10 @@ export async function openKit(path: string, options: { warn: (m: string) => void
     const systemNode = member(kit, 'system.tar', path);
     const systemSource = await sourceOf(systemNode.content, `${path} ▸ system.tar`);
     sources.push(systemSource);
+    const digest = await sha256Source(systemSource);
+    if (digest !== control.systemTarSha256) {
+      throw new ReprimageError('CORRUPT_IMAGE', `${path} ▸ system.tar`, `SHA-256 ${digest} does not match ${control.systemTarSha256} in control.yml: the kit is damaged`);
+    }
     if (!sniffTar(await systemSource.read(0, Math.min(systemSource.size, 512)))) throw new ReprimageError('CORRUPT_IMAGE', `${path} ▸ system.tar`, 'not a tar archive');
     const system = await loadTar(systemSource, { warn: options.warn });
     const deltaNode = member(system, control.squashfsDelta, `${path} ▸ system.tar`);
@@ -214,6 +220,22 @@ export async function openKit(path: string, options: { warn: (m: string) => void
     await close();
     throw e;
   }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const source = await openFileSource(path);
+  try {
+    return await sha256Source(source);
+  } finally {
+    await source.close();
+  }
+}
+
+async function sha256Source(source: RandomAccessSource): Promise<string> {
+  const hash = createHash('sha256');
+  const step = 1 << 20;
+  for (let at = 0; at < source.size; at += step) hash.update(await source.read(at, Math.min(step, source.size - at)));
+  return hash.digest('hex');
 }
 
 function member(tree: Tree, name: string, subject: string): FileNode {
