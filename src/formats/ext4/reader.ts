@@ -50,6 +50,12 @@ export interface Ext4ReadOptions {
 
 /** The largest symlink target a block can hold; anything longer is corrupt. */
 const MAX_SYMLINK = 65536;
+/**
+ * At most this many names in all directories together. Directory blocks are bounded by the image
+ * size, but 8-byte records of hard links to one inode could still describe a Tree far larger than
+ * memory; no real file system comes near this.
+ */
+const MAX_ENTRIES = 1 << 24;
 /** Directory blocks read per request. */
 const DIR_READ_BYTES = 256 * 1024;
 
@@ -99,6 +105,7 @@ class TreeReader {
   readonly files = new Map<number, Node>();
   /** Directories already reached, by inode number, with their path: a second visit is a loop. */
   readonly dirs = new Map<number, string>();
+  entryCount = 0;
 
   constructor(
     readonly source: RandomAccessSource,
@@ -124,6 +131,9 @@ class TreeReader {
       for (const entry of await this.entries(dir.inode, dir.inline)) {
         const childName = this.entryName(entry, dir);
         if (childName === undefined) continue;
+        if (++this.entryCount > MAX_ENTRIES) {
+          throw new ReprimageError('OVERFLOW', this.name, `more than ${MAX_ENTRIES} directory entries: too many to be an honest ext4 image`);
+        }
         const path = joinPath(dir.path, childName);
         if (dir.node.children.has(childName)) throw corruptError(this.name, `ext4 directory /${dir.path}`, undefined, `the name ${JSON.stringify(childName)} appears twice`);
         const known = this.files.get(entry.ino);
@@ -216,7 +226,8 @@ class TreeReader {
     if (inode.flags & IFLAG.inlineData) return this.inlineBytes(inode, inline);
     // a fast symlink keeps its target in i_block and owns no blocks (an xattr block aside)
     const eaSectors = inode.fileAcl !== 0 ? this.sb.blockSize / 512 : 0;
-    if (inode.sectors - eaSectors === 0 && !(inode.flags & IFLAG.extents)) {
+    // (the kernel's test; e2fsprogs looks at the size only, which agrees on any sane image)
+    if (inode.sectors - eaSectors === 0) {
       if (inode.size >= inode.block.length) throw bad(`fast symlink target of ${inode.size} bytes does not fit i_block`);
       return inode.block.slice(0, inode.size);
     }
