@@ -32,6 +32,8 @@ export interface TestPackage {
   version: string;
   architecture: string;
   essential?: boolean;
+  /** A Depends field, as apt reads it. */
+  depends?: string;
   body: Uint8Array;
 }
 
@@ -48,6 +50,7 @@ export function packagesText(packages: TestPackage[]): string {
       `Version: ${p.version}`,
       `Architecture: ${p.architecture}`,
       ...(p.essential ? ['Essential: yes'] : []),
+      ...(p.depends ? [`Depends: ${p.depends}`] : []),
       `Filename: ${debPath(p)}`,
       `Size: ${p.body.length}`,
       `SHA256: ${sha256(p.body)}`,
