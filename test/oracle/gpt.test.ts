@@ -44,7 +44,7 @@ function sfdiskJson(image: string): SfdiskDump['partitiontable'] {
 }
 
 /** Makes the standard test disk with the CLI; returns its path. */
-function makeDisk(dir: string, out: string, options: { reverse?: boolean; seed?: string; env?: Record<string, string>; umask?: number; sources?: string } = {}): string {
+function makeDisk(dir: string, out: string, options: { reverse?: boolean; seed?: string; env?: Record<string, string>; umask?: number; sources?: string; workers?: number } = {}): string {
   const src = options.sources ?? join(dir, options.reverse ? 'src-rev' : 'src');
   if (options.sources === undefined) {
     mkdirSync(join(src, 'esp'), { recursive: true });
@@ -56,7 +56,7 @@ function makeDisk(dir: string, out: string, options: { reverse?: boolean; seed?:
     writeFileSync(join(src, 'raw.bin'), Buffer.concat([Buffer.alloc(5000, 0xab), Buffer.alloc(70_000), Buffer.from('end')]));
   }
   const args = [
-    'disk', '-o', out, '--source-date-epoch', EPOCH, '--seed', options.seed ?? 'gpt-oracle',
+    'disk', '-o', out, '--source-date-epoch', EPOCH, '--seed', options.seed ?? 'gpt-oracle', '--workers', String(options.workers ?? 2),
     '-p', `esp:attrs=required+legacy-bios-bootable=${join(src, 'esp')}`,
     '-p', `root-x86-64:ext4:name=root \u00e9t\u00e9:label=root=${join(src, 'root')}`,
     '-p', `usr-x86-64:squashfs:attrs=read-only+no-auto+48=${join(src, 'usr')}`,
@@ -224,14 +224,14 @@ test('we read GPT and MBR disks made by sfdisk, including logical partitions', a
   assertSameAsSfdisk(table, dump);
 });
 
-test('determinism: other TZ, umask, listing order and a cp -a copy give the same bytes; another seed other GUIDs', async (t) => {
+test('determinism: other TZ, umask, creation order, worker count and a cp -a copy give the same bytes; another seed other GUIDs', async (t) => {
   if (!requireTool(t, 'sfdisk')) return;
   const dir = tempDir(t);
-  const a = makeDisk(dir, join(dir, 'a.img'), { env: { TZ: 'UTC' }, umask: 0o022 });
-  const b = makeDisk(dir, join(dir, 'b.img'), { reverse: true, env: { TZ: 'Pacific/Kiritimati', LC_ALL: 'C' }, umask: 0o077 });
+  const a = makeDisk(dir, join(dir, 'a.img'), { env: { TZ: 'UTC' }, umask: 0o022, workers: 1 });
+  const b = makeDisk(dir, join(dir, 'b.img'), { reverse: true, env: { TZ: 'Pacific/Kiritimati', LC_ALL: 'C' }, umask: 0o077, workers: 4 });
   run('cp', ['-a', join(dir, 'src'), join(dir, 'cp-a')]);
   const c = makeDisk(dir, join(dir, 'c.img'), { sources: join(dir, 'cp-a'), env: { TZ: 'America/St_Johns' } });
-  assert.equal(sha256(b), sha256(a), 'reverse-created trees, TZ and umask changed the disk');
+  assert.equal(sha256(b), sha256(a), 'reverse-created trees, TZ, umask or workers changed the disk');
   assert.equal(sha256(c), sha256(a), 'a cp -a copy changed the disk');
   const d = makeDisk(dir, join(dir, 'd.img'), { seed: 'another seed', sources: join(dir, 'src') });
   assert.notEqual(sha256(d), sha256(a));
