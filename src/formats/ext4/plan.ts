@@ -11,6 +11,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import type { Content } from '../../tree/content.js';
+import { compareNames } from '../../tree/names.js';
 import { TYPE_BITS, newDir, type DirNode, type Node, type Tree } from '../../tree/tree.js';
 import { directoryShape, type DirEntryIn, type DirHashing } from './directory.js';
 import { extentTreeBlocks, splitLongRuns, type Extent } from './extents.js';
@@ -145,7 +146,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
         dirCount++;
         const names = [...node.children.keys()].map((n) => ({ n, bytes: encoder.encode(n) }));
         if (node === tree.root && extraLpf) names.push({ n: LOST_AND_FOUND, bytes: encoder.encode(LOST_AND_FOUND) });
-        names.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+        names.sort((a, b) => compareNames(a.n, b.n)); // bytewise UTF-8, as tree.walk() orders them
         plan.children = names.map(({ n, bytes }) => {
           if (bytes.length > 255) throw new ReprimageError('UNSUPPORTED', subject, `the name '${n}' is longer than 255 bytes`);
           const child = node === tree.root && n === LOST_AND_FOUND && extraLpf ? extraLpf : node.children.get(n)!;
