@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, sha256 } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tools.js';
+import { hasTool, run, tempDir } from '../helpers/tools.js';
 
 const EPOCH = '1700000000';
 
@@ -27,6 +27,13 @@ function bootSource(dir: string, order: 'forward' | 'reverse'): string {
     mkdirSync(join(src, path, '..'), { recursive: true });
     writeFileSync(join(src, path), bytes);
     utimesSync(join(src, path), 1600000000, 1600000000);
+  }
+  // Extended attributes (AAIP entries in the ISO), set in a different order each time.
+  if (hasTool('setfattr')) {
+    const attrs: Array<[string, string]> = [['user.b', 'second'], ['user.a', 'first'], ['user.long', 'x'.repeat(400)]];
+    if (order === 'reverse') attrs.reverse();
+    for (const [name, value] of attrs) run('setfattr', ['-n', name, '-v', value, join(src, 'etc/hostname')]);
+    utimesSync(join(src, 'etc/hostname'), 1600000000, 1600000000);
   }
   return src;
 }
@@ -91,6 +98,11 @@ test('hybrid ISO bytes are the same under other TZ, LANG, umask and directory cr
     hashes.add(sha256(iso));
   }
   assert.equal(hashes.size, 1, [...hashes].join(' '));
+  if (hasTool('setfattr')) {
+    const json = JSON.parse(runCli(['ls', '--json', join(dir, '0.iso')]).stdout) as { entries: Array<{ path: string; xattrs?: Record<string, string> }> };
+    const hostname = json.entries.find((e) => e.path === 'etc/hostname');
+    assert.ok(hostname?.xattrs && Object.keys(hostname.xattrs).length === 3, `xattrs carried into the ISO: ${JSON.stringify(hostname)}`);
+  }
 });
 
 /** Offset of the directory record whose identifier is `id` (not a path table entry). */
