@@ -254,3 +254,20 @@ test('fuzz: random damage to a GPT disk gives a table or a ReprimageError, nothi
     { numRuns: 300 },
   );
 });
+
+test('a GPT with 4 KiB logical blocks is found at byte 4096 and read in 4 KiB sectors', async () => {
+  const sectors = 2048; // 8 MiB
+  const disk = new Uint8Array(sectors * 4096);
+  const entries: GptEntry[] = [{ ...ESP, firstLba: 256, lastLba: 511 }, { ...ROOT, firstLba: 512, lastLba: 1023 }];
+  const t = buildGptTables({ totalSectors: sectors, diskGuid: DISK_GUID, entries, sectorSize: 4096 });
+  assert.equal(t.firstUsableLba, 6, '16 KiB of entries are 4 sectors after LBA 2');
+  disk.set(protectiveMbr(sectors), 0);
+  disk.set(t.primaryHeader, 4096);
+  disk.set(t.entries, t.primaryEntriesLba * 4096);
+  disk.set(t.entries, t.backupEntriesLba * 4096);
+  disk.set(t.backupHeader, t.backupHeaderLba * 4096);
+  assert.ok(sniffPartitionTable(disk.subarray(0, 65536)));
+  const table = await readPartitionTable(bufferSource(disk, 'disk4k.img'));
+  assert.equal(table.sectorSize, 4096);
+  assert.deepEqual(table.partitions.map((p) => [p.offset, p.size, p.name]), [[1 << 20, 1 << 20, 'EFI System'], [2 << 20, 2 << 20, 'root ✓']]);
+});

@@ -79,9 +79,12 @@ export function sniffPartitionTable(head: Uint8Array): boolean {
 export async function readPartitionTable(source: RandomAccessSource): Promise<PartitionTable> {
   const subject = source.name;
   if (source.size < MBR_SIZE) throw new ReprimageError('TRUNCATED', subject, `truncated disk image: ${source.size} bytes, not even an MBR`);
-  const head = await source.read(0, Math.min(source.size, 4096 + 512));
+  const head = await source.read(0, Math.min(source.size, 2 * 4096));
   for (const sectorSize of [512, 4096]) {
-    if (head.length >= 2 * sectorSize && hasGptSignature(head.subarray(sectorSize))) return readGpt(source, sectorSize, head);
+    if (head.length >= sectorSize + 8 && hasGptSignature(head.subarray(sectorSize))) {
+      if (head.length < 2 * sectorSize) throw new ReprimageError('TRUNCATED', subject, `truncated disk image: ${source.size} bytes end inside the GPT header`);
+      return readGpt(source, sectorSize, head);
+    }
   }
   const mbr = decodeMbr(head.subarray(0, MBR_SIZE), subject);
   if (mbr.partitions.some((p) => p?.type === MBR_TYPE_GPT_PROTECTIVE)) {
