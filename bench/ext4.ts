@@ -52,6 +52,14 @@ function findReferenceScript(): string {
   throw new Error('cannot find shared/bench/reference-rootfs; set REFERENCE_ROOTFS');
 }
 
+/** User plus system seconds of one run of `argv`, from /usr/bin/time. */
+function cpuSeconds(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@ %U %S', ...argv], { env, maxBuffer: 1 << 26 });
+  const m = /@@ ([\d.]+) ([\d.]+)\s*$/.exec(String(r.stderr));
+  if (r.status !== 0 || !m) throw new Error(`${argv[0]} failed: ${String(r.stderr)}`);
+  return Number(m[1]) + Number(m[2]);
+}
+
 function fsck(img: string): string {
   const r = spawnSync('e2fsck', ['-fn', img]);
   const last = String(r.stdout).trim().split('\n').pop() ?? '';
@@ -75,6 +83,10 @@ async function main(): Promise<void> {
       'mke2fs', theirs, UUID, SEED, root, `${size / 1024}k`,
     ], runs, { ...process.env, E2FSPROGS_FAKE_TIME: String(EPOCH) });
     printRatio(a, b, ` (median of ${runs}; ${size} bytes each)`);
+    // CPU seconds (user + system) depend less on how loaded the shared machine is than wall time
+    const cpuOurs = cpuSeconds([process.execPath, fileURLToPath(import.meta.url), 'write', root, ours]);
+    const cpuTheirs = cpuSeconds(['sh', '-c', `rm -f "$0" && exec mke2fs -q -F -t ext4 -O ^resize_inode -b 4096 -U ${UUID} -E hash_seed=${SEED} -d "$1" "$0" ${size / 1024}k`, theirs, root], { ...process.env, E2FSPROGS_FAKE_TIME: String(EPOCH) });
+    console.log(`CPU (user + system): ours ${cpuOurs.toFixed(2)} s, mke2fs ${cpuTheirs.toFixed(2)} s, ratio ${(cpuOurs / cpuTheirs).toFixed(2)}x`);
     for (const [label, img] of [['ours', ours], ['mke2fs', theirs]] as const) {
       console.log(`${label.padEnd(7)} e2fsck -fn: ${fsck(img)}; ${statSync(img).blocks * 512} bytes allocated in the image file`);
     }
