@@ -37,7 +37,9 @@ const VARIANTS: Variant[] = [
   { name: 'ext4 without metadata_csum', mkfs: ['-t', 'ext4', '-O', '^metadata_csum'], htree: true, extraTimes: true },
   { name: 'ext4 uninit_bg (crc16 descriptors)', mkfs: ['-t', 'ext4', '-O', '^metadata_csum,uninit_bg'], extraTimes: true },
   { name: 'ext4 without 64bit', mkfs: ['-t', 'ext4', '-O', '^64bit'], extraTimes: true },
-  { name: 'ext4 meta_bg', mkfs: ['-t', 'ext4', '-O', 'meta_bg,^resize_inode'], extraTimes: true },
+  // 1 KiB blocks and 1 MiB groups: 96 groups, 16 descriptors per block, so six meta groups each
+  // keep their descriptor block (and its backups) inside themselves
+  { name: 'ext4 meta_bg (96 groups)', mkfs: ['-t', 'ext4', '-b', '1024', '-g', '1024', '-O', 'meta_bg,^resize_inode'], extraTimes: true },
   { name: 'ext4 inline_data', mkfs: ['-t', 'ext4', '-O', 'inline_data'], htree: true, extraTimes: true },
   { name: 'ext4 ea_inode', mkfs: ['-t', 'ext4', '-O', 'ea_inode'], extraTimes: true, eaInode: true },
   { name: 'ext4 128-byte inodes', mkfs: ['-t', 'ext4', '-I', '128'] },
@@ -129,7 +131,7 @@ for (const v of VARIANTS) {
   });
 }
 
-test('mke2fs -d ext4: the structures exercised are the ones claimed (depth-2 extent tree, 2-level htree, inline data, ea_inode)', async (t) => {
+test('mke2fs -d ext4: the structures exercised are the ones claimed (depth-2 extent tree, 2-level htree, inline data, ea_inode, meta_bg groups, uninit_bg)', async (t) => {
   if (!requireTool(t, 'mke2fs', 'debugfs', 'e2fsck')) return;
   const { img } = makeImage(t, VARIANTS.find((v) => v.name.startsWith('ext4 (Debian'))!);
   const extents = run('debugfs', ['-R', 'ex /data/fragmented', img]).stdout.toString();
@@ -143,6 +145,11 @@ test('mke2fs -d ext4: the structures exercised are the ones claimed (depth-2 ext
   assert.match(run('debugfs', ['-R', 'stat /etc/huge-xattr', ea.img]).stdout.toString(), /user\.huge \(10000\)/);
   const superblock = run('dumpe2fs', ['-h', ea.img]).stdout.toString();
   assert.match(superblock, /Filesystem features:.*ea_inode/);
+  const meta = makeImage(t, VARIANTS.find((v) => v.name.startsWith('ext4 meta_bg'))!);
+  const groups = run('dumpe2fs', [meta.img]).stdout.toString();
+  assert.ok((groups.match(/Group descriptor at/g) ?? []).length >= 6 * 3, 'descriptor blocks in six meta groups, with their backups');
+  const uninit = makeImage(t, VARIANTS.find((v) => v.name.includes('uninit_bg'))!);
+  assert.match(run('dumpe2fs', ['-h', uninit.img]).stdout.toString(), /Filesystem features:.*uninit_bg/);
 });
 
 test('a 5 GiB sparse file in an ext4 image: data regions as debugfs maps them, holes read as zeros', async (t) => {
