@@ -99,6 +99,8 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
       system = files.tree;
       deletions = files.deletions;
       const modules = await modulesList(oldBuild.system, squashfsPath, `${options.name}.squashfs`);
+      addParents(system, MODULES_FILE, newBuild.system, time);
+      addParents(system, deltaPath, newBuild.system, time);
       system.set(MODULES_FILE, plainFile(bytesContent(Buffer.from(modules, 'utf8'), MODULES_FILE), epoch), { mtime: time });
       systemCounts = { updated: files.stats.added + files.stats.changed + files.stats.replaced, deleted: deletions.length };
     } else {
@@ -137,6 +139,23 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
   } finally {
     for (const b of builds.reverse()) await b.close();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Puts the directories above `path` into the update, with the metadata they have in the new
+ * medium (extracting system.tar sets them), so that adding the kit's own files to a directory
+ * the update did not otherwise touch leaves that directory as the new build has it.
+ */
+function addParents(update: Tree, path: string, newMedium: Tree, time: { sec: number; nsec: number }): void {
+  const parts = path.split('/').slice(0, -1);
+  let walked = '';
+  for (const part of parts) {
+    walked = walked === '' ? part : `${walked}/${part}`;
+    if (update.get(walked) !== undefined) continue;
+    const model = newMedium.get(walked);
+    const dir = model?.kind === 'dir' ? { ...model, mtime: { ...model.mtime }, xattrs: new Map(model.xattrs), children: new Map() } : newDir({ mtime: time });
+    update.set(walked, dir);
   }
 }
 

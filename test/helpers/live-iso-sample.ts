@@ -92,6 +92,7 @@ async function squashfsBytes(tree: Tree): Promise<Uint8Array> {
 
 function medium(version: string, kernel: Uint8Array, squashfs: Uint8Array, extra: Array<[string, Node]>): Tree {
   return build([
+    ['live', dir(0o750, LIVE_EPOCH - 5000)],
     ['isolinux/isolinux.cfg', file(`DEFAULT live\nLABEL live\n  MENU LABEL Live ${version}\n  KERNEL /live/vmlinuz\n  APPEND initrd=/live/initrd.img boot=live\n`)],
     ['boot/grub/grub.cfg', file('menuentry "Live" {\n  linux /live/vmlinuz boot=live\n  initrd /live/initrd.img\n}\n')],
     ['live/vmlinuz', file(kernel)],
@@ -101,12 +102,17 @@ function medium(version: string, kernel: Uint8Array, squashfs: Uint8Array, extra
   ]);
 }
 
-/** Writes old.iso and new.iso into `dir`; returns their paths. */
-export async function writeLiveIsos(dirPath: string): Promise<{ oldIso: string; newIso: string }> {
+/**
+ * Writes old.iso and new.iso into `dir`; returns their paths. With `sameBoot`, only the root file
+ * system differs: the medium's other files (and its live/ directory) are the same in both.
+ */
+export async function writeLiveIsos(dirPath: string, options: { sameBoot?: boolean } = {}): Promise<{ oldIso: string; newIso: string }> {
   const oldIso = join(dirPath, 'old.iso');
   const newIso = join(dirPath, 'new.iso');
-  const oldMedium = medium('1.0', blob(40000, 5), await squashfsBytes(oldRoot()), [['boot/old-notes.txt', file('only in 1.0\n')]]);
-  const newMedium = medium('2.0', blob(41000, 6), await squashfsBytes(newRoot()), []);
+  const oldMedium = medium('1.0', blob(40000, 5), await squashfsBytes(oldRoot()), options.sameBoot ? [] : [['boot/old-notes.txt', file('only in 1.0\n')]]);
+  const newMedium = options.sameBoot
+    ? medium('1.0', blob(40000, 5), await squashfsBytes(newRoot()), [])
+    : medium('2.0', blob(41000, 6), await squashfsBytes(newRoot()), []);
   await writeAtomically(oldIso, (sink) => writeIso(oldMedium, sink, { volumeId: 'LIVE_1_0', creationTime: LIVE_EPOCH }));
   await writeAtomically(newIso, (sink) => writeIso(newMedium, sink, { volumeId: 'LIVE_2_0', creationTime: LIVE_EPOCH }));
   return { oldIso, newIso };

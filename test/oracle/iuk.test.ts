@@ -204,3 +204,18 @@ test('reprimage check proves kit building reproducible under every variation thi
   assert.equal(report.reproducible, true);
   assert.ok(report.applied.length >= 7, report.applied.map((v) => v.id).join(','));
 });
+
+test('when only the root file system changed, the medium update holds just the kit\'s files, and live/ keeps the new build\'s metadata', async (t) => {
+  if (!requireTool(t, 'tar')) return;
+  const dir = tempDir(t, 'reprimage-iuk-');
+  const { oldIso, newIso } = await writeLiveIsos(dir, { sameBoot: true });
+  const kit = join(dir, 'kit.iuk');
+  makeKit([oldIso, newIso, '-o', kit, '--source-date-epoch', '1700000000']);
+  assert.match(run('tar', ['-xOf', kit, 'control.yml']).stdout.toString(), /^delete_files: \[\]$/m);
+  untarMember(kit, 'system.tar', join(dir, 'system.tar'));
+  const listing = run('tar', ['-tvf', join(dir, 'system.tar')], { env: { ...process.env, TZ: 'UTC' } }).stdout.toString('utf8');
+  assert.deepEqual(listing.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(-1)[0]), ['./', './live/', './live/filesystem.module', './live/upgrade.squashfs']);
+  assert.match(listing, /^drwxr-x--- 0\/0 .* 2023-11-14 20:50 \.\/live\/$/m);
+  const r = runCli(['iuk-apply', oldIso, kit, '--expect', newIso]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
