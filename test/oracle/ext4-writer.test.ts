@@ -253,6 +253,14 @@ test('random trees (fast-check) all pass e2fsck -fn', async (t) => {
   );
 });
 
+test('without resize_inode, resize2fs still grows the image offline (5 MiB to 8 GiB) and e2fsck stays clean', async (t) => {
+  if (!requireTool(t, 'resize2fs', 'e2fsck')) return;
+  const { img } = await build(t, specToTree(sampleSpec(), { epoch: EPOCH }));
+  run('truncate', ['-s', '8G', img]);
+  run('resize2fs', [img], { env: TOOL_ENV });
+  assert.match(assertClean(img), /\/2097152 blocks$/);
+});
+
 test('the kernel mounts the image read-only and shows the tree (where loop mounts are allowed)', async (t) => {
   if (!requireTool(t, 'mount', 'umount')) return;
   const { img, dir } = await build(t, specToTree(sampleSpec(), { epoch: EPOCH }));
