@@ -60,6 +60,8 @@ export interface RecordPlan {
   name: string;
   node: Node;
   target: RecordTarget;
+  /** The identifier's bytes, encoded once by the writer (Latin-1 or UCS-2 BE). */
+  idBytes?: Uint8Array;
 }
 
 export interface Plan {

@@ -29,7 +29,7 @@ import {
   VD_PRIMARY,
   VD_SUPPLEMENTARY,
 } from './constants.js';
-import { DIR_RECORD_MAX_SIZE, DOTDOT_ID, DOT_ID, encodeDirRecord, systemUseOffset } from './dir-record.js';
+import { DIR_RECORD_MAX_SIZE, DOTDOT_ID, DOT_ID, dirRecordSize, encodeDirRecord, systemUseOffset } from './dir-record.js';
 import { encodeBootCatalog, patchBootInfoTable, type BootEntry } from './el-torito.js';
 import { encodeUcs2 } from './joliet.js';
 import { encodePathTable, pathTableSize, type PathTableEntry } from './path-table.js';
@@ -200,7 +200,7 @@ export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions)
   }
   if (joliet) {
     for (const dir of plan.jolietDirs) {
-      dir.jolietSize = encodeJolietDirectory(dir, ctx).length;
+      dir.jolietSize = encodeJolietDirectory(dir, ctx, false).length;
       dir.jolietExtent = next;
       next += dir.jolietSize / ISO_SECTOR_SIZE;
     }
@@ -400,22 +400,25 @@ class DirectoryBytes {
   readonly #parts: Uint8Array[] = [];
   #size = 0;
 
+  /** `measure`: keep only the size (pass 1); finish() then returns zeros of that size. */
+  constructor(private readonly measure = false) {}
+
   add(record: Uint8Array): void {
     const used = this.#size % ISO_SECTOR_SIZE;
     if (used + record.length > ISO_SECTOR_SIZE) this.#pad(ISO_SECTOR_SIZE - used);
-    this.#parts.push(record);
+    if (!this.measure) this.#parts.push(record);
     this.#size += record.length;
   }
 
   #pad(n: number): void {
-    if (n > 0) this.#parts.push(new Uint8Array(n));
+    if (n > 0 && !this.measure) this.#parts.push(new Uint8Array(n));
     this.#size += n;
   }
 
   finish(): Uint8Array {
     this.#pad((ISO_SECTOR_SIZE - (this.#size % ISO_SECTOR_SIZE)) % ISO_SECTOR_SIZE);
     if (this.#size === 0) this.#pad(ISO_SECTOR_SIZE);
-    return Buffer.concat(this.#parts);
+    return this.measure ? new Uint8Array(this.#size) : Buffer.concat(this.#parts);
   }
 }
 
@@ -440,6 +443,9 @@ function encodeRripEntries(ctx: Ctx, node: Node, name: string | undefined): Uint
   return entries;
 }
 
+/** Stands in for records whose bytes pass 1 does not need: only their length counts. */
+const SIZE_ONLY = new Uint8Array(256);
+
 /** Encodes a record, spilling system use entries into continuation areas when they do not fit. */
 function recordWithSusp(ctx: Ctx, fields: { extent: number; dataLength: number; recordingDate: number; flags: number; fileId: Uint8Array }, entries: Uint8Array[], emit: boolean): Uint8Array {
   const space = DIR_RECORD_MAX_SIZE - 1 - systemUseOffset(fields.fileId.length);
@@ -462,6 +468,12 @@ function recordWithSusp(ctx: Ctx, fields: { extent: number; dataLength: number; 
       }
     });
   }
+  if (!emit) {
+    // Pass 1 needs only the record's length (and the continuation areas placed above).
+    let suLength = layout.areas.length > 0 ? 28 : 0;
+    for (const e of layout.inRecord) suLength += e.length;
+    return SIZE_ONLY.subarray(0, dirRecordSize(fields.fileId.length, suLength));
+  }
   const su = layout.areas.length > 0 ? [...layout.inRecord, ce(0)] : layout.inRecord;
   return encodeDirRecord({ ...fields, systemUse: Buffer.concat(su) });
 }
@@ -469,7 +481,7 @@ function recordWithSusp(ctx: Ctx, fields: { extent: number; dataLength: number; 
 /** One ISO 9660 directory extent: ".", "..", then the records in identifier order. */
 function encodeIsoDirectory(dir: DirPlan, ctx: Ctx, emit: boolean): Uint8Array {
   const { plan, now, rockRidge } = ctx;
-  const out = new DirectoryBytes();
+  const out = new DirectoryBytes(!emit);
   const isoParent = dir.isoParent ?? dir;
   const realParent = dir.parent ?? dir;
   // "." (with SP and the ER in the root) and "..".
@@ -491,7 +503,7 @@ function encodeIsoDirectory(dir: DirPlan, ctx: Ctx, emit: boolean): Uint8Array {
 
 function isoRecords(r: RecordPlan, ctx: Ctx, emit: boolean): Uint8Array[] {
   const { now, rockRidge } = ctx;
-  const fileId = Buffer.from(r.id, 'latin1');
+  const fileId = (r.idBytes ??= Buffer.from(r.id, 'latin1'));
   const entries = rockRidge ? rripEntries(ctx, r.node, r.name) : [];
   const date = clamp(r.node, now);
   const t = r.target;
@@ -524,15 +536,22 @@ function sections(data: DataPlan): Array<{ extent: number; length: number; last:
   return out;
 }
 
+const encodeRecord = encodeDirRecord;
+/** A record's length only, for pass 1 of the Joliet directories. */
+function measureRecord(r: { fileId: Uint8Array }): Uint8Array {
+  return SIZE_ONLY.subarray(0, dirRecordSize(r.fileId.length, 0));
+}
+
 /** One Joliet directory extent (no system use entries). */
-function encodeJolietDirectory(dir: DirPlan, ctx: Ctx): Uint8Array {
+function encodeJolietDirectory(dir: DirPlan, ctx: Ctx, emit = true): Uint8Array {
   const { now } = ctx;
-  const out = new DirectoryBytes();
+  const out = new DirectoryBytes(!emit);
+  const encodeDirRecord = emit ? encodeRecord : measureRecord;
   const parent = dir.parent ?? dir;
   out.add(encodeDirRecord({ extent: dir.jolietExtent, dataLength: dir.jolietSize, recordingDate: clamp(dir.node, now), flags: FLAG_DIRECTORY, fileId: DOT_ID }));
   out.add(encodeDirRecord({ extent: parent.jolietExtent, dataLength: parent.jolietSize, recordingDate: clamp(parent.node, now), flags: FLAG_DIRECTORY, fileId: DOTDOT_ID }));
   for (const r of dir.jolietRecords) {
-    const fileId = encodeUcs2(r.id);
+    const fileId = (r.idBytes ??= encodeUcs2(r.id));
     const date = clamp(r.node, now);
     const t = r.target;
     if (t.kind === 'dir') out.add(encodeDirRecord({ extent: t.dir.jolietExtent, dataLength: t.dir.jolietSize, recordingDate: date, flags: FLAG_DIRECTORY, fileId }));
