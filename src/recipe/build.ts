@@ -9,10 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
-import { loadDirectory } from '../tree/load-dir.js';
 import { applyPolicy } from '../tree/policy.js';
-import { bytesContent } from '../tree/content.js';
-import { newMeta, Tree } from '../tree/tree.js';
 import { writeTar } from '../formats/tar/index.js';
 import { archiveUrl } from './apt-index.js';
 import { ContentCache, hashFile } from './cache.js';
@@ -22,6 +19,7 @@ import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
 import { currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
+import { writeOverlayTar } from './overlay.js';
 import { buildRootTree, hostPackageVersion } from './rootfs.js';
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
 
@@ -173,26 +171,4 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/**
- * The overlays as one tar: each directory loaded (later ones win), owned by root with
- * normalized modes and clamped times, plus /etc/apt/sources.list naming the recipe's real
- * sources instead of the local repository the build installs from.
- */
-async function writeOverlayTar(recipe: Recipe, epoch: number, target: string, warn: (m: string) => void): Promise<void> {
-  const tree = new Tree();
-  for (const dir of recipe.overlays) {
-    const overlay = await loadDirectory(resolve(recipe.dir, dir), { xattrs: false, warn });
-    for (const { path, node } of overlay.walk()) {
-      if (path === '') continue;
-      if (node.kind === 'dir') tree.ensureDir(path).mode = node.mode;
-      else tree.set(path, node);
-    }
-  }
-  const lines = recipe.sources.map((s) => `deb ${s.uri} ${s.suite} ${s.components.join(' ')}`);
-  tree.set('etc/apt/sources.list', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: epoch, nsec: 0 } }), content: bytesContent(new TextEncoder().encode(`${lines.join('\n')}\n`)) });
-  applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
-  for (const { node } of tree.walk()) if (node.mtime.sec === 0 && node.kind === 'dir') node.mtime = { sec: epoch, nsec: 0 };
-  await writeAtomically(target, (sink) => writeTar(tree, sink, { format: 'pax', namePrefix: './', headerTime: epoch }));
 }

@@ -108,11 +108,13 @@ export async function verifyLockedInputs(recipe: Recipe, lock: Lock, lockFile: s
     }
     sources.push(verified);
   }
+  // name version architecture → index entry, per source (an index has some 60 000 packages)
+  const byKey = sources.map((s) => new Map(s.packages.map((p) => [`${p.name} ${p.version} ${p.architecture}`, p])));
   const packages: VerifiedPackage[] = [];
   for (const locked of lock.packages) {
     const source = sources[locked.source]!;
     const url = archiveUrl(source.source.uri, locked.filename);
-    const indexed = source.packages.find((p) => p.name === locked.name && p.version === locked.version && p.architecture === locked.architecture);
+    const indexed = byKey[locked.source]!.get(`${locked.name} ${locked.version} ${locked.architecture}`);
     if (!indexed) throw new ReprimageError('NOT_FOUND', url, `${locked.name} ${locked.version} (${locked.architecture}) is not in the verified Packages index of ${source.source.uri} ${source.source.suite}`);
     if (indexed.sha256 !== locked.sha256 || indexed.size !== locked.size || indexed.filename !== locked.filename) {
       throw new ReprimageError('CORRUPT_IMAGE', url, `the lock and the verified index disagree: expected ${locked.sha256} (${locked.size} bytes, lock), index says ${indexed.sha256} (${indexed.size} bytes, ${indexed.filename})`);
