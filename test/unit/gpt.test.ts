@@ -246,7 +246,8 @@ test('fuzz: random damage to a GPT disk gives a table or a ReprimageError, nothi
       const copy = disk.slice(0, Math.max(cut, 512));
       for (const [at, b] of edits) if (at < copy.length) copy[at] = b;
       try {
-        await readPartitionTable(bufferSource(copy, 'fuzz.img'));
+        const table = await readPartitionTable(bufferSource(copy, 'fuzz.img'));
+        for (const p of table.partitions) assert.ok(p.offset + p.size <= copy.length, 'every partition read lies inside the image');
       } catch (e) {
         if (!(e instanceof ReprimageError)) throw e;
       }
@@ -270,4 +271,25 @@ test('a GPT with 4 KiB logical blocks is found at byte 4096 and read in 4 KiB se
   const table = await readPartitionTable(bufferSource(disk, 'disk4k.img'));
   assert.equal(table.sectorSize, 4096);
   assert.deepEqual(table.partitions.map((p) => [p.offset, p.size, p.name]), [[1 << 20, 1 << 20, 'EFI System'], [2 << 20, 2 << 20, 'root ✓']]);
+});
+
+test('fuzz: random damage to an MBR disk with logical partitions gives a table or a ReprimageError', async () => {
+  const disk = new Uint8Array(20_000 * 512);
+  disk.set(encodeMbr({ diskSignature: 1, partitions: [{ bootable: true, type: 0x0c, firstLba: 2048, sectors: 2048 }, { bootable: false, type: 0x05, firstLba: 8192, sectors: 8192 }] }));
+  disk.set(encodeMbr({ diskSignature: 0, partitions: [{ bootable: false, type: 0x83, firstLba: 2048, sectors: 1024 }, { bootable: false, type: 0x05, firstLba: 4096, sectors: 4096 }] }), 8192 * 512);
+  disk.set(encodeMbr({ diskSignature: 0, partitions: [{ bootable: false, type: 0x82, firstLba: 2048, sectors: 1024 }] }), (8192 + 4096) * 512);
+  const hot = [0, 8192 * 512, (8192 + 4096) * 512].map((base) => fc.integer({ min: base + 446, max: base + 511 }));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(fc.oneof(...hot), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: disk.length }), async (edits, cut) => {
+      const copy = disk.slice(0, Math.max(cut, 512));
+      for (const [at, b] of edits) if (at < copy.length) copy[at] = b;
+      try {
+        const table = await readPartitionTable(bufferSource(copy, 'fuzz.img'));
+        for (const p of table.partitions) assert.ok(p.offset + p.size <= copy.length, 'every partition read lies inside the image');
+      } catch (e) {
+        if (!(e instanceof ReprimageError)) throw e;
+      }
+    }),
+    { numRuns: 400 },
+  );
 });
