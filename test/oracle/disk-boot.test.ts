@@ -56,7 +56,7 @@ function rootCommands(fsUuid: string): string {
 }
 
 test('OVMF boots a GPT disk: GRUB on our FAT ESP, kernel + our cpio initramfs, our ext4 root mounted', { timeout: 240_000 }, async (t) => {
-  if (!requireBootKit(t, 'grub-mkstandalone') || !requireQemu(t, 'uefi')) return;
+  if (!requireBootKit(t, 'grub-mkstandalone', 'sgdisk') || !requireQemu(t, 'uefi')) return;
   const dir = tempDir(t);
   const kernel = debianKernel();
   const esp = join(dir, 'esp');
