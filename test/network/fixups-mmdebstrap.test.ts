@@ -1,10 +1,12 @@
 /**
- * The fix-ups on real root trees: mmdebstrap (minbase plus the packages that write the caches
- * the fix-ups handle: fontconfig, gdk-pixbuf, GLib, shared-mime-info, desktop-file-utils,
- * cracklib-runtime, and python3-minimal for bytecode) installs from deb.debian.org twice, under
- * different time zones and locales and at different times, with mmdebstrap's own clean-ups
- * skipped so the trees keep everything a build leaves. The raw trees differ; after
- * `applyFixups` they are identical, and written as tar they are byte-identical.
+ * The fix-ups on real root trees: mmdebstrap (minbase plus the packages that write the state
+ * the fix-ups handle: fontconfig, gdk-pixbuf, GLib and glib-networking (GIO modules),
+ * shared-mime-info, desktop-file-utils, cracklib-runtime, python3-minimal for bytecode, systemd
+ * and dbus for the machine ids) installs from deb.debian.org twice, with mmdebstrap's own
+ * clean-ups skipped so the trees keep everything a build leaves: once with SOURCE_DATE_EPOCH
+ * exported (as `build` does), once without it, in another time zone and locale (the worst
+ * case: every tool uses the clock). The raw trees differ; after `applyFixups` they are
+ * identical, and written as tar they are byte-identical.
  * Needs the network and root (mmdebstrap's root mode): the `network` tier.
  */
 import { test } from 'node:test';
@@ -17,12 +19,18 @@ import type { Sink } from '../../src/io/sink.js';
 import { loadTar, writeTar } from '../../src/formats/tar/index.js';
 import { applyFixups, type FixupReport } from '../../src/normalize/fixups/index.js';
 import type { Tree } from '../../src/tree/tree.js';
+import { readContent } from '../../src/tree/content.js';
 
 const T = 1700000000;
 const MIRROR = process.env['REPRIMAGE_DEBIAN_MIRROR'] ?? 'http://deb.debian.org/debian';
-const PACKAGES = 'fontconfig,fonts-dejavu-core,libgdk-pixbuf-2.0-0,libglib2.0-0,shared-mime-info,desktop-file-utils,cracklib-runtime,python3-minimal';
+const PACKAGES = [
+  'fontconfig', 'fonts-dejavu-core', 'libgdk-pixbuf-2.0-0', 'libglib2.0-0', 'glib-networking', 'shared-mime-info',
+  'desktop-file-utils', 'cracklib-runtime', 'python3-minimal', 'systemd', 'dbus',
+].join(',');
 
-function mmdebstrap(out: string, env: Record<string, string>): void {
+function mmdebstrap(out: string, env: Record<string, string | undefined>): void {
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete environment[k];
   run('mmdebstrap', [
     // apt's sandbox user cannot always write /dev/null in containers; root can
     '--aptopt=APT::Sandbox::User "root"',
@@ -31,7 +39,7 @@ function mmdebstrap(out: string, env: Record<string, string>): void {
     // keep what a build leaves behind: the fix-ups, not mmdebstrap, are under test
     '--skip=cleanup/reproducible,cleanup/apt,cleanup/tmp',
     'bookworm', out, MIRROR,
-  ], { env: { ...process.env, SOURCE_DATE_EPOCH: String(T), ...env }, timeout: 15 * 60_000 });
+  ], { env: environment, timeout: 15 * 60_000 });
 }
 
 /** path → kind, metadata and content hash of every entry. */
@@ -90,7 +98,11 @@ test('two mmdebstrap builds differ raw and are identical after the fix-ups', { t
   const reports: FixupReport[] = [];
   let raw: string[] = [];
   const started = Date.now();
-  for (const [i, env] of [{ TZ: 'UTC', LANG: 'C.UTF-8' }, { TZ: 'Asia/Tokyo', LANG: 'fr_FR.UTF-8' }].entries()) {
+  const variants = [
+    { SOURCE_DATE_EPOCH: String(T), TZ: 'UTC', LANG: 'C.UTF-8' },
+    { SOURCE_DATE_EPOCH: undefined, TZ: 'Asia/Tokyo', LANG: 'fr_FR.UTF-8' },
+  ];
+  for (const [i, env] of variants.entries()) {
     const out = join(dir, `root${i}.tar`);
     mmdebstrap(out, env);
     const source = await openFileSource(out);
@@ -103,7 +115,9 @@ test('two mmdebstrap builds differ raw and are identical after the fix-ups', { t
   const fixedAt = Date.now();
   const after = differing(await entries(trees[0]!), await entries(trees[1]!));
   t.diagnostic(`raw trees: ${raw.length} paths differ, e.g. ${raw.slice(0, 12).join(' ')}`);
-  t.diagnostic(`fix-ups: ${JSON.stringify(reports[0]!.counts)}; normalize handled ${reports[0]!.normalize.length} files, changed ${reports[0]!.normalize.filter((r) => r.status === 'changed').length}`);
+  for (const [i, r] of reports.entries()) {
+    t.diagnostic(`build ${i + 1} fix-ups: ${JSON.stringify(r.counts)}; normalize recognised ${r.normalize.length} files, changed ${r.normalize.filter((x) => x.status === 'changed').length}`);
+  }
   t.diagnostic(`mmdebstrap x2: ${((built - started) / 1000).toFixed(0)} s; applyFixups x2: ${((fixedAt - built) / 1000).toFixed(1)} s`);
   assert.ok(raw.length > 0, 'the raw builds differ (else this test shows nothing)');
   assert.deepEqual(after, [], 'after the fix-ups no path differs');
@@ -117,4 +131,14 @@ test('two mmdebstrap builds differ raw and are identical after the fix-ups', { t
   assert.ok(!present('var/cache/ldconfig/aux-cache'));
   assert.ok(!present('var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease'));
   assert.equal(reports[0]!.changes.filter((c) => c.path.endsWith('.pyc')).length > 0, true, 'bytecode removed');
+  // the build without SOURCE_DATE_EPOCH had the problems the fix-ups are for, made by the real tools
+  const fixed = new Set(reports[1]!.changes.map((c) => c.fixup));
+  for (const id of ['shadow', 'machine-id', 'dbus-machine-id', 'ldconfig-aux-cache', 'logs', 'apt-lists', 'backup-files', 'pyc'] as const) {
+    assert.ok(fixed.has(id), `${id} had something to fix in the build without SOURCE_DATE_EPOCH`);
+  }
+  assert.ok(reports[1]!.clampedTimes > 1000, 'times clamped');
+  const machineId = trees[0]!.get('etc/machine-id');
+  assert.ok(machineId?.kind === 'file');
+  assert.equal(Buffer.from(await readContent(machineId.content)).toString(), 'uninitialized\n');
+  assert.ok(present('usr/lib/x86_64-linux-gnu/gio/modules/giomodule.cache'), 'giomodule.cache kept (sorted)');
 });
