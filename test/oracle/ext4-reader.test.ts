@@ -191,3 +191,30 @@ test('a 5 GiB sparse file in an ext4 image: data regions as debugfs maps them, h
   assert.equal(pos, size);
   assert.deepEqual(found, ['start', 'middle', 'end']);
 });
+
+test('132 nested directories with 250-byte names (a 33,000-character path): OVERFLOW, not a huge Tree of path strings', async (t) => {
+  if (!requireTool(t, 'mke2fs', 'python3')) return;
+  const dir = tempDir(t, 'reprimage-ext4r-');
+  const src = join(dir, 'src');
+  // deeper than PATH_MAX: made one level at a time, relative to an open directory (mkdirat)
+  const script = `import os, sys
+os.mkdir(sys.argv[1])
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for _ in range(132):
+    os.mkdir('d' * 250, dir_fd=fd)
+    child = os.open('d' * 250, os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = child`;
+  run('python3', ['-c', script, src]);
+  const img = join(dir, 'fs.img');
+  run('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', src, img, '32M'], { env: ENV });
+  // removed the same way (fs.rmSync cannot unlink paths longer than PATH_MAX)
+  run('python3', ['-c', 'import shutil, sys; shutil.rmtree(sys.argv[1])', src]);
+  const source = await openFileSource(img);
+  t.after(() => source.close());
+  await assert.rejects((await openExt4(source)).tree(), (e: unknown) => {
+    assert.ok(e instanceof Error && e.name === 'ReprimageError' && (e as { code?: string }).code === 'OVERFLOW', String(e));
+    assert.match(e.message, /is 3\d{4} characters deep; paths longer than 32768/);
+    return true;
+  });
+});

@@ -56,6 +56,9 @@ const MAX_SYMLINK = 65536;
  * memory; no real file system comes near this.
  */
 const MAX_ENTRIES = 1 << 24;
+/** The longest path, and the most path characters in all, the Tree may hold. */
+const MAX_PATH = 32 * 1024;
+const MAX_PATH_CHARS = 2 ** 30;
 /** Directory blocks read per request. */
 const DIR_READ_BYTES = 256 * 1024;
 
@@ -106,6 +109,7 @@ class TreeReader {
   /** Directories already reached, by inode number, with their path: a second visit is a loop. */
   readonly dirs = new Map<number, string>();
   entryCount = 0;
+  pathChars = 0;
 
   constructor(
     readonly source: RandomAccessSource,
@@ -135,6 +139,11 @@ class TreeReader {
           throw new ReprimageError('OVERFLOW', this.name, `more than ${MAX_ENTRIES} directory entries: too many to be an honest ext4 image`);
         }
         const path = joinPath(dir.path, childName);
+        // directories nested without end would make each path, and the sum of paths, huge
+        this.pathChars += path.length;
+        if (path.length > MAX_PATH || this.pathChars > MAX_PATH_CHARS) {
+          throw new ReprimageError('OVERFLOW', this.name, `ext4 path /${path.slice(0, 64)}… is ${path.length} characters deep; paths longer than ${MAX_PATH} or ${MAX_PATH_CHARS} in all are refused`);
+        }
         if (dir.node.children.has(childName)) throw corruptError(this.name, `ext4 directory /${dir.path}`, undefined, `the name ${JSON.stringify(childName)} appears twice`);
         const known = this.files.get(entry.ino);
         if (known) {
