@@ -87,6 +87,13 @@ test('sfdisk, sgdisk and fdisk accept a GPT disk and show its types, names, GUID
   assert.equal(p[3]!.size, 3 * 2048);
   assert.equal(new Set(p.map((x) => x.uuid)).size, 5, 'five different partition UUIDs');
 
+  // the text form too: sfdisk --dump prints what sfdisk would recreate the table from
+  const text = run('sfdisk', ['--dump', disk]).stdout.toString();
+  assert.match(text, new RegExp(`^label: gpt\nlabel-id: ${dump.id}\n`));
+  assert.match(text, /disk\.img2 : start=\s+\d+, size=\s+\d+, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=[0-9A-F-]{36}, name="root \\xc3\\xa9t\\xc3\\xa9"\n/); // sfdisk escapes non-ASCII bytes
+  assert.match(text, /disk\.img3 : .*type=8484680C-9521-48C6-9C11-B0720656F69E, uuid=[0-9A-F-]{36}, name="usr-x86-64", attrs="GUID:48,60,63"\n/);
+  assert.match(text, /disk\.img1 : .*name="esp", attrs="RequiredPartition LegacyBIOSBootable"\n/);
+
   const v = run('sgdisk', ['-v', disk]).stdout.toString();
   assert.match(v, /No problems found/);
   const info = run('sgdisk', ['-i', '3', disk]).stdout.toString();
@@ -165,6 +172,7 @@ test('an MBR disk: sfdisk and fdisk show the types, the active flag and the disk
   assert.deepEqual(dump.partitions.map((x) => [x.start, x.size, x.type, x.bootable ?? false]), [
     [2048, 2048, 'ef', true], [4096, 4096, '83', false], [8192, 2048, '82', false],
   ]);
+  assert.match(run('sfdisk', ['--dump', disk]).stdout.toString(), /^label: dos\nlabel-id: 0x1234abcd\n(.*\n)*.*mbr\.img1 : start=\s+2048, size=\s+2048, type=ef, bootable\n/);
   const fdisk = run('fdisk', ['-l', disk], { env: { ...process.env, LC_ALL: 'C' } }).stdout.toString();
   assert.match(fdisk, /Disklabel type: dos/);
   assert.match(fdisk, /Disk identifier: 0x1234abcd/);
