@@ -27,6 +27,7 @@ const LOST_AND_FOUND = 'lost+found';
 const TIME_MIN = -(2 ** 31);
 const TIME_MAX = 2 ** 31 + 3 * 2 ** 32 - 1;
 const encoder = new TextEncoder();
+const NO_XATTRS: XattrPlan = Object.freeze({ inInode: [], inBlock: [] });
 
 export interface DirChild {
   name: Uint8Array;
@@ -85,7 +86,8 @@ export function direntsOf(plan: InodePlan, byNode: Map<Node, InodePlan>): DirEnt
 /** The logical blocks holding data: all of them for dense contents, else those the regions touch. */
 function logicalRunsOf(content: Content, blockSize: number): Array<{ logical: number; length: number }> {
   if (content.size === 0) return [];
-  const regions = [...(content.dataRegions ?? [{ offset: 0, length: content.size }])].sort((a, b) => a.offset - b.offset);
+  if (content.dataRegions === undefined) return [{ logical: 0, length: Math.ceil(content.size / blockSize) }];
+  const regions = [...content.dataRegions].sort((a, b) => a.offset - b.offset);
   const runs: Array<{ logical: number; length: number }> = [];
   for (const r of regions) {
     if (r.length === 0) continue;
@@ -103,7 +105,10 @@ function logicalRunsOf(content: Content, blockSize: number): Array<{ logical: nu
  * added under the root (as mke2fs makes it) unless the tree has an entry of that name.
  */
 export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, options: { lostAndFound: boolean; time: number }): TreePlan {
-  const counts = tree.linkCounts();
+  // one walk serves numbering and link counts (a non-directory's links: the paths reaching it)
+  const visits = [...tree.walk()];
+  const counts = new Map<Node, number>();
+  for (const { node } of visits) if (node.kind !== 'dir') counts.set(node, (counts.get(node) ?? 0) + 1);
   const inodes: InodePlan[] = [];
   const byNode = new Map<Node, InodePlan>();
   let dirCount = 0;
@@ -125,7 +130,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
     }
     const plan: InodePlan = {
       ino, node, path: subject, mode: TYPE_BITS[node.kind] | (node.mode & 0o7777), links: counts.get(node) ?? 1, size: 0,
-      xattrs: planXattrs(xattrEntries(node.xattrs, subject), IBODY_SIZE, blockSize, subject),
+      xattrs: node.xattrs.size === 0 ? NO_XATTRS : planXattrs(xattrEntries(node.xattrs, subject), IBODY_SIZE, blockSize, subject),
       logicalRuns: [], dataBlocks: 0, xattrBlock: 0, extents: [], treeBlocks: [],
     };
     switch (node.kind) {
@@ -175,7 +180,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
   add(tree.root, '', ROOT_INO);
   if (lpf) add(lpf, LOST_AND_FOUND, GOOD_OLD_FIRST_INO);
   let next = lpf ? GOOD_OLD_FIRST_INO + 1 : GOOD_OLD_FIRST_INO;
-  for (const { path, node, linkTo } of tree.walk()) {
+  for (const { path, node, linkTo } of visits) {
     if (path === '' || linkTo !== undefined || node === lpf) continue;
     add(node, path, next++);
   }
@@ -204,20 +209,29 @@ export function estimateBlocks(plan: TreePlan, blockSize: number): number {
 /** Gives every inode (and the journal) its blocks; throws OutOfSpace when they do not fit. */
 export function allocate(plan: TreePlan, geometry: Geometry, journalBlocks: number, subject: string): { journal: JournalPlan; allocator: BlockAllocator } {
   const alloc = new BlockAllocator(geometry, subject);
+  const none: never[] = [];
   const place = (runs: Array<{ logical: number; length: number }>): Extent[] => {
+    if (runs.length === 0) return none;
     const out: Extent[] = [];
+    let long = false;
     for (const r of runs) {
       let logical = r.logical;
-      for (const p of alloc.takeRuns(r.length)) {
+      let left = r.length;
+      while (left > 0) {
+        const p = alloc.take(left);
         out.push({ logical, physical: p.start, length: p.length });
+        if (p.length > 32768) long = true;
         logical += p.length;
+        left -= p.length;
       }
     }
-    return splitLongRuns(out);
+    return long ? splitLongRuns(out) : out;
   };
   const treeBlocksFor = (extents: Extent[]): number[] => {
+    const count = extentTreeBlocks(extents.length, geometry.blockSize);
+    if (count === 0) return none;
     const out: number[] = [];
-    for (const r of alloc.takeRuns(extentTreeBlocks(extents.length, geometry.blockSize))) for (let i = 0; i < r.length; i++) out.push(r.start + i);
+    for (const r of alloc.takeRuns(count)) for (let i = 0; i < r.length; i++) out.push(r.start + i);
     return out;
   };
   const jExtents = place([{ logical: 0, length: journalBlocks }]);
