@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, REPO, runCli, sha256 } from '../helpers/cli.js';
 import { requireTool, tempDir } from '../helpers/tools.js';
@@ -39,6 +39,9 @@ test('the example builds twice under different environments to a byte-identical 
   const a = join(dir, 'a');
   const b = join(dir, 'elsewhere', 'deeper', 'b');
   cpSync(EXAMPLE, a, { recursive: true });
+  // one more hook, to show that SOURCE_DATE_EPOCH reaches the chroot (hooks do not enter the lock)
+  writeFileSync(join(a, 'hooks/99-epoch.sh'), 'printf "%s\\n" "$SOURCE_DATE_EPOCH" > /etc/reprimage-build-epoch\n');
+  writeFileSync(join(a, 'recipe.yaml'), readFileSync(join(a, 'recipe.yaml'), 'utf8').replace('  - hooks/10-hostname.sh\n', '  - hooks/10-hostname.sh\n  - hooks/99-epoch.sh\n'));
 
   // lock now: the committed lock may name versions the mirror has dropped since
   const lock = runCli(['lock', join(a, 'recipe.yaml'), '--cache', cache, '--json']);
@@ -83,14 +86,15 @@ test('the example builds twice under different environments to a byte-identical 
     assert.ok(ping?.kind === 'file' && ping.xattrs.has('security.capability'), 'ping keeps its file capability');
     const nul = get('dev/null');
     assert.ok(nul?.kind === 'char' && nul.major === 1 && nul.minor === 3 && nul.mode === 0o666);
-    const shadow = get('etc/shadow');
-    assert.ok(shadow && shadow.uid === 0 && shadow.gid === 42, 'shadow is root:shadow');
+    const chkpwd = get('usr/sbin/unix_chkpwd');
+    assert.ok(chkpwd && chkpwd.uid === 0 && chkpwd.gid === 42 && chkpwd.mode === 0o2755, 'unix_chkpwd is root:shadow, setgid');
     const text = async (p: string) => {
       const n = get(p);
       assert.ok(n?.kind === 'file', `${p} is a file`);
       return Buffer.from(await readContent(n.content)).toString('utf8');
     };
     assert.equal(await text('etc/hostname'), 'bookworm-minimal\n');
+    assert.equal(await text('etc/reprimage-build-epoch'), `${ma.reproducible.source_date_epoch}\n`);
     assert.equal(await text('etc/motd'), readFileSync(join(EXAMPLE, 'overlay/etc/motd'), 'utf8'));
     assert.equal(await text('etc/apt/sources.list'), 'deb http://deb.debian.org/debian bookworm main\n');
     assert.equal(get('etc/resolv.conf'), undefined, "the host's resolv.conf must not leak in");
