@@ -141,3 +141,32 @@ test('--partition syntax: TYPE[:FIELD]…[=SOURCE]', () => {
   assert.throws(() => parseBytes('1.5G', 'x'), ReprimageError);
   assert.equal(partitionTypeGuid('usr'), partitionTypeGuid('usr-x86-64'));
 });
+
+test('property: any list of partitions written as a disk reads back with the same types, names, attributes, sizes and UUIDs', async () => {
+  const { GPT_PARTITION_TYPES } = await import('../../src/formats/gpt/index.js');
+  const fc = (await import('fast-check')).default;
+  const spec = fc.record({
+    type: fc.constantFrom(...GPT_PARTITION_TYPES.map(([n]) => n)),
+    name: fc.option(fc.string({ maxLength: 36 }).filter((s) => !s.includes('\u0000')), { nil: undefined }),
+    attributes: fc.uniqueArray(fc.constantFrom('required', 'no-block-io', 'legacy-bios-bootable', 'read-only', 'hidden', 'no-auto', '48', '55'), { maxLength: 4 }),
+    sectors: fc.integer({ min: 1, max: 5000 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(spec, { minLength: 1, maxLength: 6 }), fc.constantFrom(4096, 1 << 20), async (specs, alignment) => {
+      const { bytes, report } = await diskBytes(specs.map((s) => ({ type: s.type, name: s.name, attributes: s.attributes, size: s.sectors * 512, content: { kind: 'empty' as const } })), { alignment });
+      const table = await readPartitionTable(bufferSource(bytes, 'prop'));
+      assert.equal(table.partitions.length, specs.length);
+      table.partitions.forEach((p, i) => {
+        const s = specs[i]!;
+        assert.equal(p.typeGuid, partitionTypeGuid(s.type));
+        assert.equal(p.name, s.name ?? s.type);
+        assert.equal(p.size, s.sectors * 512);
+        assert.equal(p.offset % alignment, 0);
+        assert.equal(p.guid, report.partitions[i]!.uuid);
+        assert.equal(`0x${p.attributes!.toString(16).padStart(16, '0')}`, report.partitions[i]!.attributes);
+      });
+      assert.equal(new Set(table.partitions.map((p) => p.guid)).size, specs.length, 'partition UUIDs are distinct');
+    }),
+    { numRuns: 60 },
+  );
+});
