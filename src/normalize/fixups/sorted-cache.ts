@@ -18,26 +18,23 @@ export function compareBytewise(a: string, b: string): number {
 
 /**
  * Blank-line separated records after a header of `#` comment lines (loaders.cache,
- * immodules.cache): records sorted, each written back followed by one blank line, as the
- * query tools write them. Returns the text unchanged when it is already in order.
+ * immodules.cache): records sorted; the header, the separator between records and whatever
+ * follows the last record are kept as the tool wrote them. Returns the text unchanged when it
+ * is already in order.
  */
 export function sortBlankLineRecords(text: string): string {
   const lines = text.split('\n');
   let i = 0;
   while (i < lines.length && lines[i]!.startsWith('#')) i++;
-  const header = lines.slice(0, i);
-  const records: string[] = [];
-  let current: string[] = [];
-  for (const line of lines.slice(i)) {
-    if (line === '') {
-      if (current.length > 0) records.push(current.join('\n'));
-      current = [];
-    } else current.push(line);
-  }
-  if (current.length > 0) records.push(current.join('\n'));
+  const header = lines.slice(0, i).map((h) => `${h}\n`).join('');
+  const body = text.slice(header.length);
+  const trailing = /\n*$/.exec(body)![0];
+  const core = body.slice(0, body.length - trailing.length);
+  const separator = /\n\n+/.exec(core)?.[0] ?? '\n\n';
+  const records = core === '' ? [] : core.split(/\n\n+/);
   const sorted = [...records].sort(compareBytewise);
   if (sorted.every((r, k) => r === records[k])) return text;
-  return header.map((h) => `${h}\n`).join('') + sorted.map((r) => `${r}\n\n`).join('');
+  return header + sorted.join(separator) + trailing;
 }
 
 /**
