@@ -50,9 +50,22 @@ function cpioFirstName(head: Uint8Array): string {
   return Buffer.from(head.subarray(110, 110 + namesize - 1)).toString('utf8');
 }
 
+/**
+ * The magic and a whole first header of hex (newc, crc: 110 bytes) or octal (odc: 76 bytes)
+ * digits: a text file that merely starts with `070701` is not taken for an archive.
+ */
+function looksLikeCpio(head: Uint8Array): boolean {
+  if (head.length < 6 || !sniffCpio(head)) return false;
+  const odc = head[5] === 0x37; // '070707'
+  const size = odc ? 76 : 110;
+  if (head.length < size) return false;
+  const digits = Buffer.from(head.subarray(6, size)).toString('latin1');
+  return odc ? /^[0-7]+$/.test(digits) : /^[0-9A-Fa-f]+$/.test(digits);
+}
+
 export const cpioNormalizer: Normalizer = {
   id: 'cpio',
   description: 'cpio: members normalized, times clamped, owners 0:0, sorted, rewritten as newc',
-  detect: (head) => head.length >= 6 && sniffCpio(head),
+  detect: looksLikeCpio,
   prepare: prepareCpio,
 };

@@ -153,6 +153,11 @@ test('cpio: concatenated archives stay separate, members normalized; compressed 
   assert.match(m!.warnings.join('\n'), /compressed cpio segments/);
 });
 
+test('text that merely starts like a cpio header is not an archive', async () => {
+  const tree = buildTree([['dates.csv', file('070701,2023-11-14,sold\n070702,2023-11-15,bought\n'.repeat(4))]]);
+  assert.deepEqual(await normalizeTree(tree, { timestamp: T }), []);
+});
+
 test('tar and cpio: a broken member or archive is an error naming it; nesting is bounded', async () => {
   const inner = buildTree([['bad.gz', file(fixture('gzip-named.gz').subarray(0, 12))]]);
   const outer = buildTree([['x.tar', file(await tarOf(inner))]]);
