@@ -73,6 +73,7 @@ export async function fetchVerifiedSource(source: RecipeSource, options: FetchSo
   const [release] = parseStanzas(verified.text, subject);
   if (!release) throw new ReprimageError('CORRUPT_IMAGE', subject, 'empty Release');
   checkSuite(release, source.suite, subject);
+  if (options.verifyAt === 'now') checkValidUntil(release, subject);
   const sums = releaseChecksums(release, subject);
   const indices: VerifiedSource['indices'] = [];
   const packages: IndexedPackage[] = [];
@@ -85,6 +86,18 @@ export async function fetchVerifiedSource(source: RecipeSource, options: FetchSo
     }
   }
   return { source, inRelease: { url, ...inRelease }, date: field(release, 'Date') ?? '', signers: verified.signers, indices, packages };
+}
+
+/**
+ * When locking, an expired Release is refused as apt refuses it (a mirror could otherwise serve
+ * an old, signed archive with known holes). A build checks no expiry: the lock pins the file.
+ */
+function checkValidUntil(release: Stanza, subject: string): void {
+  const validUntil = field(release, 'Valid-Until');
+  if (validUntil === undefined) return;
+  const t = Date.parse(validUntil);
+  if (!Number.isFinite(t)) throw new ReprimageError('CORRUPT_IMAGE', subject, `unreadable Valid-Until: ${JSON.stringify(validUntil)}`);
+  if (t < Date.now()) throw new ReprimageError('CORRUPT_IMAGE', subject, `expired: Valid-Until ${validUntil} has passed (the mirror is stale, or serves an old archive)`);
 }
 
 function checkSuite(release: Stanza, suite: string, subject: string): void {

@@ -60,9 +60,9 @@ export function packagesText(packages: TestPackage[]): string {
     .join('\n\n') + '\n';
 }
 
-export function releaseText(suite: string, files: Record<string, Uint8Array>): string {
+export function releaseText(suite: string, files: Record<string, Uint8Array>, extra = ''): string {
   const lines = Object.entries(files).map(([path, bytes]) => ` ${sha256(bytes)} ${String(bytes.length).padStart(8)} ${path}`);
-  return `Origin: Test\nSuite: ${suite}\nCodename: ${suite}\nDate: Sat, 11 Jul 2026 10:16:37 UTC\nArchitectures: amd64\nComponents: main\nSHA256:\n${lines.join('\n')}\n`;
+  return `Origin: Test\nSuite: ${suite}\nCodename: ${suite}\nDate: Sat, 11 Jul 2026 10:16:37 UTC\n${extra}Architectures: amd64\nComponents: main\nSHA256:\n${lines.join('\n')}\n`;
 }
 
 export async function signCleartext(text: string, key: openpgp.PrivateKey): Promise<string> {
@@ -71,7 +71,7 @@ export async function signCleartext(text: string, key: openpgp.PrivateKey): Prom
 }
 
 /** Lays out the archive under `dir`; returns its file: URI. */
-export async function writeArchive(dir: string, suite: string, packages: TestPackage[], key: openpgp.PrivateKey): Promise<string> {
+export async function writeArchive(dir: string, suite: string, packages: TestPackage[], key: openpgp.PrivateKey, releaseExtra = ''): Promise<string> {
   for (const p of packages) {
     const path = join(dir, debPath(p));
     mkdirSync(dirname(path), { recursive: true });
@@ -83,7 +83,7 @@ export async function writeArchive(dir: string, suite: string, packages: TestPac
   mkdirSync(join(dists, 'main/binary-amd64'), { recursive: true });
   writeFileSync(join(dists, 'main/binary-amd64/Packages'), index);
   writeFileSync(join(dists, 'main/binary-amd64/Packages.gz'), gz);
-  const release = releaseText(suite, { 'main/binary-amd64/Packages': index, 'main/binary-amd64/Packages.gz': gz });
+  const release = releaseText(suite, { 'main/binary-amd64/Packages': index, 'main/binary-amd64/Packages.gz': gz }, releaseExtra);
   writeFileSync(join(dists, 'Release'), release);
   writeFileSync(join(dists, 'InRelease'), await signCleartext(release, key));
   return pathToFileURL(dir).href;

@@ -207,3 +207,16 @@ test('build refuses without a lock, or with a lock for other packages, unless to
   rmSync(f.lockFile);
   await buildRefuses(f, 'USAGE', 'no lock file: run reprimage lock first, or build --update-lock');
 });
+
+test('locking refuses an expired Release (Valid-Until passed); a build from a pinned one does not look', async (t) => {
+  const { archive: key } = await testKeys();
+  const dir = tempDir(t);
+  const uri = await writeArchive(join(dir, 'archive'), 'testing', PACKAGES, key, 'Valid-Until: Sat, 18 Jul 2026 10:16:37 UTC\n');
+  writeKeyring(join(dir, 'keyring.gpg'), [key]);
+  const source = { uri, suite: 'testing', components: ['main'], keyring: 'keyring.gpg' };
+  const options = { cache: new ContentCache(join(dir, 'cache')), keyringPath: join(dir, 'keyring.gpg'), architectures: ['amd64'] };
+  await rejectsWith(fetchVerifiedSource(source, { ...options, verifyAt: 'now' }), 'CORRUPT_IMAGE', `${uri}/dists/testing/InRelease`, 'expired: Valid-Until Sat, 18 Jul 2026');
+  const inRelease = readFileSync(join(dir, 'archive/dists/testing/InRelease'));
+  const pinned = await fetchVerifiedSource(source, { ...options, verifyAt: 'signature-time', pinned: { sha256: sha256(inRelease), size: inRelease.length } });
+  assert.equal(pinned.packages.length, PACKAGES.length);
+});
