@@ -98,6 +98,10 @@ test('the example builds twice under different environments to a byte-identical 
     assert.equal(await text('etc/motd'), readFileSync(join(EXAMPLE, 'overlay/etc/motd'), 'utf8'));
     assert.equal(await text('etc/apt/sources.list'), 'deb http://deb.debian.org/debian bookworm main\n');
     assert.equal(get('etc/resolv.conf'), undefined, "the host's resolv.conf must not leak in");
+    // GNU tar reads our writer's output entry for entry (the oracle for the tar itself)
+    const listed = spawnSync('tar', ['--xattrs', '-tf', tarA], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.equal(listed.stdout.trim().split('\n').length, [...tree.walk()].length);
     const epoch = ma.reproducible.source_date_epoch;
     for (const { path, node } of tree.walk()) assert.ok(node.mtime.sec <= epoch, `${path} is newer than SOURCE_DATE_EPOCH`);
   } finally {
