@@ -4,7 +4,9 @@
 // qemu-system-x86_64 with OVMF from the virtio disk. The initramfs loads the ext4 and virtio
 // modules, finds the root partition by the file-system UUID reprimage derived (busybox findfs),
 // prints the GPT partition names the kernel read, mounts the root read-only and prints a file
-// from it; then the marker, then it powers off. A control boot of the same disk without the ESP's loader must not find the marker.
+// from it; then the marker, then it powers off. A control boot of the same disk without the
+// ESP's loader must not find the marker. A second disk boots the same way through systemd-boot
+// (systemd-boot-efi) and a Boot Loader Specification entry.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
