@@ -165,3 +165,15 @@ test('mmdebstrap gets exactly the locked packages, the host files removed first,
   assert.deepEqual(args.slice(-3), ['bookworm', '-', 'deb [trusted=yes] copy:/r ./']);
   assert.throws(() => mmdebstrapArguments({ suite: 's', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/with space.sh'], workDir: '/w' }), /may not contain spaces/);
 });
+
+test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest', async () => {
+  const { recipeCheckPlan } = await import('../../src/recipe/check-plan.js');
+  const { REPO } = await import('../helpers/cli.js');
+  const { join } = await import('node:path');
+  const recipe = join(REPO, 'examples/bookworm-minimal/recipe.yaml');
+  const plan = recipeCheckPlan(recipe, '/var/cache/x');
+  assert.deepEqual(plan.artifacts, ['out/rootfs.tar']);
+  assert.equal(plan.source, join(REPO, 'examples/bookworm-minimal'));
+  assert.deepEqual(plan.command.slice(2), ['build', 'recipe.yaml', '-o', 'out', '--workers', '{workers}', '--cache', '/var/cache/x', '--quiet']);
+  assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml')), /no such file/);
+});

@@ -1,0 +1,37 @@
+/**
+ * What `reprimage check RECIPE` builds twice, for src/check's `planFromRecipe`: `reprimage build`
+ * of the recipe in a fresh copy of its directory, with the worker count the check varies, and the
+ * recipe's outputs as the artifacts to compare. manifest.json is not one of them: its `run` part
+ * (timings) differs by design; its reproducible part is a function of the outputs compared.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromSystemError } from '../errors.js';
+import { defaultCacheDir } from './cache.js';
+import { parseRecipe } from './recipe.js';
+
+export interface RecipeCheckPlan {
+  title: string;
+  command: string[];
+  artifacts: string[];
+  source: string;
+}
+
+/** The plan for `recipeFile`; `cacheDir` is shared by both builds (default: the user's cache, fixed now so a varied HOME does not move it). */
+export function recipeCheckPlan(recipeFile: string, cacheDir = defaultCacheDir()): RecipeCheckPlan {
+  let text: string;
+  try {
+    text = readFileSync(recipeFile, 'utf8');
+  } catch (e) {
+    throw fromSystemError(e, recipeFile);
+  }
+  const recipe = parseRecipe(text, recipeFile);
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  return {
+    title: `recipe ${recipeFile}`,
+    command: [process.execPath, cli, 'build', basename(recipeFile), '-o', 'out', '--workers', '{workers}', '--cache', resolve(cacheDir), '--quiet'],
+    artifacts: recipe.outputs.map((o) => `out/${o.path ?? 'rootfs.tar'}`),
+    source: dirname(resolve(recipeFile)),
+  };
+}
