@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { openTree } from '../../src/image/open-tree.js';
 import { runCli, REPO } from '../helpers/cli.js';
+import { treeListing } from '../helpers/sample-tree.js';
 import { tempDir } from '../helpers/tools.js';
 
 function fixture(dir: string, name: string, patch?: (bytes: Buffer) => void): string {
@@ -28,7 +30,7 @@ test('reprimage ls on an ext4 image lists its files with metadata', (t) => {
   assert.equal(r.stdout.trim().split('\n').length, 213);
 });
 
-test('reprimage pack converts an ext4 image to tar and SquashFS with the same entries', (t) => {
+test('reprimage pack converts an ext4 image to tar and SquashFS with the same entries (and, in pax tar, the same Tree)', async (t) => {
   const dir = tempDir(t);
   const img = fixture(dir, 'ext2');
   const ls = runCli(['ls', '--json', img]);
@@ -42,6 +44,14 @@ test('reprimage pack converts an ext4 image to tar and SquashFS with the same en
     const paths = (s: string) => (JSON.parse(s) as { entries: Entry[] }).entries.map((e) => `${e.type} ${e.path} ${e.mode} ${e.size ?? ''} ${e.target ?? ''} ${e.hardlinkTo ?? ''}`);
     assert.deepEqual(paths(back.stdout), paths(ls.stdout));
   }
+  // pax keeps the xattrs: then the whole Tree, contents included, comes back from the tar
+  const pax = join(dir, 'out-pax.tar');
+  const packed = runCli(['pack', img, '--tar-format', 'pax', '-o', pax], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+  assert.equal(packed.status, 0, packed.stderr);
+  const [fromExt4, fromTar] = await Promise.all([img, pax].map((p) => openTree(p, { warn: () => undefined })));
+  t.after(() => Promise.all([fromExt4!.close(), fromTar!.close()]));
+  assert.equal(fromExt4!.format, 'ext4');
+  assert.deepEqual(await treeListing(fromTar!.tree), await treeListing(fromExt4!.tree));
 });
 
 test('reprimage diff of two ext4 images differing in one file names that file (exit 1); an image with itself is exit 0', (t) => {
