@@ -232,6 +232,23 @@ test('we read GPT and MBR disks made by sfdisk, including logical partitions', a
   assertSameAsSfdisk(table, dump);
 });
 
+test('we read GPT disks made by systemd-repart --seed as sfdisk does', async (t) => {
+  if (!requireTool(t, 'systemd-repart', 'sfdisk')) return;
+  const dir = tempDir(t);
+  const defs = join(dir, 'repart.d');
+  mkdirSync(defs);
+  writeFileSync(join(defs, '10-esp.conf'), '[Partition]\nType=esp\nSizeMinBytes=8M\nSizeMaxBytes=8M\n');
+  writeFileSync(join(defs, '20-root.conf'), '[Partition]\nType=root-x86-64\nLabel=my-root\nSizeMinBytes=16M\nSizeMaxBytes=16M\nFlags=0x1000000000000000\n');
+  writeFileSync(join(defs, '30-swap.conf'), '[Partition]\nType=swap\nSizeMinBytes=4M\nSizeMaxBytes=4M\n');
+  const disk = join(dir, 'repart.img');
+  run('systemd-repart', ['--empty=create', '--size=40M', '--seed=0f0e0d0c-0b0a-4908-8706-050403020100', `--definitions=${defs}`, '--dry-run=no', disk]);
+  const table = await readTable(disk);
+  assertSameAsSfdisk(table, sfdiskJson(disk));
+  assert.deepEqual(table.partitions.map((p) => [p.typeName, p.name]), [['esp', 'esp'], ['root-x86-64', 'my-root'], ['swap', 'swap']]);
+  assert.ok((table.partitions[1]!.attributes! >> 60n) & 1n, 'read-only flag');
+  assert.equal(table.header!.firstUsableLba, 2048, 'systemd-repart starts the usable area at 1 MiB');
+});
+
 test('determinism: other TZ, umask, creation order, worker count and a cp -a copy give the same bytes; another seed other GUIDs', async (t) => {
   if (!requireTool(t, 'sfdisk')) return;
   const dir = tempDir(t);
