@@ -131,6 +131,8 @@ test('sniffing: an ext4 image yes; zeros, a FAT boot sector, a short head no', (
   assert.equal(sniffExt4(img.subarray(0, 64 * 1024)), true);
   assert.equal(sniffExt4(new Uint8Array(4096)), false);
   assert.equal(sniffExt4(img.subarray(0, 1500)), false);
+  const fat = gunzipSync(readFileSync(join(REPO, 'test', 'fixtures', 'fat', 'fat16.img.gz'))).subarray(0, 64 * 1024);
+  assert.equal(sniffExt4(fat), false);
 });
 
 test('ACLs: ext4 short and long entries become the getfattr form (version 2, undefined ids)', () => {
