@@ -3,8 +3,9 @@
  * beside the target, which is renamed into place on success and removed on failure or on
  * SIGINT/SIGTERM.
  */
-import { open, rename, unlink } from 'node:fs/promises';
-import { unlinkSync } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import { fromSystemError } from '../errors.js';
 import { FileSink } from './sink.js';
@@ -62,9 +63,18 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     await fh.chmod(mode); // the umask must not decide the mode of what we make
     await fh.close();
     fh = undefined;
-    await rename(temp, target).catch((e) => {
-      throw fromSystemError(e, target);
-    });
+    if (await isSpecialFile(target)) {
+      // /dev/null, a FIFO or a terminal: renaming would replace the device node itself (as
+      // root, /dev/null became a regular file once), so copy the finished bytes into it.
+      await pipeline(createReadStream(temp), createWriteStream(target, { flags: 'a' })).catch((e) => {
+        throw fromSystemError(e, target);
+      });
+      await unlink(temp);
+    } else {
+      await rename(temp, target).catch((e) => {
+        throw fromSystemError(e, target);
+      });
+    }
     pending.delete(temp);
     return result;
   } catch (e) {
@@ -72,5 +82,15 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     await unlink(temp).catch(() => undefined);
     pending.delete(temp);
     throw e;
+  }
+}
+
+/** True when `path` exists and is neither a regular file nor a directory (a device, FIFO, socket). */
+async function isSpecialFile(path: string): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
   }
 }

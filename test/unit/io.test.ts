@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { MemorySink } from '../../src/io/sink.js';
@@ -18,6 +19,25 @@ test('writeAtomically renames a complete file into place, with back-patching', a
   });
   assert.equal(readFileSync(target, 'latin1'), 'HEADbody');
   assert.deepEqual(readdirSync(dir), ['out.img']);
+});
+
+test('writeAtomically writes into a FIFO (or device) instead of replacing it', async (t) => {
+  const dir = tempDir(t);
+  const fifo = join(dir, 'pipe');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const chunks: Buffer[] = [];
+  const reader = new Promise<void>((resolve, reject) => {
+    createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', resolve).on('error', reject);
+  });
+  await writeAtomically(fifo, async (sink) => {
+    await sink.write(new Uint8Array(4));
+    await sink.write(Buffer.from('body'));
+    await sink.writeAt(0, Buffer.from('HEAD'));
+  });
+  await reader;
+  assert.equal(Buffer.concat(chunks).toString('latin1'), 'HEADbody');
+  assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+  assert.deepEqual(readdirSync(dir), ['pipe']);
 });
 
 test('writeAtomically leaves nothing behind when the producer fails, and keeps an older file', async (t) => {
