@@ -7,6 +7,7 @@
 // (disorderfs), under other TZ and umask.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -198,6 +199,20 @@ test('two names with the same hash split across leaves: the collision bit is set
   } finally {
     run('umount', [mnt], { allowFail: true });
   }
+});
+
+test('an 80 MB file at 1 KiB blocks runs around superblock copies and flex metadata: an extent tree, e2fsck clean, debugfs dumps the same bytes', async (t) => {
+  if (!requireTool(t, 'e2fsck', 'debugfs')) return;
+  const bytes = pattern(80_000_000, 11);
+  const tree = new Tree();
+  tree.set('big', { kind: 'file', ...newMeta({ mode: 0o644 }), content: bytesContent(bytes) });
+  for (let i = 0; i < 40; i++) tree.set(`small/${i}`, { kind: 'file', ...newMeta({ mode: 0o644 }), content: bytesContent(pattern(5000 * i, i)) });
+  const { img, dir } = await build(t, tree, { blockSize: 1024 });
+  assertClean(img);
+  const out = join(dir, 'big.out');
+  const [stat] = debugfsBatch(img, ['stat /big', `dump /big ${out}`], dir);
+  assert.match(stat!, /\(ETB0\)/, 'more than four extents: a tree block');
+  assert.equal(sha256(out), createHash('sha256').update(bytes).digest('hex'));
 });
 
 test('a 5 GiB sparse file stays sparse: three extents, a small image file, e2fsck clean', async (t) => {
