@@ -135,9 +135,7 @@ class TreeReader {
       for (const entry of await this.entries(dir.inode, dir.inline)) {
         const childName = this.entryName(entry, dir);
         if (childName === undefined) continue;
-        if (++this.entryCount > MAX_ENTRIES) {
-          throw new ReprimageError('OVERFLOW', this.name, `more than ${MAX_ENTRIES} directory entries: too many to be an honest ext4 image`);
-        }
+        if (++this.entryCount > MAX_ENTRIES) this.tooManyEntries();
         const path = joinPath(dir.path, childName);
         // directories nested without end would make each path, and the sum of paths, huge
         this.pathChars += path.length;
@@ -167,6 +165,10 @@ class TreeReader {
       }
     }
     return tree;
+  }
+
+  tooManyEntries(): never {
+    throw new ReprimageError('OVERFLOW', this.name, `more than ${MAX_ENTRIES} directory entries: too many to be an honest ext4 image`);
   }
 
   /** The name of an entry, or undefined for "." and ".."; names with '/' or NUL are corrupt. */
@@ -278,6 +280,8 @@ class TreeReader {
         for (let j = 0; j < n; j++) {
           for (const e of parseDirBlock(ctx, bytes.subarray(j * bs, (j + 1) * bs), run.logical + i + j, at + j * bs)) out.push(e);
         }
+        // checked while reading: 8-byte records could otherwise fill memory before the count below
+        if (this.entryCount + out.length > MAX_ENTRIES + 2) this.tooManyEntries();
       }
     }
     return out;
