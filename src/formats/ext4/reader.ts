@@ -109,6 +109,9 @@ class TreeReader {
   /** Directories already reached, by inode number, with their path: a second visit is a loop. */
   readonly dirs = new Map<number, string>();
   entryCount = 0;
+  /** Parsed xattr blocks and ea_inode values, shared by the inodes that refer to them. */
+  readonly xattrBlocks = new Map<number, Map<string, Uint8Array>>();
+  readonly valueInodes = new Map<number, Uint8Array>();
   pathChars = 0;
 
   constructor(
@@ -199,8 +202,14 @@ class TreeReader {
       if (inode.fileAcl < sb.firstDataBlock || inode.fileAcl >= sb.blocksCount) {
         throw new ReprimageError('OUT_OF_BOUNDS', this.name, `ext4 inode ${inode.ino}: xattr block ${inode.fileAcl} is outside the file system (blocks ${sb.firstDataBlock}..${sb.blocksCount - 1})`);
       }
-      const block = await this.cache.block(inode.fileAcl);
-      for (const [k, v] of await readBlockXattrs(sb, block, inode.fileAcl, inode, this.name, readValue)) {
+      // an xattr block is shared by every inode with the same attributes: parse it once and
+      // share its values, so many inodes naming one block cannot multiply memory
+      let shared = this.xattrBlocks.get(inode.fileAcl);
+      if (!shared) {
+        shared = await readBlockXattrs(sb, await this.cache.block(inode.fileAcl), inode.fileAcl, inode, this.name, readValue);
+        this.xattrBlocks.set(inode.fileAcl, shared);
+      }
+      for (const [k, v] of shared) {
         if (xattrs.has(k)) throw corruptError(this.name, `ext4 xattrs of inode ${inode.ino}`, undefined, `${k} is both in the inode and in its xattr block`);
         xattrs.set(k, v);
       }
@@ -292,11 +301,18 @@ class TreeReader {
     const bad = (detail: string) => corruptError(this.name, `ext4 xattr value inode ${inum} of inode ${owner}`, undefined, detail);
     if (!(this.sb.featureIncompat & INCOMPAT.eaInode)) throw bad('ea_inode values without the ea_inode feature');
     if (inum === owner) throw bad('an inode holding its own xattr value');
+    const known = this.valueInodes.get(inum);
+    if (known) {
+      if (known.length !== size) throw bad(`holds ${known.length} bytes, the entry says ${size}`);
+      return known;
+    }
     const inode = await readInode(this.cache, this.sb, this.groups, inum);
     if (!(inode.flags & IFLAG.eaInode)) throw bad('the inode is not marked as an xattr value inode');
     if (inode.size !== size) throw bad(`holds ${inode.size} bytes, the entry says ${size}`);
     // its blocks are checked but not charged: one value inode may be shared by many files
     const ctx: MappingContext = { ...this.ctx, budget: new BlockBudget(this.sb, this.name) };
-    return readContent(runsContent(this.source, this.sb.blockSize, size, await readMapping(ctx, inode), `${this.name} ▸ xattr inode ${inum}`));
+    const value = await readContent(runsContent(this.source, this.sb.blockSize, size, await readMapping(ctx, inode), `${this.name} ▸ xattr inode ${inum}`));
+    this.valueInodes.set(inum, value);
+    return value;
   }
 }
