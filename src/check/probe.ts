@@ -5,7 +5,7 @@
  * really shifted. A variation that cannot be shown to apply is skipped, with the reason.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,7 +18,17 @@ function sh(args: string[], env?: NodeJS.ProcessEnv): { status: number; stdout: 
 }
 
 export function hasCommand(name: string): boolean {
-  return sh(['sh', '-c', `command -v ${name}`]).status === 0;
+  return commandPath(name) !== undefined;
+}
+
+/**
+ * The absolute path of a program on PATH, as the shell finds it. (Node's own PATH search gives
+ * EACCES when a PATH directory is unreadable to the user, e.g. /root/… for nobody.)
+ */
+export function commandPath(name: string): string | undefined {
+  const r = sh(['sh', '-c', 'command -v "$1"', 'sh', name]);
+  const path = r.stdout.trim();
+  return r.status === 0 && path.startsWith('/') ? path : undefined;
 }
 
 /** Locales installed (`locale -a`), as spelled there. */
@@ -72,7 +82,9 @@ export const VARIED_DOMAINNAME = 'other-domain.invalid';
  */
 export function probeUts(): Probe<{ prefix: string[]; host: string }> {
   if (!hasCommand('unshare')) return { ok: false, reason: 'unshare not found (package util-linux)' };
-  const setNames = `hostname ${VARIED_HOSTNAME} && echo ${VARIED_DOMAINNAME} > /proc/sys/kernel/domainname && exec "$@"`;
+  // domainname(1) uses setdomainname(2), allowed in a user namespace's own UTS namespace,
+  // where writing /proc/sys/kernel/domainname is not
+  const setNames = `hostname ${VARIED_HOSTNAME} && { domainname ${VARIED_DOMAINNAME} || echo ${VARIED_DOMAINNAME} > /proc/sys/kernel/domainname; } && exec "$@"`;
   const root = process.getuid?.() === 0;
   const attempts: Array<{ prefix: string[]; note?: string }> = root
     ? [{ prefix: ['unshare', '--uts'] }, { prefix: ['unshare', '-r', '--uts'], note: 'in a user namespace: the command sees uid 0' }]
@@ -127,17 +139,37 @@ export function probeDisorderfs(): Probe<true> {
     }
     return { ok: true, value: true };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // never delete through a mount that stayed
+    if (!isMounted(mnt)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export function mountDisorderfs(backing: string, mountPoint: string): Probe<true> {
-  const args = ['disorderfs', '--shuffle-dirents=yes', '--quiet'];
-  const r = sh([...args, backing, mountPoint]);
-  if (r.status !== 0) return { ok: false, reason: `disorderfs could not mount: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.status}`}` };
-  const mounts = readFileSync('/proc/mounts', 'utf8');
-  if (!mounts.split('\n').some((l) => l.split(' ')[1] === mountPoint)) return { ok: false, reason: 'disorderfs exited 0 but no mount appeared' };
+  // The FUSE daemon that stays behind may keep the descriptors it was given: never a pipe we
+  // wait on (spawnSync would wait for the daemon to end), but /dev/null and a file.
+  const errFile = `${mountPoint}.disorderfs-stderr`;
+  const errFd = openSync(errFile, 'w');
+  let r;
+  try {
+    r = spawnSync(commandPath('disorderfs') ?? 'disorderfs', ['--shuffle-dirents=yes', '--quiet', backing, mountPoint], { stdio: ['ignore', 'ignore', errFd], timeout: 20_000 });
+  } finally {
+    closeSync(errFd);
+  }
+  const stderr = readFileSync(errFile, 'utf8').trim();
+  rmSync(errFile, { force: true });
+  const mounted = isMounted(mountPoint);
+  if (r.status !== 0 || r.error) {
+    if (mounted) unmountFuse(mountPoint);
+    return { ok: false, reason: `disorderfs could not mount: ${stderr.split('\n')[0] || (r.error?.message ?? `exit ${r.status}`)}` };
+  }
+  if (!mounted) return { ok: false, reason: 'disorderfs exited 0 but no mount appeared' };
   return { ok: true, value: true };
+}
+
+/** Whether `path` is a mount point now (/proc/mounts escapes spaces as \040). */
+export function isMounted(path: string): boolean {
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === escaped);
 }
 
 /** Unmounts a FUSE mount; lazily (detached now, gone when unused) if a process still holds it. */

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { dirname, join } from 'node:path';
 import { ReprimageError } from '../errors.js';
 import type { BuildPlan } from './plan.js';
-import { mountDisorderfs, unmountFuse } from './probe.js';
+import { isMounted, mountDisorderfs, unmountFuse } from './probe.js';
 import type { BuildSetup } from './variations.js';
 
 export interface BuildResult {
@@ -78,7 +78,7 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
   } finally {
     // a mount that will not go away (even lazily) leaves the directory behind rather than
     // deleting through it; the next build's mkdir then reports the problem
-    const unmounted = !mounted || unmountFuse(buildPath);
+    const unmounted = !mounted || unmountFuse(buildPath) || !isMounted(buildPath);
     if (unmounted) {
       rmSync(buildPath, { recursive: true, force: true });
       rmSync(backing, { recursive: true, force: true });
