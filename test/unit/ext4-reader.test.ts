@@ -300,3 +300,12 @@ test('byte-flip fuzz: 400 runs on each fixture (ext4 with and without metadata_c
     assert.ok(s.slowest < 2000, `slowest run ${s.slowest} ms`);
   }
 });
+
+test('a journal that needs recovery: a warning, and the file system read as it is on disk', async () => {
+  const img = fixture('nocsum');
+  img[1024 + 0x60] = img[1024 + 0x60]! | 0x04; // INCOMPAT_RECOVER
+  const warnings: string[] = [];
+  const tree = await (await openExt4(bufferSource(img, 'j.ext4'), { warn: (m) => warnings.push(m) })).tree();
+  assert.deepEqual(warnings, ['j.ext4: the ext4 journal holds changes not yet replayed; reading the file system as it is on disk']);
+  assert.equal(tree.get('hello.txt')?.kind, 'file');
+});
