@@ -269,6 +269,30 @@ test('random trees (fast-check) all pass e2fsck -fn', async (t) => {
   );
 });
 
+test('a large, mostly empty volume: untouched groups are INODE_UNINIT / BLOCK_UNINIT and unwritten; e2fsck clean, also after the kernel writes into them', async (t) => {
+  if (!requireTool(t, 'e2fsck', 'dumpe2fs')) return;
+  const { img, dir } = await build(t, specToTree(sampleSpec(), { epoch: EPOCH }), { size: 64 * 1024 ** 3 });
+  assertClean(img);
+  assert.ok(statSync(img).blocks * 512 < 4 << 20, `few blocks written (${statSync(img).blocks * 512} bytes)`);
+  const groups = run('dumpe2fs', [img], { env: TOOL_ENV }).stdout.toString('utf8');
+  assert.match(groups, /^Group 0: .*\[ITABLE_ZEROED\]$/m);
+  assert.match(groups, /^Group 100: .*\[INODE_UNINIT, BLOCK_UNINIT, ITABLE_ZEROED\]$/m);
+  assert.match(groups, /^Group 511: .*\[INODE_UNINIT, ITABLE_ZEROED\]$/m, 'the last group keeps its block bitmap');
+  const mnt = join(dir, 'mnt');
+  mkdirSync(mnt);
+  if (run('mount', ['-t', 'ext4', '-o', 'loop', img, mnt], { allowFail: true }).status !== 0) {
+    t.diagnostic('loop mount not allowed: kernel writes into uninitialized groups not checked');
+    return;
+  }
+  try {
+    run('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1M', 'count=1500', 'status=none']);
+    for (let i = 0; i < 40; i++) mkdirSync(join(mnt, `dir-${i}`));
+  } finally {
+    run('umount', [mnt], { allowFail: true });
+  }
+  assertClean(img);
+});
+
 test('without resize_inode, resize2fs still grows the image offline (5 MiB to 8 GiB) and e2fsck stays clean', async (t) => {
   if (!requireTool(t, 'resize2fs', 'e2fsck')) return;
   const { img } = await build(t, specToTree(sampleSpec(), { epoch: EPOCH }));

@@ -6,7 +6,7 @@ import { crc32cUpdate } from '../../compress/crc32c.js';
 import type { Geometry } from './geometry.js';
 import { INODE_SIZE, LOG_GROUPS_PER_FLEX } from './geometry.js';
 import {
-  BG_INODE_ZEROED, CHECKSUM_TYPE_CRC32C, COMPAT, DEFM_ACL, DEFM_XATTR_USER, ERRORS_CONTINUE, EXT4_MAGIC, EXTRA_ISIZE,
+  CHECKSUM_TYPE_CRC32C, COMPAT, DEFM_ACL, DEFM_XATTR_USER, ERRORS_CONTINUE, EXT4_MAGIC, EXTRA_ISIZE,
   FLAG_SIGNED_HASH, GD, GOOD_OLD_FIRST_INO, GROUP_DESC_SIZE_64, HASH, INCOMPAT, JNL_BACKUP_BLOCKS, JOURNAL_INO, OS_LINUX,
   REV_DYNAMIC, RO_COMPAT, SB, STATE_VALID, SUPERBLOCK_SIZE, putU16, putU32,
 } from './layout.js';
@@ -94,6 +94,8 @@ export function encodeSuperblock(f: SuperblockFields, group: number): Uint8Array
 }
 
 export interface GroupCounts {
+  /** bg_flags (BG_INODE_ZEROED, BG_INODE_UNINIT, BG_BLOCK_UNINIT). */
+  flags: number;
   freeBlocks: number;
   freeInodes: number;
   usedDirs: number;
@@ -126,7 +128,7 @@ export function encodeGroupDescriptor(
   lohi16(GD.freeInodesCountLo, GD.freeInodesCountHi, counts.freeInodes);
   lohi16(GD.usedDirsCountLo, GD.usedDirsCountHi, counts.usedDirs);
   lohi16(GD.itableUnusedLo, GD.itableUnusedHi, counts.itableUnused);
-  putU16(b, GD.flags, BG_INODE_ZEROED);
+  putU16(b, GD.flags, counts.flags);
   lohi16(GD.blockBitmapCsumLo, GD.blockBitmapCsumHi, crc32cUpdate(seed, blockBitmap.subarray(0, g.blocksPerGroup / 8)));
   lohi16(GD.inodeBitmapCsumLo, GD.inodeBitmapCsumHi, crc32cUpdate(seed, inodeBitmap.subarray(0, g.inodesPerGroup / 8)));
   const nr = new Uint8Array(4);

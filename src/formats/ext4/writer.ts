@@ -21,7 +21,7 @@ import { OutOfSpace, computeGeometry, usedBlocksInGroup, INODE_SIZE, type Geomet
 import { seedWords } from './htree.js';
 import { encodeInode, inodeChecksumSeed, type InodeFields } from './inode.js';
 import { defaultJournalBlocks, encodeJournalSuperblock } from './journal.js';
-import { HASH, IFLAG, I_BLOCK_SIZE, JOURNAL_INO, S_IFREG, SUPERBLOCK_OFFSET, encodeNewDev, encodeOldDev, putU32 } from './layout.js';
+import { BG_BLOCK_UNINIT, BG_INODE_UNINIT, BG_INODE_ZEROED, HASH, IFLAG, I_BLOCK_SIZE, JOURNAL_INO, S_IFREG, SUPERBLOCK_OFFSET, encodeNewDev, encodeOldDev, putU32 } from './layout.js';
 import { IBODY_SIZE, allocate, direntsOf, estimateBlocks, planTree, type InodePlan, type JournalPlan, type TreePlan } from './plan.js';
 import { checksumSeed, encodeGroupDescriptor, encodeSuperblock, setBits, type GroupCounts } from './superblock.js';
 import { encodeXattrBlock, encodeXattrIbody } from './xattr.js';
@@ -153,13 +153,20 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
     setBits(b, ipg, 8 * B);
     return b;
   };
+  // As mke2fs: a group without inodes in use is INODE_UNINIT, and one (not the last) whose only
+  // used blocks are its own superblock copy is BLOCK_UNINIT; their bitmaps are left unwritten.
+  const usedBlocks = Array.from({ length: g.groups }, (_, grp) => usedBlocksInGroup(g, grp, cursor));
+  const inodeUninit = (grp: number) => usedInodesIn(grp) === 0;
+  const blockUninit = (grp: number) =>
+    grp < g.groups - 1 && usedBlocks[grp] === (g.groupPlaces[grp]!.hasSuper ? 1 + g.gdtBlocks : 0);
   const gdt = new Uint8Array(g.gdtBlocks * B);
   let freeBlocks = 0;
   let freeInodes = 0;
   for (let grp = 0; grp < g.groups; grp++) {
     const used = usedInodesIn(grp);
     const counts: GroupCounts = {
-      freeBlocks: g.groupPlaces[grp]!.blocks - usedBlocksInGroup(g, grp, cursor),
+      flags: BG_INODE_ZEROED | (inodeUninit(grp) ? BG_INODE_UNINIT : 0) | (blockUninit(grp) ? BG_BLOCK_UNINIT : 0),
+      freeBlocks: g.groupPlaces[grp]!.blocks - usedBlocks[grp]!,
       freeInodes: ipg - used,
       usedDirs: dirsIn[grp]!,
       itableUnused: ipg - used,
@@ -228,8 +235,8 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
       fixed.push({ offset: grp === 0 ? SUPERBLOCK_OFFSET : p.first * B, bytes: () => encodeSuperblock(sbFields, grp) });
       fixed.push({ offset: (p.first + 1) * B, bytes: () => gdt });
     }
-    fixed.push({ offset: p.blockBitmap * B, bytes: () => blockBitmap(grp) });
-    fixed.push({ offset: p.inodeBitmap * B, bytes: () => inodeBitmap(grp) });
+    if (!blockUninit(grp)) fixed.push({ offset: p.blockBitmap * B, bytes: () => blockBitmap(grp) });
+    if (!inodeUninit(grp)) fixed.push({ offset: p.inodeBitmap * B, bytes: () => inodeBitmap(grp) });
     if (usedInodesIn(grp) > 0) fixed.push({ offset: p.inodeTable * B, bytes: () => inodeTable(grp) });
   });
   fixed.sort((a, b) => a.offset - b.offset);
