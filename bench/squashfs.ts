@@ -7,7 +7,7 @@
  * equal mksquashfs's). REFERENCE_ROOTFS=DIR measures another tree (e.g. ~1 GiB for the memory
  * target). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,20 @@ import { fileContent } from '../src/tree/content.js';
 import { Tree, newDir, type Node } from '../src/tree/tree.js';
 import { writeSquashfs } from '../src/formats/squashfs/index.js';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS, type SquashfsCompressorName } from '../src/formats/squashfs/index.js';
-import { measure, printRatio } from './measure.js';
+import { printRatio, type Measurement } from './measure.js';
+
+/**
+ * One run under /usr/bin/time: wall time and peak RSS as measure.ts gives them, plus CPU time
+ * (user + sys, all threads). On a shared machine the CPU ratio is the steadier figure: a loaded
+ * CPU stretches wall times unevenly, and more so for the tool with fewer threads.
+ */
+function measureCpu(label: string, argv: string[]): Measurement & { cpu: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %M %U %S', ...argv], { maxBuffer: 1 << 26 });
+  const stderr = String(r.stderr);
+  const m = /@@ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  if (r.status !== 0 || !m) throw new Error(`${label} failed (${r.status}): ${stderr}`);
+  return { label, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]) };
+}
 
 const EPOCH = 1700000000;
 
@@ -95,13 +108,14 @@ async function main(): Promise<void> {
       const mkComp = comp === 'gzip-zlib' ? 'gzip' : comp;
       const impl = comp === 'gzip-zlib' ? 'pako 2.1.0' : SQUASHFS_CODEC_IMPLEMENTATIONS[comp];
       console.log(`${comp}: reprimage uses ${impl}; ${execFileSync('uptime').toString().trim()}`);
-      const a = measure(`reprimage (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp], 1);
-      const b = measure(`mksquashfs -processors 2 (${mkComp})`, [
+      const a = measureCpu(`reprimage (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp]);
+      const b = measureCpu(`mksquashfs -processors 2 (${mkComp})`, [
         'mksquashfs', root, theirs, '-noappend', '-comp', mkComp, '-processors', '2', '-mkfs-time', String(EPOCH),
         '-all-time', String(EPOCH), '-all-root', '-no-xattrs', '-quiet', '-no-progress',
-      ], 1);
+      ]);
       const sizeRatio = statSync(ours).size / statSync(theirs).size;
       printRatio(a, b, `, ${sizeRatio.toFixed(4)}x size (${statSync(ours).size} vs ${statSync(theirs).size} bytes)`);
+      console.log(`CPU (user+sys): ${a.cpu.toFixed(1)} s vs ${b.cpu.toFixed(1)} s, ratio ${(a.cpu / b.cpu).toFixed(2)}x`);
       if (comp === 'gzip-zlib') {
         const same = execFileSync('sh', ['-c', `cmp -s ${ours} ${theirs} && echo byte-identical || echo differs`]).toString().trim();
         console.log(`gzip-zlib image vs mksquashfs: ${same} (expected: byte-identical)`);
