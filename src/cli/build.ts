@@ -1,7 +1,5 @@
 /** `reprimage build RECIPE -o DIR`: the recipe's outputs and manifest.json, from its lock. */
 import { Command } from 'commander';
-import { defaultCacheDir } from '../recipe/cache.js';
-import { buildRecipe } from '../recipe/build.js';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
 
@@ -30,6 +28,9 @@ export function buildCommand(reporter: Reporter): Command {
     .option('--json', 'print the manifest on standard output')
     .action(async (recipe: string, values: BuildOptionValues) => {
       if (values.workers !== undefined) parseIntOption(values.workers, '--workers', 1, 256);
+      // loaded here, not at start-up: the recipe code pulls in openpgp, zod and yaml
+      const { defaultCacheDir } = await import('../recipe/cache.js');
+      const { buildRecipe } = await import('../recipe/build.js');
       const { manifest, files } = await buildRecipe(recipe, {
         outDir: values.output,
         cacheDir: values.cache ?? defaultCacheDir(),

@@ -8,13 +8,8 @@
 import { Command } from 'commander';
 import { ReprimageError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
-import { diffPaths, type DiffOptions } from '../diff/engine.js';
+import type { DiffOptions } from '../diff/engine.js';
 import type { Difference } from '../diff/difference.js';
-import { parseMetadataClasses } from '../diff/metadata.js';
-import { renderHtml, writeHtmlDir } from '../diff/presenters/html.js';
-import { renderJson } from '../diff/presenters/json.js';
-import { renderMarkdown } from '../diff/presenters/markdown.js';
-import { renderText } from '../diff/presenters/text.js';
 import type { Reporter } from './reporter.js';
 
 /** The exit status `reprimage diff` leaves in process.exitCode when the inputs differ. */
@@ -54,6 +49,9 @@ export function diffCommand(reporter: Reporter): Command {
       const maxDiffLines = parseCount(values.maxDiffLines, '--max-diff-lines');
       const maxReportSize = values.maxReportSize === undefined ? undefined : parseCount(values.maxReportSize, '--max-report-size');
       if (!['auto', 'always', 'never'].includes(values.color)) throw new ReprimageError('USAGE', '--color', `expected auto, always or never, got '${values.color}'`);
+      // the engine and its comparators load here, so that other commands do not pay for them
+      const { diffPaths } = await import('../diff/engine.js');
+      const { parseMetadataClasses } = await import('../diff/metadata.js');
       const progress = values.progress && process.stderr.isTTY ? progressLine() : undefined;
       const options: DiffOptions = {
         exclude: values.exclude,
@@ -71,6 +69,10 @@ export function diffCommand(reporter: Reporter): Command {
       const outputs = [values.text, values.json, values.markdown, values.html, values.htmlDir].filter((v) => v !== undefined);
       const text = values.text ?? (outputs.length === 0 ? true : undefined);
       if (difference) {
+        const { renderText } = await import('../diff/presenters/text.js');
+        const { renderJson } = await import('../diff/presenters/json.js');
+        const { renderMarkdown } = await import('../diff/presenters/markdown.js');
+        const { renderHtml, writeHtmlDir } = await import('../diff/presenters/html.js');
         if (text !== undefined) {
           const toTerminal = text === true || text === '-';
           const color = values.color === 'always' || (values.color === 'auto' && toTerminal && process.stdout.isTTY === true);

@@ -13,8 +13,8 @@ import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
-import { openTree, type OpenedTree } from '../image/open-tree.js';
-import { writeDisk, type DiskPartitionSpec, type PartitionContent } from '../image/disk.js';
+import type { OpenedTree } from '../image/open-tree.js';
+import type { DiskPartitionSpec, PartitionContent } from '../image/disk.js';
 import { addPolicyOptions, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Reporter } from './reporter.js';
 
@@ -94,6 +94,8 @@ export function diskCommand(reporter: Reporter): Command {
         epoch = resolveSourceDateEpoch({ option: values.sourceDateEpoch, env: process.env.SOURCE_DATE_EPOCH, warn });
       }
       const sourceDateEpoch = epoch;
+      // loaded here, not at start-up, like every command's implementation
+      const { writeDisk } = await import('../image/disk.js');
       const report = await writeAtomically(values.output, (sink) =>
         writeDisk(sink, {
           table,
@@ -162,6 +164,7 @@ async function openContent(a: PartitionArgument, values: DiskOptionValues, warn:
     if (!info.isFile()) throw new ReprimageError('USAGE', a.source, 'raw content must be a file');
     return { content: { kind: 'file', path: a.source } };
   }
+  const { openTree } = await import('../image/open-tree.js');
   const input = await openTree(a.source, { warn, xattrs: values.xattrs });
   const tree = input.tree;
   const label = a.fields.label;

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import type { Difference } from '../diff/difference.js';
 import { ReprimageError } from '../errors.js';
-import { SQUASHFS_COMPRESSORS, type SquashfsCompressorName } from '../formats/squashfs/index.js';
+import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { WHITEOUT_STYLES, type WhiteoutStyle } from '../iuk/whiteouts.js';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
@@ -37,7 +37,7 @@ export function iukCommand(reporter: Reporter): Command {
     .option('--json', 'print a JSON summary of the kit')
     .action(async (oldPath: string, newPath: string, values: IukOptionValues) => {
       const whiteouts = parseWhiteouts(values.whiteouts);
-      const compressor = parseCompressor(values.comp);
+      const compressor = await parseCompressor(values.comp);
       const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
       const { makeKit } = await import('../iuk/kit.js');
       const report = await makeKit(oldPath, newPath, values.output, {
@@ -137,7 +137,9 @@ function parseWhiteouts(value: string): WhiteoutStyle {
   throw new ReprimageError('USAGE', '--whiteouts', `expected overlay or aufs, got '${value}'`);
 }
 
-function parseCompressor(value: string): SquashfsCompressorName {
+/** Loads the codec list only here: it brings in every codec, which other commands need not pay for. */
+async function parseCompressor(value: string): Promise<SquashfsCompressorName> {
+  const { SQUASHFS_COMPRESSORS } = await import('../compress/squashfs-codecs.js');
   if ((SQUASHFS_COMPRESSORS as readonly string[]).includes(value)) return value as SquashfsCompressorName;
   throw new ReprimageError('USAGE', '--comp', `expected ${SQUASHFS_COMPRESSORS.join(', ')}, got '${value}'`);
 }

@@ -1,7 +1,5 @@
 /** `reprimage lock RECIPE`: resolve the recipe's packages now and pin them in `<recipe>.lock`. */
 import { Command } from 'commander';
-import { defaultCacheDir } from '../recipe/cache.js';
-import { lockRecipe } from '../recipe/build.js';
 import type { Reporter } from './reporter.js';
 
 export function lockCommand(_reporter: Reporter): Command {
@@ -11,6 +9,9 @@ export function lockCommand(_reporter: Reporter): Command {
     .option('--cache <dir>', 'download cache (default: $XDG_CACHE_HOME/reprimage or ~/.cache/reprimage)')
     .option('--json', 'print a JSON summary')
     .action(async (recipe: string, values: { cache?: string; json?: boolean }) => {
+      // loaded here, not at start-up: the recipe code pulls in openpgp, zod and yaml
+      const { defaultCacheDir } = await import('../recipe/cache.js');
+      const { lockRecipe } = await import('../recipe/build.js');
       const { lockFile, lock } = await lockRecipe(recipe, { cacheDir: values.cache ?? defaultCacheDir() });
       if (values.json) process.stdout.write(`${JSON.stringify({ lock: lockFile, packages: lock.packages.length, sources: lock.sources.map((s) => ({ uri: s.uri, suite: s.suite, in_release_sha256: s.in_release.sha256 })) })}\n`);
       else process.stderr.write(`reprimage: ${lockFile}: ${lock.packages.length} packages locked\n`);

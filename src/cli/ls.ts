@@ -1,8 +1,5 @@
 /** `reprimage ls IMAGE`: the entries of any supported input, like `tar -tv`, or as JSON. */
 import { Command } from 'commander';
-import { openTree } from '../image/open-tree.js';
-import { openFileSource } from '../io/source.js';
-import { treeToJson } from '../tree/describe.js';
 import type { Tree, Node } from '../tree/tree.js';
 import type { Reporter } from './reporter.js';
 
@@ -13,10 +10,12 @@ export function lsCommand(reporter: Reporter): Command {
     .option('--json', 'print the entries as JSON (the schema of treeToJson)')
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
     .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => {
+      const { openTree } = await import('../image/open-tree.js');
       const input = await openTree(image, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
       try {
         const boot = input.format === 'iso9660' ? await isoBoot(image, input.tree) : undefined;
         if (values.json) {
+          const { treeToJson } = await import('../tree/describe.js');
           process.stdout.write(`${JSON.stringify({ input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
         } else {
           for (const line of listingLines(input.tree)) process.stdout.write(`${line}\n`);
@@ -32,6 +31,7 @@ export function lsCommand(reporter: Reporter): Command {
 async function isoBoot(path: string, tree: Tree): Promise<{ json: object; lines: string[] }> {
   const { openIso } = await import('../formats/iso9660/index.js');
   const { isoBootJson, isoBootLines } = await import('../formats/iso9660/describe.js');
+  const { openFileSource } = await import('../io/source.js');
   const source = await openFileSource(path);
   try {
     const image = await openIso(source);

@@ -5,11 +5,9 @@ import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { ReprimageError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
-import { StreamSink } from '../io/sink.js';
-import { openTree } from '../image/open-tree.js';
 import { chooseOutputFormat, OUTPUT_FORMATS } from '../image/output-formats.js';
-import { packTree, type PackOptions } from '../image/pack.js';
-import { SQUASHFS_COMPRESSORS, type SquashfsCompressorName } from '../formats/squashfs/index.js';
+import type { PackOptions } from '../image/pack.js';
+import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { addPolicyOptions, pathInsideSource, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Reporter } from './reporter.js';
 
@@ -86,11 +84,14 @@ export function packCommand(reporter: Reporter): Command {
     const tarFormat = parseTarFormat(values.tarFormat);
     const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
     const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
-    const compressor = parseCompressor(values.comp);
+    const compressor = await parseCompressor(values.comp);
     const ext4BlockSize = format === 'ext4' && self.getOptionValueSource('blockSize') === 'cli' ? parseExt4BlockSize(values.blockSize) : undefined;
     const blockSize = format === 'ext4' ? 131072 : parseSize(values.blockSize, '--block-size');
     const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
     const warn = (m: string) => reporter.warn(m);
+    // the readers and writers load here, not at start-up; image/pack loads only the format written
+    const { openTree } = await import('../image/open-tree.js');
+    const { packTree } = await import('../image/pack.js');
     const input = await openTree(src, { warn, xattrs: values.xattrs });
     try {
       if (input.format === 'directory' && values.output !== '-') {
@@ -134,6 +135,7 @@ export function packCommand(reporter: Reporter): Command {
         },
       };
       if (values.output === '-') {
+        const { StreamSink } = await import('../io/sink.js');
         const sink = new StreamSink(process.stdout, '<stdout>');
         await packTree(input.tree, format, sink, options);
         return;
@@ -155,7 +157,10 @@ function parseTarFormat(value: string): 'gnu' | 'pax' | 'ustar' {
   throw new ReprimageError('USAGE', '--tar-format', `expected gnu, pax or ustar, got '${value}'`);
 }
 
-function parseCompressor(value: string): SquashfsCompressorName {
+/** The default needs no check; the codec list loads every codec, which a tar job need not pay for. */
+async function parseCompressor(value: string): Promise<SquashfsCompressorName> {
+  if (value === 'gzip') return value;
+  const { SQUASHFS_COMPRESSORS } = await import('../compress/squashfs-codecs.js');
   if ((SQUASHFS_COMPRESSORS as readonly string[]).includes(value)) return value as SquashfsCompressorName;
   throw new ReprimageError('USAGE', '--comp', `expected ${SQUASHFS_COMPRESSORS.join(', ')}, got '${value}'`);
 }

@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { fromSystemError } from '../errors.js';
-import { comparePo } from '../normalize/po-changed.js';
 import type { Reporter } from './reporter.js';
 
 export function poChangedCommand(_reporter: Reporter): Command {
@@ -18,6 +17,7 @@ export function poChangedCommand(_reporter: Reporter): Command {
         throw fromSystemError(e, p);
       });
       const [a, b] = await Promise.all([read(oldPath), read(newPath)]);
+      const { comparePo } = await import('../normalize/po-changed.js');
       const result = comparePo(a, b, { ignoreAllComments: values.ignoreComments });
       if (values.json) process.stdout.write(`${JSON.stringify({ old: oldPath, new: newPath, ...result })}\n`);
       else if (!values.quiet) {
