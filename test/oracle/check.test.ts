@@ -4,6 +4,7 @@
 // variation that cannot be applied here is reported as skipped, never counted as passed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, REPO, runCli } from '../helpers/cli.js';
@@ -11,7 +12,7 @@ import { requireTool, tempDir } from '../helpers/tools.js';
 
 interface Report {
   reproducible: boolean;
-  applied: Array<{ id: string; control: string; experiment: string }>;
+  applied: Array<{ id: string; control: string; experiment: string; note?: string }>;
   skipped: Array<{ id: string; reason: string }>;
   artifacts: Array<{ path: string; identical: boolean; difference: { unified_diff: string | null; details?: unknown[] } | null }>;
   bisect: { differsWithoutVariations: boolean; causes: string[]; combination?: string[]; trials: Array<{ variations: string[]; differs: boolean | string }> } | null;
@@ -144,4 +145,22 @@ test('trailing --artifact after the command (the issue\'s spelling) is taken as 
   const r = runCli(['check', '--no-progress', '--only', 'umask', '--', 'sh', '-c', 'echo same > a.txt', '--artifact', 'a.txt']);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /identical {2}a\.txt/);
+});
+
+test('unprivileged (run as nobody): the host name is varied in a user namespace, or skipped with the reason, never claimed', (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to switch to nobody');
+  if (!requireTool(t, 'setpriv')) return;
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', process.execPath, CLI,
+    'check', '--json', '--no-progress', '--bisect', '--only', 'hostname,umask', '--artifact', 'h.txt', '--', 'sh', '-c', 'hostname > h.txt'], { cwd: '/tmp', encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 1) return t.skip(`nobody cannot run the built CLI here: ${r.stderr.trim().split('\n')[0]}`);
+  const report = JSON.parse(r.stdout) as Report;
+  const hostname = report.applied.find((v) => v.id === 'hostname');
+  if (!hostname) {
+    assert.equal(r.status, 0);
+    assert.ok(report.skipped.some((s) => s.id === 'hostname' && s.reason.length > 0));
+    return;
+  }
+  assert.match(hostname.note ?? '', /user namespace/);
+  assert.equal(r.status, 1);
+  assert.deepEqual(report.bisect?.causes, ['hostname']);
 });
