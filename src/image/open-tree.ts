@@ -8,14 +8,6 @@ import { ReprimageError, fromSystemError } from '../errors.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import type { Tree } from '../tree/tree.js';
-import { detectCompression, decompressChunks, spoolToTempSource } from '../compress/decompress.js';
-import { loadTar, sniffTar } from '../formats/tar/index.js';
-import { loadCpio, sniffCpio } from '../formats/cpio/index.js';
-import { sniffSquashfs } from '../formats/squashfs/reader.js';
-import { sniffIso } from '../formats/iso9660/reader.js';
-import { sniffFat } from '../formats/fat/reader.js';
-import { sniffPartitionTable } from '../formats/gpt/reader.js';
-import { sniffExt4 } from '../formats/ext4/read-superblock.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -49,6 +41,15 @@ export async function openTree(path: string, options: { warn: (m: string) => voi
 }
 
 async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void }): Promise<OpenedTree> {
+  // the readers load only for a file input (they bring in every codec): a directory needs none
+  const { detectCompression, decompressChunks, spoolToTempSource } = await import('../compress/decompress.js');
+  const { loadTar, sniffTar } = await import('../formats/tar/index.js');
+  const { loadCpio, sniffCpio } = await import('../formats/cpio/index.js');
+  const { sniffSquashfs } = await import('../formats/squashfs/reader.js');
+  const { sniffIso } = await import('../formats/iso9660/reader.js');
+  const { sniffFat } = await import('../formats/fat/reader.js');
+  const { sniffPartitionTable } = await import('../formats/gpt/reader.js');
+  const { sniffExt4 } = await import('../formats/ext4/read-superblock.js');
   const head = await source.read(0, Math.min(HEAD_SIZE, source.size));
   const compression = detectCompression(head);
   if (compression !== undefined) {
