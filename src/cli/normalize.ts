@@ -2,10 +2,11 @@
 import { Command } from 'commander';
 import { ReprimageError } from '../errors.js';
 import { HANDLER_IDS, type HandlerId } from '../normalize/handler.js';
-import { isHandlerId, NORMALIZERS } from '../normalize/registry.js';
-import { normalizePaths } from '../normalize/walk.js';
 import type { FileResult } from '../normalize/file.js';
 import type { Reporter } from './reporter.js';
+
+// The handler list of `normalize --help` loads every normalizer: only when this command is named
+const registry = process.argv.includes('normalize') ? await import('../normalize/registry.js') : undefined;
 
 interface NormalizeOptionValues {
   timestamp?: string;
@@ -31,15 +32,16 @@ export function normalizeCommand(reporter: Reporter): Command {
     .option('--json', 'print a JSON report of every file')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
     .option('-v, --verbose', 'print every file that is changed')
-    .addHelpText('after', `\nHandlers:\n${NORMALIZERS.map((n) => `  ${n.id.padEnd(15)} ${n.description}`).join('\n')}\n`)
+    .addHelpText('after', `\nHandlers:\n${registry ? registry.NORMALIZERS.map((n) => `  ${n.id.padEnd(15)} ${n.description}`).join('\n') : `  ${HANDLER_IDS.join(', ')}`}\n`)
     .action(async (paths: string[], values: NormalizeOptionValues) => {
       const timestamp = parseTimestamp(values.timestamp);
       let type: HandlerId | undefined;
       if (values.type !== undefined) {
-        if (!isHandlerId(values.type)) throw new ReprimageError('USAGE', '--type', `expected one of ${HANDLER_IDS.join(', ')}, got '${values.type}'`);
-        type = values.type;
+        if (!(HANDLER_IDS as readonly string[]).includes(values.type)) throw new ReprimageError('USAGE', '--type', `expected one of ${HANDLER_IDS.join(', ')}, got '${values.type}'`);
+        type = values.type as HandlerId;
       }
       const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
+      const { normalizePaths } = await import('../normalize/walk.js');
       const { results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers });
       for (const r of results) for (const w of r.warnings) reporter.warn(w);
       if (values.json) {
