@@ -196,9 +196,9 @@ export function initScript(options: InitramfsOptions, modules: string[]): string
     'mount -t sysfs sysfs /sys',
     'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
     ...modules.map((m) => `insmod /lib/modules/${m} || echo "boot-kit: insmod ${m} failed"`),
-    "if ( set -e",
-    options.commands ?? ':',
-    ')',
+    // The commands live in their own script run by `sh -e`: inside an `if` condition (even in a
+    // subshell) the shell ignores `set -e`, so a failing step would not fail the block.
+    'if sh -e /commands.sh',
     `then echo; echo '${options.marker.replaceAll("'", "'\\''")}'`,
     'else echo; echo "boot-kit: commands failed"',
     'fi',
@@ -234,6 +234,7 @@ export async function makeInitramfs(options: InitramfsOptions): Promise<Uint8Arr
   }
   const script = initScript(options, modules.map(plain));
   tree.set('init', { kind: 'file', ...meta(0o755), content: bytesContent(Buffer.from(script)) });
+  tree.set('commands.sh', { kind: 'file', ...meta(0o755), content: bytesContent(Buffer.from(`${options.commands ?? ':'}\n`)) });
   const sink = new MemorySink();
   await writeCpio(tree, sink);
   return sink.bytes().slice();
