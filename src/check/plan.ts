@@ -1,8 +1,7 @@
 /**
- * What `reprimage check` builds twice: a command with its artifacts. The one source of plans
- * today is `reprimage check -- CMD ARGS…`; `reprimage check RECIPE` will add a second one, made
- * from a recipe by the recipe module (src/recipe), without changing the runner: see
- * `planFromRecipe`.
+ * What `reprimage check` builds twice: a command with its artifacts. Two sources of plans:
+ * `reprimage check -- CMD ARGS…` (planFromCommand) and `reprimage check RECIPE`
+ * (planFromRecipe, from the recipe module); the runner does not know which.
  */
 import { resolve } from 'node:path';
 import { ReprimageError } from '../errors.js';
@@ -31,12 +30,15 @@ export function planFromCommand(command: string[], artifacts: string[], source?:
 }
 
 /**
- * The extension point for `reprimage check RECIPE`: the recipe module will return the plan
- * `{ command: [node, reprimage, 'build', RECIPE, '-o', 'out'], artifacts: <from the recipe's
- * outputs>, source: <the recipe's directory> }`. Until recipe builds exist, a clear refusal.
+ * `reprimage check RECIPE`: the recipe module says what to build twice (src/recipe/check-plan.ts:
+ * `reprimage build` of the recipe in a copy of its directory, `{workers}` varied, a shared
+ * package cache, the recipe's outputs as artifacts). Loaded on demand: the recipe code is large.
  */
-export function planFromRecipe(recipe: string): BuildPlan {
-  throw new ReprimageError('UNSUPPORTED', recipe, 'checking a recipe needs `reprimage build`, which is not available yet; use `reprimage check --artifact PATH -- CMD ARGS…`');
+export async function planFromRecipe(recipe: string): Promise<BuildPlan> {
+  const { recipeCheckPlan } = await import('../recipe/check-plan.js');
+  const plan = recipeCheckPlan(recipe);
+  if (plan.artifacts.length === 0) throw new ReprimageError('USAGE', recipe, 'the recipe declares no outputs to compare');
+  return { title: plan.title, command: plan.command, artifacts: plan.artifacts, source: plan.source };
 }
 
 /** An argument as a POSIX shell would need it written, for the report. */

@@ -1,7 +1,7 @@
 /**
  * `reprimage check [options] -- CMD ARGS…`: build twice under varied environments and compare the
- * artifacts (exit 0 reproducible, 1 not, 2 error). `reprimage check RECIPE` is reserved for
- * recipe builds (src/check/plan.ts, planFromRecipe).
+ * artifacts (exit 0 reproducible, 1 not, 2 error). `reprimage check RECIPE` builds a recipe
+ * twice (src/check/plan.ts, planFromRecipe).
  */
 import { Command } from 'commander';
 import { ReprimageError } from '../errors.js';
@@ -27,7 +27,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function checkCommand(reporter: Reporter): Command {
   return new Command('check')
     .description('build twice, the second time under varied environments, and compare the artifacts (exit 0 reproducible, 1 not, 2 error)')
-    .usage('[options] -- CMD [ARGS…]   (or: check RECIPE, once recipe builds exist)')
+    .usage('[options] -- CMD [ARGS…]   or   check [options] RECIPE')
     .argument('[command...]', 'after --: the build command, run in a fresh build directory; {workers} and {build} are replaced')
     .option('--artifact <path>', 'an artifact the command makes, relative to the build directory (repeatable)', collect, [] as string[])
     .option('--source <dir>', 'a directory copied into each fresh build directory before the command runs')
@@ -56,7 +56,7 @@ export function checkCommand(reporter: Reporter): Command {
       let plan;
       if (dashdash === -1) {
         if (command.length !== 1) throw new ReprimageError('USAGE', 'reprimage check', 'give a recipe, or a command after -- (reprimage check --artifact PATH -- CMD ARGS…)');
-        plan = planFromRecipe(command[0]!);
+        plan = await planFromRecipe(command[0]!);
       } else {
         plan = planFromCommand(command, artifacts, values.source);
       }

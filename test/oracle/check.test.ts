@@ -121,7 +121,7 @@ test('the text report lists applied and skipped variations and names the differi
   assert.match(r.stdout, /^--- control:hour\.txt$/m);
 });
 
-test('errors: no artifact, a failing build, a missing artifact, an unknown variation, a recipe: one line, exit 2', (t) => {
+test('errors: no artifact, a failing build, a missing artifact, an unknown variation, a missing recipe: one line, exit 2', (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'r'));
   const cases: Array<[string[], RegExp]> = [
@@ -130,7 +130,8 @@ test('errors: no artifact, a failing build, a missing artifact, an unknown varia
     [['check', '--artifact', 'never-made', '--', 'true'], /never-made: the control build did not make this artifact/],
     [['check', '--only', 'moon-phase', '--artifact', 'x', '--', 'true'], /--only: unknown variation 'moon-phase'/],
     [['check', '--artifact', '../outside', '--', 'true'], /--artifact: \.\.\/outside: a path inside the build directory/],
-    [['check', join(dir, 'r')], /not available yet.*reprimage check --artifact PATH -- CMD/],
+    [['check', join(dir, 'r')], /\/r: is a directory/],
+    [['check', join(dir, 'missing-recipe.yaml')], /missing-recipe\.yaml: no such file or directory/],
   ];
   for (const [args, message] of cases) {
     const r = runCli([...args.slice(0, 1), '--no-progress', ...args.slice(1)]);

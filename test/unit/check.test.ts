@@ -70,5 +70,15 @@ test('option parsing: variation lists, plans, the recipe extension point', () =>
   assert.throws(() => planFromCommand(['true'], ['/etc/passwd']), usage);
   assert.throws(() => planFromCommand(['true'], ['a/../../b']), usage);
   assert.match(planFromCommand(['sh', '-c', "echo 'x y'"], ['a']).title, /^the command `sh -c 'echo '\\''x y'\\'''`$/);
-  assert.throws(() => planFromRecipe('examples/live-minimal'), (e: unknown) => isReprimageError(e) && e.code === 'UNSUPPORTED');
+});
+
+test('check RECIPE: the plan builds the recipe with reprimage build in a copy of its directory, the outputs as artifacts', async () => {
+  const { join } = await import('node:path');
+  const { REPO } = await import('../helpers/cli.js');
+  const recipe = join(REPO, 'examples', 'bookworm-minimal', 'recipe.yaml');
+  const plan = await planFromRecipe(recipe);
+  assert.equal(plan.source, join(REPO, 'examples', 'bookworm-minimal'));
+  assert.ok(plan.command.includes('build') && plan.command.includes('{workers}'), plan.command.join(' '));
+  assert.ok(plan.artifacts.length > 0 && plan.artifacts.every((a) => a.startsWith('out/')), plan.artifacts.join(' '));
+  await assert.rejects(planFromRecipe(join(REPO, 'no-such-recipe.yaml')), (e: unknown) => isReprimageError(e) && e.code === 'NOT_FOUND');
 });
