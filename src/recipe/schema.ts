@@ -23,9 +23,15 @@ export const SourceSchema = z
 
 export const OutputSchema = z
   .object({
-    type: z.enum(['rootfs']),
+    type: z.enum(['rootfs', 'iso']),
     /** File name inside the output directory. */
     path: z.string().regex(/^[^/\0]+$/, 'a plain file name').optional(),
+    /** iso only (docs/live-iso.md): compressor of live/filesystem.squashfs; default xz. */
+    squashfs_compressor: z.enum(['gzip', 'xz', 'zstd', 'lz4']).optional(),
+    /** iso only: words added to the kernel command line after `boot=live components`. */
+    kernel_cmdline: z.string().regex(/^[^\n"]*$/, 'one line without double quotes').optional(),
+    /** iso only: the volume id (at most 32 characters A-Z, 0-9, _); default the name upper-cased. */
+    volume_id: z.string().regex(/^[A-Z0-9_]{1,32}$/, 'at most 32 characters A-Z, 0-9 or _').optional(),
   })
   .strict();
 
