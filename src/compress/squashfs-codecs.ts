@@ -9,7 +9,7 @@
  * | gzip | libdeflate 1.14 in WebAssembly (`libdeflate/`), level 9 | zlib stream |
  * | gzip, `deflate: 'zlib'` | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib, so to mksquashfs), level 9, window 15 | zlib stream |
  * | xz | lzma-native 8.0.6 (liblzma 5.2.3), LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
- * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly), level 15 | zstd frame |
+ * | zstd | zstd 1.5.6 in WebAssembly (`zstd/`; the bytes of @bokuweb/zstd-wasm 0.0.27), level 15 | zstd frame |
  * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
  *
  * gzip defaults to libdeflate: ~8x faster than pako per core and ~1.7 % smaller at level 9,
@@ -19,11 +19,11 @@
  * zstd and a bounds-checked LZ4 block decoder written here.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
 import { LIBDEFLATE_VERSION, createDeflateCompressor } from './libdeflate/compressor.js';
+import { ZSTD_VERSION, createZstdCompressor } from './zstd/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
 import { decodeBlockInto } from './lz4-frame.js';
 
@@ -60,7 +60,7 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
 export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
   gzip: `libdeflate ${LIBDEFLATE_VERSION} (WebAssembly, built by reprimage)`,
   xz: 'lzma-native 8.0.6 (liblzma 5.2.3)',
-  zstd: '@bokuweb/zstd-wasm 0.0.27',
+  zstd: `zstd ${ZSTD_VERSION} (WebAssembly, built by reprimage)`,
   lz4: 'reprimage lz4-block 1 (pure TypeScript)',
 };
 
@@ -162,9 +162,8 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
     case 'xz':
       return xzCodec(s.blockSize, s.xzBcj === 'x86');
     case 'zstd': {
-      const level = s.level!;
-      const compress = await freshZstd();
-      return { compress: (data) => Promise.resolve(compress(data, level)) };
+      const compress = createZstdCompressor(s.level!);
+      return { compress: (data) => Promise.resolve(compress(data)) };
     }
     case 'lz4': {
       return { compress: (data) => Promise.resolve(lz4CompressBlock(data)) };
@@ -172,37 +171,6 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
   }
 }
 
-/**
- * zstd-wasm's output for a block was seen to depend on what the same instance compressed
- * before (its heap is reused). Every call therefore starts from a copy of the heap as it was
- * right after initialization, and memory grown since is zeroed: each block is compressed as
- * by a fresh instance. The copy costs well under a millisecond per block.
- */
-let zstdOnce: Promise<(data: Uint8Array, level: number) => Uint8Array> | undefined;
-/** One instance per thread: initializing again would replace the heap the snapshot belongs to. */
-function freshZstd(): Promise<(data: Uint8Array, level: number) => Uint8Array> {
-  zstdOnce ??= initFreshZstd();
-  return zstdOnce;
-}
-
-async function initFreshZstd(): Promise<(data: Uint8Array, level: number) => Uint8Array> {
-  const zstd = (await import('@bokuweb/zstd-wasm')) as unknown as ZstdWasm;
-  await zstd.init();
-  const require = createRequire(import.meta.url);
-  const { Module } = require(join(dirname(require.resolve('@bokuweb/zstd-wasm')), 'module.js')) as { Module: { HEAPU8: Uint8Array } };
-  const pristine = Module.HEAPU8.slice();
-  return (data, level) => {
-    const heap = Module.HEAPU8;
-    heap.set(pristine);
-    if (heap.length > pristine.length) heap.fill(0, pristine.length);
-    return new Uint8Array(zstd.compress(data, level));
-  };
-}
-
-interface ZstdWasm {
-  init(): Promise<void>;
-  compress(data: Uint8Array, level: number): Uint8Array;
-}
 interface LzmaNative {
   createStream(kind: string, options: unknown): NodeJS.ReadWriteStream;
   decompress(data: Buffer, options?: unknown): Promise<Buffer>;
