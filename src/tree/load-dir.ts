@@ -10,7 +10,7 @@ import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { fileContent } from './content.js';
-import { dumpXattrs } from './getfattr.js';
+import { dumpXattrs, type XattrRecord } from './getfattr.js';
 import { compareNames, joinPath } from './names.js';
 import { Tree, newMeta, type Meta, type Node } from './tree.js';
 
@@ -51,6 +51,9 @@ export async function loadDirectory(root: string, options: LoadDirectoryOptions 
   if (!rootStat.isDirectory()) throw new ReprimageError('USAGE', root, 'not a directory');
   const tree = new Tree();
   Object.assign(tree.root, metaOf(rootStat));
+  // getfattr walks the tree in its own process while this one lists it
+  const xattrs = (options.xattrs ?? true) ? dumpXattrs(top, { oneFileSystem: options.oneFileSystem === true }) : undefined;
+  xattrs?.catch(() => undefined); // awaited below; a failed listing must not leave it unhandled
   const byInode = new Map<string, Node>();
   const pending: Array<[string, string]> = [['', top]];
   while (pending.length > 0) {
@@ -76,7 +79,7 @@ export async function loadDirectory(root: string, options: LoadDirectoryOptions 
       dir.children.set(name, node);
     }
   }
-  if (options.xattrs ?? true) await addXattrs(top, tree, options.oneFileSystem === true, warn);
+  if (xattrs) addXattrs(top, tree, await xattrs, warn);
   return tree;
 }
 
@@ -152,8 +155,7 @@ function nodeOf(st: BigIntStats, diskPath: string): Node {
 }
 
 /** Attaches getfattr's records to the loaded nodes, each node's names in bytewise order. */
-async function addXattrs(top: string, tree: Tree, oneFileSystem: boolean, warn: (m: string) => void): Promise<void> {
-  const records = await dumpXattrs(top, { oneFileSystem });
+function addXattrs(top: string, tree: Tree, records: XattrRecord[] | undefined, warn: (m: string) => void): void {
   if (records === undefined) {
     warn(GETFATTR_MISSING);
     return;
