@@ -37,6 +37,7 @@ export function buildCommand(reporter: Reporter): Command {
         updateLock: values.updateLock ?? false,
         provenance: values.provenance ?? false,
         sourceDateEpoch: values.sourceDateEpoch,
+        workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
       });

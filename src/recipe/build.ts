@@ -50,6 +50,8 @@ export interface BuildOptions {
   /** Also write provenance.intoto.json. */
   provenance?: boolean;
   sourceDateEpoch?: string;
+  /** Compression workers of the iso output; never changes the bytes. */
+  workers?: number;
   warn: (message: string) => void;
   /** Progress lines (mmdebstrap's output, stage names). */
   log?: (line: string) => void;
@@ -123,11 +125,20 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
       for (const output of recipe.outputs) {
-        const path = output.path ?? 'rootfs.tar';
+        const path = output.path ?? (output.type === 'iso' ? 'live.iso' : 'rootfs.tar');
         const target = join(options.outDir, path);
-        await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
+        if (output.type === 'iso') {
+          // the live ISO (docs/live-iso.md); its stages are timed with the build's
+          const { writeLiveIso } = await import('../image/live-iso.js');
+          const live = await writeAtomically(target, (sink) =>
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, warn: options.warn }),
+          );
+          for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
+        } else {
+          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
+        }
         const { sha256, size } = await hashFile(target);
-        outputs.push({ path, type: output.type, format: 'tar (pax)', sha256, size });
+        outputs.push({ path, type: output.type, format: output.type === 'iso' ? 'iso9660 (live, hybrid)' : 'tar (pax)', sha256, size });
         files.push(target);
       }
       stage('write');

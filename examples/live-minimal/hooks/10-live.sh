@@ -1,0 +1,20 @@
+#!/bin/sh
+# The live system's identity, and a marker on the serial console once systemd reaches
+# multi-user (the boot test waits for it).
+set -e
+echo live-minimal > /etc/hostname
+echo 'root:live' | chpasswd
+mkdir -p /etc/systemd/system/multi-user.target.wants
+cat > /etc/systemd/system/reprimage-live-marker.service <<'UNIT'
+[Unit]
+Description=Print a marker on the serial console
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo REPRIMAGE-LIVE-BOOTED > /dev/ttyS0'
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -sf /etc/systemd/system/reprimage-live-marker.service /etc/systemd/system/multi-user.target.wants/reprimage-live-marker.service
