@@ -9,6 +9,19 @@
 export const ISO_MAX_ID_LENGTH = 31;
 
 function dChars(s: string): string {
+  // plain ASCII (nearly every name) without a regular expression per character
+  let ascii = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return dCharsOfText(s);
+    const upper = c >= 0x61 && c <= 0x7a ? c - 0x20 : c;
+    const keep = (upper >= 0x41 && upper <= 0x5a) || (upper >= 0x30 && upper <= 0x39) || upper === 0x5f;
+    ascii += keep ? String.fromCharCode(upper) : '_';
+  }
+  return ascii;
+}
+
+function dCharsOfText(s: string): string {
   let out = '';
   for (const ch of s.toUpperCase()) out += /^[A-Z0-9_]$/.test(ch) ? ch : '_';
   return out;
@@ -72,6 +85,19 @@ export function compareIdentifiers(a: string, b: string): number {
   const [an, ae, av] = splitId(a);
   const [bn, be, bv] = splitId(b);
   return comparePadded(an, bn) || comparePadded(ae, be) || bv - av;
+}
+
+/**
+ * Sorts `items` in place by their identifiers in compareIdentifiers order (stable), splitting
+ * each identifier once instead of at every comparison.
+ */
+export function sortByIdentifier<T>(items: T[], id: (item: T) => string): void {
+  const keyed = items.map((item) => {
+    const [name, ext, version] = splitId(id(item));
+    return { item, name, ext, version };
+  });
+  keyed.sort((a, b) => comparePadded(a.name, b.name) || comparePadded(a.ext, b.ext) || b.version - a.version);
+  keyed.forEach((k, i) => (items[i] = k.item));
 }
 
 function splitId(id: string): [string, string, number] {

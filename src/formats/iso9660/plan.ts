@@ -8,8 +8,8 @@ import type { Content } from '../../tree/content.js';
 import { compareNames, joinPath } from '../../tree/names.js';
 import type { DirNode, Meta, Node, Tree } from '../../tree/tree.js';
 import { ISO_MAX_DIRECTORY_DEPTH } from './constants.js';
-import { assignIsoIds, compareIdentifiers } from './iso-names.js';
-import { assignJolietIds, compareJolietIds } from './joliet.js';
+import { assignIsoIds, sortByIdentifier } from './iso-names.js';
+import { assignJolietIds } from './joliet.js';
 
 /** A file's data, stored once however many paths (hard links) reach it. */
 export interface DataPlan {
@@ -183,8 +183,9 @@ export function planImage(tree: Tree, options: PlanOptions): Plan {
     queue.push(moved);
   }
   for (const dir of queue) {
-    dir.isoRecords.sort((a, b) => compareIdentifiers(a.id, b.id));
-    dir.jolietRecords.sort((a, b) => compareJolietIds(a.id, b.id));
+    sortByIdentifier(dir.isoRecords, (r) => r.id);
+    // Joliet identifiers sort like ISO ones (compareJolietIds is compareIdentifiers)
+    sortByIdentifier(dir.jolietRecords, (r) => r.id);
   }
 
   const isoDirs = pathTableOrder(root, (d) => d.isoRecords, 'iso');
