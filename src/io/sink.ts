@@ -17,6 +17,12 @@ export interface Sink {
   flush(): Promise<void>;
   /** Appends `length` zero bytes; a file sink leaves them as a hole (sparse images). Optional. */
   skip?(length: number): Promise<void>;
+  /**
+   * Appends `length` bytes that `produce` writes into the views it is handed, in order (they add
+   * up to `length`): a file read straight into the sink's own buffer, with no copy and no
+   * allocation. If `produce` throws, nothing of that view is appended. Optional.
+   */
+  fill?(length: number, produce: (view: Uint8Array) => void): Promise<void>;
 }
 
 const BUFFER_SIZE = 1 << 20;
@@ -49,6 +55,16 @@ export class FileSink implements Sink {
     if (offset + bytes.length > this.position) throw new RangeError(`${this.name}: writeAt past the end`);
     await this.flush();
     await this.#writeFully(bytes, offset);
+  }
+
+  async fill(length: number, produce: (view: Uint8Array) => void): Promise<void> {
+    for (let left = length; left > 0; ) {
+      if (this.#used === BUFFER_SIZE) await this.flush();
+      const n = Math.min(left, BUFFER_SIZE - this.#used);
+      produce(this.#buffer.subarray(this.#used, this.#used + n));
+      this.#used += n;
+      left -= n;
+    }
   }
 
   /** Advances past `length` zero bytes without writing them: a hole once the file is truncated to size. */

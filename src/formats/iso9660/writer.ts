@@ -12,7 +12,7 @@
 import { ReprimageError, usageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Content } from '../../tree/content.js';
-import { readContent } from '../../tree/content.js';
+import { copyToSink, readContent } from '../../tree/content.js';
 import { toTreePath } from '../../tree/names.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
 import { encodeAl } from './aaip.js';
@@ -591,6 +591,12 @@ class Writer {
   }
 
   async content(content: Content, path: string): Promise<void> {
+    if (await copyToSink(content, this.sink)) {
+      // straight from the file into the sink's buffer
+      this.#written += content.size;
+      await this.zeros((ISO_SECTOR_SIZE - (content.size % ISO_SECTOR_SIZE)) % ISO_SECTOR_SIZE);
+      return;
+    }
     let seen = 0;
     for await (const chunk of content.chunks()) {
       seen += chunk.length;

@@ -9,6 +9,7 @@
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Node, Tree } from '../../tree/tree.js';
+import { copyToSink, type Content } from '../../tree/content.js';
 import { compareNames } from '../../tree/names.js';
 import { BLOCK, MAGIC_GNU, MAGIC_USTAR, RECORD, TYPE, putBytes, putNumber, putString, sealChecksum } from './layout.js';
 
@@ -100,13 +101,20 @@ export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions)
         await sink.write(ustarHeader(fields, display));
         break;
     }
-    if (node.kind === 'file' && linkTo === undefined) await writeBody(sink, node.content.chunks(), node.content.size, node.content.origin);
+    if (node.kind === 'file' && linkTo === undefined) await writeFileBody(sink, node.content);
   }
   await sink.write(ZERO_BLOCK);
   await sink.write(ZERO_BLOCK);
   const written = sink.position - start;
   const pad = (RECORD - (written % RECORD)) % RECORD;
   if (pad > 0) await sink.write(new Uint8Array(pad));
+}
+
+/** A file's bytes and padding: straight from disk into the sink's buffer where both allow it. */
+async function writeFileBody(sink: Sink, content: Content): Promise<void> {
+  if (!(await copyToSink(content, sink))) return writeBody(sink, content.chunks(), content.size, content.origin);
+  const pad = (BLOCK - (content.size % BLOCK)) % BLOCK;
+  if (pad > 0) await sink.write(ZERO_BLOCK.subarray(0, pad));
 }
 
 async function writeBody(sink: Sink, chunks: AsyncIterable<Uint8Array>, size: number, origin: string): Promise<void> {
