@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 export interface Measurement {
   label: string;
   seconds: number;
+  /** CPU seconds (user + system) of that run; less disturbed by other load than wall time. */
+  cpu: number;
   peakMiB: number;
 }
 
@@ -16,12 +18,12 @@ export function measure(label: string, argv: string[], runs = 3, env: NodeJS.Pro
   if (!existsSync('/usr/bin/time')) throw new Error('bench needs /usr/bin/time (apt-get install time)');
   const results: Measurement[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %M', ...argv], { env, maxBuffer: 1 << 26 });
+    const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %M %U %S', ...argv], { env, maxBuffer: 1 << 26 });
     const stderr = String(r.stderr);
     if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${stderr}`);
-    const m = /@@ ([\d.]+) (\d+)\s*$/.exec(stderr);
+    const m = /@@ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
     if (!m) throw new Error(`${label}: no timing in ${stderr}`);
-    results.push({ label, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024 });
+    results.push({ label, seconds: Number(m[1]), cpu: Number(m[3]) + Number(m[4]), peakMiB: Number(m[2]) / 1024 });
   }
   results.sort((a, b) => a.seconds - b.seconds);
   return results[Math.floor(results.length / 2)]!;
@@ -30,8 +32,8 @@ export function measure(label: string, argv: string[], runs = 3, env: NodeJS.Pro
 export function printRatio(ours: Measurement, theirs: Measurement, extra = ''): void {
   const ratio = ours.seconds / theirs.seconds;
   console.log(
-    `${ours.label.padEnd(28)} ${ours.seconds.toFixed(2).padStart(7)} s ${ours.peakMiB.toFixed(0).padStart(6)} MiB\n` +
-      `${theirs.label.padEnd(28)} ${theirs.seconds.toFixed(2).padStart(7)} s ${theirs.peakMiB.toFixed(0).padStart(6)} MiB\n` +
-      `ratio (ours / theirs): ${ratio.toFixed(2)}x wall${extra}`,
+    `${ours.label.padEnd(28)} ${ours.seconds.toFixed(2).padStart(7)} s ${ours.cpu.toFixed(2).padStart(6)} s cpu ${ours.peakMiB.toFixed(0).padStart(6)} MiB\n` +
+      `${theirs.label.padEnd(28)} ${theirs.seconds.toFixed(2).padStart(7)} s ${theirs.cpu.toFixed(2).padStart(6)} s cpu ${theirs.peakMiB.toFixed(0).padStart(6)} MiB\n` +
+      `ratio (ours / theirs): ${ratio.toFixed(2)}x wall, ${(ours.cpu / Math.max(theirs.cpu, 0.01)).toFixed(2)}x cpu${extra}`,
   );
 }
