@@ -23,6 +23,7 @@ export const PINNED_CODEC_PACKAGES: Readonly<Record<string, string>> = {
   pako: '2.1.0',
   'lzma-native': '8.0.6',
   '@bokuweb/zstd-wasm': '0.0.27',
+  libdeflate: '0.1.0',
 };
 
 const require = createRequire(import.meta.url);

@@ -6,10 +6,10 @@
  *
  * | name | implementation | framing |
  * |---|---|---|
- * | gzip | libdeflate 1.14 in WebAssembly (`libdeflate/`), level 9 | zlib stream |
+ * | gzip | libdeflate in WebAssembly from the npm package libdeflate 0.1.0 (`libdeflate/`; equal to native libdeflate 1.14), level 9 | zlib stream |
  * | gzip, `deflate: 'zlib'` | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib, so to mksquashfs), level 9, window 15 | zlib stream |
  * | xz | lzma-native 8.0.6 (liblzma 5.2.3), LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
- * | zstd | zstd 1.5.6 in WebAssembly (`zstd/`; the bytes of @bokuweb/zstd-wasm 0.0.27), level 15 | zstd frame |
+ * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly; one reused context, `zstd/`), level 15 | zstd frame |
  * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
  *
  * gzip defaults to libdeflate: ~8x faster than pako per core and ~1.7 % smaller at level 9,
@@ -22,8 +22,8 @@ import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
-import { LIBDEFLATE_VERSION, createDeflateCompressor } from './libdeflate/compressor.js';
-import { ZSTD_VERSION, createZstdCompressor } from './zstd/compressor.js';
+import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from './libdeflate/compressor.js';
+import { ZSTD_PACKAGE, createZstdCompressor } from './zstd/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
 import { decodeBlockInto } from './lz4-frame.js';
 
@@ -58,9 +58,9 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
 
 /** Name, implementation and version of each codec, for manifests and reports. */
 export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
-  gzip: `libdeflate ${LIBDEFLATE_VERSION} (WebAssembly, built by reprimage)`,
+  gzip: `${LIBDEFLATE_PACKAGE} (libdeflate in WebAssembly), level 9`,
   xz: 'lzma-native 8.0.6 (liblzma 5.2.3)',
-  zstd: `zstd ${ZSTD_VERSION} (WebAssembly, built by reprimage)`,
+  zstd: ZSTD_PACKAGE,
   lz4: 'reprimage lz4-block 1 (pure TypeScript)',
 };
 
@@ -156,13 +156,13 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
           compress: (data) => Promise.resolve(pako.deflate(data, { level, windowBits: 15, memLevel: 8, strategy: 0 })),
         };
       }
-      const deflater = createDeflateCompressor(s.level!);
+      const deflater = await createDeflateCompressor(s.level!);
       return { compress: (data) => Promise.resolve(deflater.zlib(data)) };
     }
     case 'xz':
       return xzCodec(s.blockSize, s.xzBcj === 'x86');
     case 'zstd': {
-      const compress = createZstdCompressor(s.level!);
+      const compress = await createZstdCompressor(s.level!);
       return { compress: (data) => Promise.resolve(compress(data)) };
     }
     case 'lz4': {

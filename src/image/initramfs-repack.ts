@@ -49,7 +49,7 @@ export async function repackInitramfs(initrd: Uint8Array, name: string, sourceDa
       } else if (kind === 'zstd') {
         const plain = new MemorySink();
         await writeCpio(tree, plain);
-        await out.write(createZstdCompressor(ZSTD_LEVEL)(plain.bytes()));
+        await out.write((await createZstdCompressor(ZSTD_LEVEL))(plain.bytes()));
       } else {
         throw new ReprimageError('UNSUPPORTED', name, `a ${kind}-compressed archive at byte ${segment.offset}: only gzip and zstd can be repacked (set COMPRESS=zstd in initramfs.conf)`);
       }

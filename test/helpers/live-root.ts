@@ -61,7 +61,7 @@ export async function makeInitrd(compression: 'gzip' | 'zstd'): Promise<Uint8Arr
   const early = await cpioBytes(treeOf([['kernel/x86/microcode/GenuineIntel.bin', fileNode(blob(3000, 7))]]));
   const main = await cpioBytes(mainInitramfsTree());
   // level 1 on purpose: the repacked archive must not depend on how the input was compressed
-  const packed = compression === 'gzip' ? gzipSync(main, { level: 1 }) : createZstdCompressor(1)(main);
+  const packed = compression === 'gzip' ? gzipSync(main, { level: 1 }) : (await createZstdCompressor(1))(main);
   return Buffer.concat([early, packed]);
 }
 

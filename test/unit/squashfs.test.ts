@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createHash } from 'node:crypto';
 import { bufferSource } from '../../src/io/source.js';
 import { readContent } from '../../src/tree/content.js';
 import { Tree, newDir } from '../../src/tree/tree.js';
@@ -12,7 +11,6 @@ import { bytesContent } from '../../src/tree/content.js';
 import { isReprimageError } from '../../src/errors.js';
 import { createSquashfsCodec, lz4DecompressBlock, createSquashfsDecompressor } from '../../src/compress/squashfs-codecs.js';
 import { lz4CompressBlock } from '../../src/compress/lz4-block.js';
-import { LIBDEFLATE_WASM_BASE64, LIBDEFLATE_WASM_SHA256 } from '../../src/compress/libdeflate/wasm-module.js';
 import { OrderedPipeline } from '../../src/parallel/ordered-pool.js';
 import { openSquashfs, sniffSquashfs } from '../../src/formats/squashfs/index.js';
 import { decodeSuperblock, encodeSuperblock } from '../../src/formats/squashfs/layout/superblock.js';
@@ -127,8 +125,7 @@ test("gzip with deflate: 'zlib' (pako 2.1.0, mksquashfs's bytes) is pinned too",
   );
 });
 
-test('the libdeflate module is the one recorded, and a deflate implementation is only for gzip', async () => {
-  assert.equal(createHash('sha256').update(Buffer.from(LIBDEFLATE_WASM_BASE64, 'base64')).digest('hex'), LIBDEFLATE_WASM_SHA256);
+test('a deflate implementation is only for gzip, and gzip blocks do not depend on earlier ones', async () => {
   await assert.rejects(createSquashfsCodec({ compressor: 'zstd', blockSize: 131072, deflate: 'zlib' }), { code: 'USAGE' });
   await assert.rejects(createSquashfsCodec({ compressor: 'gzip', blockSize: 131072, deflate: 'zopfli' as never }), { code: 'USAGE' });
   // independent calls: the same block gives the same bytes after other blocks were compressed

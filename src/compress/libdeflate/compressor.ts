@@ -1,47 +1,45 @@
 /**
- * libdeflate 1.14's compressor, run as WebAssembly (module built by `build-wasm.sh`, embedded in
- * `wasm-module.ts`). WebAssembly without SIMD, threads or imports computes the same bytes on
- * every machine and Node.js version, so the output depends only on libdeflate's version and the
- * level (DESIGN.md rule 6) — unlike node:zlib, whose bytes change with Node's build.
+ * libdeflate's compressor as WebAssembly, from the npm package `libdeflate` (pinned exactly in
+ * package.json; its module is libdeflate's C code built with Emscripten, no SIMD, no threads).
+ * WebAssembly computes the same bytes on every machine and Node.js version, so the output
+ * depends only on the pinned package and the level (DESIGN.md rule 6) — unlike node:zlib,
+ * whose bytes change with Node's build. An oracle test compares it with Debian's native
+ * libdeflate 1.14.
  *
- * libdeflate compresses each call independently (no state carries over), which is what
- * SquashFS's independent blocks need. One instance per thread; calls are synchronous.
+ * The package's own `zlib()` allocates a compressor per call; SquashFS compresses thousands of
+ * independent blocks, so this loads the package's module once per thread and keeps one
+ * compressor and its buffers. libdeflate keeps no state between calls.
  */
-import { createHash } from 'node:crypto';
-import { LIBDEFLATE_WASM_BASE64, LIBDEFLATE_WASM_SHA256, LIBDEFLATE_WASM_VERSION } from './wasm-module.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-export const LIBDEFLATE_VERSION = LIBDEFLATE_WASM_VERSION;
+/** The package that supplies the module; recorded with the codec versions. */
+export const LIBDEFLATE_PACKAGE = 'libdeflate@0.1.0';
 
-// The WebAssembly global, typed here: the project's TypeScript lib has no DOM types.
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-interface Exports {
-  memory: { buffer: ArrayBuffer };
-  malloc(n: number): number;
-  free(p: number): void;
-  libdeflate_alloc_compressor(level: number): number;
-  libdeflate_free_compressor(c: number): void;
-  libdeflate_zlib_compress(c: number, src: number, n: number, dst: number, avail: number): number;
-  libdeflate_zlib_compress_bound(c: number, n: number): number;
-  libdeflate_deflate_compress(c: number, src: number, n: number, dst: number, avail: number): number;
-  libdeflate_deflate_compress_bound(c: number, n: number): number;
+interface LibdeflateModule {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _libdeflate_alloc_compressor(level: number): number;
+  _libdeflate_zlib_compress(c: number, src: number, n: number, dst: number, avail: number): number;
+  _libdeflate_zlib_compress_bound(c: number, n: number): number;
+  _libdeflate_deflate_compress(c: number, src: number, n: number, dst: number, avail: number): number;
+  _libdeflate_deflate_compress_bound(c: number, n: number): number;
 }
 
-let compiled: object | undefined;
+let loaded: Promise<LibdeflateModule> | undefined;
 
-function wasmModule(): object {
-  if (!compiled) {
-    const bytes = Buffer.from(LIBDEFLATE_WASM_BASE64, 'base64');
-    // A damaged copy would silently give other bytes: refuse it.
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== LIBDEFLATE_WASM_SHA256) throw new Error(`libdeflate WebAssembly module damaged (sha256 ${sha})`);
-    compiled = new WebAssembly.Module(bytes);
-  }
-  return compiled;
+/** The package's Emscripten module (its main entry point only exposes per-call helpers). */
+function libdeflateModule(): Promise<LibdeflateModule> {
+  loaded ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve('libdeflate');
+    const url = pathToFileURL(join(dirname(entry), 'dist', 'libdeflate.wasm.mjs')).href;
+    const { default: createModule } = (await import(url)) as { default: () => LibdeflateModule | Promise<LibdeflateModule> };
+    return await createModule();
+  })();
+  return loaded;
 }
 
 export interface DeflateCompressor {
@@ -52,36 +50,37 @@ export interface DeflateCompressor {
 }
 
 /** A compressor at `level` (1..12; libdeflate's 9 is zlib's 9 in spirit, not in bytes). */
-export function createDeflateCompressor(level: number): DeflateCompressor {
+export async function createDeflateCompressor(level: number): Promise<DeflateCompressor> {
   if (!Number.isInteger(level) || level < 1 || level > 12) throw new RangeError(`libdeflate level must be 1..12, not ${level}`);
-  const e = new WebAssembly.Instance(wasmModule(), {}).exports as unknown as Exports;
-  const handle = e.libdeflate_alloc_compressor(level);
+  const m = await libdeflateModule();
+  const handle = m._libdeflate_alloc_compressor(level);
   if (handle === 0) throw new Error('libdeflate: cannot allocate a compressor');
   // Input and output buffers in wasm memory, grown as needed and reused.
   let inPtr = 0;
   let inCap = 0;
   let outPtr = 0;
   let outCap = 0;
-  const run = (data: Uint8Array, bound: typeof e.libdeflate_zlib_compress_bound, compress: typeof e.libdeflate_zlib_compress) => {
+  const run = (data: Uint8Array, bound: (c: number, n: number) => number, compress: (c: number, s: number, n: number, d: number, a: number) => number) => {
     const need = bound(handle, data.length);
     if (data.length > inCap) {
-      if (inPtr) e.free(inPtr);
+      if (inPtr) m._free(inPtr);
       inCap = data.length;
-      inPtr = e.malloc(inCap);
+      inPtr = m._malloc(inCap);
     }
     if (need > outCap) {
-      if (outPtr) e.free(outPtr);
+      if (outPtr) m._free(outPtr);
       outCap = need;
-      outPtr = e.malloc(outCap);
+      outPtr = m._malloc(outCap);
     }
     if ((data.length > 0 && inPtr === 0) || outPtr === 0) throw new Error('libdeflate: out of WebAssembly memory');
-    new Uint8Array(e.memory.buffer, inPtr, data.length).set(data);
+    // HEAPU8 is re-read after every call that may grow the memory
+    m.HEAPU8.set(data, inPtr);
     const n = compress(handle, inPtr, data.length, outPtr, outCap);
     if (n === 0) throw new Error('libdeflate: output larger than its bound');
-    return new Uint8Array(e.memory.buffer, outPtr, n).slice();
+    return m.HEAPU8.slice(outPtr, outPtr + n);
   };
   return {
-    zlib: (data) => run(data, e.libdeflate_zlib_compress_bound, e.libdeflate_zlib_compress),
-    deflate: (data) => run(data, e.libdeflate_deflate_compress_bound, e.libdeflate_deflate_compress),
+    zlib: (data) => run(data, m._libdeflate_zlib_compress_bound, m._libdeflate_zlib_compress),
+    deflate: (data) => run(data, m._libdeflate_deflate_compress_bound, m._libdeflate_deflate_compress),
   };
 }
