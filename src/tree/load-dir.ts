@@ -61,7 +61,8 @@ export async function loadDirectory(root: string, options: LoadDirectoryOptions 
     const dir = tree.get(treeDir);
     if (dir?.kind !== 'dir') throw new Error(`internal: ${treeDir} is not a loaded directory`);
     for (const name of listNames(diskDir)) {
-      const diskPath = join(diskDir, name);
+      // diskDir is a real path and a listed name has no slash: join() would only re-normalize it
+      const diskPath = diskDir === '/' ? `/${name}` : `${diskDir}/${name}`;
       const st = statOf(diskPath);
       const otherFs = options.oneFileSystem === true && st.dev !== rootStat.dev;
       if (st.isDirectory()) {
