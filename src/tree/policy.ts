@@ -66,10 +66,14 @@ export function applyPolicy(tree: Tree, policy: MetadataPolicy): void {
       if (node.kind === 'file' && node.content.size > 0 && empty(path)) node.content = bytesContent(new Uint8Array(0), `${node.content.origin} (emptied)`);
     }
   }
+  // every node once, in any order (each change is to that node alone): no sorting, no paths
   const done = new Set<Node>();
-  for (const { node } of tree.walk()) {
+  const stack: Node[] = [tree.root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
     if (done.has(node)) continue;
     done.add(node);
+    if (node.kind === 'dir') for (const child of node.children.values()) stack.push(child);
     if (policy.owner === 'root') {
       node.uid = 0;
       node.gid = 0;
