@@ -4,6 +4,9 @@
 set -e
 echo live-minimal > /etc/hostname
 echo 'root:live' | chpasswd
+# no interactive first-boot wizard on the console (it waits for input forever): a live system
+# has no first boot to configure
+ln -sf /dev/null /etc/systemd/system/systemd-firstboot.service
 mkdir -p /etc/systemd/system/multi-user.target.wants
 cat > /etc/systemd/system/reprimage-live-marker.service <<'UNIT'
 [Unit]
