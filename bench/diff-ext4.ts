@@ -13,6 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { referenceRootfs } from './measure.js';
 
 interface Run {
   label: string;
@@ -32,14 +33,6 @@ const runs = Number(option('--runs', '3'));
 const withDiffoscope = !args.includes('--no-diffoscope');
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../src/cli/main.js');
-
-function referenceRootfs(): string {
-  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
-    const script = join(dir, '../shared/bench/reference-rootfs');
-    if (existsSync(script)) return execFileSync('bash', [script], { encoding: 'utf8' }).trim();
-  }
-  throw new Error('../shared/bench/reference-rootfs not found above the repository');
-}
 
 /** Median of `n` runs under /usr/bin/time; a differ's exit 1 (different) is an answer too. */
 function measure(label: string, argv: string[], out: string, n: number): Run {

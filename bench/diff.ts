@@ -13,6 +13,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, statSync, writeFileSync, linkSync, copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { referenceRootfs } from './measure.js';
 
 interface Run {
   label: string;
@@ -33,14 +34,6 @@ const withDiffoscope = !args.includes('--no-diffoscope');
 const here = dirname(fileURLToPath(import.meta.url));
 const cliModule = join(here, '../src/cli/diff.js');
 
-/** ../shared/bench/reference-rootfs, found by walking up from this file (dist/ or a build dir). */
-function referenceRootfsScript(): string {
-  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
-    const candidate = join(dir, '../shared/bench/reference-rootfs');
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('../shared/bench/reference-rootfs not found above the repository');
-}
 const SDE = '1700000000';
 
 /** Median of `n` runs under /usr/bin/time; exit statuses 0 and 1 are both answers for a differ. */
@@ -92,7 +85,7 @@ function build(work: string): { a: string; b: string; same: string } {
   if (existsSync(marker)) return { a, b, same };
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const rootfs = execFileSync('bash', [referenceRootfsScript()], { encoding: 'utf8' }).trim();
+  const rootfs = referenceRootfs();
   const env = { ...process.env, SOURCE_DATE_EPOCH: SDE };
   const rootB = join(work, 'root-b');
   execFileSync('cp', ['-a', rootfs, rootB]);

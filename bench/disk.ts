@@ -12,21 +12,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, printRatio } from './measure.js';
+import { measure, printRatio, referenceRootfs } from './measure.js';
 
 const EPOCH = '1700000000';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-
-function referenceRootfs(): string {
-  if (process.env.REFERENCE_ROOTFS) return process.env.REFERENCE_ROOTFS;
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'shared/bench/reference-rootfs');
-    if (existsSync(candidate)) return execFileSync(candidate, { encoding: 'utf8' }).trim();
-    dir = join(dir, '..');
-  }
-  throw new Error('cannot find shared/bench/reference-rootfs; set REFERENCE_ROOTFS');
-}
 
 function allocated(path: string): string {
   const s = statSync(path);

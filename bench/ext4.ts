@@ -23,7 +23,7 @@ import { bytesContent } from '../src/tree/content.js';
 import { loadDirectory } from '../src/tree/load-dir.js';
 import { applyPolicy } from '../src/tree/policy.js';
 import { writeExt4 } from '../src/formats/ext4/index.js';
-import { measure, printRatio } from './measure.js';
+import { measure, printRatio, referenceRootfs } from './measure.js';
 
 const EPOCH = 1700000000;
 const UUID = '6d1a3f52-8b1e-4c35-9a8e-2f5d7b9c0e11';
@@ -39,17 +39,6 @@ async function writeChild(dir: string, out: string, change?: string): Promise<vo
   applyPolicy(tree, { sourceDateEpoch: EPOCH, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
   const report = await writeAtomically(out, (sink) => writeExt4(tree, sink, { uuid: UUID, hashSeed: SEED, journalUuid: UUID, time: EPOCH }));
   process.stdout.write(`${report.size}\n`);
-}
-
-/** ../shared/bench/reference-rootfs, looked for upwards from this file. */
-function findReferenceScript(): string {
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'shared/bench/reference-rootfs');
-    if (existsSync(candidate)) return candidate;
-    dir = join(dir, '..');
-  }
-  throw new Error('cannot find shared/bench/reference-rootfs; set REFERENCE_ROOTFS');
 }
 
 /** User plus system seconds of one run of `argv`, from /usr/bin/time. */
@@ -69,7 +58,7 @@ function fsck(img: string): string {
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2]);
-  const root = process.env.REFERENCE_ROOTFS ?? execFileSync(findReferenceScript()).toString().trim();
+  const root = referenceRootfs();
   if (mode === 'diff') return diffBench(root);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-ext4-'));

@@ -14,12 +14,13 @@
  *   node dist/bench/iso.js [live|rootfs]…     (SIZE_MIB=1024 by default)
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { referenceRootfs } from './measure.js';
 
 interface Run {
   label: string;
@@ -55,18 +56,6 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ISOLINUX = '/usr/lib/ISOLINUX/isolinux.bin';
 const ISOHDPFX = '/usr/lib/ISOLINUX/isohdpfx.bin';
 const LDLINUX = '/usr/lib/syslinux/modules/bios/ldlinux.c32';
-
-/** ../shared/bench/reference-rootfs, looked for upwards from this file. */
-function referenceRootfs(): string {
-  if (process.env.REFERENCE_ROOTFS) return process.env.REFERENCE_ROOTFS;
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'shared/bench/reference-rootfs');
-    if (existsSync(candidate)) return execFileSync(candidate).toString().trim();
-    dir = join(dir, '..');
-  }
-  throw new Error('cannot find shared/bench/reference-rootfs; set REFERENCE_ROOTFS');
-}
 
 function randomFile(path: string, bytes: number, append = false): void {
   const fd = openSync(path, append ? 'a' : 'w');

@@ -2,8 +2,10 @@
  * Runs a command under /usr/bin/time and reports its wall time and peak resident memory. Used by
  * every benchmark so that ours and the reference tool are measured the same way, in one run.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Measurement {
   label: string;
@@ -36,4 +38,19 @@ export function printRatio(ours: Measurement, theirs: Measurement, extra = ''): 
       `${theirs.label.padEnd(28)} ${theirs.seconds.toFixed(2).padStart(7)} s ${theirs.cpu.toFixed(2).padStart(6)} s cpu ${theirs.peakMiB.toFixed(0).padStart(6)} MiB\n` +
       `ratio (ours / theirs): ${ratio.toFixed(2)}x wall, ${(ours.cpu / Math.max(theirs.cpu, 0.01)).toFixed(2)}x cpu${extra}`,
   );
+}
+
+/**
+ * The tree every benchmark measures: REFERENCE_ROOTFS if set, else the reference root file
+ * system that ../shared/bench/reference-rootfs makes once and prints (the tree PEERS.md's
+ * figures were measured on). The script is looked for upwards from the compiled bench, which
+ * runs from dist/ or a build directory at another depth.
+ */
+export function referenceRootfs(): string {
+  if (process.env.REFERENCE_ROOTFS) return process.env.REFERENCE_ROOTFS;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const script = join(dir, 'shared/bench/reference-rootfs');
+    if (existsSync(script)) return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  }
+  throw new Error('cannot find shared/bench/reference-rootfs above the repository; set REFERENCE_ROOTFS');
 }

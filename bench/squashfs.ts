@@ -8,7 +8,7 @@
  * target). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { fileContent } from '../src/tree/content.js';
 import { Tree, newDir, type Node } from '../src/tree/tree.js';
 import { writeSquashfs } from '../src/formats/squashfs/index.js';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS, type SquashfsCompressorName } from '../src/formats/squashfs/index.js';
-import { printRatio, type Measurement } from './measure.js';
+import { printRatio, type Measurement, referenceRootfs } from './measure.js';
 
 /**
  * One run under /usr/bin/time: wall time and peak RSS as measure.ts gives them, plus CPU time
@@ -84,22 +84,11 @@ async function writeChild(dir: string, out: string, codec: BenchCodec): Promise<
   }
 }
 
-/** ../shared/bench/reference-rootfs, looked for upwards from this file. */
-function findReferenceScript(): string {
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'shared/bench/reference-rootfs');
-    if (existsSync(candidate)) return candidate;
-    dir = join(dir, '..');
-  }
-  throw new Error('cannot find shared/bench/reference-rootfs; set REFERENCE_ROOTFS');
-}
-
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2] as BenchCodec);
   const comps = (mode ? [mode, ...rest] : ['gzip', 'xz', 'zstd']) as BenchCodec[];
-  const root = process.env.REFERENCE_ROOTFS ?? execFileSync(findReferenceScript()).toString().trim();
+  const root = referenceRootfs();
   const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-sqfs-'));
   try {
     for (const comp of comps) {

@@ -11,16 +11,10 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, printRatio } from './measure.js';
+import { measure, printRatio, referenceRootfs } from './measure.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const EPOCH = '1700000000';
-
-function referenceTree(): string {
-  const script = fileURLToPath(new URL('../../../shared/bench/reference-rootfs', import.meta.url));
-  if (!existsSync(script)) throw new Error('give a tree to pack: node dist/bench/tar.js DIR');
-  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-}
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -45,7 +39,7 @@ function benchCpio(tree: string, out: string): void {
   rmSync(copy, { recursive: true, force: true });
 }
 
-const tree = process.argv[2] ?? referenceTree();
+const tree = process.argv[2] ?? referenceRootfs();
 const out = mkdtempSync(join(tmpdir(), 'reprimage-bench-'));
 try {
   const entries = spawnSync('sh', ['-c', `find "${tree}" | wc -l`], { encoding: 'utf8' }).stdout.trim();
