@@ -7,7 +7,7 @@
  * equal mksquashfs's). REFERENCE_ROOTFS=DIR measures another tree (e.g. ~1 GiB for the memory
  * target). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,22 +18,12 @@ import { fileContent } from '../src/tree/content.js';
 import { Tree, newDir, type Node } from '../src/tree/tree.js';
 import { writeSquashfs } from '../src/formats/squashfs/index.js';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS, type SquashfsCompressorName } from '../src/formats/squashfs/index.js';
-import { printRatio, type Measurement, referenceRootfs } from './measure.js';
-
-/**
- * One run under /usr/bin/time: wall time and peak RSS as measure.ts gives them, plus CPU time
- * (user + sys, all threads). On a shared machine the CPU ratio is the steadier figure: a loaded
- * CPU stretches wall times unevenly, and more so for the tool with fewer threads.
- */
-function measureCpu(label: string, argv: string[]): Measurement & { cpu: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %M %U %S', ...argv], { maxBuffer: 1 << 26 });
-  const stderr = String(r.stderr);
-  const m = /@@ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-  if (r.status !== 0 || !m) throw new Error(`${label} failed (${r.status}): ${stderr}`);
-  return { label, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]) };
-}
+import { measure, printRatio, referenceRootfs } from './measure.js';
 
 const EPOCH = 1700000000;
+
+/** One run of each: the trees are large, and the CPU ratio measure() reports is the steadier figure. */
+const measureOnce = (label: string, argv: string[]) => measure(label, argv, 1);
 
 /** The policy of the comparison: root-owned, every time EPOCH, no xattrs (as -all-root -all-time). */
 function loadTree(root: string): Tree {
@@ -97,8 +87,8 @@ async function main(): Promise<void> {
       const mkComp = comp === 'gzip-zlib' ? 'gzip' : comp;
       const impl = comp === 'gzip-zlib' ? 'pako 2.1.0' : SQUASHFS_CODEC_IMPLEMENTATIONS[comp];
       console.log(`${comp}: reprimage uses ${impl}; ${execFileSync('uptime').toString().trim()}`);
-      const a = measureCpu(`reprimage (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp]);
-      const b = measureCpu(`mksquashfs -processors 2 (${mkComp})`, [
+      const a = measureOnce(`reprimage (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp]);
+      const b = measureOnce(`mksquashfs -processors 2 (${mkComp})`, [
         'mksquashfs', root, theirs, '-noappend', '-comp', mkComp, '-processors', '2', '-mkfs-time', String(EPOCH),
         '-all-time', String(EPOCH), '-all-root', '-no-xattrs', '-quiet', '-no-progress',
       ]);
