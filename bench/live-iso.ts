@@ -12,8 +12,8 @@
  * the medium as a directory (kernel, the *unrepacked* initramfs, boot files) and its SquashFS;
  * it does less work than we do (no repack, no ESP), which the comparison accepts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,50 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { BOOT_FILES, writeLiveIso } from '../src/image/live-iso.js';
 import { isolinuxCfg, liveCmdline } from '../src/image/boot-menus.js';
 import { FileSink } from '../src/io/sink.js';
-import { fileContent, readContent } from '../src/tree/content.js';
-import { Tree, newDir, type Node } from '../src/tree/tree.js';
+import { readContent } from '../src/tree/content.js';
 import type { SquashfsCompressorName } from '../src/formats/squashfs/index.js';
-import { printRatio, type Measurement } from './measure.js';
+import { measure, printRatio, referenceRootfs } from './measure.js';
+import { loadMksquashfsTree } from './mksquashfs-tree.js';
 
 const EPOCH = 1700000000;
-
-function measureCpu(label: string, argv: string[]): Measurement {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@ %e %M %U %S', ...argv], { maxBuffer: 1 << 26 });
-  const stderr = String(r.stderr);
-  const m = /@@ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-  if (r.status !== 0 || !m) throw new Error(`${label} failed (${r.status}): ${stderr}`);
-  return { label, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]) };
-}
-
-/** Root-owned, every time EPOCH, no xattrs: the policy the reference gets with -all-root -all-time. */
-function loadTree(root: string): Tree {
-  const tree = new Tree(newDir({ mtime: { sec: EPOCH, nsec: 0 }, mode: statSync(root).mode & 0o7777 }));
-  const byIno = new Map<string, Node>();
-  const walk = (abs: string, rel: string) => {
-    for (const name of readdirSync(abs)) {
-      const p = join(abs, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(p);
-      const meta = { mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: { sec: EPOCH, nsec: 0 }, xattrs: new Map<string, Uint8Array>() };
-      const key = `${st.dev}:${st.ino}`;
-      let node = st.nlink > 1 && !st.isDirectory() ? byIno.get(key) : undefined;
-      if (!node) {
-        if (st.isDirectory()) node = { kind: 'dir', ...meta, children: new Map() };
-        else if (st.isFile()) node = { kind: 'file', ...meta, content: fileContent(p, st.size) };
-        else if (st.isSymbolicLink()) node = { kind: 'symlink', ...meta, target: readlinkSync(p) };
-        else if (st.isCharacterDevice() || st.isBlockDevice()) {
-          node = { kind: st.isCharacterDevice() ? 'char' : 'block', ...meta, major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
-        } else if (st.isFIFO()) node = { kind: 'fifo', ...meta };
-        else node = { kind: 'socket', ...meta };
-        byIno.set(key, node);
-      }
-      tree.set(r, node);
-      if (st.isDirectory()) walk(p, r);
-    }
-  };
-  walk(root, '');
-  return tree;
-}
 
 /** Copies what the live ISO needs into ROOT when it lacks it (synthetic kernel + initramfs, host isolinux). */
 function ensureBootFiles(root: string, work: string): string {
@@ -90,7 +52,7 @@ function ensureBootFiles(root: string, work: string): string {
 async function writeChild(root: string, out: string, comp: SquashfsCompressorName): Promise<void> {
   const fh = await open(out, 'w');
   try {
-    await writeLiveIso(loadTree(root), new FileSink(fh, out), { name: 'bench', sourceDateEpoch: EPOCH, seed: 'bench', compressor: comp, workers: 2 });
+    await writeLiveIso(loadMksquashfsTree(root, EPOCH), new FileSink(fh, out), { name: 'bench', sourceDateEpoch: EPOCH, seed: 'bench', compressor: comp, workers: 2 });
   } finally {
     await fh.close();
   }
@@ -98,7 +60,7 @@ async function writeChild(root: string, out: string, comp: SquashfsCompressorNam
 
 /** The reference: mksquashfs of the tree, then xorriso on a medium directory with the same layout. */
 async function referenceScript(root: string, work: string, comp: string): Promise<string> {
-  const tree = loadTree(root);
+  const tree = loadMksquashfsTree(root, EPOCH);
   const medium = join(work, 'medium');
   mkdirSync(join(medium, 'live'), { recursive: true });
   mkdirSync(join(medium, 'isolinux'), { recursive: true });
@@ -127,20 +89,15 @@ async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode === 'write') return writeChild(rest[0]!, rest[1]!, rest[2] as SquashfsCompressorName);
   const comp = (rest[0] ?? 'xz') as SquashfsCompressorName;
-  let root = mode;
-  if (!root) {
-    let dir = fileURLToPath(new URL('.', import.meta.url));
-    for (let i = 0; i < 8 && !existsSync(join(dir, 'shared/bench/reference-rootfs')); i++) dir = join(dir, '..');
-    root = process.env.REFERENCE_ROOTFS ?? execFileSync(join(dir, 'shared/bench/reference-rootfs')).toString().trim();
-  }
+  let root = mode || referenceRootfs();
   const work = mkdtempSync(join(tmpdir(), 'reprimage-bench-live-'));
   try {
     root = ensureBootFiles(root, work);
     const script = await referenceScript(root, work, comp);
     console.log(`live ISO, ${comp}, root ${root}; ${execFileSync('uptime').toString().trim()}`);
     const ours = join(work, 'ours.iso');
-    const a = measureCpu(`reprimage live ISO (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp]);
-    const b = measureCpu(`mksquashfs + xorriso (${comp})`, ['sh', script]);
+    const a = measure(`reprimage live ISO (${comp})`, [process.execPath, fileURLToPath(import.meta.url), 'write', root, ours, comp], 1);
+    const b = measure(`mksquashfs + xorriso (${comp})`, ['sh', script], 1);
     printRatio(a, b, `, ${(statSync(ours).size / statSync(join(work, 'theirs.iso')).size).toFixed(4)}x size (${statSync(ours).size} vs ${statSync(join(work, 'theirs.iso')).size} bytes)`);
   } finally {
     rmSync(work, { recursive: true, force: true });

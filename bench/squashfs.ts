@@ -8,52 +8,21 @@
  * target). `node dist/bench/squashfs.js write DIR OUT COMP` is the measured child.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileSink } from '../src/io/sink.js';
-import { fileContent } from '../src/tree/content.js';
-import { Tree, newDir, type Node } from '../src/tree/tree.js';
 import { writeSquashfs } from '../src/formats/squashfs/index.js';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS, type SquashfsCompressorName } from '../src/formats/squashfs/index.js';
 import { measure, printRatio, referenceRootfs } from './measure.js';
+import { loadMksquashfsTree } from './mksquashfs-tree.js';
 
 const EPOCH = 1700000000;
 
 /** One run of each: the trees are large, and the CPU ratio measure() reports is the steadier figure. */
 const measureOnce = (label: string, argv: string[]) => measure(label, argv, 1);
-
-/** The policy of the comparison: root-owned, every time EPOCH, no xattrs (as -all-root -all-time). */
-function loadTree(root: string): Tree {
-  const tree = new Tree(newDir({ mtime: { sec: EPOCH, nsec: 0 }, mode: statSync(root).mode & 0o7777 }));
-  const byIno = new Map<string, Node>();
-  const walk = (abs: string, rel: string) => {
-    for (const name of readdirSync(abs)) {
-      const p = join(abs, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(p);
-      const meta = { mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: { sec: EPOCH, nsec: 0 }, xattrs: new Map<string, Uint8Array>() };
-      const key = `${st.dev}:${st.ino}`;
-      let node = st.nlink > 1 && !st.isDirectory() ? byIno.get(key) : undefined;
-      if (!node) {
-        if (st.isDirectory()) node = { kind: 'dir', ...meta, children: new Map() };
-        else if (st.isFile()) node = { kind: 'file', ...meta, content: fileContent(p, st.size) };
-        else if (st.isSymbolicLink()) node = { kind: 'symlink', ...meta, target: readlinkSync(p) };
-        else if (st.isCharacterDevice() || st.isBlockDevice()) {
-          node = { kind: st.isCharacterDevice() ? 'char' : 'block', ...meta, major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
-        } else if (st.isFIFO()) node = { kind: 'fifo', ...meta };
-        else node = { kind: 'socket', ...meta };
-        byIno.set(key, node);
-      }
-      tree.set(r, node);
-      if (st.isDirectory()) walk(p, r);
-    }
-  };
-  walk(root, '');
-  return tree;
-}
 
 /** `gzip-zlib` is gzip through pako (mksquashfs's bytes); every other name is a compressor. */
 type BenchCodec = SquashfsCompressorName | 'gzip-zlib';
@@ -62,7 +31,7 @@ async function writeChild(dir: string, out: string, codec: BenchCodec): Promise<
   const fh = await open(out, 'w');
   const compressor: SquashfsCompressorName = codec === 'gzip-zlib' ? 'gzip' : codec;
   try {
-    await writeSquashfs(loadTree(dir), new FileSink(fh, out), {
+    await writeSquashfs(loadMksquashfsTree(dir, EPOCH), new FileSink(fh, out), {
       compressor,
       deflate: codec === 'gzip-zlib' ? 'zlib' : undefined,
       mkfsTime: EPOCH,
