@@ -20,8 +20,9 @@ import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, typ
 import { currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
-import { buildRootTree, hostPackageVersion } from './rootfs.js';
+import { buildRootTree, clockShiftFromEnvironment, hostPackageVersion } from './rootfs.js';
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
+import { outputPath } from './schema.js';
 
 export interface LockOptions {
   cacheDir: string;
@@ -111,6 +112,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       hooks,
       workDir: work,
       log: options.log,
+      faketimeLibraries: clockShiftFromEnvironment(),
     });
     try {
       stage('mmdebstrap');
@@ -125,7 +127,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
       for (const output of recipe.outputs) {
-        const path = output.path ?? (output.type === 'iso' ? 'live.iso' : 'rootfs.tar');
+        const path = outputPath(output);
         const target = join(options.outDir, path);
         if (output.type === 'iso') {
           // the live ISO (docs/live-iso.md); its stages are timed with the build's

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { fromSystemError } from '../errors.js';
 import { defaultCacheDir } from './cache.js';
 import { parseRecipe } from './recipe.js';
+import { outputPath } from './schema.js';
 
 export interface RecipeCheckPlan {
   title: string;
@@ -31,7 +32,7 @@ export function recipeCheckPlan(recipeFile: string, cacheDir = defaultCacheDir()
   return {
     title: `recipe ${recipeFile}`,
     command: [process.execPath, cli, 'build', basename(recipeFile), '-o', 'out', '--workers', '{workers}', '--cache', resolve(cacheDir), '--quiet'],
-    artifacts: recipe.outputs.map((o) => `out/${o.path ?? 'rootfs.tar'}`),
+    artifacts: recipe.outputs.map((o) => `out/${outputPath(o)}`),
     source: dirname(resolve(recipeFile)),
   };
 }

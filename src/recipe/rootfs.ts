@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ReprimageError } from '../errors.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
@@ -29,6 +29,11 @@ export interface RootTreeOptions {
   workDir: string;
   /** Lines of mmdebstrap's progress go here. */
   log?: (line: string) => void;
+  /**
+   * libfaketime libraries to make visible inside the chroot at their host paths (see
+   * `clockShiftFromEnvironment`), so that a shifted clock reaches package scripts and hooks.
+   */
+  faketimeLibraries?: string[];
 }
 
 export interface RootTree {
@@ -47,6 +52,11 @@ export function mmdebstrapArguments(o: RootTreeOptions): string[] {
     // the repository is reprimage's own and already verified; apt need not check signatures
     '--skip=check/signed-by',
   ];
+  for (const lib of o.faketimeLibraries ?? []) {
+    // at the path LD_PRELOAD names, before anything runs inside; removed again below unless a
+    // package installed it
+    args.push(`--setup-hook=mkdir -p "$1${quote(dirname(lib))}" && cp ${quote(lib)} "$1${lib}"`);
+  }
   // mmdebstrap copies the host's resolv.conf and hostname into the chroot; they must not leak
   args.push('--customize-hook=rm -f "$1/etc/resolv.conf" "$1/etc/hostname"');
   if (o.overlayTar) args.push(`--customize-hook=tar-in ${quote(o.overlayTar)} /`);
@@ -56,6 +66,9 @@ export function mmdebstrapArguments(o: RootTreeOptions): string[] {
     args.push(`--customize-hook=chroot "$1" /bin/sh ${inside}`);
     args.push(`--customize-hook=rm -f "$1${inside}"`);
   });
+  for (const lib of o.faketimeLibraries ?? []) {
+    args.push(`--customize-hook=chroot "$1" dpkg -S ${lib} >/dev/null 2>&1 || { rm -f "$1${lib}"; rmdir --ignore-fail-on-non-empty "$1${dirname(lib)}"; }`);
+  }
   args.push(o.suite, '-', o.sourcesLine);
   return args;
 }
@@ -63,6 +76,23 @@ export function mmdebstrapArguments(o: RootTreeOptions): string[] {
 function quote(s: string): string {
   if (/[\s"'\\$`]/.test(s)) throw new ReprimageError('USAGE', s, 'paths given to mmdebstrap hooks may not contain spaces, quotes, $ or backslashes');
   return s;
+}
+
+/**
+ * The libfaketime libraries this process was started under (`faketime CMD`, as `reprimage check`
+ * does for its clock variation). The build runs mmdebstrap with a clean environment, which would
+ * drop the shifted clock exactly where builds read it (package scripts, hooks); passing it on
+ * makes the variation apply, so a hook writing the date is caught instead of passing unnoticed.
+ */
+export function clockShiftFromEnvironment(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (!env.FAKETIME) return [];
+  return (env.LD_PRELOAD ?? '').split(/[:\s]+/).filter((p) => isAbsolute(p) && /\/libfaketime[^/]*\.so[^/]*$/.test(p));
+}
+
+function clockShiftEnvironment(libraries: string[] | undefined): NodeJS.ProcessEnv {
+  if (!libraries?.length) return {};
+  const passed = Object.entries(process.env).filter(([k]) => k.startsWith('FAKETIME') || k.startsWith('DONT_FAKE') || k === 'NO_FAKE_STAT');
+  return { ...Object.fromEntries(passed), LD_PRELOAD: libraries.join(':') };
 }
 
 /** Runs mmdebstrap and reads its tar output into a Tree. */
@@ -76,6 +106,7 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
     TZ: 'UTC',
     HOME: '/root',
     TMPDIR: o.workDir,
+    ...clockShiftEnvironment(o.faketimeLibraries),
   };
   // a fixed umask, and (as root) a private UTS namespace so the host name cannot leak in
   const script = 'umask 022; if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then exec unshare --uts sh -c \'hostname reprimage && exec "$0" "$@"\' mmdebstrap "$@"; fi; exec mmdebstrap "$@"';

@@ -61,3 +61,8 @@ export const RecipeSchema = z
 export type RecipeSource = z.infer<typeof SourceSchema>;
 export type RecipeOutput = z.infer<typeof OutputSchema>;
 export type RecipeData = z.infer<typeof RecipeSchema>;
+
+/** Where an output is written under the build's output directory. */
+export function outputPath(output: RecipeOutput): string {
+  return output.path ?? (output.type === 'iso' ? 'live.iso' : 'rootfs.tar');
+}

@@ -7,7 +7,7 @@ import { parseLock, recipeInputsHash, serializeLock, type Lock } from '../../src
 import { field, parseStanzas, releaseChecksums } from '../../src/recipe/deb822.js';
 import { parsePackages } from '../../src/recipe/apt-index.js';
 import { parseSimulation } from '../../src/recipe/resolve.js';
-import { mmdebstrapArguments } from '../../src/recipe/rootfs.js';
+import { clockShiftFromEnvironment, mmdebstrapArguments } from '../../src/recipe/rootfs.js';
 import { ReprimageError } from '../../src/errors.js';
 
 const GOOD = `name: demo
@@ -166,6 +166,20 @@ test('mmdebstrap gets exactly the locked packages, the host files removed first,
   assert.throws(() => mmdebstrapArguments({ suite: 's', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/with space.sh'], workDir: '/w' }), /may not contain spaces/);
 });
 
+test('a shifted clock (faketime) reaches the chroot: the library is copied in first and removed last, only under faketime', () => {
+  const lib = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+  assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+398d', LD_PRELOAD: `${lib}:/other/libx.so` }), [lib]);
+  assert.deepEqual(clockShiftFromEnvironment({ LD_PRELOAD: lib }), [], 'LD_PRELOAD without FAKETIME is not a clock shift');
+  assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: 'libfaketime.so.1' }), [], 'only absolute paths can be copied in');
+  const base = { suite: 'bookworm', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/1.sh'], workDir: '/w' };
+  assert.ok(!mmdebstrapArguments(base).some((a) => a.includes('faketime')));
+  const args = mmdebstrapArguments({ ...base, faketimeLibraries: [lib] });
+  const setup = args.filter((a) => a.startsWith('--setup-hook='));
+  assert.deepEqual(setup, [`--setup-hook=mkdir -p "$1/usr/lib/x86_64-linux-gnu/faketime" && cp ${lib} "$1${lib}"`]);
+  const last = args.filter((a) => a.startsWith('--customize-hook=')).pop()!;
+  assert.match(last, /dpkg -S \/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1 .*\|\| \{ rm -f "\$1\/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1"; rmdir/);
+});
+
 test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest', async () => {
   const { recipeCheckPlan } = await import('../../src/recipe/check-plan.js');
   const { REPO } = await import('../helpers/cli.js');
@@ -176,4 +190,10 @@ test('the check plan builds the recipe in a copy of its directory and compares i
   assert.equal(plan.source, join(REPO, 'examples/bookworm-minimal'));
   assert.deepEqual(plan.command.slice(2), ['build', 'recipe.yaml', '-o', 'out', '--workers', '{workers}', '--cache', '/var/cache/x', '--quiet']);
   assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml')), /no such file/);
+  // an iso output without a path is compared where build writes it
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const isoRecipe = join(mkdtempSync(join(tmpdir(), 'reprimage-plan-')), 'recipe.yaml');
+  writeFileSync(isoRecipe, readFileSync(join(REPO, 'examples/live-minimal/recipe.yaml'), 'utf8').replace(/\n    path: live\.iso\n/, '\n'));
+  assert.deepEqual(recipeCheckPlan(isoRecipe, '/c').artifacts, ['out/live.iso']);
 });
