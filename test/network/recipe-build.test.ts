@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, REPO, runCli, sha256 } from '../helpers/cli.js';
-import { requireTool, tempDir } from '../helpers/tools.js';
+import { requireRecipeBuild } from '../helpers/network.js';
+import { tempDir } from '../helpers/tools.js';
 import { openFileSource } from '../../src/io/source.js';
 import { loadTar } from '../../src/formats/tar/index.js';
 import { readContent } from '../../src/tree/content.js';
@@ -20,20 +21,9 @@ import type { BuildManifest } from '../../src/recipe/manifest.js';
 
 const EXAMPLE = join(REPO, 'examples/bookworm-minimal');
 
-function reachable(url: string): boolean {
-  return spawnSync(process.execPath, ['-e', `fetch(${JSON.stringify(url)}, { method: 'HEAD', signal: AbortSignal.timeout(15000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`]).status === 0;
-}
 
 test('the example builds twice under different environments to a byte-identical rootfs and the same manifest', { timeout: 30 * 60_000 }, async (t) => {
-  if (!requireTool(t, 'mmdebstrap', 'apt-get', 'unshare')) return;
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI === 'true') throw new Error('the network tier needs root (mmdebstrap root mode)');
-    return t.skip('needs root for mmdebstrap root mode');
-  }
-  if (!reachable('http://deb.debian.org/debian/dists/bookworm/InRelease')) {
-    if (process.env.CI === 'true') throw new Error('deb.debian.org is not reachable');
-    return t.skip('deb.debian.org is not reachable');
-  }
+  if (!requireRecipeBuild(t)) return;
   const dir = tempDir(t, 'reprimage-recipe-net-');
   const cache = join(dir, 'cache');
   const a = join(dir, 'a');
