@@ -5,7 +5,7 @@
  * mmdebstrap recorded them). Nothing is read from the host file system into the tree.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ReprimageError } from '../errors.js';
@@ -84,9 +84,25 @@ function quote(s: string): string {
  * drop the shifted clock exactly where builds read it (package scripts, hooks); passing it on
  * makes the variation apply, so a hook writing the date is caught instead of passing unnoticed.
  */
-export function clockShiftFromEnvironment(env: NodeJS.ProcessEnv = process.env): string[] {
+export function clockShiftFromEnvironment(env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): string[] {
   if (!env.FAKETIME) return [];
-  return (env.LD_PRELOAD ?? '').split(/[:\s]+/).filter((p) => isAbsolute(p) && /\/libfaketime[^/]*\.so[^/]*$/.test(p));
+  return (env.LD_PRELOAD ?? '')
+    .split(/[:\s]+/)
+    .filter((p) => /\/libfaketime[^/]*\.so[^/]*$/.test(p))
+    .map((p) => expandLibToken(p, exists))
+    .filter((p): p is string => p !== undefined && isAbsolute(p));
+}
+
+/**
+ * Debian's `faketime` preloads `/usr/$LIB/faketime/…`, which the dynamic loader expands to the
+ * library directory of the running ABI; the chroot has the same architecture, so the host's
+ * expansion is the chroot's too. The first candidate that exists is the one the loader used.
+ */
+function expandLibToken(path: string, exists: (path: string) => boolean): string | undefined {
+  if (!/\$\{?LIB\}?/.test(path)) return path;
+  const multiarch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', ia32: 'i386-linux-gnu' }[process.arch as string];
+  const dirs = [...(multiarch ? [`lib/${multiarch}`] : []), 'lib64', 'lib'];
+  return dirs.map((d) => path.replace(/\$\{?LIB\}?/g, d)).find(exists);
 }
 
 function clockShiftEnvironment(libraries: string[] | undefined): NodeJS.ProcessEnv {

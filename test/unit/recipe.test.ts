@@ -171,6 +171,11 @@ test('a shifted clock (faketime) reaches the chroot: the library is copied in fi
   assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+398d', LD_PRELOAD: `${lib}:/other/libx.so` }), [lib]);
   assert.deepEqual(clockShiftFromEnvironment({ LD_PRELOAD: lib }), [], 'LD_PRELOAD without FAKETIME is not a clock shift');
   assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: 'libfaketime.so.1' }), [], 'only absolute paths can be copied in');
+  // Debian's faketime wrapper preloads /usr/$LIB/faketime/…: the path the loader found
+  const found = (p: string) => p === '/usr/lib64/faketime/libfaketime.so.1' || (process.arch === 'x64' && p === lib);
+  const expanded = clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1' }, found);
+  assert.deepEqual(expanded, [process.arch === 'x64' ? lib : '/usr/lib64/faketime/libfaketime.so.1']);
+  assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1' }, () => false), []);
   const base = { suite: 'bookworm', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/1.sh'], workDir: '/w' };
   assert.ok(!mmdebstrapArguments(base).some((a) => a.includes('faketime')));
   const args = mmdebstrapArguments({ ...base, faketimeLibraries: [lib] });
@@ -194,6 +199,6 @@ test('the check plan builds the recipe in a copy of its directory and compares i
   const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const isoRecipe = join(mkdtempSync(join(tmpdir(), 'reprimage-plan-')), 'recipe.yaml');
-  writeFileSync(isoRecipe, readFileSync(join(REPO, 'examples/live-minimal/recipe.yaml'), 'utf8').replace(/\n    path: live\.iso\n/, '\n'));
+  writeFileSync(isoRecipe, readFileSync(join(REPO, 'examples/live-minimal/recipe.yaml'), 'utf8').replace(/\n {4}path: live\.iso\n/, '\n'));
   assert.deepEqual(recipeCheckPlan(isoRecipe, '/c').artifacts, ['out/live.iso']);
 });
