@@ -8,15 +8,18 @@
  * |---|---|---|
  * | gzip | libdeflate in WebAssembly from the npm package libdeflate 0.1.0 (`libdeflate/`; equal to native libdeflate 1.14), level 9 | zlib stream |
  * | gzip, `deflate: 'zlib'` | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib, so to mksquashfs), level 9, window 15 | zlib stream |
- * | xz | lzma-native 8.0.6 (liblzma 5.2.3), LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
+ * | xz | liblzma 5.8.4 in WebAssembly from the npm package node-liblzma 5.1.3 (`xz-buffer-encoder.ts`), `lzma_stream_buffer_encode` as mksquashfs calls it: LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
  * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly; one reused context, `zstd/`), level 15 | zstd frame |
  * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
  *
  * gzip defaults to libdeflate: ~8x faster than pako per core and ~1.7 % smaller at level 9,
  * where pako's only advantage is bytes equal to mksquashfs's (docs/formats/squashfs.md).
  *
- * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz, fzstd for
- * zstd and a bounds-checked LZ4 block decoder written here.
+ * xz no longer compresses with lzma-native: its prebuilt linux-x64 addon carries a liblzma
+ * built without optimisation (-O0) that needs ~1.6x the CPU (docs/compression.md).
+ *
+ * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz, fzstd for zstd
+ * and a bounds-checked LZ4 block decoder written here.
  */
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
@@ -25,6 +28,7 @@ import { ReprimageError } from '../errors.js';
 import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from './libdeflate/compressor.js';
 import { ZSTD_PACKAGE, createZstdCompressor } from './zstd/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
+import { XZ_WASM_PACKAGE, xzBufferEncoder } from './xz-buffer-encoder.js';
 import { decodeBlockInto } from './lz4-frame.js';
 
 const require = createRequire(import.meta.url);
@@ -59,7 +63,7 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
 /** Name, implementation and version of each codec, for manifests and reports. */
 export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
   gzip: `${LIBDEFLATE_PACKAGE} (libdeflate in WebAssembly), level 9`,
-  xz: 'lzma-native 8.0.6 (liblzma 5.2.3)',
+  xz: `${XZ_WASM_PACKAGE} (liblzma 5.8.4 in WebAssembly)`,
   zstd: ZSTD_PACKAGE,
   lz4: 'reprimage lz4-block 1 (pure TypeScript)',
 };
@@ -160,7 +164,7 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
       return { compress: (data) => Promise.resolve(deflater.zlib(data)) };
     }
     case 'xz':
-      return xzCodec(s.blockSize, s.xzBcj === 'x86');
+      return await xzCodec(s.blockSize, s.xzBcj === 'x86');
     case 'zstd': {
       const compress = await createZstdCompressor(s.level!);
       return { compress: (data) => Promise.resolve(compress(data)) };
@@ -171,46 +175,26 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
   }
 }
 
+/** lzma-native, used only to decompress (the reader). */
 interface LzmaNative {
-  createStream(kind: string, options: unknown): NodeJS.ReadWriteStream;
   decompress(data: Buffer, options?: unknown): Promise<Buffer>;
-  FILTER_LZMA2: unknown;
-  FILTER_X86: unknown;
-  CHECK_CRC32: number;
-  MODE_NORMAL: number;
-  MF_BT4: number;
 }
 
 function lzma(): LzmaNative {
   return require('lzma-native') as LzmaNative;
 }
 
-function runStream(stream: NodeJS.ReadWriteStream, input: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (b: Buffer) => parts.push(b));
-    stream.once('error', reject);
-    stream.once('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
-    stream.end(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
-  });
-}
-
-function xzCodec(blockSize: number, bcj: boolean): SquashfsBlockCodec {
-  const l = lzma();
-  // LZMA2 at preset 6, spelled out so that the dictionary size can differ from the preset's.
-  const lzma2 = (dictSize: number) => ({
-    id: l.FILTER_LZMA2,
-    options: { dictSize, lc: 3, lp: 0, pb: 2, mode: l.MODE_NORMAL, niceLen: 64, mf: l.MF_BT4, depth: 0 },
-  });
-  const encode = (data: Uint8Array, filters: unknown[]) =>
-    runStream(l.createStream('streamEncoder', { filters, check: l.CHECK_CRC32 }), data);
+async function xzCodec(blockSize: number, bcj: boolean): Promise<SquashfsBlockCodec> {
+  const encoder = await xzBufferEncoder();
   return {
-    async compress(data, metadata) {
-      const dict = metadata ? 8192 : blockSize;
-      const plain = await encode(data, [lzma2(dict)]);
-      if (!bcj || metadata) return plain;
-      const x86 = await encode(data, [{ id: l.FILTER_X86 }, lzma2(dict)]);
-      return x86.length < plain.length ? x86 : plain;
+    compress(data, metadata) {
+      // mksquashfs: metadata blocks with an 8 KiB dictionary, data blocks with the block size;
+      // with -Xbcj x86 both chains are tried and the smaller stream kept (the plain one on a tie).
+      const dictSize = metadata ? 8192 : blockSize;
+      const plain = encoder.encode(data, { dictSize, x86: false });
+      if (!bcj || metadata) return Promise.resolve(plain);
+      const x86 = encoder.encode(data, { dictSize, x86: true });
+      return Promise.resolve(x86.length < plain.length ? x86 : plain);
     },
   };
 }
