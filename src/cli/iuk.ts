@@ -24,7 +24,7 @@ interface IukOptionValues {
 
 export function iukCommand(reporter: Reporter): Command {
   return new Command('iuk')
-    .description('write an incremental upgrade kit that turns build OLD into build NEW (docs/iuk.md)')
+    .description('write an incremental upgrade kit that turns build OLD into build NEW (live ISOs, root file systems, or the manifest.json of reprimage build; docs/iuk.md)')
     .argument('<old>', 'the old build: a live ISO image, a SquashFS image, a directory or an archive')
     .argument('<new>', 'the new build, of the same kind')
     .requiredOption('-o, --output <kit>', 'the kit to write (a tar archive)')

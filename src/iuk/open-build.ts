@@ -1,12 +1,14 @@
 /**
  * A build, as the kit sees it: an ISO image (its files, the "system", with the root file system
  * as a SquashFS at `live/filesystem.squashfs`), or a bare root file system (a SquashFS image, a
- * directory or an archive: anything open-tree reads).
+ * directory or an archive: anything open-tree reads), either named directly or by the
+ * manifest.json of the build that made it.
  */
 import { ReprimageError } from '../errors.js';
 import { sliceSource, type RandomAccessSource } from '../io/source.js';
 import { spoolToTempSource } from '../compress/decompress.js';
 import { openTree } from '../image/open-tree.js';
+import { imageOfBuild } from './manifest-build.js';
 import type { Content } from '../tree/content.js';
 import type { Tree } from '../tree/tree.js';
 
@@ -25,7 +27,9 @@ export interface OpenedBuild {
   close(): Promise<void>;
 }
 
-export async function openBuild(path: string, options: { squashfsPath?: string; warn: (m: string) => void }): Promise<OpenedBuild> {
+export async function openBuild(build: string, options: { squashfsPath?: string; warn: (m: string) => void }): Promise<OpenedBuild> {
+  // a manifest.json of `reprimage build` stands for the image it lists
+  const path = await imageOfBuild(build);
   const opened = await openTree(path, { warn: options.warn });
   if (!opened.format.endsWith('iso9660')) {
     return { path, layout: 'rootfs', root: opened.tree, close: () => opened.close() };

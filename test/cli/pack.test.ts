@@ -99,13 +99,13 @@ test('SOURCE_DATE_EPOCH from the environment equals the option; unset, the fallb
   assert.match(c.stderr, /SOURCE_DATE_EPOCH is not set/);
 });
 
-test('the bundled example gives the SHA-256 sums README.md publishes, in any time zone', (t) => {
+test('the quick example (examples/pack-hello.sh) gives the SHA-256 sums README.md publishes, in any time zone', (t) => {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   const published = [...readme.matchAll(/^([0-9a-f]{64}) {2}(hello\.[a-z.]+)$/gm)].map((m) => [m[2]!, m[1]!] as const);
   assert.equal(published.length, 4, 'README.md lists the four example hashes');
   const out = join(tempDir(t), 'example');
-  // examples/run.sh is what the README's first command runs after building
-  const r = spawnSync('bash', ['examples/run.sh', out], { cwd: REPO, env: { ...process.env, TZ: 'America/St_Johns' } });
+  // examples/pack-hello.sh is what `npm run example:pack` runs after building
+  const r = spawnSync('bash', ['examples/pack-hello.sh', out], { cwd: REPO, env: { ...process.env, TZ: 'America/St_Johns' } });
   assert.equal(r.status, 0, String(r.stderr));
   for (const [name, hash] of published) assert.equal(sha256(join(out, name)), hash, name);
 });

@@ -219,3 +219,42 @@ test('when only the root file system changed, the medium update holds just the k
   const r = runCli(['iuk-apply', oldIso, kit, '--expect', newIso]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
+
+/** A manifest.json like `reprimage build` writes, listing `outputs` (relative paths) under `dir`. */
+function writeManifest(dir: string, outputs: Array<{ path: string; type: string; sha256?: string; size?: number }>): string {
+  mkdirSync(dir, { recursive: true });
+  const listed = outputs.map((o) => ({ format: o.type, sha256: o.sha256 ?? sha256(join(dir, o.path)), size: o.size ?? statSync(join(dir, o.path)).size, ...o }));
+  const file = join(dir, 'manifest.json');
+  writeFileSync(file, `${JSON.stringify({ reproducible: { manifest_version: 1, outputs: listed }, reproducible_sha256: '0'.repeat(64), run: {} }, null, 2)}\n`);
+  return file;
+}
+
+test('builds named by their manifest.json: the same kit as from the ISOs; a manifest that does not match its image is refused', async (t) => {
+  const { dir, oldIso, newIso } = await fixture(t);
+  const epoch = ['--source-date-epoch', '1700000000'];
+  makeKit([oldIso, newIso, '-o', join(dir, 'direct.iuk'), ...epoch]);
+  const builds = [['old', oldIso], ['new', newIso]].map(([name, iso]) => {
+    mkdirSync(join(dir, name!));
+    copyFileSync(iso!, join(dir, name!, 'live.iso'));
+    writeFileSync(join(dir, name!, 'rootfs.tar'), 'not compared');
+    return writeManifest(join(dir, name!), [{ path: 'rootfs.tar', type: 'rootfs' }, { path: 'live.iso', type: 'iso' }]);
+  });
+  makeKit([builds[0]!, builds[1]!, '-o', join(dir, 'manifest.iuk'), ...epoch]);
+  assert.equal(sha256(join(dir, 'manifest.iuk')), sha256(join(dir, 'direct.iuk')));
+  assert.equal(runCli(['iuk-apply', builds[0]!, join(dir, 'manifest.iuk'), '--expect', builds[1]!]).status, 0);
+
+  const refused = (manifest: string, pattern: RegExp) => {
+    const r = runCli(['iuk', manifest, builds[1]!, '-o', join(dir, 'bad.iuk'), ...epoch]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+  };
+  const other = join(dir, 'other');
+  mkdirSync(other);
+  copyFileSync(newIso, join(other, 'live.iso'));
+  refused(writeManifest(other, [{ path: 'live.iso', type: 'iso', sha256: sha256(oldIso), size: statSync(newIso).size }]), /live\.iso: has SHA-256 [0-9a-f]{64}, but .*manifest\.json lists/);
+  refused(writeManifest(join(dir, 'escape'), [{ path: '../old/live.iso', type: 'iso', sha256: '0'.repeat(64), size: 1 }]), /leaves the manifest's directory/);
+  refused(writeManifest(join(dir, 'missing'), [{ path: 'live.iso', type: 'iso', sha256: '0'.repeat(64), size: 1 }]), /missing\/live\.iso/);
+  writeFileSync(join(dir, 'broken.json'), '{"reproducible": {}}');
+  refused(join(dir, 'broken.json'), /broken\.json: not a build manifest/);
+});
