@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { loadCpioSegments } from '../../src/formats/cpio/index.js';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { decompress as fzstdDecompress } from 'fzstd';
+import { createZstdCompressor } from '../../src/compress/zstd/compressor.js';
+import { loadCpioSegments, writeCpio } from '../../src/formats/cpio/index.js';
 import { openIso } from '../../src/formats/iso9660/index.js';
 import { openSquashfs } from '../../src/formats/squashfs/index.js';
 import { grubCfg, isolinuxCfg, liveCmdline } from '../../src/image/boot-menus.js';
@@ -13,7 +16,8 @@ import { repackInitramfs } from '../../src/image/initramfs-repack.js';
 import { writeLiveIso, type LiveIsoOptions } from '../../src/image/live-iso.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { bufferSource } from '../../src/io/source.js';
-import { readContent } from '../../src/tree/content.js';
+import { bytesContent, readContent } from '../../src/tree/content.js';
+import { Tree, newDir } from '../../src/tree/tree.js';
 import { ReprimageError } from '../../src/errors.js';
 import { KERNEL_VERSION, LIVE_ROOT_EPOCH, fakeBootLoaders, liveRootTree, makeInitrd } from '../helpers/live-root.js';
 
@@ -49,6 +53,48 @@ for (const compression of ['gzip', 'zstd'] as const) {
     assert.equal(sha(twice.bytes), sha(once.bytes));
   });
 }
+
+/** A fixed initramfs, built here so the stored hashes below depend on nothing but the repack. */
+async function fixedInitrd(compression: 'gzip' | 'zstd'): Promise<Uint8Array> {
+  const meta = (mode: number) => ({ mode, uid: 0, gid: 0, mtime: { sec: LIVE_ROOT_EPOCH + 99, nsec: 0 }, xattrs: new Map<string, Uint8Array>() });
+  const tree = new Tree(newDir(meta(0o755)));
+  let x = 1;
+  const module = new Uint8Array(300_000).map((_, i) => ((x = (x * 1103515245 + 12345) >>> 0), i % 3 === 0 ? x >>> 24 : 0x41 + (i % 23)));
+  tree.set('init', { kind: 'file', ...meta(0o755), content: bytesContent(Buffer.from('#!/bin/sh\nexec /sbin/init\n')) }, meta(0o755));
+  tree.set('usr/lib/modules/x/kernel/a.ko', { kind: 'file', ...meta(0o644), content: bytesContent(module) }, meta(0o755));
+  tree.set('usr/lib/modules/x/kernel/b.ko', { kind: 'file', ...meta(0o644), content: bytesContent(module.map((b) => b ^ 1)) }, meta(0o755));
+  const sink = new MemorySink();
+  await writeCpio(tree, sink);
+  const main = sink.bytes().slice();
+  return compression === 'gzip' ? gzipSync(main, { level: 1 }) : (await createZstdCompressor(1))(main);
+}
+
+// The repack's codecs (libdeflate and @bokuweb/zstd-wasm, pinned, at the levels the repack
+// sets): a version or level change shows up here as a new hash, on purpose.
+const REPACKED_SHA256 = {
+  gzip: '009f2d4f4345f76d818b0098af1b480bf1c222266e709eabe10fa72119cb63ee',
+  zstd: 'a2cb5e3bc777b02ebaa100fa597ccf6ea8ae2b76f8b5c9117ef7b8bd9e4bd059',
+};
+
+test('initramfs repack output is fixed by its input: stored SHA-256 for gzip (libdeflate) and zstd, readable by other decoders', async () => {
+  for (const compression of ['gzip', 'zstd'] as const) {
+    const input = await fixedInitrd(compression);
+    const { bytes, segments } = await repackInitramfs(input, 'fixed.img', LIVE_ROOT_EPOCH);
+    assert.deepEqual(segments, [compression]);
+    assert.equal(sha(bytes), REPACKED_SHA256[compression], `${compression} repack bytes`);
+    const plain = compression === 'gzip' ? gunzipSync(bytes) : fzstdDecompress(bytes);
+    if (compression === 'gzip') {
+      // the header gzip -n writes: deflate, no flags, MTIME 0, XFL 0, OS 3 (Unix)
+      assert.deepEqual([...bytes.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+    } else {
+      // one frame, content size present (descriptor bits 6-7), no checksum (bit 2)
+      assert.equal(bytes[4]! & 0x04, 0);
+      assert.notEqual(bytes[4]! >> 6, 0);
+    }
+    const reread = await loadCpioSegments(bufferSource(plain, 'plain'));
+    assert.deepEqual([...reread[0]!.tree.walk()].map((e) => e.path), ['', 'init', 'usr', 'usr/lib', 'usr/lib/modules', 'usr/lib/modules/x', 'usr/lib/modules/x/kernel', 'usr/lib/modules/x/kernel/a.ko', 'usr/lib/modules/x/kernel/b.ko']);
+  }
+});
 
 test('initramfs repack refuses what it cannot write or read, naming the file', async () => {
   const initrd = await makeInitrd('gzip');
