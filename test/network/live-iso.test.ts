@@ -63,6 +63,9 @@ test('reprimage check examples/live-minimal: the ISO is byte-identical under eve
   isoA = join(work, 'control.artifacts/out/live.iso');
   t.diagnostic(`live.iso sha256 ${sha256(isoA)}`);
   ready = true;
+  // the README's main job builds exactly this recipe and publishes the hash
+  const published = /^([0-9a-f]{64}) {2}live\.iso$/m.exec(readFileSync(join(REPO, 'README.md'), 'utf8'));
+  assert.equal(sha256(isoA), published?.[1], 'README.md publishes another live.iso SHA-256');
 });
 
 const boots = [
