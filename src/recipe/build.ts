@@ -151,7 +151,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
         lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
         source_date_epoch: epoch.value,
-        reprimage: { version: reprimageVersion(), node: process.versions.node },
+        reprimage: { version: reprimageVersion() },
         codecs: currentCodecs(),
         tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
         sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),
@@ -161,6 +161,8 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       };
       const manifest = manifestOf(reproducible, {
         timings_ms: timings,
+        // the Node.js version does not shape any output byte (codecs are pinned packages), so it is not part of the reproducible record
+        node: process.versions.node,
         downloads: { files: cache.stats.downloaded, bytes: cache.stats.downloadedBytes, from_cache: cache.stats.fromCache },
       });
       if (options.provenance) {

@@ -22,7 +22,7 @@ export interface ReproducibleManifest {
   recipe: { file: string; sha256: string };
   lock: { file: string; sha256: string };
   source_date_epoch: number;
-  reprimage: { version: string; node: string };
+  reprimage: { version: string };
   codecs: Array<{ codec: string; implementation: string }>;
   /** Host tools whose behaviour shapes the root tree (Debian package versions). */
   tools: Record<string, string>;
@@ -36,7 +36,7 @@ export interface ReproducibleManifest {
 export interface BuildManifest {
   reproducible: ReproducibleManifest;
   reproducible_sha256: string;
-  run: { timings_ms: Record<string, number>; downloads: { files: number; bytes: number; from_cache: number } };
+  run: { timings_ms: Record<string, number>; node: string; downloads: { files: number; bytes: number; from_cache: number } };
 }
 
 export function manifestOf(reproducible: ReproducibleManifest, run: BuildManifest['run']): BuildManifest {
@@ -83,7 +83,7 @@ export function provenanceStatement(m: ReproducibleManifest, sourceUrls: string[
         ],
       },
       runDetails: {
-        builder: { id: `reprimage ${m.reprimage.version}`, version: { reprimage: m.reprimage.version, node: m.reprimage.node } },
+        builder: { id: `reprimage ${m.reprimage.version}`, version: { reprimage: m.reprimage.version } },
         metadata: {},
       },
     },
