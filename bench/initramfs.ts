@@ -8,7 +8,7 @@
  * INITRD defaults to the newest /boot/initrd.img-*. The reference does the same steps per
  * segment: cut the segment out (`tail -c` / `head -c`), decompress it (`zstd -d` / `gzip -d`),
  * unpack it (`cpio -i`), pack it again in sorted order (`find | sort | cpio -o -H newc`) and
- * compress it at the level the repack uses (`zstd -6`, `gzip -n -6`). It does a little less than
+ * compress it at the levels the repack uses (`zstd -3`, `gzip -n -6`). It does a little less than
  * we do (no clamping of times, no hard-link bookkeeping), which the comparison accepts.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

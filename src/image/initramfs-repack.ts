@@ -12,7 +12,7 @@
  */
 import { ReprimageError } from '../errors.js';
 import { crc32 } from '../compress/crc32.js';
-import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from '../compress/libdeflate/compressor.js';
+import { LIBDEFLATE_PACKAGE, createDeflateCompressor, type DeflateCompressor } from '../compress/libdeflate/compressor.js';
 import { ZSTD_PACKAGE, createZstdCompressor } from '../compress/zstd/compressor.js';
 import { loadCpioSegments } from '../formats/cpio/index.js';
 import { writeCpio } from '../formats/cpio/index.js';
@@ -27,10 +27,11 @@ export interface RepackedInitramfs {
 }
 
 /**
- * zstd level of the main archive. mkinitramfs uses 9; in our WebAssembly zstd 9 runs at
- * ≈ 15-20 MB/s, 6 at ≈ 35 MB/s for 4 % more bytes, 3 at ≈ 80 MB/s for 14 % more.
+ * zstd level of the main archive: 3, zstd's own default. mkinitramfs uses 9, which in our
+ * WebAssembly zstd runs at ≈ 15-20 MB/s on a loaded 2-core machine (9 s for a 130 MB archive);
+ * 6 took ≈ 5 s for 4 % more bytes, 3 takes ≈ 1.6 s for 14 % more (35.0 MB instead of 30.7 MB).
  */
-export const INITRAMFS_ZSTD_LEVEL = 6;
+export const INITRAMFS_ZSTD_LEVEL = 3;
 /**
  * libdeflate level of a gzip main archive (what mkinitramfs falls back to when the root has no
  * zstd binary). pako at level 9 took 80 s for 150 MB; libdeflate 6 takes ≈ 4 s and its output
@@ -79,13 +80,17 @@ export async function repackInitramfs(initrd: Uint8Array, name: string, sourceDa
   return { bytes: out.bytes(), segments: kinds };
 }
 
+let deflater: Promise<DeflateCompressor> | undefined;
+
 /**
  * One gzip member (RFC 1952) of `data`: the header `gzip -n` writes (no name, MTIME 0, XFL 0
  * for a middle level, OS 3), libdeflate's raw deflate, then CRC-32 and size. libdeflate is
  * whole-buffer only, hence not compress/gzip.ts's streaming pako sink.
  */
 async function gzipMember(data: Uint8Array): Promise<Uint8Array> {
-  const deflated = (await createDeflateCompressor(INITRAMFS_GZIP_LEVEL)).deflate(data);
+  // one compressor per thread: each keeps its WebAssembly buffers, which a new one would leak
+  deflater ??= createDeflateCompressor(INITRAMFS_GZIP_LEVEL);
+  const deflated = (await deflater).deflate(data);
   const member = new Uint8Array(10 + deflated.length + 8);
   member.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
   member.set(deflated, 10);
