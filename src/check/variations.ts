@@ -156,7 +156,13 @@ export function detectVariations(options: DetectOptions): VariationSet {
     const probe = probeFaketime(CLOCK_SHIFT_DAYS);
     if (probe.ok) {
       const prefix = probe.value;
-      applied.push({ id: 'clock', what: 'clock (faketime)', control: 'now', experiment: `now + ${CLOCK_SHIFT_DAYS} days`, vary: (s) => void s.wrappers.push(prefix) });
+      // NO_FAKE_STAT (as reprotest): libfaketime would otherwise shift the times stat() reports for
+      // existing files too, which no later build would see; only the clock itself moves
+      const vary = (s: BuildSetup) => {
+        s.wrappers.push(prefix);
+        s.env.NO_FAKE_STAT = '1';
+      };
+      applied.push({ id: 'clock', what: 'clock (faketime)', control: 'now', experiment: `now + ${CLOCK_SHIFT_DAYS} days`, note: 'file times read by stat() are not shifted (NO_FAKE_STAT=1)', vary });
     } else {
       skipped.push({ id: 'clock', what: 'clock (faketime)', reason: probe.reason });
     }
