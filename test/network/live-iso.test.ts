@@ -101,6 +101,20 @@ test('an upgrade kit from two versions of the example applies onto the first and
   const built = runCli(['build', recipe, '-o', join(next, 'out'), '--update-lock', '--quiet']);
   assert.equal(built.status, 0, built.stderr);
   const isoB = join(next, 'out/live.iso');
+  // relocked against today's archive: when bookworm had no point release since the example was
+  // locked, the package sets differ by exactly the swap (and what nano needs that less did not)
+  interface LockFile { sources: Array<{ in_release: { sha256: string } }>; packages: Array<{ name: string; version: string }> }
+  const lockOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'recipe.yaml.lock'), 'utf8')) as LockFile;
+  const [oldLock, newLock] = [lockOf(EXAMPLE), lockOf(next)];
+  const names = (l: LockFile) => new Set(l.packages.map((p) => `${p.name} ${p.version}`));
+  const removed = [...names(oldLock)].filter((p) => !names(newLock).has(p));
+  const added = [...names(newLock)].filter((p) => !names(oldLock).has(p));
+  t.diagnostic(`packages removed: ${removed.join(', ')}; added: ${added.join(', ')}`);
+  const sameArchive = oldLock.sources[0]!.in_release.sha256 === newLock.sources[0]!.in_release.sha256;
+  if (sameArchive) {
+    assert.deepEqual(removed.map((p) => p.split(' ')[0]), ['less']);
+    assert.ok(added.some((p) => p.startsWith('nano ')), added.join(', '));
+  }
 
   const kit = join(dir, 'kit.iuk');
   const made = runCli(['iuk', isoA, isoB, '-o', kit, '-q']);
@@ -112,7 +126,7 @@ test('an upgrade kit from two versions of the example applies onto the first and
   assert.equal(against.status, 1, against.stderr);
   const differing = (JSON.parse(against.stdout) as { differing: string[] }).differing;
   for (const p of ['root: etc/issue.net', 'root: usr/bin/nano', 'root: usr/bin/less']) assert.ok(differing.includes(p), `${p} not in ${differing.join(', ')}`);
-  assert.ok(!differing.some((p) => p.startsWith('medium: live/vmlinuz')), 'the kernel did not change');
+  if (sameArchive) assert.ok(!differing.some((p) => p.startsWith('medium: live/vmlinuz')), 'the kernel did not change');
   t.diagnostic(`kit ${readFileSync(kit).length} bytes for ${differing.length} changed paths`);
 
   const report = check(['--artifact', 'kit.iuk', '--', process.execPath, CLI, 'iuk', isoA, isoB, '-o', 'kit.iuk', '--workers', '{workers}', '-q']);
