@@ -1,6 +1,5 @@
 /** `reprimage pack SRC -o OUT`: one image or archive from a directory, archive or image. */
-import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
@@ -11,6 +10,7 @@ import type { PackOptions } from '../image/pack.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { addPolicyOptions, pathInsideSource, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Reporter } from './reporter.js';
+import { hashFile } from '../io/hash-file.js';
 
 interface PackOptionValues extends PolicyOptionValues {
   output: string;
@@ -148,7 +148,7 @@ export function packCommand(reporter: Reporter): Command {
     }
     if (values.json) {
       const { size } = await stat(values.output);
-      const sha256 = await sha256File(values.output);
+      const { sha256 } = await hashFile(values.output);
       process.stdout.write(`${JSON.stringify({ output: values.output, format, size, sha256, input: input.format })}\n`);
     }
   });
@@ -213,8 +213,3 @@ export function parseIntOption(value: string, option: string, min: number, max: 
   return n;
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

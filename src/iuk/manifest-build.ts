@@ -4,11 +4,10 @@
  * checking that the file is the one the manifest describes (size and SHA-256), so a kit is never
  * made from an image that was replaced or damaged since its build.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
+import { hashFile } from '../io/hash-file.js';
 
 interface ListedOutput {
   path: string;
@@ -23,11 +22,11 @@ export async function imageOfBuild(path: string): Promise<string> {
   if (text === undefined) return path;
   const output = pickOutput(parseOutputs(text, path), path);
   const image = join(dirname(path), output.path);
-  const size = (await stat(image).catch((e: unknown) => {
+  const { size } = await stat(image).catch((e: unknown) => {
     throw fromSystemError(e, image);
-  })).size;
+  });
   if (size !== output.size) throw new ReprimageError('CONFLICT', image, `is ${size} bytes, but ${path} lists ${output.size}: not the image of that build`);
-  const digest = await sha256File(image);
+  const digest = (await hashFile(image)).sha256;
   if (digest !== output.sha256) throw new ReprimageError('CONFLICT', image, `has SHA-256 ${digest}, but ${path} lists ${output.sha256}: not the image of that build`);
   return image;
 }
@@ -75,14 +74,4 @@ function pickOutput(outputs: ListedOutput[], path: string): ListedOutput {
   if (isos.length === 1) return isos[0]!;
   if (isos.length === 0 && outputs.length === 1) return outputs[0]!;
   throw new ReprimageError('USAGE', path, `lists ${isos.length > 1 ? `${isos.length} ISO images` : `${outputs.length} outputs and no ISO image`}: name the image file instead`);
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .once('error', (e) => reject(fromSystemError(e, path)))
-      .once('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ReprimageError, fromSystemError } from '../errors.js';
+import { hashFile } from '../io/hash-file.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
@@ -114,16 +115,6 @@ async function openUrl(url: string, subject: string): Promise<Readable> {
   if (response.status === 404 || response.status === 410) throw new ReprimageError('NOT_FOUND', subject, `missing from the repository: ${url} (HTTP ${response.status})`);
   if (!response.ok || !response.body) throw new ReprimageError('IO', subject, `cannot download ${url}: HTTP ${response.status}`);
   return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-}
-
-export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 export function hashMismatch(subject: string, expected: { sha256: string; size?: number }, actual: { sha256: string; size: number }): ReprimageError {
