@@ -68,7 +68,7 @@ export function packCommand(reporter: Reporter): Command {
     .option('--bios-boot <path>', 'ISO: El Torito BIOS no-emulation boot image (a path inside SRC, e.g. isolinux/isolinux.bin)')
     .option('--efi-boot <path>', 'ISO: El Torito UEFI boot image (a FAT image inside SRC)')
     .option('--hybrid-mbr <file>', 'ISO: isohybrid MBR boot code (e.g. /usr/lib/ISOLINUX/isohdpfx.bin); needs --bios-boot')
-    .option('--mbr-id <n>', 'ISO: MBR disk signature (default: derived from the seed)')
+    .option('--mbr-id <n>', 'ISO: MBR disk signature, decimal or 0x hexadecimal (default: derived from the seed)')
     .option('--gpt', 'ISO: add a GPT for UEFI USB boot (GUIDs derived from the seed)')
     .option('--fat-type <12|16|32>', 'FAT: the FAT type (default: chosen by size, as mkfs.fat does)')
     .option('--label <text>', 'FAT, ext4: the volume label')
@@ -206,9 +206,10 @@ function parseExt4BlockSize(value: string): 1024 | 4096 {
 }
 
 export function parseIntOption(value: string, option: string, min: number, max: number): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  // decimal, or hexadecimal with 0x as isohybrid --id and sfdisk take disk signatures
+  const n = /^\d+$/.test(value) || /^0x[0-9a-f]+$/i.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ReprimageError('USAGE', option, `expected a whole number from ${min} to ${max}, got '${value}'`);
+    throw new ReprimageError('USAGE', option, `expected a whole number from ${min} to ${max} (or 0x… hexadecimal), got '${value}'`);
   }
   return n;
 }

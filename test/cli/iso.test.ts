@@ -50,7 +50,7 @@ test('ls shows the El Torito boot entries and the MBR/GPT partitions of a hybrid
   const dir = tempDir(t);
   const src = bootSource(dir, 'forward');
   const iso = join(dir, 'live.iso');
-  const packed = runCli(['pack', src, '-o', iso, ...BOOT_ARGS, '--hybrid-mbr', mbrTemplate(dir), '--mbr-id', String(0x5eed1234), '--gpt'], { env: { SOURCE_DATE_EPOCH: EPOCH } });
+  const packed = runCli(['pack', src, '-o', iso, ...BOOT_ARGS, '--hybrid-mbr', mbrTemplate(dir), '--mbr-id', '0x5EED1234', '--gpt'], { env: { SOURCE_DATE_EPOCH: EPOCH } });
   assert.equal(packed.status, 0, packed.stderr);
 
   const ls = runCli(['ls', iso]);
