@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCpioSegments } from '../src/formats/cpio/index.js';
-import { INITRAMFS_GZIP_LEVEL, INITRAMFS_ZSTD_LEVEL, repackInitramfs } from '../src/image/initramfs-repack.js';
+import { INITRAMFS_CODECS, INITRAMFS_GZIP_LEVEL, INITRAMFS_ZSTD_LEVEL, repackInitramfs } from '../src/image/initramfs-repack.js';
 import { openFileSource } from '../src/io/source.js';
 import { measure, printRatio } from './measure.js';
 
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     const theirs = join(work, 'theirs.img');
     const script = await referenceScript(input, work, theirs);
     console.log(`initramfs repack of ${input} (${statSync(input).size} bytes), ${runs} run(s); ${execFileSync('uptime').toString().trim()}`);
+    console.log(`ours: gzip ${INITRAMFS_CODECS.gzip}; zstd ${INITRAMFS_CODECS.zstd}`);
     const a = measure('reprimage repack', [process.execPath, fileURLToPath(import.meta.url), 'repack', input, ours], runs);
     const b = measure('zstd/gzip + cpio (shell)', ['sh', script], runs);
     printRatio(a, b, `, ${(statSync(ours).size / statSync(theirs).size).toFixed(4)}x size (${statSync(ours).size} vs ${statSync(theirs).size} bytes)`);
