@@ -72,12 +72,26 @@ export async function repackInitramfs(initrd: Uint8Array, name: string, sourceDa
       const plain = new MemorySink();
       await writeCpio(tree, plain);
       const bytes = plain.bytes();
-      await out.write(kind === 'zstd' ? (await createZstdCompressor(INITRAMFS_ZSTD_LEVEL))(bytes) : await gzipMember(bytes));
+      await out.write(await compressWhole(kind, bytes, name));
     }
   } finally {
     for (const { segment } of segments) if (segment.compression) await segment.source.close();
   }
   return { bytes: out.bytes(), segments: kinds };
+}
+
+/**
+ * The codec's output for the whole archive. The WebAssembly heaps stop at 2 GiB and hold input
+ * and output at once, so an archive near 1 GiB fails there: that becomes an OVERFLOW error
+ * naming the file instead of the codec's bare Error.
+ */
+async function compressWhole(kind: 'gzip' | 'zstd', bytes: Uint8Array, name: string): Promise<Uint8Array> {
+  try {
+    return kind === 'zstd' ? (await createZstdCompressor(INITRAMFS_ZSTD_LEVEL))(bytes) : await gzipMember(bytes);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ReprimageError('OVERFLOW', name, `cannot ${kind}-compress the ${bytes.length}-byte main archive in one piece (${why})`, { cause: e });
+  }
 }
 
 let deflater: Promise<DeflateCompressor> | undefined;
