@@ -179,42 +179,52 @@ async function refuses(bytes: Uint8Array, code: string, pattern: RegExp): Promis
   });
 }
 
-/** Rewrites the primary header's field and its CRC, as a hostile tool would. */
-function patchHeader(disk: Uint8Array, at: number, value: number | bigint, width: 4 | 8): Uint8Array {
+/** Rewrites a field of both headers (primary and backup) and their CRCs, as a hostile tool would. */
+function patchHeaders(disk: Uint8Array, at: number, value: number | bigint, width: 4 | 8): Uint8Array {
   const copy = disk.slice();
-  const v = new DataView(copy.buffer, 512, 512);
-  if (width === 4) v.setUint32(at, Number(value), true);
-  else v.setBigUint64(at, BigInt(value), true);
-  v.setUint32(16, 0, true);
-  v.setUint32(16, crc32(copy.subarray(512, 512 + 92)), true);
+  for (const header of [512, copy.length - 512]) {
+    const v = new DataView(copy.buffer, header, 512);
+    if (width === 4) v.setUint32(at, Number(value), true);
+    else v.setBigUint64(at, BigInt(value), true);
+    v.setUint32(16, 0, true);
+    v.setUint32(16, crc32(copy.subarray(header, header + 92)), true);
+  }
+  return copy;
+}
+
+/** The same byte flipped in both copies: `primaryAt` and its place in the backup (header or entries). */
+function flipBoth(disk: Uint8Array, primaryAt: number): Uint8Array {
+  const copy = disk.slice();
+  const sectors = disk.length / 512;
+  copy[primaryAt]! ^= 1;
+  copy[primaryAt < 1024 ? (sectors - 1) * 512 + primaryAt - 512 : (sectors - 33) * 512 + primaryAt - 1024]! ^= 1;
   return copy;
 }
 
 test('bad input: every damage is a ReprimageError naming the file and the problem', async () => {
+  // one copy damaged is read from the other (test/unit/gpt-backup.test.ts): here both are
   const disk = gptDisk(10_000, [ESP, ROOT]);
+  const both = (primary: string, backup: string) => new RegExp(`both copies of the GPT are damaged: the primary: ${primary}[^;]*; the backup at sector 9999: ${backup}`);
   await refuses(disk.subarray(0, 100), 'TRUNCATED', /not even an MBR/);
-  await refuses(disk.subarray(0, 9000 * 512), 'TRUNCATED', /backup header at sector 9999, the file has 9000 sectors/);
-  const badCrc = disk.slice();
-  badCrc[512 + 60]! ^= 1; // a byte of the disk GUID
-  await refuses(badCrc, 'CORRUPT_IMAGE', /GPT header at byte 512: header CRC/);
-  const badEntries = disk.slice();
-  badEntries[1024 + 60]! ^= 1;
-  await refuses(badEntries, 'CORRUPT_IMAGE', /primary GPT entry array at byte 1024: CRC/);
-  await refuses(patchHeader(disk, 72, 9990, 8), 'OUT_OF_BOUNDS', /entry array at sector 9990 .* lies outside/);
-  await refuses(patchHeader(disk, 72, 2n ** 60n, 8), 'CORRUPT_IMAGE', /beyond any disk/);
-  await refuses(patchHeader(disk, 80, 0xffffffff, 4), 'OVERFLOW', /declares 4294967295 entries/);
-  await refuses(patchHeader(disk, 84, 100, 4), 'CORRUPT_IMAGE', /entry size 100/);
-  await refuses(patchHeader(disk, 12, 4000, 4), 'CORRUPT_IMAGE', /header size 4000/);
-  const backup = disk.slice();
-  backup[9999 * 512 + 60]! ^= 1;
-  await refuses(backup, 'CORRUPT_IMAGE', /backup GPT.*header CRC/);
-  // overlapping and out-of-range partitions, with CRCs that are right
-  await refuses(gptRaw(10_000, [ESP, { ...ROOT, firstLba: 3000 }]), 'CORRUPT_IMAGE', /partitions 1 .* and 2 .* overlap/);
-  await refuses(gptRaw(10_000, [ESP, { ...ROOT, lastLba: 9999 }]), 'OUT_OF_BOUNDS', /outside the usable sectors/);
+  await refuses(disk.subarray(0, 6000 * 512), 'TRUNCATED', /GPT partition 2 \(sectors 4096\.\.8191\) reaches past the end of the image \(6000 sectors\)/);
+  await refuses(flipBoth(disk, 512 + 60), 'CORRUPT_IMAGE', both('corrupt GPT header at byte 512: header CRC', 'corrupt GPT header at byte 5119488: header CRC'));
+  await refuses(flipBoth(disk, 1024 + 60), 'CORRUPT_IMAGE', both('corrupt primary GPT entry array at byte 1024: CRC', 'corrupt backup GPT entry array at byte 5103104: CRC'));
+  await refuses(patchHeaders(disk, 72, 9990, 8), 'OUT_OF_BOUNDS', both('primary GPT entry array at sector 9990 .* lies outside', 'backup GPT entry array at sector 9990 .* lies outside'));
+  await refuses(patchHeaders(disk, 72, 3, 8), 'OUT_OF_BOUNDS', both('primary GPT entry array \\(sectors 3\\.\\.34\\) overlaps the usable sectors 34\\.\\.9966', 'backup GPT entry array \\(sectors 3\\.\\.34\\) overlaps'));
+  await refuses(patchHeaders(disk, 72, 2n ** 60n, 8), 'CORRUPT_IMAGE', both('.*beyond any disk', '.*beyond any disk'));
+  await refuses(patchHeaders(disk, 80, 0xffffffff, 4), 'OVERFLOW', both('primary GPT declares 4294967295 entries', 'backup GPT declares 4294967295 entries'));
+  await refuses(patchHeaders(disk, 84, 100, 4), 'CORRUPT_IMAGE', both('.*entry size 100', '.*entry size 100'));
+  await refuses(patchHeaders(disk, 12, 4000, 4), 'CORRUPT_IMAGE', both('.*header size 4000', '.*header size 4000'));
+  await refuses(patchHeaders(disk, 48, 9999, 8), 'OUT_OF_BOUNDS', both('primary GPT usable sectors 34\\.\\.9999 do not fit', 'backup GPT usable sectors 34\\.\\.9999 do not fit'));
+  await refuses(patchHeaders(disk, 24, 7, 8), 'CORRUPT_IMAGE', both('.*it says it is at sector 7, not 1', '.*it says it is at sector 7, not 9999'));
+  // overlapping and out-of-range partitions, with CRCs that are right (in both copies)
+  await refuses(gptRaw(10_000, [ESP, { ...ROOT, firstLba: 3000 }]), 'CORRUPT_IMAGE', both('.*partitions 1 .* and 2 .* overlap', '.*partitions 1 .* and 2 .* overlap'));
+  await refuses(gptRaw(10_000, [ESP, { ...ROOT, lastLba: 9999 }]), 'OUT_OF_BOUNDS', both('.*outside the usable sectors', '.*outside the usable sectors'));
   await refuses(gptRaw(10_000, [{ ...ESP, firstLba: 3000, lastLba: 2999 }]), 'OUT_OF_BOUNDS', /ends .* before it starts/);
   const noGpt = disk.slice();
   noGpt.fill(0, 512, 1024);
-  await refuses(noGpt, 'CORRUPT_IMAGE', /protects a GPT, but there is no "EFI PART"/);
+  noGpt.fill(0, 9999 * 512);
+  await refuses(noGpt, 'CORRUPT_IMAGE', both('corrupt GPT header at byte 512: no "EFI PART" signature', 'corrupt GPT header at byte 5119488: no "EFI PART" signature'));
   const mbr = new Uint8Array(4096 * 512);
   mbr.set(encodeMbr({ diskSignature: 1, partitions: [{ bootable: false, type: 0x83, firstLba: 2048, sectors: 4096 }] }));
   await refuses(mbr, 'OUT_OF_BOUNDS', /MBR partition 1 .* lies outside the image/);
@@ -239,10 +249,10 @@ function gptRaw(sectors: number, entries: GptEntry[]): Uint8Array {
   return disk;
 }
 
-test('fuzz: random damage to a GPT disk gives a table or a ReprimageError, nothing else', async () => {
+test('fuzz: random damage to either GPT copy gives a table or a ReprimageError, nothing else', async () => {
   const disk = gptDisk(8192, [ESP]);
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 34 * 512 - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 8192 * 512 }), async (edits, cut) => {
+    fc.asyncProperty(fc.array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 34 * 512 - 1 }), fc.integer({ min: (8192 - 33) * 512, max: 8192 * 512 - 1 })), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 8192 * 512 }), async (edits, cut) => {
       const copy = disk.slice(0, Math.max(cut, 512));
       for (const [at, b] of edits) if (at < copy.length) copy[at] = b;
       try {

@@ -17,4 +17,5 @@ export { GPT_PARTITION_TYPES, mbrTypeFor, partitionTypeGuid, partitionTypeName }
 export { GPT_ATTRIBUTE_BITS, describeAttributes, parseAttributes } from './attributes.js';
 export {
   GPT_MAX_ENTRY_ARRAY_BYTES, MBR_MAX_LOGICAL, readPartitionTable, sniffPartitionTable, type DiskPartition, type PartitionTable,
+  type ReadPartitionTableOptions,
 } from './reader.js';
