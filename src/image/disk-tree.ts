@@ -21,8 +21,9 @@ export const PARTITION_TABLE_FILE = 'partition-table.txt';
 export async function openDiskTree(
   source: RandomAccessSource,
   openPartition: (slice: RandomAccessSource) => Promise<{ tree: Tree; format: string }>,
+  warn?: (message: string) => void,
 ): Promise<{ tree: Tree; format: string; table: PartitionTable }> {
-  const table = await readPartitionTable(source);
+  const table = await readPartitionTable(source, { warn });
   const tree = new Tree(newDir({ mode: 0o755, mtime: { ...EPOCH } }));
   const formats: string[] = [];
   for (const p of table.partitions) {

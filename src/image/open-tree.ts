@@ -82,7 +82,7 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
   } else if (sniffPartitionTable(head)) {
     // a disk image: one directory per partition, each opened by its own content (src/image/disk-tree.ts)
     const { openDiskTree } = await import('./disk-tree.js');
-    const disk = await openDiskTree(source, (slice) => openSource(slice, [], options));
+    const disk = await openDiskTree(source, (slice) => openSource(slice, [], options), options.warn);
     tree = disk.tree;
     format.push(disk.format);
   } else if (sniffTar(head)) {
