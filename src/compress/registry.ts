@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS } from './squashfs-codecs.js';
+import { INITRAMFS_CODECS } from '../image/initramfs-repack.js';
 
 export interface CodecVersion {
   /** What is written: `gzip` (a .gz stream), `squashfs xz` (SquashFS blocks), … */
@@ -69,5 +70,7 @@ export function codecVersions(): Array<{ codec: string; implementation: string }
     const implementation = pkg === undefined ? described : described.replace(`${pkg} ${PINNED_CODEC_PACKAGES[pkg]}`, implementationOf(pkg));
     out.push({ codec: `squashfs ${codec}`, implementation });
   }
+  // the live ISO's repacked initramfs writes its main archive with other settings than pack's gzip
+  for (const [codec, implementation] of Object.entries(INITRAMFS_CODECS)) out.push({ codec: `initramfs ${codec}`, implementation });
   return out;
 }
