@@ -31,7 +31,7 @@ interface CheckReport {
   skipped: Array<{ id: string; reason: string }>;
   artifacts: Array<{ path: string; identical: boolean }>;
   builds: number;
-  seconds: number;
+  seconds: { control: number; experiment: number; total: number };
 }
 
 function check(args: string[]): CheckReport {
@@ -42,7 +42,7 @@ function check(args: string[]): CheckReport {
 
 function describeCheck(report: CheckReport): string {
   const skipped = report.skipped.map((s) => `${s.id} (${s.reason})`).join('; ') || 'none';
-  return `${report.builds} builds in ${report.seconds.toFixed(0)} s; applied: ${report.applied.map((v) => v.id).join(', ')}; skipped: ${skipped}`;
+  return `${report.builds} builds in ${report.seconds.total.toFixed(0)} s (control ${report.seconds.control.toFixed(0)} s, experiment ${report.seconds.experiment.toFixed(0)} s); applied: ${report.applied.map((v) => v.id).join(', ')}; skipped: ${skipped}`;
 }
 
 // shared by the tests below, which node:test runs in order
