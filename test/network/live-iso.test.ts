@@ -29,7 +29,7 @@ interface CheckReport {
   reproducible: boolean;
   applied: Array<{ id: string; control: string; experiment: string; note?: string }>;
   skipped: Array<{ id: string; reason: string }>;
-  artifacts: Array<{ path: string; identical: boolean }>;
+  artifacts: Array<{ path: string; identical: boolean; difference?: unknown }>;
   builds: number;
   seconds: { control: number; experiment: number; total: number };
 }
@@ -54,7 +54,7 @@ test('reprimage check examples/live-minimal: the ISO is byte-identical under eve
   const work = join(tempDir(t, 'reprimage-live-check-'), 'work');
   const report = check([join(EXAMPLE, 'recipe.yaml'), '--keep', '--work-dir', work]);
   t.diagnostic(describeCheck(report));
-  assert.equal(report.reproducible, true, `live.iso differs: ${describeCheck(report)}`);
+  assert.equal(report.reproducible, true, `live.iso differs: ${describeCheck(report)}\n${JSON.stringify(report.artifacts).slice(0, 6000)}`);
   assert.deepEqual(report.artifacts.map((a) => [a.path, a.identical]), [['out/live.iso', true]]);
   for (const id of ['clock', 'timezone', 'locale', 'umask', 'hostname', 'build-path', 'workers', 'home', 'user']) {
     // as root with faketime, locales-all and unshare installed (.ci/run), these always apply
