@@ -99,6 +99,10 @@ test('bad disk images: one line naming the file, exit 2', (t) => {
   assert.equal(listed.status, 0, listed.stderr);
   assert.match(listed.stderr, /^reprimage: warning: .*primary-zeroed\.img: the primary GPT is damaged .*; using the backup GPT at sector \d+\n$/);
   assert.equal(listed.stdout, runCli(['ls', good]).stdout);
+  // diff reads it the same way, and names the damage as the difference
+  const diffed = runCli(['diff', good, join(dir, 'primary-zeroed.img')]);
+  assert.equal(diffed.status, 1, diffed.stderr);
+  assert.match(diffed.stdout, /^│ \+problem: the primary GPT is damaged .*; using the backup GPT at sector \d+$/m);
 });
 
 test('bad --partition specs and options: one line naming what is wrong, exit 2, no output', (t) => {

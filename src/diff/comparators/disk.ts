@@ -18,7 +18,9 @@ export const diskComparator: Comparator = {
       const table = await readPartitionTable(source);
       return {
         async describe() {
-          return { 'partition table': `${describePartitionTable(table).join('\n')}\n` };
+          // a copy of the GPT read from its backup, or a damaged backup, is a difference worth naming
+          const problems = (table.problems ?? []).map((p) => `problem: ${p.startsWith(`${source.name}: `) ? p.slice(source.name.length + 2) : p}`);
+          return { 'partition table': `${[...describePartitionTable(table), ...problems].join('\n')}\n` };
         },
         async members() {
           return table.partitions.map((p) => ({
