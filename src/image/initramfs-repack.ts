@@ -11,7 +11,6 @@
  * all of the cost (reading and writing the cpio take 1-2 s); docs/live-iso.md has the numbers.
  */
 import { ReprimageError } from '../errors.js';
-import { crc32 } from '../compress/crc32.js';
 import { LIBDEFLATE_PACKAGE, createDeflateCompressor, type DeflateCompressor } from '../compress/libdeflate/compressor.js';
 import { ZSTD_PACKAGE, createZstdCompressor } from '../compress/zstd/compressor.js';
 import { loadCpioSegments } from '../formats/cpio/index.js';
@@ -94,22 +93,11 @@ async function compressWhole(kind: 'gzip' | 'zstd', bytes: Uint8Array, name: str
   }
 }
 
+// one compressor per thread: each keeps its WebAssembly buffers, which a new one would leak
 let deflater: Promise<DeflateCompressor> | undefined;
 
-/**
- * One gzip member (RFC 1952) of `data`: the header `gzip -n` writes (no name, MTIME 0, XFL 0
- * for a middle level, OS 3), libdeflate's raw deflate, then CRC-32 and size. libdeflate is
- * whole-buffer only, hence not compress/gzip.ts's streaming pako sink.
- */
+/** One gzip member of `data`; libdeflate is whole-buffer only, hence not compress/gzip.ts's streaming pako sink. */
 async function gzipMember(data: Uint8Array): Promise<Uint8Array> {
-  // one compressor per thread: each keeps its WebAssembly buffers, which a new one would leak
   deflater ??= createDeflateCompressor(INITRAMFS_GZIP_LEVEL);
-  const deflated = (await deflater).deflate(data);
-  const member = new Uint8Array(10 + deflated.length + 8);
-  member.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
-  member.set(deflated, 10);
-  const trailer = new DataView(member.buffer, 10 + deflated.length, 8);
-  trailer.setUint32(0, crc32(data), true);
-  trailer.setUint32(4, data.length % 2 ** 32, true);
-  return member;
+  return (await deflater).gzip(data);
 }

@@ -28,6 +28,7 @@ import { compareNames } from '../tree/names.js';
 import { Tree, newDir, type FileNode, type Node } from '../tree/tree.js';
 import { LIVE_INITRD, LIVE_KERNEL, LIVE_SQUASHFS, grubCfg, isolinuxCfg, liveCmdline } from './boot-menus.js';
 import { repackInitramfs } from './initramfs-repack.js';
+import { stageTimer } from '../stage-timer.js';
 
 /** Where Debian's packages put the boot loader files, inside the root tree. */
 export const BOOT_FILES = {
@@ -116,13 +117,7 @@ function findKernel(tree: Tree, warn: (m: string) => void): { version: string; k
 export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptions): Promise<LiveIsoReport> {
   const warn = options.warn ?? (() => {});
   const epoch = options.sourceDateEpoch;
-  const timings: Record<string, number> = {};
-  let mark = performance.now();
-  const stage = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - mark);
-    mark = now;
-  };
+  const { timings, stage } = stageTimer();
 
   const { version, kernel, initrd } = findKernel(root, warn);
   const bios = {

@@ -24,6 +24,7 @@ import { writeOverlayTar } from './overlay.js';
 import { buildRootTree, clockShiftFromEnvironment, hostPackageVersion } from './rootfs.js';
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
 import { outputPath } from './schema.js';
+import { stageTimer } from '../stage-timer.js';
 
 export interface LockOptions {
   cacheDir: string;
@@ -65,14 +66,7 @@ export interface BuildResult {
 }
 
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const timings: Record<string, number> = {};
-  let mark = performance.now();
-  const stage = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - mark);
-    mark = now;
-    options.log?.(`reprimage: ${name} done`);
-  };
+  const { timings, stage } = stageTimer((name) => options.log?.(`reprimage: ${name} done`));
   const recipe = await loadRecipe(recipeFile);
   const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, process.env.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);

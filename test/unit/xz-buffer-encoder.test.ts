@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { xzBufferEncoder } from '../../src/compress/xz-buffer-encoder.js';
+import { pattern } from '../helpers/sample-tree.js';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS, createSquashfsCodec, createSquashfsDecompressor } from '../../src/compress/squashfs-codecs.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -15,18 +16,6 @@ function textLike(size: number, seed: number): Uint8Array {
   for (let at = 0; at < size; ) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     for (const c of words[x % words.length]!) if (at < size) out[at++] = c.charCodeAt(0);
-  }
-  return out;
-}
-
-function noise(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
   }
   return out;
 }
@@ -75,7 +64,7 @@ test('x86 BCJ chain output is pinned, and the codec keeps the smaller of the two
 test("an input's bytes do not depend on what the thread's encoder compressed before", async () => {
   const encoder = await xzBufferEncoder();
   const inputs = [131072, 1, 0, 1 << 20, 4096, 131072].map((size, i) => ({
-    data: i % 2 === 0 ? textLike(size, i) : noise(size, i + 1),
+    data: i % 2 === 0 ? textLike(size, i) : pattern(size, i + 1),
     chain: { dictSize: Math.max(size, 4096), x86: i === 3 },
   }));
   const forward = inputs.map(({ data, chain }) => sha256(encoder.encode(data, chain)));
@@ -88,7 +77,7 @@ test("an input's bytes do not depend on what the thread's encoder compressed bef
 
 test('incompressible input still gives a valid stream (stored chunks), a little larger than the input', async () => {
   const encoder = await xzBufferEncoder();
-  const input = noise(131072, 99);
+  const input = pattern(131072, 99);
   const out = encoder.encode(input, { dictSize: 131072, x86: false });
   assert.ok(out.length > input.length && out.length < input.length + 128, `${out.length} bytes`);
   assert.equal(sha256(await unxz(out, 131072)), sha256(input));

@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { crc32 } from '../crc32.js';
 
 /** The package that supplies the module; recorded with the codec versions. */
 export const LIBDEFLATE_PACKAGE = 'libdeflate@0.1.0';
@@ -47,6 +48,11 @@ export interface DeflateCompressor {
   zlib(data: Uint8Array): Uint8Array;
   /** Raw deflate (RFC 1951). */
   deflate(data: Uint8Array): Uint8Array;
+  /**
+   * One gzip member (RFC 1952) with the header `gzip -n` writes (no name, MTIME 0, XFL 0, OS 3),
+   * so no time or host ends up in it; libdeflate's own gzip header would say OS 255.
+   */
+  gzip(data: Uint8Array): Uint8Array;
 }
 
 /** A compressor at `level` (1..12; libdeflate's 9 is zlib's 9 in spirit, not in bytes). */
@@ -79,8 +85,20 @@ export async function createDeflateCompressor(level: number): Promise<DeflateCom
     if (n === 0) throw new Error('libdeflate: output larger than its bound');
     return m.HEAPU8.slice(outPtr, outPtr + n);
   };
+  const deflate = (data: Uint8Array) => run(data, m._libdeflate_deflate_compress_bound, m._libdeflate_deflate_compress);
   return {
     zlib: (data) => run(data, m._libdeflate_zlib_compress_bound, m._libdeflate_zlib_compress),
-    deflate: (data) => run(data, m._libdeflate_deflate_compress_bound, m._libdeflate_deflate_compress),
+    deflate,
+    gzip: (data) => gzipMember(data, deflate(data)),
   };
+}
+
+function gzipMember(data: Uint8Array, deflated: Uint8Array): Uint8Array {
+  const member = new Uint8Array(10 + deflated.length + 8);
+  member.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+  member.set(deflated, 10);
+  const trailer = new DataView(member.buffer, 10 + deflated.length, 8);
+  trailer.setUint32(0, crc32(data), true);
+  trailer.setUint32(4, data.length % 2 ** 32, true);
+  return member;
 }
