@@ -55,13 +55,9 @@ function decodeEscaped(b: Uint8Array): string {
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;
-    let len = 0;
-    let min = 0;
-    let cp = 0;
-    if (c < 0x80) len = 1, cp = c;
-    else if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07, min = 0x10000;
+    // sequence length, lead bits and the smallest code point of that length (no overlongs)
+    const [len, lead, min] = c < 0x80 ? [1, 0x7f, 0] : c >= 0xc2 && c <= 0xdf ? [2, 0x1f, 0x80] : c >= 0xe0 && c <= 0xef ? [3, 0x0f, 0x800] : c >= 0xf0 && c <= 0xf4 ? [4, 0x07, 0x10000] : [0, 0, 0];
+    let cp = c & lead;
     let ok = len > 0 && i + len <= b.length;
     for (let k = 1; ok && k < len; k++) {
       const t = b[i + k]!;
@@ -102,6 +98,7 @@ export function compareNames(a: string, b: string): number {
 }
 
 const C_ESCAPES: Record<number, string> = { 0x07: '\\a', 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0b: '\\v', 0x0c: '\\f', 0x0d: '\\r', 0x5c: '\\\\' };
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
 const NEEDS_ESCAPE = /[\x00-\x1f\x7f-\x9f\\\uD800-\uDFFF]/;
 
 /**
