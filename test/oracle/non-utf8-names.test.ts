@@ -266,3 +266,24 @@ test('a tar holding one member name twice: the last one is kept, with one warnin
   run('tar', ['-xf', out, '-C', join(dir, 'x')]);
   assert.equal(readFileSync(b(dir, '/x/caf', [0xe9]), 'utf8'), 'second\n');
 });
+
+test('a cpio archive holding one name twice warns once; two concatenated archives overlay without a warning', async (t) => {
+  if (!requireTool(t, 'cpio')) return;
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(b(src, '/caf', [0xe9]), 'x\n');
+  writeFileSync(join(src, 'other'), 'y\n');
+  const newc = (list: Buffer) => run('cpio', ['-o', '-H', 'newc', '--quiet'], { cwd: src, input: list }).stdout;
+  const name = b('caf', [0xe9], '\n');
+  const twice = join(dir, 'twice.cpio');
+  writeFileSync(twice, newc(b(name, name, 'other\n')));
+  const warned = await readWithUs(twice);
+  assert.deepEqual(warned.warnings, [`${twice}: entry "caf\\351" appears more than once; the last one is kept, as extraction would`]);
+  assert.equal(warned.listing.length, 2);
+  const overlay = join(dir, 'overlay.cpio');
+  writeFileSync(overlay, Buffer.concat([newc(b(name, 'other\n')), newc(name)]));
+  const quiet = await readWithUs(overlay);
+  assert.deepEqual(quiet.warnings, []);
+  assert.equal(quiet.listing.length, 2);
+});

@@ -182,6 +182,8 @@ test('getfattr dumps: octal escapes in paths and names, UTF-8 bytes raw or escap
     Buffer.from('é', 'utf8'),
     Buffer.from('/\\303\\251\n'),
     Buffer.from('security.selinux=0x73797374656d5f753a6f626a6563745f723a62696e5f743a733000\n\n'),
+    // a Latin-1 name, raw and escaped: kept as its bytes (docs/names.md)
+    Buffer.from([...Buffer.from('# file: /r/caf'), 0xe9, ...Buffer.from('/\\351\nuser.k=0x31\n\n')]),
   ]);
   const records = parseXattrDump(dump).map((r) => [r.path, Object.fromEntries([...r.xattrs].map(([k, v]) => [k, Buffer.from(v).toString('hex')]))]);
   assert.deepEqual(records, [
@@ -189,6 +191,7 @@ test('getfattr dumps: octal escapes in paths and names, UTF-8 bytes raw or escap
     ['/r/new\nline', { 'user.n\nl': '00ff', 'user.eq=k': '', 'user.bare': '' }],
     ['/r/back\\slash and space', { 'trusted.x': 'abcd' }],
     ['/r/é/é', { 'security.selinux': '73797374656d5f753a6f626a6563745f723a62696e5f743a733000' }],
+    ['/r/caf\udce9/\udce9', { 'user.k': '31' }],
   ]);
   assert.deepEqual(parseXattrDump(Buffer.from('')), []);
   assert.throws(() => parseXattrDump(Buffer.from('user.a=0x31\n')), (e: unknown) => e instanceof ReprimageError && e.code === 'TOOL');
