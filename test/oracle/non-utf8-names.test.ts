@@ -110,6 +110,16 @@ const FORMATS: Format[] = [
     extract: (image, out) => (mkdirSync(out), run('tar', ['-xf', image, '-C', out])),
   },
   {
+    // bsdtar marks such names with `hdrcharset=BINARY` (and complains that it cannot translate them)
+    name: 'tar (bsdtar pax, hdrcharset=BINARY)',
+    tools: ['bsdtar', 'tar'],
+    make: (src, image) => {
+      run('bsdtar', ['--format=pax', '-cf', image, '-C', src, '.'], { allowFail: true });
+      assert.match(readFileSync(image, 'latin1'), /hdrcharset=BINARY/);
+    },
+    extract: (image, out) => (mkdirSync(out), run('tar', ['-xf', image, '-C', out])),
+  },
+  {
     name: 'cpio newc',
     tools: ['cpio', 'find'],
     make: (src, image) => writeFileSync(image, run('sh', ['-c', 'cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio -0 -o -H newc --quiet', 'sh', src]).stdout),
