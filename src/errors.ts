@@ -73,7 +73,8 @@ export function fromSystemError(e: unknown, subject: string): unknown {
   if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
     const code: ErrorCode = err.code === 'ENOENT' ? 'NOT_FOUND' : err.code === 'ELOOP' ? 'LINK_LOOP' : 'IO';
     const reason = SYSTEM_REASONS[err.code] ?? `${err.syscall} failed (${err.code})`;
-    return new ReprimageError(code, err.path ?? subject, reason, { cause: e });
+    // a Buffer path (a name that is not UTF-8) is named by the caller's escaped subject
+    return new ReprimageError(code, typeof err.path === 'string' ? err.path : subject, reason, { cause: e });
   }
   return e;
 }

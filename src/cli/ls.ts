@@ -1,5 +1,6 @@
 /** `reprimage ls IMAGE`: the entries of any supported input, like `tar -tv`, or as JSON. */
 import { Command } from 'commander';
+import { displayName } from '../tree/names.js';
 import type { Tree, Node } from '../tree/tree.js';
 import type { Reporter } from './reporter.js';
 
@@ -43,15 +44,17 @@ async function isoBoot(path: string, tree: Tree): Promise<{ json: object; lines:
 
 /**
  * One line per entry, in `tar --sort=name` order: type and permissions, uid/gid, size (or
- * major,minor), the mtime in UTC, the path, and `-> target` or `link to FIRST`.
+ * major,minor), the mtime in UTC, the path, and `-> target` or `link to FIRST`; names and
+ * targets escaped as `tar -tv` prints them (`\n`, `\\`, `\351` for a byte that is not UTF-8).
  * Times are always UTC so the listing does not depend on the reader's time zone.
  */
 export function* listingLines(tree: Tree): Generator<string> {
   for (const { path, node, linkTo } of tree.walk()) {
     const size =
       node.kind === 'block' || node.kind === 'char' ? `${node.major},${node.minor}` : node.kind === 'file' ? String(node.content.size) : '0';
-    const name = path === '' ? '.' : `./${path}${node.kind === 'dir' ? '/' : ''}`;
-    const suffix = linkTo !== undefined ? ` link to ./${linkTo}` : node.kind === 'symlink' ? ` -> ${node.target}` : '';
+    // escaped (names.ts): a newline or a byte that is not UTF-8 must not split or garble a line
+    const name = path === '' ? '.' : `./${displayName(path)}${node.kind === 'dir' ? '/' : ''}`;
+    const suffix = linkTo !== undefined ? ` link to ./${displayName(linkTo)}` : node.kind === 'symlink' ? ` -> ${displayName(node.target)}` : '';
     yield `${modeString(node)} ${node.uid}/${node.gid} ${size.padStart(9)} ${utcTime(node.mtime.sec)} ${name}${suffix}`;
   }
 }

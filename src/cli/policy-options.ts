@@ -10,6 +10,7 @@ import type { Tree } from '../tree/tree.js';
 import { applyFileList, parseFileList } from '../tree/file-list.js';
 import { readPatternFile } from '../tree/excludes.js';
 import { applyPolicy, resolveSourceDateEpoch, type MetadataPolicy } from '../tree/policy.js';
+import { nameFromBytes } from '../tree/names.js';
 import type { Reporter } from './reporter.js';
 
 export interface PolicyOptionValues {
@@ -82,7 +83,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], option: s
 
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return nameFromBytes(await readFile(path)); // a file list may name bytes that are not UTF-8
   } catch (e) {
     throw fromSystemError(e, path);
   }

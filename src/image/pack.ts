@@ -123,6 +123,7 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
         hybridMbr: hybrid,
         mbrId: hybrid === undefined ? undefined : (o.mbrId ?? deriveU32(options.seed, 'iso mbr disk signature')),
         gpt: o.gpt ? { diskGuid: deriveUuid(options.seed, 'iso gpt disk'), partitionGuids: [0, 1, 2, 3].map((i) => deriveUuid(options.seed, `iso gpt partition ${i}`)) } : undefined,
+        warn: options.warn,
       });
       return;
     }

@@ -9,6 +9,7 @@
 import { loadCpio, readCpioEntries, sniffCpio, writeCpio } from '../formats/cpio/index.js';
 import { sliceSource, type RandomAccessSource } from '../io/source.js';
 import type { Tree } from '../tree/tree.js';
+import { nameFromBytes } from '../tree/names.js';
 import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
 import { normalizeMembers } from './archive-members.js';
 
@@ -47,7 +48,7 @@ function cpioFirstName(head: Uint8Array): string {
   if (magic !== '070701' && magic !== '070702') return '';
   const namesize = parseInt(Buffer.from(head.subarray(94, 102)).toString('latin1'), 16);
   if (!(namesize > 1) || 110 + namesize > head.length) return '';
-  return Buffer.from(head.subarray(110, 110 + namesize - 1)).toString('utf8');
+  return nameFromBytes(head.subarray(110, 110 + namesize - 1));
 }
 
 /**

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
+import { displayName, fsPath } from './names.js';
 import type { RandomAccessSource } from '../io/source.js';
 
 /** A run of data in a sparse file; everything outside the runs reads as zeros. */
@@ -76,16 +77,17 @@ const CHUNK = 1 << 20;
  * root file system, a round trip through the thread pool per call costs more than the read.
  * Fails if the file's size changed since it was listed.
  */
-export function fileContent(path: string, size: number): Content {
+export function fileContent(diskPath: string, size: number): Content {
+  const path = displayName(diskPath); // for messages; fsPath(diskPath) for the system
   return {
     size,
     origin: path,
-    openSync: () => openFileReader(path, size),
+    openSync: () => openFileReader(diskPath, size),
     async *chunks() {
       if (size === 0) return;
       let fd: number;
       try {
-        fd = openSync(path, 'r');
+        fd = openSync(fsPath(diskPath), 'r');
       } catch (e) {
         throw fromSystemError(e, path);
       }
@@ -113,10 +115,11 @@ export function fileContent(path: string, size: number): Content {
   };
 }
 
-function openFileReader(path: string, size: number): SyncReader {
+function openFileReader(diskPath: string, size: number): SyncReader {
+  const path = displayName(diskPath);
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(fsPath(diskPath), 'r');
   } catch (e) {
     throw fromSystemError(e, path);
   }

@@ -2,7 +2,7 @@
  * A canonical JSON form of a Tree, for `ls --json` and for tests comparing trees: one object per
  * entry in walk order, with every piece of metadata and the first path of hard-linked entries.
  */
-import { compareNames } from './names.js';
+import { compareNames, hasEscapedBytes, nameBytes } from './names.js';
 import type { Tree } from './tree.js';
 
 export interface EntryJson {
@@ -14,6 +14,9 @@ export interface EntryJson {
   mtime: string;
   size?: number;
   target?: string;
+  /** The bytes of `path` / `target` in hex, only when they are not UTF-8 (docs/names.md). */
+  pathHex?: string;
+  targetHex?: string;
   device?: [number, number];
   xattrs?: Record<string, string>;
   hardlinkTo?: string;
@@ -24,7 +27,9 @@ export interface EntryJson {
  * `mode` is 4 octal digits; `mtime` is `SEC` or `SEC.NNNNNNNNN` (SEC rounded down, so
  * `-2.750000000` is 1.25 s before 1970); `size` for files; `target` for symlinks; `device`
  * [major, minor] for devices; `xattrs` by bytewise name with hex values, when there are any;
- * `hardlinkTo` the first path of a node seen before. Two Trees with equal JSON hold the same
+ * `hardlinkTo` the first path of a node seen before. A path or target that is not UTF-8 is a
+ * string whose lone surrogates U+DC80..U+DCFF stand for bytes (JSON writes them `\udce9`),
+ * and `pathHex` / `targetHex` then give the exact bytes (docs/names.md). Two Trees with equal JSON hold the same
  * entries and metadata (contents are compared by size only).
  */
 export function treeToJson(tree: Tree): EntryJson[] {
@@ -40,6 +45,8 @@ export function treeToJson(tree: Tree): EntryJson[] {
     };
     if (node.kind === 'file') e.size = node.content.size;
     if (node.kind === 'symlink') e.target = node.target;
+    if (hasEscapedBytes(path)) e.pathHex = Buffer.from(nameBytes(path)).toString('hex');
+    if (node.kind === 'symlink' && hasEscapedBytes(node.target)) e.targetHex = Buffer.from(nameBytes(node.target)).toString('hex');
     if (node.kind === 'char' || node.kind === 'block') e.device = [node.major, node.minor];
     if (node.xattrs.size > 0) {
       e.xattrs = {};

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import picomatch from 'picomatch';
 import { ReprimageError, fromSystemError } from '../errors.js';
+import { nameFromBytes } from './names.js';
 
 /** True when a Tree path is matched by a pattern, itself or through one of its directories. */
 export type PathMatcher = (path: string) => boolean;
@@ -58,7 +59,7 @@ function compilePattern(raw: string, where: string): (path: string) => boolean {
 export async function readPatternFile(path: string): Promise<string[]> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = nameFromBytes(readFileSync(path)); // patterns may name bytes that are not UTF-8
   } catch (e) {
     throw fromSystemError(e, path);
   }

@@ -5,6 +5,7 @@
  * lines of the kernel's gen_init_cpio mean what they meant there.
  */
 import { ReprimageError } from '../errors.js';
+import { nameBytes, nameFromBytes } from './names.js';
 
 export interface Word {
   text: string;
@@ -13,7 +14,6 @@ export interface Word {
 }
 
 const ESCAPES: Record<string, number> = { '\\': 0x5c, '"': 0x22, n: 0x0a, t: 0x09, r: 0x0d };
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The fields of `line`; `where` (`FILE:LINE`) names the line in errors. */
 export function splitWords(line: string, where: string): Word[] {
@@ -55,7 +55,7 @@ function quoted(line: string, start: number, where: string): [string, number] {
     if (c === '"') break;
     if (c !== '\\') {
       const cp = line.codePointAt(i)!;
-      bytes.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'));
+      bytes.push(...nameBytes(String.fromCodePoint(cp))); // an escaped byte stays that byte
       i += cp > 0xffff ? 2 : 1;
       continue;
     }
@@ -74,11 +74,8 @@ function quoted(line: string, start: number, where: string): [string, number] {
     bytes.push(ESCAPES[e]!);
     i += 2;
   }
-  try {
-    return [UTF8.decode(new Uint8Array(bytes)), i + 1];
-  } catch {
-    throw new ReprimageError('USAGE', where, `quoted field starting at column ${start} is not valid UTF-8 once its escapes are read`);
-  }
+  // names are bytes (names.ts): `\351` gives the byte 0xE9 even where it is not UTF-8
+  return [nameFromBytes(new Uint8Array(bytes)), i + 1];
 }
 
 /**
@@ -87,10 +84,11 @@ function quoted(line: string, start: number, where: string): [string, number] {
  * characters. For programs that generate file lists.
  */
 export function quoteField(text: string): string {
-  const control = (c: string) => c.charCodeAt(0) < 0x20 || c === '\x7f';
+  const escapedByte = (c: string) => c.length === 1 && c.charCodeAt(0) >= 0xdc80 && c.charCodeAt(0) <= 0xdcff;
+  const control = (c: string) => c.charCodeAt(0) < 0x20 || c === '\x7f' || escapedByte(c);
   const chars = [...text];
   if (chars.length > 0 && !chars.some((c) => control(c) || /[\s"#\\]/.test(c))) return text;
   const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
-  const escaped = chars.map((c) => named[c] ?? (control(c) ? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}` : c));
+  const escaped = chars.map((c) => named[c] ?? (control(c) ? `\\${(c.charCodeAt(0) & 0xff).toString(8).padStart(3, '0')}` : c));
   return `"${escaped.join('')}"`;
 }

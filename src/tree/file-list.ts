@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ReprimageError, fromSystemError, isReprimageError } from '../errors.js';
 import { fileContent } from './content.js';
 import { splitWords, type Word } from './file-list-words.js';
-import { toTreePath } from './names.js';
+import { fsPath, nameBytes, toTreePath } from './names.js';
 import { newMeta, type Meta, type Node, type Tree } from './tree.js';
 
 /** One parsed line. `line` is `FILE:LINE`, for errors found when the line is applied. */
@@ -173,7 +173,7 @@ function applyEntry(tree: Tree, e: FileListEntry, baseDir: string, env: Record<s
       const location = hostPath(expandVariables(e.location, env, e.line), baseDir);
       let size: number;
       try {
-        const st = statSync(location);
+        const st = statSync(fsPath(location));
         if (!st.isFile()) throw new ReprimageError('USAGE', e.line, `${location} is not a regular file`);
         size = st.size;
       } catch (err) {
@@ -257,7 +257,7 @@ function xattrKey(key: string, where: string): string {
   if (!/^(user|trusted|security|system)\../.test(key)) {
     throw new ReprimageError('USAGE', where, `xattr name '${key}' must start with user., trusted., security. or system. and name something`);
   }
-  if (Buffer.byteLength(key) > XATTR_NAME_MAX) throw new ReprimageError('USAGE', where, `xattr name longer than ${XATTR_NAME_MAX} bytes`);
+  if (nameBytes(key).length > XATTR_NAME_MAX) throw new ReprimageError('USAGE', where, `xattr name longer than ${XATTR_NAME_MAX} bytes`);
   return key;
 }
 
@@ -276,7 +276,7 @@ function xattrValue(word: Word, where: string): Uint8Array {
     if (!/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) throw new ReprimageError('USAGE', where, `bad base64 xattr value '${text}'`);
     value = Buffer.from(b64, 'base64');
   } else {
-    value = Buffer.from(text, 'utf8');
+    value = Buffer.from(nameBytes(text));
   }
   if (value.length > XATTR_SIZE_MAX) throw new ReprimageError('USAGE', where, `xattr value longer than ${XATTR_SIZE_MAX} bytes`);
   return new Uint8Array(value);

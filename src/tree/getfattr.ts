@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { ReprimageError } from '../errors.js';
+import { nameFromBytes } from './names.js';
 
 /** Attributes of one path as getfattr printed them: the absolute path and name → value. */
 export interface XattrRecord {
@@ -69,8 +70,8 @@ export function parseXattrDump(output: Uint8Array): XattrRecord[] {
   return records;
 }
 
-/** Undoes getfattr's `\ooo` escapes; the text is bytes as latin1, the result is UTF-8 decoded. */
+/** Undoes getfattr's `\ooo` escapes; the text is bytes as latin1, the result a name (names.ts). */
 function unescapeName(s: string): string {
   const bytes = Buffer.from(s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8) & 0xff)), 'latin1');
-  return bytes.toString('utf8');
+  return nameFromBytes(bytes);
 }

@@ -7,11 +7,10 @@
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { join } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { fileContent } from './content.js';
 import { dumpXattrs, type XattrRecord } from './getfattr.js';
-import { compareNames, joinPath } from './names.js';
+import { compareNames, displayName, fsPath, joinPath, nameFromBytes } from './names.js';
 import { Tree, newMeta, type Meta, type Node } from './tree.js';
 
 export interface LoadDirectoryOptions {
@@ -41,8 +40,8 @@ export function splitDevice(rdev: bigint): { major: number; minor: number } {
 /**
  * Reads the directory `root` (a symlink to a directory is resolved first) into a new Tree. The
  * root's own metadata becomes the Tree root's. Errors name the path: a missing root is
- * NOT_FOUND, a root that is not a directory is USAGE, an unreadable entry is IO, a name that is
- * not UTF-8 is UNSUPPORTED. Without getfattr, extended attributes are skipped with one warning.
+ * NOT_FOUND, a root that is not a directory is USAGE, an unreadable entry is IO. A name or link
+ * target that is not UTF-8 is kept as its bytes (escaped, see names.ts). Without getfattr, extended attributes are skipped with one warning.
  */
 export async function loadDirectory(root: string, options: LoadDirectoryOptions = {}): Promise<Tree> {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`reprimage: warning: ${m}\n`));
@@ -92,35 +91,24 @@ function resolveRoot(root: string): string {
   }
 }
 
-/** The names in a directory, bytewise sorted; a name that is not UTF-8 cannot enter a Tree. */
+/**
+ * The names in a directory, bytewise sorted. Names are read as bytes: one that is not UTF-8
+ * enters the Tree with its bytes escaped (names.ts), never replaced by U+FFFD.
+ */
 function listNames(diskDir: string): string[] {
-  let names: string[];
   try {
-    names = readdirSync(diskDir);
-    // Node decodes names as UTF-8 with U+FFFD for bad bytes: look at the bytes only then
-    if (names.some((n) => n.includes('\uFFFD'))) {
-      for (const bytes of readdirSync(diskDir, { encoding: 'buffer' })) {
-        try {
-          UTF8.decode(bytes);
-        } catch {
-          throw new ReprimageError('UNSUPPORTED', join(diskDir, bytes.toString('latin1')), 'file name is not valid UTF-8');
-        }
-      }
-    }
+    return readdirSync(fsPath(diskDir), { encoding: 'buffer' }).map(nameFromBytes).sort(compareNames);
   } catch (e) {
-    throw fromSystemError(e, diskDir);
+    throw fromSystemError(e, displayName(diskDir));
   }
-  return names.sort(compareNames);
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Synchronous on purpose: one stat per entry through the thread pool doubles the load time. */
 function statOf(path: string): BigIntStats {
   try {
-    return lstatSync(path, { bigint: true });
+    return lstatSync(fsPath(path), { bigint: true });
   } catch (e) {
-    throw fromSystemError(e, path);
+    throw fromSystemError(e, displayName(path));
   }
 }
 
@@ -142,9 +130,9 @@ function nodeOf(st: BigIntStats, diskPath: string): Node {
   if (st.isFile()) return { kind: 'file', ...meta, content: fileContent(diskPath, Number(st.size)) };
   if (st.isSymbolicLink()) {
     try {
-      return { kind: 'symlink', ...meta, target: readlinkSync(diskPath) };
+      return { kind: 'symlink', ...meta, target: nameFromBytes(readlinkSync(fsPath(diskPath), { encoding: 'buffer' })) };
     } catch (e) {
-      throw fromSystemError(e, diskPath);
+      throw fromSystemError(e, displayName(diskPath));
     }
   }
   if (st.isCharacterDevice() || st.isBlockDevice()) {
@@ -152,7 +140,7 @@ function nodeOf(st: BigIntStats, diskPath: string): Node {
   }
   if (st.isFIFO()) return { kind: 'fifo', ...meta };
   if (st.isSocket()) return { kind: 'socket', ...meta };
-  throw new ReprimageError('UNSUPPORTED', diskPath, 'unknown file type');
+  throw new ReprimageError('UNSUPPORTED', displayName(diskPath), 'unknown file type');
 }
 
 /** Attaches getfattr's records to the loaded nodes, each node's names in bytewise order. */

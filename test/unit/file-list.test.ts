@@ -181,9 +181,15 @@ const PARSE_ERRORS: Array<[string, ErrorCode, string]> = [
   ['dir /x"y" 0755 0 0', 'USAGE', 'l:1: a quote inside an unquoted field at column 7'],
   ['dir "/x\\q" 0755 0 0', 'USAGE', "l:1: unknown escape '\\q' at column 8"],
   ['dir "/x\\777" 0755 0 0', 'USAGE', 'l:1: escape \\777 at column 8 is more than one byte'],
-  ['dir "/x\\377" 0755 0 0', 'USAGE', 'l:1: quoted field starting at column 5 is not valid UTF-8'],
   ['# fine\n  \ndir /ok 0755 0 0\nfile', 'USAGE', "l:4: 'file' takes at least 5 fields after it, got 0"],
 ];
+
+test('a quoted \\ooo escape gives that byte, UTF-8 or not: names are bytes (docs/names.md)', () => {
+  const [latin, utf] = parseFileList('dir "/caf\\351" 0755 0 0\ndir "/caf\\303\\251" 0755 0 0', 'l');
+  assert.equal(latin?.op === 'dir' && latin.name, 'caf\udce9');
+  assert.equal(utf?.op === 'dir' && utf.name, 'café');
+  assert.equal(quoteField('caf\udce9'), '"caf\\351"');
+});
 
 test('every parse error names FILE:LINE and what is wrong', () => {
   for (const [text, code, start] of PARSE_ERRORS) {

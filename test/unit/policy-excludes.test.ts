@@ -80,3 +80,16 @@ test('pattern files: a bad line is named FILE:LINE; a missing file is NOT_FOUND'
   await assert.rejects(readPatternFile(file), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && e.message.startsWith(`${file}:4: pattern "usr/../etc"`));
   await assert.rejects(readPatternFile(join(dir, 'missing.txt')), (e: unknown) => e instanceof ReprimageError && e.code === 'NOT_FOUND' && e.message.includes('missing.txt'));
 });
+
+test('a pattern file may name bytes that are not UTF-8: they match those bytes only (docs/names.md)', async (t) => {
+  const file = join(tempDir(t), 'patterns');
+  writeFileSync(file, Buffer.from([...Buffer.from('caf'), 0xe9, 0x0a, ...Buffer.from('dir'), 0xff, ...Buffer.from('/*.log\n')]));
+  const patterns = await readPatternFile(file);
+  assert.deepEqual(patterns, ['caf\udce9', 'dir\udcff/*.log']);
+  const excluded = compileExcludes(patterns, file);
+  assert.equal(excluded('caf\udce9'), true);
+  assert.equal(excluded('etc/caf\udce9'), true);
+  assert.equal(excluded('café'), false);
+  assert.equal(excluded('dir\udcff/x.log'), true);
+  assert.equal(excluded('dir\udcfe/x.log'), false);
+});

@@ -5,6 +5,7 @@
  */
 import { ReprimageError, corruptError, truncatedError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
+import { nameFromBytes } from '../../tree/names.js';
 import { AR_FIELDS, AR_FMAG, AR_HEADER_SIZE, AR_MAGIC } from './layout.js';
 
 export interface ArMember {
@@ -32,7 +33,7 @@ export async function readArMembers(source: RandomAccessSource): Promise<ArMembe
   if (source.size < 8) throw truncatedError(name, 'ar header', 0, 8 - source.size);
   if (!sniffAr(await source.read(0, 8))) throw corruptError(name, 'ar header', 0, 'no "!<arch>" magic');
   const out: ArMember[] = [];
-  let longNames: string | undefined;
+  let longNames: Buffer | undefined;
   let at = 8;
   while (at < source.size) {
     if (out.length >= MAX_MEMBERS) throw new ReprimageError('OVERFLOW', name, `more than ${MAX_MEMBERS} ar members`);
@@ -41,7 +42,8 @@ export async function readArMembers(source: RandomAccessSource): Promise<ArMembe
       if (at + 1 === source.size && (await source.read(at, 1))[0] === 0x0a) break;
       throw truncatedError(name, 'ar member header', at, at + AR_HEADER_SIZE - source.size);
     }
-    const h = Buffer.from(await source.read(at, AR_HEADER_SIZE)).toString('latin1');
+    const raw = Buffer.from(await source.read(at, AR_HEADER_SIZE));
+    const h = raw.toString('latin1');
     const field = (f: keyof typeof AR_FIELDS) => h.slice(AR_FIELDS[f][0], AR_FIELDS[f][0] + AR_FIELDS[f][1]);
     if (field('fmag') !== AR_FMAG) throw corruptError(name, 'ar member header', at, 'bad terminator (not "`\\n")');
     const number = (f: keyof typeof AR_FIELDS, radix: number) => {
@@ -53,22 +55,24 @@ export async function readArMembers(source: RandomAccessSource): Promise<ArMembe
     let size = number('size', 10);
     let dataOffset = at + AR_HEADER_SIZE;
     if (dataOffset + size > source.size) throw truncatedError(name, 'ar member data', dataOffset, dataOffset + size - source.size);
-    let memberName = field('name').trimEnd();
+    // the name field is bytes (names.ts), the other fields ASCII
+    let memberName = nameFromBytes(raw.subarray(AR_FIELDS.name[0], AR_FIELDS.name[0] + AR_FIELDS.name[1])).trimEnd();
     if (memberName.startsWith('#1/')) {
       // BSD: the name is the first N bytes of the data
       const n = Number(memberName.slice(3));
       if (!Number.isSafeInteger(n) || n > size) throw corruptError(name, 'ar member header', at, `bad BSD name length ${JSON.stringify(memberName)}`);
-      memberName = Buffer.from(await source.read(dataOffset, n)).toString('utf8').replace(/\0+$/, '');
+      memberName = nameFromBytes(await source.read(dataOffset, n)).replace(/\0+$/, '');
       dataOffset += n;
       size -= n;
     } else if (memberName === '//') {
       if (size > MAX_NAME_TABLE) throw new ReprimageError('OVERFLOW', name, `ar long-name table of ${size} bytes`);
-      longNames = Buffer.from(await source.read(dataOffset, size)).toString('utf8');
+      longNames = Buffer.from(await source.read(dataOffset, size));
     } else if (/^\/\d+$/.test(memberName)) {
       const offset = Number(memberName.slice(1));
       if (longNames === undefined || offset >= longNames.length) throw corruptError(name, 'ar member header', at, `long name ${memberName} without a name table entry`);
+      // the offset counts bytes: cut the table as bytes, then decode the one name
       const end = longNames.indexOf('/\n', offset);
-      memberName = longNames.slice(offset, end < 0 ? undefined : end);
+      memberName = nameFromBytes(longNames.subarray(offset, end < 0 ? undefined : end));
     } else if (memberName !== '/' && memberName !== '/SYM64/' && memberName.endsWith('/')) {
       memberName = memberName.slice(0, -1);
     }

@@ -10,7 +10,8 @@ import { ReprimageError, corruptError, truncatedError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { detectCompression, decompressSegment, type Compression } from '../../compress/decompress.js';
 import { readContent, rangeContent } from '../../tree/content.js';
-import { toTreePath } from '../../tree/names.js';
+import { nameFromBytes, toTreePath } from '../../tree/names.js';
+import { DuplicateNames } from '../../tree/duplicates.js';
 import { Tree, kindFromMode, newMeta, type FileNode, type Node } from '../../tree/tree.js';
 import {
   CPIO_CRC_MAGIC,
@@ -238,7 +239,7 @@ async function readName(source: RandomAccessSource, at: number, size: number, he
   if (at + size > source.size) throw truncatedError(source.name, 'cpio name', at, at + size - source.size);
   const bytes = await source.read(at, size);
   if (bytes[size - 1] !== 0) throw corruptError(source.name, 'cpio header', header, 'name is not NUL-terminated');
-  const name = Buffer.from(bytes.subarray(0, size - 1)).toString('utf8');
+  const name = nameFromBytes(bytes.subarray(0, size - 1));
   if (name.includes('\0')) throw corruptError(source.name, 'cpio header', header, 'name contains a NUL byte');
   return name;
 }
@@ -255,8 +256,9 @@ async function readName(source: RandomAccessSource, at: number, size: number, he
  */
 export async function loadCpio(source: RandomAccessSource, options: CpioReadOptions = {}): Promise<Tree> {
   const tree = new Tree();
-  const state = newLinkState();
+  const state = newLinkState(source.name);
   for await (const e of readCpioEntries(source, { ...options, retainSegments: true })) await addEntry(tree, state, e, options.warn);
+  if (options.warn) state.duplicates.report(options.warn);
   return tree;
 }
 
@@ -274,11 +276,12 @@ export interface CpioSegmentTree {
  */
 export async function loadCpioSegments(source: RandomAccessSource, options: Omit<CpioReadOptions, 'onSegment' | 'retainSegments'> = {}): Promise<CpioSegmentTree[]> {
   const out: Array<CpioSegmentTree & { links: LinkState }> = [];
-  const onSegment = (segment: CpioSegment) => out.push({ segment, tree: new Tree(), links: newLinkState() });
+  const onSegment = (segment: CpioSegment) => out.push({ segment, tree: new Tree(), links: newLinkState(source.name) });
   for await (const e of readCpioEntries(source, { ...options, onSegment, retainSegments: true })) {
     const current = out[out.length - 1]!;
     await addEntry(current.tree, current.links, e, options.warn);
   }
+  if (options.warn) for (const { links } of out) links.duplicates.report(options.warn);
   return out.map(({ segment, tree }) => ({ segment, tree }));
 }
 
@@ -287,10 +290,12 @@ interface LinkState {
   archive: number;
   nodes: Map<string, Node>;
   warnedAbsolute: boolean;
+  /** Paths given twice within one archive (not across concatenated ones, which overlay). */
+  duplicates: DuplicateNames;
 }
 
-function newLinkState(): LinkState {
-  return { archive: -1, nodes: new Map(), warnedAbsolute: false };
+function newLinkState(name: string): LinkState {
+  return { archive: -1, nodes: new Map(), warnedAbsolute: false, duplicates: new DuplicateNames(name, 'entry') };
 }
 
 /** Places one entry into `tree`, joining it to an earlier hard link of the same archive. */
@@ -298,6 +303,7 @@ async function addEntry(tree: Tree, links: LinkState, e: CpioEntry, warn: ((m: s
   if (e.archive !== links.archive) {
     links.archive = e.archive;
     links.nodes = new Map(); // the kernel forgets hard links at each trailer
+    links.duplicates.forgetSeen();
   }
   const where = `${e.source.name} (entry at byte ${e.offset})`;
   if (e.name.startsWith('/') && !links.warnedAbsolute) {
@@ -306,6 +312,7 @@ async function addEntry(tree: Tree, links: LinkState, e: CpioEntry, warn: ((m: s
   }
   const path = toTreePath(e.name, where, { allowAbsolute: true });
   const kind = kindFromMode(e.mode);
+  links.duplicates.see(path, kind === 'dir');
   if (kind === undefined) throw new ReprimageError('UNSUPPORTED', where, `unknown file type in mode 0${e.mode.toString(8)} of ${JSON.stringify(e.name)}`);
   if (e.format === 'crc' && kind === 'file') await verifyCrc(e, where);
   const meta = newMeta({ mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: { sec: e.mtime, nsec: 0 } });
@@ -331,7 +338,7 @@ async function nodeFromEntry(e: CpioEntry, kind: Node['kind'], meta: ReturnType<
     case 'symlink': {
       if (e.size > MAX_LINK_TARGET) throw new ReprimageError('OVERFLOW', where, `symlink target of ${e.size} bytes (at most ${MAX_LINK_TARGET})`);
       if (e.size === 0) throw corruptError(where, 'cpio symlink', e.offset, 'empty target');
-      const target = Buffer.from(await readContent(rangeContent(e.source, e.dataOffset, e.size))).toString('utf8');
+      const target = nameFromBytes(await readContent(rangeContent(e.source, e.dataOffset, e.size)));
       return { kind, ...meta, target };
     }
     case 'char':

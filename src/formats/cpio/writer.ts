@@ -16,6 +16,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
+import { displayName, nameBytes } from '../../tree/names.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
 import { CPIO_ARCHIVE_BLOCK, CPIO_TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
 
@@ -82,11 +83,11 @@ export async function writeCpio(tree: Tree, sink: Sink, options: CpioWriteOption
 async function writeEntry(sink: Sink, name: string, node: Node, ino: number, nlink: number, withData: boolean): Promise<void> {
   const fits = (value: number, what: string) => {
     if (!Number.isSafeInteger(value) || value < 0 || value > U32) {
-      throw new ReprimageError('UNSUPPORTED', name, `${what} ${value} does not fit a cpio newc header (0 to ${U32})`);
+      throw new ReprimageError('UNSUPPORTED', displayName(name), `${what} ${value} does not fit a cpio newc header (0 to ${U32})`);
     }
     return value;
   };
-  const target = node.kind === 'symlink' ? Buffer.from(node.target, 'utf8') : undefined;
+  const target = node.kind === 'symlink' ? nameBytes(node.target) : undefined;
   const size = !withData ? 0 : node.kind === 'file' ? node.content.size : (target?.length ?? 0);
   const device = node.kind === 'char' || node.kind === 'block';
   await writeHeaderAndName(sink, name, {
@@ -120,11 +121,11 @@ async function writeEntry(sink: Sink, name: string, node: Node, ino: number, nli
 
 /** The header, the NUL-terminated name and the padding that brings the data to a 4-byte boundary. */
 async function writeHeaderAndName(sink: Sink, name: string, fields: Fields): Promise<void> {
-  const nameBytes = Buffer.from(`${name}\0`, 'utf8');
-  const header = encodeNewcHeader({ ...fields, namesize: nameBytes.length, check: 0 });
-  const pad = pad4(header.length + nameBytes.length);
-  const out = new Uint8Array(header.length + nameBytes.length + pad);
+  const nameZ = nameBytes(`${name}\0`);
+  const header = encodeNewcHeader({ ...fields, namesize: nameZ.length, check: 0 });
+  const pad = pad4(header.length + nameZ.length);
+  const out = new Uint8Array(header.length + nameZ.length + pad);
   out.set(header, 0);
-  out.set(nameBytes, header.length);
+  out.set(nameZ, header.length);
   await sink.write(out);
 }

@@ -11,7 +11,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import type { Content } from '../../tree/content.js';
-import { compareNames } from '../../tree/names.js';
+import { compareNames, nameBytes } from '../../tree/names.js';
 import { TYPE_BITS, newDir, type DirNode, type Node, type Tree } from '../../tree/tree.js';
 import { directoryShape, type DirEntryIn, type DirHashing } from './directory.js';
 import { extentTreeBlocks, splitLongRuns, type Extent } from './extents.js';
@@ -140,7 +140,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
         plan.logicalRuns = logicalRunsOf(node.content, blockSize);
         break;
       case 'symlink': {
-        const target = encoder.encode(node.target);
+        const target = nameBytes(node.target);
         if (target.length >= blockSize) throw new ReprimageError('UNSUPPORTED', subject, `a symlink target of ${target.length} bytes does not fit in one ${blockSize}-byte block`);
         plan.target = target;
         plan.size = target.length;
@@ -149,7 +149,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
       }
       case 'dir': {
         dirCount++;
-        const names = [...node.children.keys()].map((n) => ({ n, bytes: encoder.encode(n) }));
+        const names = [...node.children.keys()].map((n) => ({ n, bytes: nameBytes(n) }));
         if (node === tree.root && extraLpf) names.push({ n: LOST_AND_FOUND, bytes: encoder.encode(LOST_AND_FOUND) });
         names.sort((a, b) => compareNames(a.n, b.n)); // bytewise UTF-8, as tree.walk() orders them
         plan.children = names.map(({ n, bytes }) => {

@@ -14,6 +14,7 @@ import {
 } from './layout.js';
 import type { Inode } from './read-inode.js';
 import { hex32, type Ext4Superblock } from './read-superblock.js';
+import { nameFromBytes } from '../../tree/names.js';
 
 /** Linux's XATTR_SIZE_MAX: no value may be larger. */
 const XATTR_SIZE_MAX = 65536;
@@ -88,7 +89,7 @@ async function parseEntries(
     if (at + size > entries.length) throw bad(`name of ${nameLen} bytes runs past the end`);
     const prefix = xattrPrefix(index);
     if (prefix === undefined) throw bad(`unknown name index ${index}`);
-    const suffix = Buffer.from(entries.subarray(at + XATTR_ENTRY.name, at + XATTR_ENTRY.name + nameLen)).toString('utf8');
+    const suffix = nameFromBytes(entries.subarray(at + XATTR_ENTRY.name, at + XATTR_ENTRY.name + nameLen));
     const full = prefix + suffix;
     if (valueSize > XATTR_SIZE_MAX) throw bad(`value of ${full} is ${valueSize} bytes, more than ${XATTR_SIZE_MAX}`);
     let value: Uint8Array;

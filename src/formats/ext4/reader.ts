@@ -12,7 +12,7 @@
 import { ReprimageError, corruptError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { bytesContent, readContent } from '../../tree/content.js';
-import { joinPath } from '../../tree/names.js';
+import { joinPath, nameFromBytes } from '../../tree/names.js';
 import { Tree, kindFromMode, type DirNode, type Meta, type Node } from '../../tree/tree.js';
 import { COMPAT, HASH, IFLAG, INCOMPAT, ROOT_INO, decodeDev, getU32 } from './layout.js';
 import { BlockCache } from './read-cache.js';
@@ -181,7 +181,7 @@ class TreeReader {
     if (n.includes(0x2f) || n.includes(0)) {
       throw corruptError(this.name, `ext4 directory /${dir.path} (inode ${dir.inode.ino})`, undefined, `entry name ${JSON.stringify(Buffer.from(n).toString('latin1'))} contains '/' or NUL`);
     }
-    return Buffer.from(n).toString('utf8');
+    return nameFromBytes(n);
   }
 
   async inode(ino: number, path: string): Promise<Inode> {
@@ -228,7 +228,7 @@ class TreeReader {
         if (inode.flags & IFLAG.inlineData) return { kind, ...meta, content: bytesContent(this.inlineBytes(inode, inline), `${this.name} ▸ ${path}`) };
         return { kind, ...meta, content: runsContent(this.source, this.sb.blockSize, inode.size, await readMapping(this.ctx, inode), `${this.name} ▸ ${path}`) };
       case 'symlink':
-        return { kind, ...meta, target: Buffer.from(await this.symlinkTarget(inode, inline)).toString('utf8') };
+        return { kind, ...meta, target: nameFromBytes(await this.symlinkTarget(inode, inline)) };
       case 'block':
       case 'char': {
         const { major, minor } = decodeDev(getU32(inode.block, 0), getU32(inode.block, 4));

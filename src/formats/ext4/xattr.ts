@@ -6,6 +6,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import { crc32cUpdate } from '../../compress/crc32c.js';
+import { nameBytes } from '../../tree/names.js';
 import {
   ACL_TAG, EXT4_ACL_VERSION, POSIX_ACL_XATTR_VERSION, XATTR_BLOCK_HEADER, XATTR_BLOCK_HEADER_SIZE, XATTR_ENTRY,
   XATTR_IBODY_HEADER_SIZE, XATTR_INDEX_ACL_ACCESS, XATTR_INDEX_ACL_DEFAULT, XATTR_MAGIC, XATTR_PREFIXES,
@@ -25,7 +26,7 @@ export interface XattrPlan {
   inBlock: XattrEntry[];
 }
 
-const encoder = new TextEncoder();
+// xattr names are bytes like file names (names.ts)
 
 /** Converts a `system.posix_acl_*` value (xattr form, version 2) to the ext4 on-disk form. */
 export function aclToExt4(value: Uint8Array, subject: string): Uint8Array {
@@ -60,7 +61,7 @@ export function xattrEntries(xattrs: ReadonlyMap<string, Uint8Array>, subject: s
     const match = XATTR_PREFIXES.find(([index, prefix]) => (index === XATTR_INDEX_ACL_ACCESS || index === XATTR_INDEX_ACL_DEFAULT ? full === prefix : full.startsWith(prefix)));
     if (!match) throw new ReprimageError('UNSUPPORTED', subject, `ext4 cannot store the extended attribute '${full}' (unknown namespace)`);
     const [index, prefix] = match;
-    const name = encoder.encode(full.slice(prefix.length));
+    const name = nameBytes(full.slice(prefix.length));
     if (name.length > 255) throw new ReprimageError('UNSUPPORTED', subject, `the extended attribute name '${full}' is longer than 255 bytes`);
     const isAcl = index === XATTR_INDEX_ACL_ACCESS || index === XATTR_INDEX_ACL_DEFAULT;
     out.push({ index, name, value: isAcl ? aclToExt4(value, `${subject}: ${full}`) : value });

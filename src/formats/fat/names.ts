@@ -30,6 +30,8 @@ export function longNameProblem(name: string): string | undefined {
   if (name.length > 255) return 'is longer than 255 UTF-16 code units';
   for (const ch of name) {
     const c = ch.codePointAt(0)!;
+    // a byte that is not UTF-8 (names.ts keeps it as U+DC80..U+DCFF) has no UTF-16 form
+    if (c >= 0xdc80 && c <= 0xdcff) return `is not UTF-8 (byte \\${(c - 0xdc00).toString(8)}), and FAT long names are UTF-16`;
     if (c < 0x20 || LONG_NAME_BAD.has(ch)) return `contains ${JSON.stringify(ch)}, which FAT cannot store`;
     if (c >= 0xd800 && c <= 0xdfff) return 'contains an unpaired UTF-16 surrogate';
   }

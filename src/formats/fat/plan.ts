@@ -5,7 +5,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import type { DirNode, FileNode, Tree } from '../../tree/tree.js';
-import { baseName, parentOf } from '../../tree/names.js';
+import { baseName, displayName, parentOf } from '../../tree/names.js';
 import { MAX_DIR_ENTRIES, MAX_FILE_SIZE, FIRST_CLUSTER } from './constants.js';
 import { longNameEntryCount } from './dir-entry.js';
 import type { ClusterRun } from './fat-table.js';
@@ -64,8 +64,8 @@ export function planTree(tree: Tree, hasLabel: boolean, skipUnsupported: boolean
   let files = 0;
   let directories = 1;
   const refuse = (path: string, why: string): void => {
-    if (!skipUnsupported) throw new ReprimageError('UNSUPPORTED', path, `${why}; FAT cannot store it (skipUnsupported leaves such entries out)`);
-    warnings.push(`${path}: left out: ${why}`);
+    if (!skipUnsupported) throw new ReprimageError('UNSUPPORTED', displayName(path), `${why}; FAT cannot store it (skipUnsupported leaves such entries out)`);
+    warnings.push(`${displayName(path)}: left out: ${why}`);
   };
   for (const { path, node } of tree.walk()) {
     if (path === '') continue;

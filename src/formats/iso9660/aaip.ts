@@ -12,6 +12,7 @@
  */
 import { corruptError } from '../../errors.js';
 import { encodeSuspEntry } from './susp.js';
+import { compareNames, nameBytes, nameFromBytes } from '../../tree/names.js';
 
 const CONTINUE = 0x01;
 /** Component bytes per AL entry: 255 minus the 4-byte entry header and the flags byte. */
@@ -30,18 +31,18 @@ const NAMESPACES: ReadonlyArray<[number, string]> = [
 
 function encodeName(name: string): Uint8Array {
   for (const [code, prefix] of NAMESPACES) {
-    if (name.startsWith(prefix)) return Buffer.concat([Uint8Array.of(code), Buffer.from(name.slice(prefix.length), 'utf8')]);
+    if (name.startsWith(prefix)) return Buffer.concat([Uint8Array.of(code), nameBytes(name.slice(prefix.length))]);
   }
-  const bytes = Buffer.from(name, 'utf8');
+  const bytes = nameBytes(name);
   return bytes.length > 0 && bytes[0]! < 0x20 ? Buffer.concat([Uint8Array.of(0x01), bytes]) : bytes;
 }
 
 function decodeName(bytes: Uint8Array): string {
   const first = bytes[0];
-  if (first === 0x01) return Buffer.from(bytes.subarray(1)).toString('utf8');
+  if (first === 0x01) return nameFromBytes(bytes.subarray(1));
   const ns = NAMESPACES.find(([code]) => code === first);
-  if (ns) return ns[1] + Buffer.from(bytes.subarray(1)).toString('utf8');
-  return Buffer.from(bytes).toString('utf8');
+  if (ns) return ns[1] + nameFromBytes(bytes.subarray(1));
+  return nameFromBytes(bytes);
 }
 
 /** The component records of one component, split into pieces of at most 255 bytes. */
@@ -57,7 +58,7 @@ function pushComponent(out: number[], bytes: Uint8Array): void {
 /** AL entries for `xattrs`, names in bytewise order; none for an empty map. */
 export function encodeAl(xattrs: ReadonlyMap<string, Uint8Array>): Uint8Array[] {
   if (xattrs.size === 0) return [];
-  const names = [...xattrs.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+  const names = [...xattrs.keys()].sort(compareNames);
   const stream: number[] = [];
   for (const name of names) {
     pushComponent(stream, encodeName(name));

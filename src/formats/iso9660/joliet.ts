@@ -1,7 +1,8 @@
 /**
  * Joliet names (Microsoft Joliet specification, 1995): UCS-2 big-endian, at most 64 characters,
  * without * / : ; ? \ and control characters. Characters outside the Basic Multilingual Plane
- * cannot be stored and become "_". Files get the version suffix ";1" like the ISO names.
+ * and bytes of a name that are not UTF-8 (lone surrogates, names.ts) cannot be stored and
+ * become "_"; the Rock Ridge name keeps them. Files get the version suffix ";1" like the ISO names.
  */
 import { compareIdentifiers } from './iso-names.js';
 
@@ -12,7 +13,7 @@ function jolietChars(name: string): string {
   let out = '';
   for (const ch of name) {
     const c = ch.codePointAt(0)!;
-    out += c > 0xffff || c < 0x20 || '*/:;?\\'.includes(ch) ? '_' : ch;
+    out += c > 0xffff || c < 0x20 || (c >= 0xd800 && c <= 0xdfff) || '*/:;?\\'.includes(ch) ? '_' : ch;
   }
   return out;
 }

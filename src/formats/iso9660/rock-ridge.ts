@@ -5,6 +5,7 @@
  */
 import { encodeDirDateTime, decodeDirDateTime, decodeDecDateTime, getBoth32, putBoth32 } from './numbers.js';
 import { encodeEr, encodeSuspEntry, type SuspEntry } from './susp.js';
+import { nameBytes, nameFromBytes } from '../../tree/names.js';
 
 /** The extension reference we write: RRIP 1.10's identifier, as libisofs and genisoimage do. */
 export const RRIP_ER_ID = 'RRIP_1991A';
@@ -99,7 +100,7 @@ export function encodeSl(target: string): Uint8Array[] {
     if (i === 0 && part === '' && parts.length > 1) push(SL_ROOT, new Uint8Array(0));
     else if (part === '.') push(SL_CURRENT, new Uint8Array(0));
     else if (part === '..') push(SL_PARENT, new Uint8Array(0));
-    else if (!(i === 0 && part === '' && parts.length === 1)) push(0, Buffer.from(part, 'utf8'));
+    else if (!(i === 0 && part === '' && parts.length === 1)) push(0, nameBytes(part));
   });
   if (target === '/') components.splice(0, components.length, Uint8Array.of(SL_ROOT, 0));
   // Pack the components into entries of at most 255 bytes (5 bytes of header and flags).
@@ -159,7 +160,7 @@ export class SymlinkDecoder {
   }
 
   #flushPending(always = false): void {
-    if (always || this.#pending.length > 0) this.#parts.push(Buffer.from(this.#pending).toString('utf8'));
+    if (always || this.#pending.length > 0) this.#parts.push(nameFromBytes(Uint8Array.from(this.#pending)));
     this.#pending = [];
     this.#continues = false;
   }
@@ -290,7 +291,7 @@ export function interpretRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo
         break;
     }
   }
-  if (name) info.name = Buffer.from(name).toString('utf8');
+  if (name) info.name = nameFromBytes(Uint8Array.from(name));
   if (sl) info.symlink = sl.target;
   return info;
 }

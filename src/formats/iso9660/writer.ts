@@ -13,7 +13,7 @@ import { ReprimageError, usageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Content } from '../../tree/content.js';
 import { copyToSink, readContent } from '../../tree/content.js';
-import { toTreePath } from '../../tree/names.js';
+import { baseName, displayName, hasEscapedBytes, nameBytes, toTreePath } from '../../tree/names.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
 import { encodeAl } from './aaip.js';
 import {
@@ -98,6 +98,8 @@ export interface IsoWriteOptions {
   relocateDeepDirectories?: boolean;
   /** Zero bytes added at the end of the ISO volume; default 300 KiB, as xorriso. */
   padding?: number;
+  /** Where warnings go (a name Joliet cannot hold); default: none. */
+  warn?: (message: string) => void;
 }
 
 export interface IsoWriteReport {
@@ -120,6 +122,24 @@ const ZEROS = new Uint8Array(64 * 1024);
 const DEFAULT_PADDING = 300 * 1024;
 const MAX_BOOT_INFO_IMAGE = 64 * 1024 * 1024;
 
+/**
+ * Joliet names are UCS-2: bytes that are not UTF-8 have no place there and become "_" (as
+ * characters outside the BMP do). Rock Ridge, which Linux reads, keeps the exact bytes; one
+ * warning names the first such entry.
+ */
+function warnJolietNames(tree: Tree, warn: (message: string) => void): void {
+  let first: string | undefined;
+  let count = 0;
+  for (const { path } of tree.walk()) {
+    if (!hasEscapedBytes(baseName(path))) continue;
+    first ??= path;
+    count++;
+  }
+  if (first === undefined) return;
+  const more = count > 1 ? ` (and ${count - 1} more)` : '';
+  warn(`${displayName(first)}${more}: name is not UTF-8; its Joliet name has "_" for those bytes (the Rock Ridge name keeps them)`);
+}
+
 function sectorsFor(bytes: number): number {
   return Math.ceil(bytes / ISO_SECTOR_SIZE);
 }
@@ -132,6 +152,7 @@ function sectorsFor(bytes: number): number {
 export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions): Promise<IsoWriteReport> {
   const rockRidge = options.rockRidge ?? true;
   const joliet = options.joliet ?? true;
+  if (joliet && options.warn) warnJolietNames(tree, options.warn);
   const now = Math.floor(options.creationTime);
   checkText('volumeId', options.volumeId, 32);
   for (const [key, width] of [['publisher', 128], ['applicationId', 128], ['systemId', 32], ['volumeSetId', 128], ['dataPreparerId', 128]] as const) {
@@ -435,7 +456,7 @@ function encodeRripEntries(ctx: Ctx, node: Node, name: string | undefined): Uint
   const { plan, now } = ctx;
   const type = TYPE_BITS[node.kind];
   const entries = [encodePx(type | (node.mode & 0o7777), plan.linkCounts.get(node) ?? 1, node.uid, node.gid, plan.inodes.get(node) ?? 0), encodeTf(clamp(node, now))];
-  if (name !== undefined) entries.push(...encodeNm(Buffer.from(name, 'utf8')));
+  if (name !== undefined) entries.push(...encodeNm(nameBytes(name)));
   if (node.kind === 'symlink') entries.push(...encodeSl(node.target));
   if (node.kind === 'block' || node.kind === 'char') entries.push(encodePn(node.major, node.minor));
   // A directory's attributes go with its record in the parent (and the root's with its "."), not "." and "..".

@@ -11,7 +11,7 @@
 import { ReprimageError, corruptError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { streamContent, type DataRegion } from '../../tree/content.js';
-import { joinPath } from '../../tree/names.js';
+import { joinPath, nameFromBytes } from '../../tree/names.js';
 import { Tree, newDir, type DirNode, type Meta, type Node } from '../../tree/tree.js';
 import { createSquashfsDecompressor, type SquashfsBlockDecompressor } from '../../compress/squashfs-codecs.js';
 import {
@@ -221,7 +221,7 @@ class SquashfsReader {
       const nameSize = h[2]! | (h[3]! << 8);
       const prefix = XATTR_PREFIXES[type & XATTR_PREFIX_MASK];
       if (prefix === undefined) throw corruptError(this.subject, 'squashfs xattr', undefined, `unknown prefix id ${type & XATTR_PREFIX_MASK}`);
-      const name = prefix + Buffer.from(await cur.read(nameSize)).toString('utf8');
+      const name = prefix + nameFromBytes(await cur.read(nameSize));
       const vh = await cur.read(4);
       const vsize = new DataView(vh.buffer, vh.byteOffset, 4).getUint32(0, true);
       if (vsize > 1 << 24) throw corruptError(this.subject, 'squashfs xattr', undefined, `value of ${vsize} bytes`);
@@ -281,7 +281,7 @@ class SquashfsReader {
     const dirEnd = this.#tableEnd(this.dirTable);
     const listing = size === 0 ? new Uint8Array(0) : await this.meta.cursor(this.dirTable + inode.startBlock, inode.offset, dirEnd).read(size);
     for (const e of decodeListing(listing, this.subject)) {
-      const name = Buffer.from(e.name).toString('utf8');
+      const name = nameFromBytes(e.name);
       const childPath = joinPath(path, name);
       if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
         throw new ReprimageError('PATH_ESCAPE', this.subject, `squashfs directory ${path || '/'} has an entry named ${JSON.stringify(name)}`);
@@ -313,7 +313,7 @@ class SquashfsReader {
           node = { kind: 'file', ...meta, content: this.#content(child, childPath) };
           break;
         case 'symlink':
-          node = { kind: 'symlink', ...meta, target: Buffer.from(child.target).toString('utf8') };
+          node = { kind: 'symlink', ...meta, target: nameFromBytes(child.target) };
           break;
         case 'block':
         case 'char':

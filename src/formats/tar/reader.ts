@@ -6,7 +6,8 @@
 import { ReprimageError, corruptError, truncatedError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { rangeContent, streamContent, type Content, type DataRegion } from '../../tree/content.js';
-import { toTreePath } from '../../tree/names.js';
+import { nameFromBytes, toTreePath } from '../../tree/names.js';
+import { DuplicateNames } from '../../tree/duplicates.js';
 import { Tree, newMeta, type Meta, type Node } from '../../tree/tree.js';
 import { BLOCK, F, TYPE, checksumOf, cString, field, parseNumber } from './layout.js';
 
@@ -93,8 +94,8 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
     if (isMeta) {
       if (size > MAX_META_RECORD) throw new ReprimageError('OVERFLOW', subject, `tar ${type} record of ${size} bytes at byte ${offset}`);
       const data = await source.read(dataOffset, size);
-      if (type === TYPE.gnuLongName) longName = Buffer.from(cString(data)).toString('utf8');
-      else if (type === TYPE.gnuLongLink) longLink = Buffer.from(cString(data)).toString('utf8');
+      if (type === TYPE.gnuLongName) longName = nameFromBytes(cString(data));
+      else if (type === TYPE.gnuLongLink) longLink = nameFromBytes(cString(data));
       else parsePaxRecords(data, type === TYPE.paxGlobal ? globalPax : pax, subject, dataOffset);
       offset = next;
       continue;
@@ -109,8 +110,8 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
     const magic = Buffer.from(h.subarray(257, 263)).toString('latin1');
     let name = text(records.get('path')) ?? longName;
     if (name === undefined) {
-      name = Buffer.from(cString(field(h, 'name'))).toString('utf8');
-      const prefix = magic === 'ustar\0' ? Buffer.from(cString(field(h, 'prefix'))).toString('utf8') : '';
+      name = nameFromBytes(cString(field(h, 'name')));
+      const prefix = magic === 'ustar\0' ? nameFromBytes(cString(field(h, 'prefix'))) : '';
       if (prefix !== '') name = `${prefix}/${name}`;
     }
     const gnuSparseName = text(records.get('GNU.sparse.name'));
@@ -121,7 +122,7 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
     const record: TarRecord = {
       offset,
       name,
-      linkname: text(records.get('linkpath')) ?? longLink ?? Buffer.from(cString(field(h, 'linkname'))).toString('utf8'),
+      linkname: text(records.get('linkpath')) ?? longLink ?? nameFromBytes(cString(field(h, 'linkname'))),
       type,
       mode: parseNumber(field(h, 'mode'), subject, offset + F.mode[0], 'mode') & 0o7777,
       uid: records.has('uid') ? paxNumber(records, 'uid', subject, offset) : parseNumber(field(h, 'uid'), subject, offset + F.uid[0], 'uid'),
@@ -148,7 +149,8 @@ export async function* readTarEntries(source: RandomAccessSource, warn: (m: stri
 
 /**
  * Reads a whole archive into a Tree, lazily: file contents stay byte ranges of `source`.
- * Later entries replace earlier ones at the same path, as extraction would; a hard link becomes
+ * Later entries replace earlier ones at the same path, as extraction would (with one warning
+ * naming the path, unless both are directories); a hard link becomes
  * the very node of its target; directories the archive leaves out are created root-owned 0755
  * at time 0. An absolute name is PATH_ESCAPE and an unknown entry type UNSUPPORTED: an image
  * builder should not guess. With `lenient`, both are read as GNU tar reads them: a leading `/`
@@ -169,9 +171,11 @@ export async function loadTar(source: RandomAccessSource, options: { warn?: (m: 
     }
     return path;
   };
+  const duplicates = new DuplicateNames(source.name, 'member');
   for await (const r of readTarEntries(source, warn)) {
     const where = `${source.name} (entry at byte ${r.offset})`;
     const path = treePath(r.name, where);
+    duplicates.see(path, r.type === TYPE.dir || r.type === TYPE.gnuDumpDir);
     const meta: Meta = newMeta({ mode: r.mode, uid: r.uid, gid: r.gid, mtime: r.mtime, xattrs: r.xattrs });
     let node: Node;
     switch (r.type) {
@@ -218,6 +222,7 @@ export async function loadTar(source: RandomAccessSource, options: { warn?: (m: 
     if (path === '' && node.kind !== 'dir') throw new ReprimageError('CORRUPT_IMAGE', where, 'the root entry is not a directory');
     tree.set(path, node);
   }
+  duplicates.report(warn);
   return tree;
 }
 
@@ -270,7 +275,7 @@ export function parsePaxRecords(data: Uint8Array, into: Map<string, Uint8Array>,
     const record = data.subarray(space + 1, pos + len - 1);
     const eq = record.indexOf(0x3d);
     if (eq < 0) throw corruptError(subject, 'pax extended header', at + pos, 'record without "="');
-    const key = Buffer.from(record.subarray(0, eq)).toString('utf8');
+    const key = nameFromBytes(record.subarray(0, eq));
     const value = record.subarray(eq + 1);
     if (key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes') {
       // GNU sparse 0.0 repeats these pairs, which a keyword map cannot hold: collect them
@@ -295,8 +300,12 @@ export function parsePaxRecords(data: Uint8Array, into: Map<string, Uint8Array>,
   if (sparse00.length > 0) into.set('GNU.sparse.map', Buffer.from(sparse00.join(',')));
 }
 
+/**
+ * A record's value as text. pax says path and linkpath are UTF-8, but GNU tar and bsdtar store a
+ * name that is not (`hdrcharset=BINARY`) as its bytes: it is kept as those bytes (names.ts).
+ */
 function text(value: Uint8Array | undefined): string | undefined {
-  return value === undefined ? undefined : Buffer.from(value).toString('utf8');
+  return value === undefined ? undefined : nameFromBytes(value);
 }
 
 function paxNumber(records: Map<string, Uint8Array>, key: string, subject: string, at: number): number {

@@ -10,7 +10,7 @@ import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Node, Tree } from '../../tree/tree.js';
 import { copyToSink, type Content } from '../../tree/content.js';
-import { compareNames } from '../../tree/names.js';
+import { compareNames, displayName, nameBytes, nameFromBytes } from '../../tree/names.js';
 import { BLOCK, MAGIC_GNU, MAGIC_USTAR, RECORD, TYPE, putBytes, putNumber, putString, sealChecksum } from './layout.js';
 
 /** Which tar dialect to write; docs/formats/tar.md gives the GNU tar command each one equals. */
@@ -63,14 +63,14 @@ export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions)
   let xattrsDropped = false;
   for (const { path, node, linkTo } of tree.walk()) {
     if (path === '' && prefix === '') continue;
-    const display = prefix + path;
+    const display = displayName(prefix + path);
     if (node.kind === 'socket') {
       warn(`${display}: socket ignored`);
       continue;
     }
     const name = path === '' ? prefix : prefix + path + (node.kind === 'dir' ? '/' : '');
     const fields: HeaderFields = {
-      name: Buffer.from(name, 'utf8'),
+      name: nameBytes(name),
       linkname: new Uint8Array(0),
       mode: node.mode & 0o7777,
       uid: node.uid,
@@ -79,8 +79,8 @@ export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions)
       mtime: node.mtime.sec,
       type: linkTo !== undefined ? TYPE.hardlink : NODE_TYPE[node.kind],
     };
-    if (linkTo !== undefined) fields.linkname = Buffer.from(prefix + linkTo, 'utf8');
-    else if (node.kind === 'symlink') fields.linkname = Buffer.from(node.target, 'utf8');
+    if (linkTo !== undefined) fields.linkname = nameBytes(prefix + linkTo);
+    else if (node.kind === 'symlink') fields.linkname = nameBytes(node.target);
     else if (node.kind === 'file') fields.size = node.content.size;
     else if (node.kind === 'char' || node.kind === 'block') {
       fields.devmajor = node.major;
@@ -241,20 +241,21 @@ function isAscii(bytes: Uint8Array): boolean {
 
 /** `%d/PaxHeaders/%f`: the entry's directory, `PaxHeaders`, its base name; cut to 100 bytes. */
 function paxHeaderName(name: Uint8Array): Uint8Array {
-  let text = Buffer.from(name).toString('utf8');
+  let text = nameFromBytes(name);
   if (text.length > 1 && text.endsWith('/')) text = text.slice(0, -1);
   const slash = text.lastIndexOf('/');
   const dir = slash < 0 ? '.' : slash === 0 ? '/' : text.slice(0, slash);
   const base = text.slice(slash + 1);
-  return Buffer.from(`${dir}/PaxHeaders/${base}`, 'utf8').subarray(0, 100);
+  return nameBytes(`${dir}/PaxHeaders/${base}`).subarray(0, 100);
 }
 
 /** `"%d %s=%s\n"` where the leading length counts the whole record, itself included. */
 export function paxRecord(key: string, value: Uint8Array): Uint8Array {
-  const rest = Buffer.byteLength(key) + value.length + 3; // space, '=', newline
+  const keyBytes = nameBytes(key); // an xattr name is bytes too
+  const rest = keyBytes.length + value.length + 3; // space, '=', newline
   let len = rest + String(rest).length;
   if (String(len).length !== String(rest).length) len = rest + String(len).length;
-  return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
+  return Buffer.concat([Buffer.from(`${len} `), keyBytes, Buffer.from('='), value, Buffer.from('\n')]);
 }
 
 /** Seconds and nanoseconds as pax writes them: a decimal fraction without trailing zeros. */

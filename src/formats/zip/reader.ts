@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { corruptError, ReprimageError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { rangeContent, streamContent, type Content } from '../../tree/content.js';
+import { nameFromBytes } from '../../tree/names.js';
 import {
   applyZip64Extra, decodeCentralHeader, decodeEocd, decodeLocalHeader, decodeZip64Eocd, decodeZip64Locator,
   FLAG_ENCRYPTED, METHOD_DEFLATED, METHOD_STORED, ZIP64_EOCD_SIZE, ZIP64_LOCATOR_SIZE, ZIP_CENTRAL_HEADER_SIZE,
@@ -22,7 +23,6 @@ import {
 export const MAX_DEFLATE_RATIO = 1032;
 /** A central directory larger than this is refused as hostile. */
 const MAX_CENTRAL_DIRECTORY = 1 << 30;
-const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
 /** One entry as stored: its central header (zip64 values applied) and its local header. */
 export interface ZipDirectoryEntry {
@@ -113,7 +113,7 @@ export async function readZipDirectory(source: RandomAccessSource, subject = sou
 
   const parsed: ZipDirectoryEntry[] = [];
   for (const cdh of headers) {
-    const name = UTF8.decode(cdh.name);
+    const name = nameFromBytes(cdh.name);
     const localAt = cdh.localHeaderOffset + shift;
     if (localAt + ZIP_LOCAL_HEADER_SIZE > cdStart) throw corruptError(subject, `zip entry ${JSON.stringify(name)}`, localAt, 'local header offset is outside the entry area');
     const local = decodeLocalHeader(await source.read(localAt, ZIP_LOCAL_HEADER_SIZE), 0, subject);
@@ -199,8 +199,9 @@ export function sniffZip(head: Uint8Array): boolean {
 export async function openZip(source: RandomAccessSource): Promise<ZipArchive> {
   const dir = await readZipDirectory(source);
   const entries = dir.entries.map((e): ZipEntry => ({
-    // bit 11: names in UTF-8; otherwise CP437, which agrees with Latin-1 for ASCII
-    name: Buffer.from(e.cd.name).toString(e.cd.flags & 0x800 ? 'utf8' : 'latin1'),
+    // bit 11: names in UTF-8; made on Unix (host 3): the file system's bytes, kept as bytes
+    // (names.ts); otherwise CP437, which agrees with Latin-1 for ASCII
+    name: e.cd.flags & 0x800 || e.cd.hostSystem === 3 ? nameFromBytes(e.cd.name) : Buffer.from(e.cd.name).toString('latin1'),
     versionMadeBy: (e.cd.hostSystem << 8) | e.cd.versionMadeBy,
     versionNeeded: e.cd.versionNeeded,
     flags: e.cd.flags,
