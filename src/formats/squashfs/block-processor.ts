@@ -119,6 +119,23 @@ export class BlockProcessor {
 
   /** Stores one file's contents; the returned record is complete once `finish` has returned. */
   async addFile(content: Content): Promise<FileData> {
+    // A reading of the content holds its file open until its iterator ends, and a small file is
+    // read by one `next()` that never reaches the end: every iterator is closed here, on every
+    // path, so one file is open at a time however many the tree holds.
+    const opened: AsyncIterator<Uint8Array>[] = [];
+    const read = () => {
+      const it = blocksOf(content, this.o.blockSize)[Symbol.asyncIterator]();
+      opened.push(it);
+      return it;
+    };
+    try {
+      return await this.#store(content, read);
+    } finally {
+      for (const it of opened) await it.return?.();
+    }
+  }
+
+  async #store(content: Content, read: () => AsyncIterator<Uint8Array>): Promise<FileData> {
     const size = content.size;
     const bs = this.o.blockSize;
     const none: FileData = { size, run: undefined, fragment: SQUASHFS_INVALID_FRAGMENT, fragmentOffset: 0, sparseBytes: 0, duplicate: false };
@@ -127,7 +144,7 @@ export class BlockProcessor {
     const blockCount = fragmentTail ? Math.floor(size / bs) : Math.ceil(size / bs);
     const sparseSource = content.dataRegions !== undefined && content.dataRegions.reduce((n, r) => n + r.length, 0) < size;
 
-    const it = blocksOf(content, bs)[Symbol.asyncIterator]();
+    const it = read();
     const keys: string[] = [];
     let tail: Uint8Array | undefined;
     let run: BlockRun | undefined;
@@ -154,7 +171,7 @@ export class BlockProcessor {
           run = found;
           duplicate = true;
         } else {
-          run = await this.#writeBlocks(blocksOf(content, bs)[Symbol.asyncIterator](), undefined, keys.length, blockCount, keys);
+          run = await this.#writeBlocks(read(), undefined, keys.length, blockCount, keys);
         }
       } else {
         keys.push(firstKey);
