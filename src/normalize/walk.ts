@@ -75,7 +75,7 @@ export async function normalizePaths(paths: readonly string[], run: NormalizeRun
   } else {
     const pool = await WorkerPool.start<string, FileResult>(new URL('./task.js', import.meta.url), options, workers);
     try {
-      const results = await Promise.all(unique.map((f) => pool.run(f.path)));
+      const results = await Promise.all(unique.map((f) => pool.run(f.path, { label: f.path })));
       unique.forEach((f, i) => byPath.set(f.path, results[i]!));
     } finally {
       await pool.close();

@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { ReprimageError, type ErrorCode } from '../errors.js';
 
 /** A module that workers load: it turns `init` data into a job handler. */
 export interface TaskModule<I, O> {
@@ -22,9 +23,30 @@ export interface TaskResult<O> {
   transfer?: ArrayBuffer[];
 }
 
+/** A job's error as a worker sends it back: enough to rebuild a ReprimageError. */
+export interface WorkerError {
+  message: string;
+  name?: string;
+  code?: string;
+  subject?: string;
+  detail?: string;
+}
+
+/** Messages from a worker: `ready` once at start, then one answer per job. */
+type WorkerMessage<O> = { ready: true } | { ready: false; error: WorkerError } | { id: number; result?: O; error?: WorkerError };
+
+export interface RunOptions {
+  /** Buffers to move (not copy) to the worker. */
+  transfer?: ArrayBuffer[];
+  /** What the job works on (a tree path), named in its error if it fails. */
+  label?: string;
+}
+
 interface Pending<O> {
+  promise: Promise<O>;
   resolve(value: O): void;
   reject(error: unknown): void;
+  label: string | undefined;
 }
 
 /** The default number of workers: the cores this process may use. */
@@ -32,14 +54,46 @@ export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * The error a failed job is reported with. A ReprimageError keeps its code and names the job's
+ * label when it named nothing itself; anything else (a bug, a codec's own failure) stays an
+ * internal error but says which file it was working on.
+ */
+export function jobError(e: unknown, label: string | undefined): unknown {
+  const w = toWorkerError(e);
+  if (w.name === 'ReprimageError' && w.code && w.detail !== undefined) {
+    if (e instanceof ReprimageError && (w.subject || !label)) return e;
+    return new ReprimageError(w.code as ErrorCode, w.subject || label || '', w.detail, { cause: e });
+  }
+  if (!label) return e instanceof Error ? e : new Error(w.message);
+  return new Error(`${label}: ${w.message}`, { cause: e });
+}
+
+/** An error as plain data that survives postMessage (a ReprimageError's class does not). */
+export function toWorkerError(e: unknown): WorkerError {
+  if (e instanceof ReprimageError) return { name: e.name, message: e.message, code: e.code, subject: e.subject, detail: e.detail };
+  if (e instanceof Error) return { name: e.name, message: e.message, code: (e as { code?: unknown }).code === undefined ? undefined : String((e as { code?: unknown }).code) };
+  const w = e as Partial<WorkerError> | undefined;
+  if (w && typeof w === 'object' && typeof w.message === 'string') return { ...w, message: w.message };
+  return { message: String(e) };
+}
+
+/**
+ * Runs jobs on worker threads, or inline on this thread when one worker is asked for. The first
+ * failure (a job's error, a worker that dies) is the one reported; once a worker has died or
+ * the pool is closed, nothing more is dispatched and every job still waiting is rejected, so no
+ * caller waits forever. Late answers from workers being terminated are ignored.
+ */
 export class WorkerPool<I, O> {
   #workers: Worker[] = [];
-  #load: number[] = [];
+  /** Jobs sent to each worker and not answered yet, oldest first. */
+  #inFlight: Array<Set<number>> = [];
   #pending = new Map<number, Pending<O>>();
   #nextId = 0;
   #inline: ((job: I) => Promise<TaskResult<O>>) | undefined;
   #queue: Array<{ id: number; job: I; transfer: ArrayBuffer[] }> = [];
   #failure: unknown;
+  #closed = false;
   static readonly PER_WORKER = 2;
 
   private constructor() {}
@@ -57,14 +111,18 @@ export class WorkerPool<I, O> {
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
     const ready: Promise<void>[] = [];
+    const settled: Array<() => void> = [];
     for (let i = 0; i < workers; i++) {
       const w = new Worker(entry, { workerData: { module: moduleUrl.href, init } });
       pool.#workers.push(w);
-      pool.#load.push(0);
+      pool.#inFlight.push(new Set());
       ready.push(
         new Promise((resolve, reject) => {
-          w.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
-          w.once('error', reject);
+          const onMessage = (m: WorkerMessage<O>) => ('ready' in m && m.ready ? resolve() : reject(jobError('ready' in m ? m.error : m, undefined)));
+          const onError = (e: unknown) => reject(e instanceof Error ? e : new Error(String(e)));
+          const onExit = (code: number) => reject(new Error(`a worker thread exited with code ${code} while starting`));
+          w.once('message', onMessage).once('error', onError).once('exit', onExit);
+          settled.push(() => w.off('message', onMessage).off('error', onError).off('exit', onExit));
         }),
       );
     }
@@ -73,63 +131,109 @@ export class WorkerPool<I, O> {
     } catch (e) {
       await pool.close();
       throw e;
+    } finally {
+      for (const off of settled) off();
     }
     pool.#workers.forEach((w, i) => {
-      w.on('message', (m: { id: number; result?: O; error?: { message: string; code?: string } }) => pool.#onMessage(i, m));
-      w.on('error', (e) => pool.#fail(e));
-      w.on('exit', (code) => {
-        if (code !== 0) pool.#fail(new Error(`compression worker exited with code ${code}`));
-      });
+      w.on('message', (m: WorkerMessage<O>) => pool.#onMessage(i, m));
+      w.on('messageerror', (e) => pool.#workerDied(i, e));
+      w.on('error', (e) => pool.#workerDied(i, e));
+      w.on('exit', (code) => pool.#workerDied(i, new Error(`exited with code ${code}`)));
     });
     return pool;
   }
 
   /** Runs one job; results of different jobs may arrive in any order. */
-  run(job: I, transfer: ArrayBuffer[] = []): Promise<O> {
-    if (this.#inline) return this.#inline(job).then((r) => r.result);
-    if (this.#failure) return Promise.reject(this.#failure);
+  run(job: I, options: RunOptions = {}): Promise<O> {
+    const { transfer = [], label } = options;
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error('worker pool used after it was closed'));
+    if (this.#inline) {
+      const inline = this.#inline;
+      return Promise.resolve()
+        .then(() => inline(job))
+        .then(
+          (r) => r.result,
+          (e: unknown) => Promise.reject(jobError(e, label)),
+        );
+    }
     const id = this.#nextId++;
-    const promise = new Promise<O>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    let settle!: Pick<Pending<O>, 'resolve' | 'reject'>;
+    const promise = new Promise<O>((resolve, reject) => (settle = { resolve, reject }));
+    this.#pending.set(id, { promise, ...settle, label });
     this.#queue.push({ id, job, transfer });
     this.#dispatch();
     return promise;
   }
 
+  /**
+   * Stops the workers. Jobs not answered yet are rejected, so that nobody waits forever, but
+   * marked handled: a caller that closes the pool has stopped waiting for them, and their
+   * rejection is not news. Never throws, so it can run in a `finally` without hiding the error
+   * that ended the work.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    for (const p of this.#pending.values()) p.promise.catch(() => undefined);
+    this.#rejectAll(new Error('worker pool closed before the job finished'));
     const ws = this.#workers;
     this.#workers = [];
-    await Promise.all(ws.map((w) => w.terminate()));
+    await Promise.all(ws.map((w) => w.terminate().catch(() => undefined)));
   }
 
   #dispatch(): void {
-    while (this.#queue.length > 0) {
+    while (this.#queue.length > 0 && !this.#closed && this.#failure === undefined) {
       let best = -1;
-      for (let i = 0; i < this.#load.length; i++) {
-        if (this.#load[i]! < WorkerPool.PER_WORKER && (best < 0 || this.#load[i]! < this.#load[best]!)) best = i;
+      for (let i = 0; i < this.#workers.length; i++) {
+        const load = this.#inFlight[i]!.size;
+        if (load < WorkerPool.PER_WORKER && (best < 0 || load < this.#inFlight[best]!.size)) best = i;
       }
       if (best < 0) return;
       const { id, job, transfer } = this.#queue.shift()!;
-      this.#load[best]!++;
-      this.#workers[best]!.postMessage({ id, job }, transfer);
+      this.#inFlight[best]!.add(id);
+      try {
+        this.#workers[best]!.postMessage({ id, job }, transfer);
+      } catch (e) {
+        // A job that cannot be sent (not cloneable) fails alone; the worker never saw it.
+        this.#inFlight[best]!.delete(id);
+        this.#settle(id, undefined, e);
+      }
     }
   }
 
-  #onMessage(worker: number, m: { id: number; result?: O; error?: { message: string; code?: string } }): void {
-    this.#load[worker]!--;
-    const p = this.#pending.get(m.id);
-    this.#pending.delete(m.id);
-    if (p) {
-      if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else p.resolve(m.result as O);
-    }
+  #onMessage(worker: number, m: WorkerMessage<O>): void {
+    if (this.#closed || !('id' in m)) return;
+    this.#inFlight[worker]!.delete(m.id);
+    if (m.error) this.#settle(m.id, undefined, m.error);
+    else this.#settle(m.id, m.result as O, undefined);
     this.#dispatch();
   }
 
-  #fail(e: unknown): void {
-    if (this.#failure) return;
-    this.#failure = e;
-    for (const p of this.#pending.values()) p.reject(e);
+  #settle(id: number, result: O | undefined, error: unknown): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    if (error === undefined) p.resolve(result as O);
+    else p.reject(jobError(error, p.label));
+  }
+
+  /** A worker died (uncaught error, exit): the pool fails, naming what that worker was doing. */
+  #workerDied(worker: number, e: unknown): void {
+    if (this.#closed || this.#failure !== undefined) return;
+    const oldest = this.#inFlight[worker]!.values().next();
+    const label = oldest.done ? undefined : this.#pending.get(oldest.value)?.label;
+    const why = toWorkerError(e).message;
+    this.#failure = new Error(`${label ? `${label}: ` : ''}a worker thread failed: ${why}`, { cause: e });
+    this.#queue = [];
+    this.#rejectAll(this.#failure);
+  }
+
+  #rejectAll(e: unknown): void {
+    const all = [...this.#pending.values()];
     this.#pending.clear();
+    for (const p of all) p.reject(e);
   }
 }
 
@@ -153,7 +257,11 @@ export class OrderedPipeline<O> {
 
   /** Submits work (a promise, or a value that is ready now); waits while the backlog is full. */
   async submit(work: Promise<O> | O): Promise<void> {
-    this.#check();
+    if (this.#hasError) {
+      // Handled, so that its later failure (the pool closing under it) is not an unhandled rejection.
+      Promise.resolve(work).catch(() => undefined);
+      this.#check();
+    }
     const seq = this.#submitted++;
     Promise.resolve(work).then(
       (v) => this.#complete(seq, v),

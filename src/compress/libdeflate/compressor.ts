@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { crc32 } from '../crc32.js';
+import { withoutNewProcessListeners } from '../process-listeners.js';
 
 /** The package that supplies the module; recorded with the codec versions. */
 export const LIBDEFLATE_PACKAGE = 'libdeflate@0.1.0';
@@ -38,7 +39,8 @@ function libdeflateModule(): Promise<LibdeflateModule> {
     const entry = require.resolve('libdeflate');
     const url = pathToFileURL(join(dirname(entry), 'dist', 'libdeflate.wasm.mjs')).href;
     const { default: createModule } = (await import(url)) as { default: () => LibdeflateModule | Promise<LibdeflateModule> };
-    return await createModule();
+    // The glue installs process-wide error handlers as it creates the module: take them out.
+    return await withoutNewProcessListeners(createModule);
   })();
   return loaded;
 }

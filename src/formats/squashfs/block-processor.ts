@@ -51,6 +51,15 @@ export interface BlockProcessorOptions {
   uncompressedFragments: boolean;
 }
 
+/** A fragment block being filled; `first` and `last` name its files in errors. */
+interface OpenFragment {
+  data: Uint8Array;
+  fill: number;
+  index: number;
+  first: string;
+  last: string;
+}
+
 type Emitted =
   | { kind: 'start'; run: BlockRun }
   | { kind: 'block'; run: BlockRun; index: number; result: CompressResult }
@@ -98,7 +107,7 @@ export class BlockProcessor {
    * Open fragment blocks: whole small files go to one, tails of larger files to the other
    * (mksquashfs's `def_fragment` and `tail_fragment`).
    */
-  #open: Record<'file' | 'tail', { data: Uint8Array; fill: number; index: number } | undefined> = { file: undefined, tail: undefined };
+  #open: Record<'file' | 'tail', OpenFragment | undefined> = { file: undefined, tail: undefined };
   #runs = new Map<string, BlockRun>();
   #firstKeys = new Set<string>();
   #tails = new Map<string, { fragment: number; offset: number }>();
@@ -118,7 +127,24 @@ export class BlockProcessor {
   }
 
   /** Stores one file's contents; the returned record is complete once `finish` has returned. */
-  async addFile(content: Content): Promise<FileData> {
+  async addFile(content: Content, path: string): Promise<FileData> {
+    // A reading of the content holds its file open until its iterator ends, and a small file is
+    // read by one `next()` that never reaches the end: every iterator is closed here, on every
+    // path, so one file is open at a time however many the tree holds.
+    const opened: AsyncIterator<Uint8Array>[] = [];
+    const read = () => {
+      const it = blocksOf(content, this.o.blockSize)[Symbol.asyncIterator]();
+      opened.push(it);
+      return it;
+    };
+    try {
+      return await this.#store(content, path, read);
+    } finally {
+      for (const it of opened) await it.return?.();
+    }
+  }
+
+  async #store(content: Content, path: string, read: () => AsyncIterator<Uint8Array>): Promise<FileData> {
     const size = content.size;
     const bs = this.o.blockSize;
     const none: FileData = { size, run: undefined, fragment: SQUASHFS_INVALID_FRAGMENT, fragmentOffset: 0, sparseBytes: 0, duplicate: false };
@@ -127,7 +153,7 @@ export class BlockProcessor {
     const blockCount = fragmentTail ? Math.floor(size / bs) : Math.ceil(size / bs);
     const sparseSource = content.dataRegions !== undefined && content.dataRegions.reduce((n, r) => n + r.length, 0) < size;
 
-    const it = blocksOf(content, bs)[Symbol.asyncIterator]();
+    const it = read();
     const keys: string[] = [];
     let tail: Uint8Array | undefined;
     let run: BlockRun | undefined;
@@ -154,11 +180,11 @@ export class BlockProcessor {
           run = found;
           duplicate = true;
         } else {
-          run = await this.#writeBlocks(blocksOf(content, bs)[Symbol.asyncIterator](), undefined, keys.length, blockCount, keys);
+          run = await this.#writeBlocks(path, read(), undefined, keys.length, blockCount, keys);
         }
       } else {
         keys.push(firstKey);
-        run = await this.#writeBlocks(it, first, blockCount + (fragmentTail ? 1 : 0), blockCount, keys, (t) => (tail = t));
+        run = await this.#writeBlocks(path, it, first, blockCount + (fragmentTail ? 1 : 0), blockCount, keys, (t) => (tail = t));
       }
       if (!duplicate && this.o.duplicates) {
         const k = keys.join(' ');
@@ -191,7 +217,7 @@ export class BlockProcessor {
     } else if (tail) {
       const key = `${tail.length}:${keyOf(tail)}`;
       const found = this.o.duplicates ? this.#tails.get(key) : undefined;
-      const ref = found ?? (await this.#addTail(tail, run === undefined ? 'file' : 'tail'));
+      const ref = found ?? (await this.#addTail(tail, run === undefined ? 'file' : 'tail', path));
       if (!found && this.o.duplicates) this.#tails.set(key, ref);
       result.fragment = ref.fragment;
       result.fragmentOffset = ref.offset;
@@ -212,6 +238,7 @@ export class BlockProcessor {
    * `blockCount` are the tail, handed to `onTail` unless all zero (then a sparse block).
    */
   async #writeBlocks(
+    path: string,
     it: AsyncIterator<Uint8Array>,
     first: Uint8Array | undefined,
     maxBlocks: number,
@@ -239,7 +266,8 @@ export class BlockProcessor {
         return;
       }
       const job: CompressJob = { data: block, metadata: false, raw: this.o.uncompressedData };
-      await this.#pipeline.submit(this.pool.run(job, [block.buffer as ArrayBuffer]).then((result) => ({ kind: 'block' as const, run, index: i, result })));
+      const work = this.pool.run(job, { transfer: [block.buffer as ArrayBuffer], label: path });
+      await this.#pipeline.submit(work.then((result) => ({ kind: 'block' as const, run, index: i, result })));
     };
     if (first) await submitBlock(first);
     for (let r = await it.next(); !r.done; r = await it.next()) await submitBlock(r.value);
@@ -247,20 +275,21 @@ export class BlockProcessor {
     return run;
   }
 
-  async #addTail(tail: Uint8Array, which: 'file' | 'tail'): Promise<{ fragment: number; offset: number }> {
+  async #addTail(tail: Uint8Array, which: 'file' | 'tail', path: string): Promise<{ fragment: number; offset: number }> {
     let open = this.#open[which];
     if (open && open.fill + tail.length > this.o.blockSize) {
       await this.#closeFragment(which);
       open = undefined;
     }
     if (!open) {
-      open = { data: new Uint8Array(this.o.blockSize), fill: 0, index: this.fragments.length };
+      open = { data: new Uint8Array(this.o.blockSize), fill: 0, index: this.fragments.length, first: path, last: path };
       this.#open[which] = open;
       this.fragments.push({ start: 0, size: 0 });
     }
     const offset = open.fill;
     open.data.set(tail, offset);
     open.fill += tail.length;
+    open.last = path;
     return { fragment: open.index, offset };
   }
 
@@ -270,7 +299,9 @@ export class BlockProcessor {
     const data = open.data.slice(0, open.fill);
     const index = open.index;
     const job: CompressJob = { data, metadata: false, raw: this.o.uncompressedFragments };
-    await this.#pipeline.submit(this.pool.run(job, [data.buffer]).then((result) => ({ kind: 'fragment' as const, index, result })));
+    const label = open.first === open.last ? `${open.first} (fragment block ${index})` : `fragment block ${index} (${open.first} … ${open.last})`;
+    const work = this.pool.run(job, { transfer: [data.buffer], label });
+    await this.#pipeline.submit(work.then((result) => ({ kind: 'fragment' as const, index, result })));
   }
 
   async #emit(e: Emitted): Promise<void> {

@@ -162,9 +162,9 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
         uncompressedFragments: options.uncompressedFragments ?? false,
       },
     );
-    for (const { node, linkTo } of tree.walk()) {
+    for (const { path, node, linkTo } of tree.walk()) {
       if (node.kind !== 'file' || linkTo !== undefined) continue;
-      files.set(node, await blocks.addFile(node.content));
+      files.set(node, await blocks.addFile(node.content, path));
     }
     await blocks.finish();
   } finally {
