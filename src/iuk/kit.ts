@@ -12,11 +12,11 @@
  * new build (the kit's own members are root-owned), times clamped to SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
+import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
 import { baseName } from '../tree/names.js';
@@ -63,7 +63,8 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     throw new ReprimageError('USAGE', '--name', `a plain file name (letters, digits, . _ + -) is needed, got ${JSON.stringify(options.name)}`);
   }
   const squashfsPath = options.squashfsPath ?? DEFAULT_ROOT_SQUASHFS;
-  const work = await mkdtemp(join(tmpdir(), 'reprimage-iuk-'));
+  const scratch = await makeTemporaryDirectory('reprimage-iuk-');
+  const work = scratch.path;
   const builds: OpenedBuild[] = [];
   try {
     const oldBuild = await openBuild(oldPath, { squashfsPath, warn: options.warn });
@@ -138,7 +139,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     };
   } finally {
     for (const b of builds.reverse()) await b.close();
-    await rm(work, { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

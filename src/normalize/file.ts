@@ -5,9 +5,10 @@
  * A file that cannot be parsed is reported (with its name) and left exactly as it was.
  */
 import { chmod, chown, lstat, open, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { fromSystemError, isReprimageError, type ErrorCode } from '../errors.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import { temporaryPathFor, writeAtomically } from '../io/atomic-output.js';
+import { trackTemporary } from '../io/temporaries.js';
 import { bufferSource, openFileSource, type RandomAccessSource } from '../io/source.js';
 import { MemorySink } from '../io/sink.js';
 import { ComparingSink } from './compare-sink.js';
@@ -140,9 +141,11 @@ async function rewriteInPlace(path: string, source: RandomAccessSource, rewrite:
     await overwrite(path, [sink.bytes()]);
     return;
   }
-  const temp = join(dirname(path), `.${basename(path)}.normalize.tmp`);
-  await writeAtomically(temp, rewrite, 0o600);
+  // a scratch copy beside the file, named so that a later run can remove it if this one is killed
+  const temp = temporaryPathFor(path);
+  const tracked = trackTemporary(temp, { target: path });
   try {
+    await writeAtomically(temp, rewrite, { mode: 0o600, subject: path });
     const tempSource = await openFileSource(temp);
     try {
       const fh = await open(path, 'r+');
@@ -160,6 +163,7 @@ async function rewriteInPlace(path: string, source: RandomAccessSource, rewrite:
     }
   } finally {
     await unlink(temp).catch(() => undefined);
+    tracked.release();
   }
 }
 
