@@ -1,9 +1,11 @@
 /**
- * The temporary files and directories reprimage has made and not yet renamed or removed.
+ * The temporary files and directories reprimage has made and not yet renamed or removed, and
+ * the helper processes it has started and not yet seen end.
  *
  * Library code only records them here; it installs no signal or exit handler (a library must not
  * own the process). The program that does own it — the CLI — calls `removeTemporariesSync` from
- * its SIGINT/SIGTERM and exit handlers, so an interrupted run leaves nothing behind.
+ * its SIGINT/SIGTERM and exit handlers, so an interrupted run leaves nothing behind: helpers are
+ * stopped first (newest first), then their files removed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
@@ -20,18 +22,37 @@ export interface Temporary {
 }
 
 interface Entry {
-  path: string;
   target?: string;
-  directory: boolean;
+  /** Synchronous: it runs in a signal or exit handler. */
+  undo: () => void;
 }
 
 const live = new Set<Entry>();
 
 /** Records `path` (a file, or with `directory` a whole directory) for removal on interruption. */
 export function trackTemporary(path: string, options: { target?: string; directory?: boolean } = {}): Temporary {
-  const entry: Entry = { path, target: options.target, directory: options.directory ?? false };
+  const recursive = options.directory ?? false;
+  const entry: Entry = { target: options.target, undo: () => rmSync(path, { recursive, force: true }) };
   live.add(entry);
   return { path, target: options.target, release: () => live.delete(entry) };
+}
+
+/**
+ * Records a helper process (or process group, with a negative id) to stop with `signal` if the
+ * run is interrupted before it ends. Returns the function that forgets it (call it when it exits).
+ */
+export function trackProcess(pid: number, signal: NodeJS.Signals = 'SIGTERM'): () => void {
+  return trackCleanup(() => process.kill(pid, signal));
+}
+
+/**
+ * Records a synchronous step that undoes something on interruption (unmounting a FUSE file
+ * system, say). Returns the function that forgets it.
+ */
+export function trackCleanup(undo: () => void): () => void {
+  const entry: Entry = { undo };
+  live.add(entry);
+  return () => void live.delete(entry);
 }
 
 /** The outputs being written right now (their final paths), oldest first. */
@@ -40,15 +61,16 @@ export function pendingOutputs(): string[] {
 }
 
 /**
- * Removes every recorded temporary, newest first, and forgets them. Synchronous so that it can run
- * from a signal or `exit` handler; errors are ignored (a temporary may already be gone).
+ * Stops every recorded helper and removes every recorded temporary, newest first, and forgets
+ * them. Synchronous so that it can run from a signal or `exit` handler; errors are ignored (a
+ * temporary may already be gone, a helper may have ended).
  */
 export function removeTemporariesSync(): void {
   for (const entry of [...live].reverse()) {
     try {
-      rmSync(entry.path, { recursive: entry.directory, force: true });
+      entry.undo();
     } catch {
-      // gone already, or not ours to remove any more
+      // gone already
     }
     live.delete(entry);
   }

@@ -207,3 +207,37 @@ test('a report larger than a pipe holds arrives whole, with exit status 1, altho
   assert.ok(report.length > 64 << 10, `the report (${report.length} bytes) fits in a pipe's buffer: the test proves nothing`);
   assert.equal(piped.stdout, report);
 });
+
+test('SIGTERM during check: exit 143, the build it started (in its own process group) is stopped, its work directory removed', async (t) => {
+  const root = tempDir(t);
+  const work = join(root, 'tmp');
+  mkdirSync(work);
+  const marker = join(root, 'build.pid');
+  const child = spawn(process.execPath, [CLI, 'check', '--artifact', 'out', '--', 'sh', '-c', `echo $$ > ${marker}; exec sleep 60`], {
+    cwd: REPO,
+    env: { ...process.env, TMPDIR: work },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  while (!existsSync(marker) || readFileSync(marker, 'utf8').trim() === '') {
+    assert.equal(child.exitCode, null, `check ended before its build started: ${stderr}`);
+    await sleep(10);
+  }
+  const buildPid = Number(readFileSync(marker, 'utf8'));
+  child.kill('SIGTERM');
+  assert.equal(await ended, 143);
+  assert.equal(stderr, 'reprimage: interrupted by SIGTERM\n');
+  // gone, or a zombie waiting for init to reap it (its parent, reprimage, has ended)
+  const running = () => {
+    try {
+      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${buildPid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 500 && running(); i++) await sleep(10);
+  assert.ok(!running(), `the build (process ${buildPid}) still runs`);
+  assert.deepEqual(readdirSync(work), []);
+});
