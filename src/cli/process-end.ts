@@ -6,7 +6,7 @@
  */
 import { CommanderError } from 'commander';
 import { isReprimageError, fromSystemError } from '../errors.js';
-import { pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
+import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE_OR_INPUT = 2;
@@ -28,15 +28,18 @@ export function ownProcess(argv: readonly string[]): void {
   const verbose = stackWanted(argv);
   for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) {
     process.on(signal, () => {
-      const outputs = pendingOutputs();
-      removeTemporariesSync();
-      if (firstStatus === undefined) {
-        firstStatus = 128 + number;
-        // the newest output is the one being written when the signal came
-        const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
-        writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
-      }
-      process.exit(firstStatus);
+      // a file being rewritten through its own inode is finished first (normalize of hard links)
+      afterCriticalSections(() => {
+        const outputs = pendingOutputs();
+        removeTemporariesSync();
+        if (firstStatus === undefined) {
+          firstStatus = 128 + number;
+          // the newest output is the one being written when the signal came
+          const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
+          writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
+        }
+        process.exit(firstStatus);
+      });
     });
   }
   const die = (e: unknown) => {

@@ -99,3 +99,31 @@ export async function makeTemporaryDirectory(prefix: string, parent: string = tm
     },
   };
 }
+
+let criticalSections = 0;
+let whenCalm: (() => void) | undefined;
+
+/**
+ * Runs `work` that must not be cut short by SIGINT/SIGTERM (rewriting a file through its own
+ * inode: stopping halfway would leave it part old, part new). The CLI's signal handler waits for
+ * it through `afterCriticalSections`. SIGKILL cannot be held off: docs/errors.md says so.
+ */
+export async function withoutInterruption<T>(work: () => Promise<T>): Promise<T> {
+  criticalSections++;
+  try {
+    return await work();
+  } finally {
+    criticalSections--;
+    if (criticalSections === 0 && whenCalm) {
+      const run = whenCalm;
+      whenCalm = undefined;
+      run();
+    }
+  }
+}
+
+/** Runs `run` now, or when the last `withoutInterruption` section in progress ends. */
+export function afterCriticalSections(run: () => void): void {
+  if (criticalSections === 0) run();
+  else whenCalm = run;
+}

@@ -8,7 +8,7 @@ import { chmod, chown, lstat, open, stat, unlink, utimes } from 'node:fs/promise
 import { basename } from 'node:path';
 import { fromSystemError, isReprimageError, type ErrorCode } from '../errors.js';
 import { temporaryPathFor, writeAtomically } from '../io/atomic-output.js';
-import { trackTemporary } from '../io/temporaries.js';
+import { trackTemporary, withoutInterruption } from '../io/temporaries.js';
 import { bufferSource, openFileSource, type RandomAccessSource } from '../io/source.js';
 import { MemorySink } from '../io/sink.js';
 import { ComparingSink } from './compare-sink.js';
@@ -138,7 +138,7 @@ async function rewriteInPlace(path: string, source: RandomAccessSource, rewrite:
   if (source.size <= IN_MEMORY_LIMIT) {
     const sink = new MemorySink();
     await rewrite(sink);
-    await overwrite(path, [sink.bytes()]);
+    await withoutInterruption(() => overwrite(path, [sink.bytes()]));
     return;
   }
   // a scratch copy beside the file, named so that a later run can remove it if this one is killed
@@ -150,11 +150,13 @@ async function rewriteInPlace(path: string, source: RandomAccessSource, rewrite:
     try {
       const fh = await open(path, 'r+');
       try {
-        for (let at = 0; at < tempSource.size; at += 1 << 20) {
-          const chunk = await tempSource.read(at, Math.min(1 << 20, tempSource.size - at));
-          await fh.write(chunk, 0, chunk.length, at);
-        }
-        await fh.truncate(tempSource.size);
+        await withoutInterruption(async () => {
+          for (let at = 0; at < tempSource.size; at += 1 << 20) {
+            const chunk = await tempSource.read(at, Math.min(1 << 20, tempSource.size - at));
+            await fh.write(chunk, 0, chunk.length, at);
+          }
+          await fh.truncate(tempSource.size);
+        });
       } finally {
         await fh.close();
       }

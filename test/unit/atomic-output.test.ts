@@ -14,7 +14,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { temporaryPathFor, writeAtomically } from '../../src/io/atomic-output.js';
-import { makeTemporaryDirectory, pendingOutputs, removeTemporariesSync } from '../../src/io/temporaries.js';
+import { afterCriticalSections, makeTemporaryDirectory, pendingOutputs, removeTemporariesSync, withoutInterruption } from '../../src/io/temporaries.js';
 import { ReprimageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tools.js';
 
@@ -139,4 +139,20 @@ test('the registry names the output being written and removes its temporary (as 
   assert.deepEqual(pendingOutputs(), []);
   assert.equal(readFileSync(target, 'utf8'), 'old');
   await scratch.remove(); // already gone: no error
+});
+
+test('a signal that comes during a section that must not be cut short is acted on when it ends', async () => {
+  const calls: string[] = [];
+  afterCriticalSections(() => calls.push('at once: nothing in progress'));
+  let finish!: () => void;
+  const section = withoutInterruption(async () => {
+    await new Promise<void>((resolve) => (finish = resolve));
+    calls.push('section done');
+  });
+  afterCriticalSections(() => calls.push('exit after the section'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls, ['at once: nothing in progress']);
+  finish();
+  await section;
+  assert.deepEqual(calls, ['at once: nothing in progress', 'section done', 'exit after the section']);
 });
