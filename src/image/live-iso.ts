@@ -19,7 +19,7 @@ import { ReprimageError } from '../errors.js';
 import { writeFat } from '../formats/fat/index.js';
 import { writeIso, type IsoWriteReport } from '../formats/iso9660/index.js';
 import { writeSquashfs, type SquashfsCompressorName } from '../formats/squashfs/index.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { MemorySink, type Sink } from '../io/sink.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
@@ -54,6 +54,8 @@ export interface LiveIsoOptions {
   workers?: number;
   /** Where the SquashFS is spooled; default the OS temp directory. */
   tempDir?: string;
+  /** The user's name for the ISO being made, named (with the scratch file) when spooling fails. */
+  subject?: string;
   warn?: (message: string) => void;
 }
 
@@ -141,8 +143,10 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
   const work = scratch.path;
   try {
     const squashfsPath = join(work, 'filesystem.squashfs');
-    await writeAtomically(squashfsPath, (s) =>
-      writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, warn }),
+    await writeAtomically(
+      squashfsPath,
+      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, warn }),
+      { subject: scratchSubject(options.subject, squashfsPath) },
     );
     const squashfsSize = (await stat(squashfsPath)).size;
     stage('squashfs');

@@ -79,6 +79,14 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
 }
 
 /**
+ * The subject for errors in a scratch file made on the way to the user's `output` (a SquashFS
+ * spooled for an ISO): the user's path first, then where the scratch file was (a full /tmp says so).
+ */
+export function scratchSubject(output: string | undefined, scratchFile: string): string {
+  return output === undefined ? scratchFile : `${output} (scratch file ${scratchFile})`;
+}
+
+/**
  * A fresh temporary path beside `target`, in the naming scheme whose stale files later runs
  * remove. For callers that need a scratch file beside an output (track it with trackTemporary).
  */

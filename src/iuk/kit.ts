@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
@@ -83,8 +83,10 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     clamp(rootDelta.tree);
     const deltaFile = join(work, 'delta.squashfs');
     const { writeSquashfs } = await import('../formats/squashfs/index.js');
-    await writeAtomically(deltaFile, (sink) =>
-      writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, mkfsTime: epoch, warn: options.warn }),
+    await writeAtomically(
+      deltaFile,
+      (sink) => writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, mkfsTime: epoch, warn: options.warn }),
+      { subject: scratchSubject(output, deltaFile) },
     );
     const deltaBytes = (await stat(deltaFile)).size;
 
@@ -110,7 +112,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     system.set(deltaPath, plainFile(fileContent(deltaFile, deltaBytes), epoch), { mtime: time });
     clamp(system);
     const systemTar = join(work, 'system.tar');
-    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }));
+    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }), { subject: scratchSubject(output, systemTar) });
 
     const control: KitControl = {
       format: IUK_FORMAT_VERSION,

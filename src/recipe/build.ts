@@ -129,7 +129,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, warn: options.warn }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, subject: target, warn: options.warn }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else {

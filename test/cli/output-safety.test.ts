@@ -241,3 +241,20 @@ test('SIGTERM during check: exit 143, the build it started (in its own process g
   assert.ok(!running(), `the build (process ${buildPid}) still runs`);
   assert.deepEqual(readdirSync(work), []);
 });
+
+test('iuk with a full $TMPDIR: one line naming the kit and the scratch file, exit 2, nothing left in either place', (t) => {
+  const disk = smallDisk(t);
+  if (!disk) return;
+  const root = tempDir(t);
+  const oldDir = join(root, 'old');
+  mkdirSync(oldDir);
+  writeFileSync(join(oldDir, 'keep'), 'same\n');
+  const newDir = makeSource(root);
+  writeFileSync(join(newDir, 'keep'), 'same\n');
+  const kit = join(root, 'upgrade.iuk');
+  const r = runCli(['iuk', oldDir, newDir, '-o', kit, '--comp', 'gzip', '--source-date-epoch', EPOCH], { env: { TMPDIR: disk } });
+  assert.match(r.stderr, new RegExp(`^reprimage: ${kit} \\(scratch file ${disk}/reprimage-iuk-[^/]+/delta\\.squashfs\\): no space left on device\\n$`));
+  assert.equal(r.status, 2);
+  assert.deepEqual(readdirSync(disk), []);
+  assert.deepEqual(readdirSync(root).sort(), ['old', 'src']);
+});
