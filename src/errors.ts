@@ -2,7 +2,8 @@
  * The one error type of reprimage, with a closed set of codes.
  *
  * Every error a user can cause (bad usage, bad input) is a ReprimageError; the CLI prints its
- * `message` as one line and exits 2. Anything else escaping is a bug and prints a stack trace.
+ * `message` as one line and exits 2. Anything else escaping is a bug: one line "internal error,
+ * please report" and exit 70 (src/cli/process-end.ts, docs/errors.md).
  * The message always names the file (or option) and what is wrong with it.
  */
 export type ErrorCode =

@@ -14,6 +14,7 @@ import { diffPaths } from '../diff/engine.js';
 import type { Difference } from '../diff/difference.js';
 import type { BuildPlan } from './plan.js';
 import { runBuild } from './runner.js';
+import { trackTemporary } from '../io/temporaries.js';
 import { detectVariations, type BuildSetup, type SkippedVariation, type Variation, type VariationId } from './variations.js';
 
 export interface CheckOptions {
@@ -68,6 +69,8 @@ export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<
   const started = performance.now();
   const work = options.workDir === undefined ? await mkdtemp(join(tmpdir(), 'reprimage-check-')) : resolve(options.workDir);
   mkdirSync(work, { recursive: true });
+  // an interrupted check removes its work directory as a finished one does (unless --keep)
+  const tracked = options.keep ? undefined : trackTemporary(work, { directory: true });
   try {
     const homes = { control: join(work, 'home'), experiment: join(work, 'home-varied') };
     const variations = detectVariations({
@@ -125,6 +128,7 @@ export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<
     };
   } finally {
     if (!options.keep) await rm(work, { recursive: true, force: true });
+    tracked?.release();
   }
 }
 

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ReprimageError } from '../errors.js';
+import { trackCleanup, trackProcess } from '../io/temporaries.js';
 import type { BuildPlan } from './plan.js';
 import { isMounted, mountDisorderfs, unmountFuse } from './probe.js';
 import type { BuildSetup } from './variations.js';
@@ -48,6 +49,7 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
     mkdirSync(home, { recursive: true });
   }
   let mounted = false;
+  let forgetMount: () => void = () => undefined;
   const started = performance.now();
   try {
     if (setup.disorderfs) {
@@ -56,6 +58,8 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
       const m = mountDisorderfs(backing, buildPath);
       if (!m.ok) throw new ReprimageError('TOOL', 'disorderfs', m.reason);
       mounted = true;
+      // an interrupted check unmounts it before its work directory is removed
+      forgetMount = trackCleanup(() => void unmountFuse(buildPath));
     }
     if (plan.source !== undefined) copyTree(`${plan.source}/.`, `${buildPath}/`, plan.source);
     const command = plan.command.map((a) => expand(a, setup, buildPath));
@@ -79,6 +83,7 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
     // a mount that will not go away (even lazily) leaves the directory behind rather than
     // deleting through it; the next build's mkdir then reports the problem
     const unmounted = !mounted || unmountFuse(buildPath) || !isMounted(buildPath);
+    forgetMount();
     if (unmounted) {
       rmSync(buildPath, { recursive: true, force: true });
       rmSync(backing, { recursive: true, force: true });
@@ -91,6 +96,8 @@ function spawnLogged(argv: string[], env: NodeJS.ProcessEnv, log: string, timeou
   const fd = openSync(log, 'w');
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', fd, fd], detached: true });
+    // a build in its own process group gets no ^C from the terminal: an interrupted check stops it
+    const forget = child.pid === undefined ? () => undefined : trackProcess(-child.pid, 'SIGKILL');
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -101,11 +108,13 @@ function spawnLogged(argv: string[], env: NodeJS.ProcessEnv, log: string, timeou
       }
     }, timeoutSeconds * 1000);
     child.on('error', (e) => {
+      forget();
       clearTimeout(timer);
       closeSync(fd);
       reject(new ReprimageError('TOOL', argv[0]!, `cannot run: ${e.message}`));
     });
     child.on('close', (code, signal) => {
+      forget();
       clearTimeout(timer);
       closeSync(fd);
       resolve(timedOut ? null : (code ?? (signal ? 128 : 1)));

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `reprimage` command. Parsing and printing only; the work is done by the library.
- * Exit codes: 0 success (or identical), 1 differences found, 2 bad usage or bad input.
+ * Exit codes: 0 success (or identical), 1 differences found, 2 bad usage or bad input,
+ * 70 internal error, 128+N killed by signal N (process-end.ts, docs/errors.md).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { isReprimageError } from '../errors.js';
+import { Command } from 'commander';
+import { EXIT_OK, finish, ownProcess, reportError, stackWanted } from './process-end.js';
 import { packCommand } from './pack.js';
 import { lsCommand } from './ls.js';
 import { diffCommand } from './diff.js';
@@ -18,9 +19,7 @@ import { stderrReporter } from './reporter.js';
 import { lockCommand } from './lock.js';
 import { buildCommand } from './build.js';
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE_OR_INPUT = 2;
-const EXIT_INTERNAL = 70;
+export { EXIT_OK, EXIT_USAGE_OR_INPUT } from './process-end.js';
 
 /** The version in reprimage's package.json, found by walking up from this compiled file. */
 function packageVersion(): string {
@@ -72,22 +71,15 @@ export async function main(argv: string[]): Promise<number> {
     // a command that found differences (diff, normalize --check) leaves 1 in process.exitCode
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-      return ok ? EXIT_OK : EXIT_USAGE_OR_INPUT;
-    }
-    if (isReprimageError(e)) {
-      process.stderr.write(`reprimage: ${e.message.split('\n')[0]}\n`);
-      return EXIT_USAGE_OR_INPUT;
-    }
-    process.stderr.write(`reprimage: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return EXIT_INTERNAL;
+    return reportError(e, stackWanted(argv));
   }
 }
 
+// signals, uncaught errors and exit remove temporary files; installed before any work starts
+ownProcess(process.argv);
 // A closed pipe (`reprimage ls IMG | head`) is not an error of ours.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(EXIT_OK);
   throw e;
 });
-process.exitCode = await main(process.argv);
+await finish(await main(process.argv));

@@ -16,15 +16,14 @@
 import { createRequire } from 'node:module';
 import { createGunzip, createInflateRaw } from 'node:zlib';
 import { Readable, type Transform } from 'node:stream';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as fzstd from 'fzstd';
 import xzDecompress from 'xz-decompress';
 import { ReprimageError } from '../errors.js';
 import type { RandomAccessSource } from '../io/source.js';
 import { openFileSource } from '../io/source.js';
+import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { ByteReader } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { decodeLz4Stream } from './lz4-frame.js';
@@ -338,14 +337,12 @@ async function zstdFramesEnd(source: RandomAccessSource, offset: number, subject
 /**
  * Writes a stream into an anonymous temporary file and returns random access to it. The file
  * is unlinked as soon as it is open for reading, so nothing is left behind even if the process
- * is killed; where that is impossible it is removed on close and at exit. Memory stays bounded
- * by one chunk.
+ * is killed afterwards; while it is being written it is a tracked temporary (src/io/temporaries.ts),
+ * which the CLI removes on SIGINT/SIGTERM. Memory stays bounded by one chunk.
  */
 export async function spoolToTempSource(chunks: AsyncIterable<Uint8Array>, name: string): Promise<RandomAccessSource> {
-  const dir = await mkdtemp(join(tmpdir(), 'reprimage-spool-'));
-  const path = join(dir, 'data');
-  const removeNow = () => rmSync(dir, { recursive: true, force: true });
-  process.once('exit', removeNow);
+  const dir = await makeTemporaryDirectory('reprimage-spool-');
+  const path = join(dir.path, 'data');
   let inner: RandomAccessSource | undefined;
   try {
     const fh = await open(path, 'w', 0o600);
@@ -355,12 +352,10 @@ export async function spoolToTempSource(chunks: AsyncIterable<Uint8Array>, name:
       await fh.close();
     }
     inner = await openFileSource(path);
-    await rm(dir, { recursive: true, force: true }); // the open descriptor keeps the data
-    process.off('exit', removeNow);
+    await dir.remove(); // the open descriptor keeps the data
   } catch (e) {
     await inner?.close();
-    process.off('exit', removeNow);
-    removeNow();
+    await dir.remove();
     throw e;
   }
   const file = inner;

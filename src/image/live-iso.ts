@@ -13,14 +13,14 @@
  * Identifiers (MBR signature, GPT GUIDs, FAT serial) come from the seed; all times are
  * SOURCE_DATE_EPOCH.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
 import { writeFat } from '../formats/fat/index.js';
 import { writeIso, type IsoWriteReport } from '../formats/iso9660/index.js';
 import { writeSquashfs, type SquashfsCompressorName } from '../formats/squashfs/index.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
+import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { MemorySink, type Sink } from '../io/sink.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
 import { deriveU32, deriveUuid } from '../tree/identifiers.js';
@@ -54,6 +54,8 @@ export interface LiveIsoOptions {
   workers?: number;
   /** Where the SquashFS is spooled; default the OS temp directory. */
   tempDir?: string;
+  /** The user's name for the ISO being made, named (with the scratch file) when spooling fails. */
+  subject?: string;
   warn?: (message: string) => void;
 }
 
@@ -137,11 +139,14 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
   const text = (s: string): Node => file(bytesContent(new TextEncoder().encode(s)));
   const vars = { title: `${options.name} (live)`, cmdline: liveCmdline(options.kernelCmdline) };
 
-  const work = await mkdtemp(join(options.tempDir ?? tmpdir(), 'reprimage-live-'));
+  const scratch = await makeTemporaryDirectory('reprimage-live-', options.tempDir);
+  const work = scratch.path;
   try {
     const squashfsPath = join(work, 'filesystem.squashfs');
-    await writeAtomically(squashfsPath, (s) =>
-      writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, warn }),
+    await writeAtomically(
+      squashfsPath,
+      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, warn }),
+      { subject: scratchSubject(options.subject, squashfsPath) },
     );
     const squashfsSize = (await stat(squashfsPath)).size;
     stage('squashfs');
@@ -189,6 +194,6 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     stage('iso');
     return { iso, kernelVersion: version, initramfsSegments: repacked.segments, squashfsSize, uefi: esp !== undefined, timings };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await scratch.remove();
   }
 }

@@ -12,11 +12,11 @@
  * new build (the kit's own members are root-owned), times clamped to SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
+import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
 import { baseName } from '../tree/names.js';
@@ -63,7 +63,8 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     throw new ReprimageError('USAGE', '--name', `a plain file name (letters, digits, . _ + -) is needed, got ${JSON.stringify(options.name)}`);
   }
   const squashfsPath = options.squashfsPath ?? DEFAULT_ROOT_SQUASHFS;
-  const work = await mkdtemp(join(tmpdir(), 'reprimage-iuk-'));
+  const scratch = await makeTemporaryDirectory('reprimage-iuk-');
+  const work = scratch.path;
   const builds: OpenedBuild[] = [];
   try {
     const oldBuild = await openBuild(oldPath, { squashfsPath, warn: options.warn });
@@ -82,8 +83,10 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     clamp(rootDelta.tree);
     const deltaFile = join(work, 'delta.squashfs');
     const { writeSquashfs } = await import('../formats/squashfs/index.js');
-    await writeAtomically(deltaFile, (sink) =>
-      writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, mkfsTime: epoch, warn: options.warn }),
+    await writeAtomically(
+      deltaFile,
+      (sink) => writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, mkfsTime: epoch, warn: options.warn }),
+      { subject: scratchSubject(output, deltaFile) },
     );
     const deltaBytes = (await stat(deltaFile)).size;
 
@@ -109,7 +112,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     system.set(deltaPath, plainFile(fileContent(deltaFile, deltaBytes), epoch), { mtime: time });
     clamp(system);
     const systemTar = join(work, 'system.tar');
-    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }));
+    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }), { subject: scratchSubject(output, systemTar) });
 
     const control: KitControl = {
       format: IUK_FORMAT_VERSION,
@@ -138,7 +141,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     };
   } finally {
     for (const b of builds.reverse()) await b.close();
-    await rm(work, { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

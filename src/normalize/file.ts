@@ -5,9 +5,10 @@
  * A file that cannot be parsed is reported (with its name) and left exactly as it was.
  */
 import { chmod, chown, lstat, open, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { fromSystemError, isReprimageError, type ErrorCode } from '../errors.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import { temporaryPathFor, writeAtomically } from '../io/atomic-output.js';
+import { trackTemporary, withoutInterruption } from '../io/temporaries.js';
 import { bufferSource, openFileSource, type RandomAccessSource } from '../io/source.js';
 import { MemorySink } from '../io/sink.js';
 import { ComparingSink } from './compare-sink.js';
@@ -137,21 +138,25 @@ async function rewriteInPlace(path: string, source: RandomAccessSource, rewrite:
   if (source.size <= IN_MEMORY_LIMIT) {
     const sink = new MemorySink();
     await rewrite(sink);
-    await overwrite(path, [sink.bytes()]);
+    await withoutInterruption(() => overwrite(path, [sink.bytes()]));
     return;
   }
-  const temp = join(dirname(path), `.${basename(path)}.normalize.tmp`);
-  await writeAtomically(temp, rewrite, 0o600);
+  // a scratch copy beside the file, named so that a later run can remove it if this one is killed
+  const temp = temporaryPathFor(path);
+  const tracked = trackTemporary(temp, { target: path });
   try {
+    await writeAtomically(temp, rewrite, { mode: 0o600, subject: path });
     const tempSource = await openFileSource(temp);
     try {
       const fh = await open(path, 'r+');
       try {
-        for (let at = 0; at < tempSource.size; at += 1 << 20) {
-          const chunk = await tempSource.read(at, Math.min(1 << 20, tempSource.size - at));
-          await fh.write(chunk, 0, chunk.length, at);
-        }
-        await fh.truncate(tempSource.size);
+        await withoutInterruption(async () => {
+          for (let at = 0; at < tempSource.size; at += 1 << 20) {
+            const chunk = await tempSource.read(at, Math.min(1 << 20, tempSource.size - at));
+            await fh.write(chunk, 0, chunk.length, at);
+          }
+          await fh.truncate(tempSource.size);
+        });
       } finally {
         await fh.close();
       }
@@ -160,6 +165,7 @@ async function rewriteInPlace(path: string, source: RandomAccessSource, rewrite:
     }
   } finally {
     await unlink(temp).catch(() => undefined);
+    tracked.release();
   }
 }
 

@@ -4,11 +4,11 @@
  * policy (times clamped, excludes) → outputs + manifest. Every input is verified before anything
  * is installed, and nothing is written to the output directory before the tree is complete.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
+import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { applyPolicy } from '../tree/policy.js';
 import { writeTar } from '../formats/tar/index.js';
 import { archiveUrl } from './apt-index.js';
@@ -87,7 +87,8 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
   const inputs = await verifyLockedInputs(recipe, lock, lockFile, cache);
   stage('verify');
 
-  const work = await mkdtemp(join(tmpdir(), 'reprimage-build-'));
+  const scratch = await makeTemporaryDirectory('reprimage-build-');
+  const work = scratch.path;
   try {
     const repo = join(work, 'repo');
     await mkdir(repo);
@@ -128,7 +129,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, warn: options.warn }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, subject: target, warn: options.warn }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else {
@@ -179,6 +180,6 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       await root.source.close();
     }
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await scratch.remove();
   }
 }

@@ -5,10 +5,10 @@
  * a fresh installation takes.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
+import { makeTemporaryDirectory } from '../io/temporaries.js';
 import type { IndexedPackage } from './apt-index.js';
 import { layOutRepository } from './local-repo.js';
 
@@ -72,7 +72,8 @@ export async function privateAptConfig(root: string, architecture: string, sourc
  * verified package list). Nothing is downloaded: the repositories hold indices only.
  */
 export async function resolveWithApt(sources: IndexedPackage[][], wanted: string[], architecture: string, recommends: boolean): Promise<Resolution> {
-  const root = await mkdtemp(join(tmpdir(), 'reprimage-resolve-'));
+  const scratch = await makeTemporaryDirectory('reprimage-resolve-');
+  const root = scratch.path;
   try {
     const lines: string[] = [];
     for (let i = 0; i < sources.length; i++) {
@@ -85,7 +86,7 @@ export async function resolveWithApt(sources: IndexedPackage[][], wanted: string
     const out = await runApt(['install', '--simulate', '-q', '-y', ...wanted], config, `resolving ${wanted.length} packages`);
     return { chosen: parseSimulation(out) };
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

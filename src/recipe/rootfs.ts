@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ReprimageError } from '../errors.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
+import { trackProcess } from '../io/temporaries.js';
 import { loadTar } from '../formats/tar/index.js';
 import type { Tree } from '../tree/tree.js';
 
@@ -127,6 +128,8 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   // a fixed umask, and (as root) a private UTS namespace so the host name cannot leak in
   const script = 'umask 022; if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then exec unshare --uts sh -c \'hostname reprimage && exec "$0" "$@"\' mmdebstrap "$@"; fi; exec mmdebstrap "$@"';
   const child = spawn('sh', ['-c', script, 'sh', ...mmdebstrapArguments(o)], { env, cwd: o.workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `kill` of reprimage alone does not reach mmdebstrap: an interrupted build stops it (it cleans up on SIGTERM)
+  const forget = child.pid === undefined ? () => undefined : trackProcess(child.pid, 'SIGTERM');
   const tail: string[] = [];
   child.stderr.setEncoding('utf8');
   let partial = '';
@@ -141,8 +144,14 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
     }
   });
   const exited = new Promise<number>((resolveExit, reject) => {
-    child.on('error', (e) => reject(new ReprimageError('TOOL', 'mmdebstrap', `cannot run mmdebstrap (install the mmdebstrap package): ${e.message}`)));
-    child.on('close', (code) => resolveExit(code ?? -1));
+    child.on('error', (e) => {
+      forget();
+      reject(new ReprimageError('TOOL', 'mmdebstrap', `cannot run mmdebstrap (install the mmdebstrap package): ${e.message}`));
+    });
+    child.on('close', (code) => {
+      forget();
+      resolveExit(code ?? -1);
+    });
   });
   await pipeline(child.stdout, createWriteStream(tarPath));
   const code = await exited;

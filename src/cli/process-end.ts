@@ -1,0 +1,109 @@
+/**
+ * How the `reprimage` process ends: on success, on an error, on SIGINT/SIGTERM/SIGHUP and on an
+ * error nobody caught. The CLI owns the process, so it (and only it, never library code) installs
+ * these handlers; the library records its temporary files in src/io/temporaries.ts and they are
+ * removed here on every way out. docs/errors.md describes what the user sees.
+ */
+import { CommanderError } from 'commander';
+import { isReprimageError, fromSystemError } from '../errors.js';
+import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE_OR_INPUT = 2;
+/** EX_SOFTWARE of sysexits.h: a bug of ours, not a problem with the input. */
+export const EXIT_INTERNAL = 70;
+
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** Whether an internal error also prints its stack: `--verbose`, or REPRIMAGE_DEBUG set to anything. */
+export function stackWanted(argv: readonly string[]): boolean {
+  return argv.includes('--verbose') || (process.env.REPRIMAGE_DEBUG ?? '') !== '';
+}
+
+/** The status of the first error reported; later errors (often consequences of the first) stay silent. */
+let firstStatus: number | undefined;
+
+/** Installs the signal, uncaught-error and exit handlers. Call once, before any work starts. */
+export function ownProcess(argv: readonly string[]): void {
+  const verbose = stackWanted(argv);
+  for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) {
+    process.on(signal, () => {
+      // a file being rewritten through its own inode is finished first (normalize of hard links)
+      afterCriticalSections(() => {
+        const outputs = pendingOutputs();
+        removeTemporariesSync();
+        if (firstStatus === undefined) {
+          firstStatus = 128 + number;
+          // the newest output is the one being written when the signal came
+          const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
+          writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
+        }
+        process.exit(firstStatus);
+      });
+    });
+  }
+  const die = (e: unknown) => {
+    const status = reportError(e, verbose);
+    removeTemporariesSync();
+    process.exit(status);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+  // the last chance, whoever calls process.exit (a closed stdout, a dependency)
+  process.on('exit', () => removeTemporariesSync());
+}
+
+/**
+ * Prints the one line an error gets and returns the exit status, unless an error was reported
+ * already: then nothing is printed and the first error's status is returned.
+ */
+export function reportError(e: unknown, verbose = false): number {
+  if (firstStatus !== undefined) return firstStatus;
+  const [status, line, stack] = describe(e);
+  firstStatus = status;
+  if (line !== undefined) writeLine(line);
+  if (verbose && stack !== undefined) writeLine(stack);
+  return status;
+}
+
+function describe(e: unknown): [status: number, line: string | undefined, stack: string | undefined] {
+  if (e instanceof CommanderError) {
+    // commander printed its own message already (configureOutput in main.ts)
+    const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+    return [ok ? EXIT_OK : EXIT_USAGE_OR_INPUT, undefined, undefined];
+  }
+  // an error of the operating system that no layer named (disk full, too many open files)
+  const named = fromSystemError(e, '');
+  if (isReprimageError(named)) return [EXIT_USAGE_OR_INPUT, `reprimage: ${firstLine(named.message)}`, undefined];
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return [EXIT_INTERNAL, `reprimage: internal error, please report: ${firstLine(text)}`, e instanceof Error ? e.stack : undefined];
+}
+
+/** One line of reasonable length: a dependency may put its whole source into a message. */
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0]!.trimEnd();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+function writeLine(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/**
+ * Ends the process with `status` once standard output and error have taken everything written
+ * to them, after removing any temporary a failed command left. Ending explicitly, rather than
+ * when the event loop empties, means a worker or timer left behind by a failure cannot keep
+ * the process alive.
+ */
+export async function finish(status: number): Promise<never> {
+  removeTemporariesSync();
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(firstStatus ?? status);
+}
+
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.write('', () => resolve());
+  });
+}
