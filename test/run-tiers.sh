@@ -10,13 +10,17 @@
 #
 # Other Node.js versions: REPRIMAGE_NODE_VERSIONS (default below) lists exact versions; each is
 # installed from the npm registry as the platform package node-<os>-<cpu> (a plain tarball with
-# bin/node, no install script) into ~/.cache/reprimage/node/<version>, once. Set it to "" to
+# bin/node, no install script) into ~/.cache/reprimage/node/<version> (as root
+# /var/cache/reprimage/node/<version>; REPRIMAGE_NODE_CACHE overrides), once. Set it to "" to
 # leave them out locally; CI refuses an empty list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci=false
 [ "${CI:-}" = true ] && ci=true
 node_versions=${REPRIMAGE_NODE_VERSIONS-22.23.5 24.22.3}
+# as root, outside /root (mode 0700): the tests that run as nobody start this Node.js too
+node_cache=${REPRIMAGE_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/reprimage/node}
+[ "$(id -u)" -ne 0 ] || node_cache=${REPRIMAGE_NODE_CACHE:-/var/cache/reprimage/node}
 if $ci && [ -z "$node_versions" ]; then
   echo "run-tiers: CI must test the other Node.js versions (REPRIMAGE_NODE_VERSIONS is empty)" >&2
   exit 1
@@ -62,11 +66,12 @@ tier_clean() {
 node_binary() {
   local version=$1 pkg dir bin
   pkg="node-$(node -p process.platform)-$(node -p process.arch)"
-  dir="${XDG_CACHE_HOME:-$HOME/.cache}/reprimage/node/$version"
+  dir="$node_cache/$version"
   bin="$dir/node_modules/$pkg/bin/node"
   if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "v$version" ]; then
     mkdir -p "$dir"
     npm install --prefix "$dir" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund --silent "$pkg@$version" >&2
+    chmod -R a+rX "$node_cache"   # tests that switch to nobody run this binary too
   fi
   [ "$("$bin" --version)" = "v$version" ] || { echo "run-tiers: $pkg@$version did not install $bin" >&2; return 1; }
   echo "$bin"

@@ -85,7 +85,10 @@ let distCache: string | undefined;
 export function unprivilegedDist(): string {
   if (distCache) return distCache;
   const own = join(REPO, 'dist');
-  if (!IS_ROOT || runUnprivileged(process.execPath, [join(own, 'src/cli/main.js'), '--version']).status === 0) {
+  // through sh, so that the user must reach this Node.js binary by its path too (setpriv alone
+  // can start a program in a directory that user cannot enter; the CLI's own children could not)
+  const runs = (dist: string) => runUnprivileged('sh', ['-c', 'exec "$0" "$@"', process.execPath, join(dist, 'src/cli/main.js'), '--version']);
+  if (!IS_ROOT || runs(own).status === 0) {
     distCache = own;
     return own;
   }
@@ -95,7 +98,7 @@ export function unprivilegedDist(): string {
   cpSync(join(REPO, 'dist/src'), join(stage, 'dist/src'), { recursive: true });
   cpSync(join(REPO, 'node_modules'), join(stage, 'node_modules'), { recursive: true, dereference: true });
   spawnSync('chmod', ['-R', 'a+rX', stage]);
-  const check = runUnprivileged(process.execPath, [join(stage, 'dist/src/cli/main.js'), '--version']);
+  const check = runs(join(stage, 'dist'));
   if (check.status !== 0) throw new Error(`${unprivilegedUser().name} cannot run the CLI even from a copy in ${stage}: ${check.stderr.trim()}`);
   distCache = join(stage, 'dist');
   return distCache;
