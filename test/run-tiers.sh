@@ -32,15 +32,20 @@ taps=$(mktemp -d)
 trap 'rm -rf "$taps"' EXIT
 status=0
 
-# run_tier LABEL NODE DIR: one `node --test` run; spec to the terminal, TAP and skip list to files
+# run_tier LABEL NODE DIR: one `node --test` run of DIR's *.test.js; spec to the terminal, TAP and
+# skip list to files
 run_tier() {
   local label=$1 node=$2 dir=$3 rc=0
   echo "== tier: $label ($("$node" --version))"
   # three reporters exceed the runner's default listener limit: Node 20 warns, harmlessly
+  # the test files by name: Node 20 takes a directory, Node 22 and later only files or globs
+  local files
+  mapfile -t files < <(find "$dir" -name '*.test.js' | LC_ALL=C sort)
+  [ ${#files[@]} -gt 0 ] || { echo "run-tiers: no test files in $dir" >&2; return 1; }
   "$node" --disable-warning=MaxListenersExceededWarning --test --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$taps/$label.tap" \
     --test-reporter=./dist/test/helpers/skip-reporter.js --test-reporter-destination="$taps/$label.skips" \
-    "$dir" || rc=1
+    "${files[@]}" || rc=1
   tier_clean "$label" || rc=1
   return $rc
 }
@@ -79,7 +84,7 @@ node_binary() {
 
 for tier in unit oracle cli; do
   if [ -d "dist/test/$tier" ]; then
-    run_tier "$tier" node "dist/test/$tier/" || status=1
+    run_tier "$tier" node "dist/test/$tier" || status=1
     [ $status -eq 0 ] || break   # a failing tier stops the run: later tiers build on earlier ones
   fi
 done
@@ -90,14 +95,14 @@ if [ $status -eq 0 ]; then
     bin=$(node_binary "$version") || { status=1; break; }
     for tier in unit cli; do
       # `node` in scripts and child processes is this version too
-      PATH="$(dirname "$bin"):$PATH" run_tier "$tier@node${version%%.*}" "$bin" "dist/test/$tier/" || status=1
+      PATH="$(dirname "$bin"):$PATH" run_tier "$tier@node${version%%.*}" "$bin" "dist/test/$tier" || status=1
       [ $status -eq 0 ] || break 2
     done
   done
 fi
 
 if [ $status -eq 0 ] && [ -d dist/test/network ]; then
-  run_tier network node dist/test/network/ || status=1
+  run_tier network node dist/test/network || status=1
 fi
 
 # one closing line for the whole run, summed over the tiers
