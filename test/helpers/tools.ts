@@ -28,6 +28,18 @@ export function requireTool(t: TestContext, ...names: string[]): boolean {
   return false;
 }
 
+/** True in CI (CI=true), where .ci/run has installed everything the tests use. */
+export const IN_CI = process.env.CI === 'true';
+
+/**
+ * For what a test cannot do here (no FUSE, no loop mounts, a variation that did not apply):
+ * locally it skips `t` with the reason; in CI it throws, because there nothing may be skipped.
+ */
+export function skipOrFailInCi(t: TestContext, reason: string): void {
+  if (IN_CI) throw new Error(`cannot be skipped in CI: ${reason}`);
+  t.skip(reason);
+}
+
 export interface RunResult {
   status: number;
   stdout: Buffer;

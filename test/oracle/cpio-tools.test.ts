@@ -16,7 +16,7 @@ import { loadDirectory } from '../../src/tree/load-dir.js';
 import { treeToJson } from '../../src/tree/describe.js';
 import type { Tree } from '../../src/tree/tree.js';
 import { materialize, sampleSpec, specToTree, treeListing } from '../helpers/sample-tree.js';
-import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { requireTool, run, skipOrFailInCi, tempDir } from '../helpers/tools.js';
 
 const EPOCH = 1_650_000_000; // 2022-04-15: far enough back that listings show the year
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -105,7 +105,8 @@ test('newc bytes equal GNU cpio --reproducible on the shared sample tree', async
 });
 
 test('newc bytes equal GNU cpio on hard links of every kind made on disk', async (t) => {
-  if (!requireTool(t, 'cpio', 'mknod', 'mkfifo') || process.getuid?.() !== 0) return;
+  if (!requireTool(t, 'cpio', 'mknod', 'mkfifo')) return;
+  if (process.getuid?.() !== 0) return skipOrFailInCi(t, 'mknod of device nodes needs root');
   const src = join(tempDir(t), 'links');
   mkdirSync(join(src, 'd/e'), { recursive: true });
   mkdirSync(join(src, 'm'));

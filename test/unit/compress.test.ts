@@ -17,6 +17,7 @@ import { crc32 } from '../../src/compress/crc32.js';
 import { xxh32, Xxh32 } from '../../src/compress/xxh32.js';
 import { codecVersions, installedVersion, PINNED_CODEC_PACKAGES } from '../../src/compress/registry.js';
 import { bufferSource } from '../../src/io/source.js';
+import { tempDir } from '../helpers/tools.js';
 
 const FIXTURES = (() => {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -164,8 +165,14 @@ test('a gzip member with a wrong CRC-32 or size is CORRUPT_IMAGE', async () => {
   }
 });
 
-test('spoolToTempSource leaves no file behind, reads back exactly, and cleans up after a failing stream', async () => {
-  const spoolDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('reprimage-spool-')).sort();
+test('spoolToTempSource leaves no file behind, reads back exactly, and cleans up after a failing stream', async (t) => {
+  // a private TMPDIR: other tests and processes spool into the shared one at the same time
+  const privateTmp = tempDir(t);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = privateTmp;
+  t.after(() => (saved === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = saved)));
+  assert.equal(tmpdir(), privateTmp);
+  const spoolDirs = () => readdirSync(privateTmp).filter((n) => n.startsWith('reprimage-spool-')).sort();
   const before = spoolDirs();
   const data = new Uint8Array(3 << 20).map((_, i) => (i * 7) & 0xff);
   const src = await spoolToTempSource(pieces(data, 65536), 'spooled');

@@ -9,6 +9,7 @@ import { treeToJson } from '../../src/tree/describe.js';
 import type { FileNode } from '../../src/tree/tree.js';
 import { ReprimageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tools.js';
+import { runNodeUnprivileged, unprivilegedTempDir } from '../helpers/unprivileged.js';
 
 type Step = (root: string) => void;
 
@@ -130,13 +131,23 @@ test('names and link targets that are not UTF-8 are kept as their bytes, and the
   assert.deepEqual([...tree.walk()].map((e) => e.path), ['', 'sub\udcff', 'sub\udcff/café', 'sub\udcff/caf\udce9', 'sub\udcff/link']);
 });
 
-test('unreadable directories are IO errors naming them (when not running as root)', async (t) => {
-  if (process.getuid!() === 0) return t.skip('root reads every directory');
-  const dir = tempDir(t);
-  mkdirSync(join(dir, 'locked'));
-  chmodSync(join(dir, 'locked'), 0);
-  t.after(() => chmodSync(join(dir, 'locked'), 0o755));
-  await assert.rejects(loadDirectory(dir, { xattrs: false }), (e: unknown) => e instanceof ReprimageError && e.code === 'IO' && e.message === `${join(dir, 'locked')}: permission denied`);
+test('unreadable directories are IO errors naming them (loaded as an unprivileged user)', (t) => {
+  // root reads every directory whatever its mode: as root, the load runs as REPRIMAGE_TEST_USER (nobody)
+  const dir = unprivilegedTempDir(t);
+  mkdirSync(join(dir, 'tree/locked'), { recursive: true });
+  writeFileSync(join(dir, 'tree/readable'), 'x');
+  chmodSync(join(dir, 'tree/locked'), 0);
+  const r = runNodeUnprivileged(`
+    const { loadDirectory } = await import(new URL('src/tree/load-dir.js', DIST).href);
+    try {
+      await loadDirectory(${JSON.stringify(join(dir, 'tree'))}, { xattrs: false });
+      console.log('loaded');
+    } catch (e) {
+      console.log([e.name, e.code, e.message].join(' | '));
+    }`);
+  chmodSync(join(dir, 'tree/locked'), 0o755); // so that the temporary directory can be removed
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `ReprimageError | IO | ${join(dir, 'tree/locked')}: permission denied`);
 });
 
 test('without getfattr, xattrs are skipped with exactly one warning', async (t) => {
