@@ -32,6 +32,7 @@ let work = '';
 let src = '';
 let summary: DesktopTreeSummary;
 let source: Record<string, EntryDigest> = {};
+let prepared = '';
 
 /** Root (owners of the generated tree) and GNU time; in CI a missing piece fails the run. */
 function requireScale(t: TestContext): boolean {
@@ -47,19 +48,21 @@ interface Measured {
   stdout: string;
   stderr: string;
   seconds: number;
+  /** user + system CPU seconds: what a loaded machine does not inflate */
+  cpu: number;
   peakMiB: number;
 }
 
 /** Runs a command under `ulimit -n FD_LIMIT` and /usr/bin/time; the time line is split off stderr. */
 function measured(args: string[]): Measured {
-  const script = `ulimit -n ${FD_LIMIT} && exec ${TIME} -f 'TIME %e %M' "$@"`;
+  const script = `ulimit -n ${FD_LIMIT} && exec ${TIME} -f 'TIME %e %M %U %S' "$@"`;
   const r = spawnSync('sh', ['-c', script, 'sh', ...args], { maxBuffer: 1 << 30, encoding: 'utf8' });
   if (r.error) throw r.error;
   const lines = r.stderr.trimEnd().split('\n');
   const last = lines.at(-1) ?? '';
-  const m = /^TIME ([\d.]+) (\d+)$/.exec(last);
+  const m = /^TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last);
   if (!m) throw new Error(`no time line in: ${r.stderr.slice(-2000)}`);
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: lines.slice(0, -1).join('\n'), seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024 };
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: lines.slice(0, -1).join('\n'), seconds: Number(m[1]), cpu: Number(m[3]) + Number(m[4]), peakMiB: Number(m[2]) / 1024 };
 }
 
 function digest(input: string, prefix = ''): { format: string; entries: Record<string, EntryDigest>; run: Measured } {
@@ -69,7 +72,7 @@ function digest(input: string, prefix = ''): { format: string; entries: Record<s
   return { format, entries, run };
 }
 
-const figures = (r: Measured): string => `${r.seconds.toFixed(1)} s, peak RSS ${r.peakMiB.toFixed(0)} MiB`;
+const figures = (r: Measured): string => `${r.seconds.toFixed(1)} s (${r.cpu.toFixed(1)} s cpu), peak RSS ${r.peakMiB.toFixed(0)} MiB`;
 
 /** What FAT keeps of an entry (docs/formats/fat.md): type, size, contents; modes 0644/0444/0755. */
 function asFat(e: EntryDigest): EntryDigest {
@@ -103,9 +106,14 @@ before(() => {
   src = join(work, 'tree');
   mkdirSync(src);
   chmodSync(src, 0o755);
+  const t0 = process.cpuUsage();
+  const w0 = Date.now();
   summary = generateDesktopTree(src, { seed: 'reprimage scale test 1', entries: 40_000, bytes: 1_050_000_000 });
+  const cpu = process.cpuUsage(t0);
+  const wall = (Date.now() - w0) / 1000;
   const d = digest(src);
   source = d.entries;
+  prepared = `generated in ${wall.toFixed(1)} s (${((cpu.user + cpu.system) / 1e6).toFixed(1)} s cpu); the source read and hashed in ${figures(d.run)}`;
 });
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -114,7 +122,7 @@ after(() => {
 test('the generated tree has the desktop shape: over 40,000 entries and 1 GB', (t) => {
   if (!requireScale(t)) return;
   const n = Object.keys(source).length;
-  t.diagnostic(`generated: ${n} entries (${summary.dirs} dirs, ${summary.files} files of which ${summary.emptyFiles} empty, ${summary.symlinks} symlinks, ${summary.hardlinks} hard links), ${(summary.bytes / 2 ** 20).toFixed(0)} MiB, largest ${(summary.largest / 2 ** 20).toFixed(0)} MiB`);
+  t.diagnostic(`generated: ${n} entries (${summary.dirs} dirs, ${summary.files} files of which ${summary.emptyFiles} empty, ${summary.symlinks} symlinks, ${summary.hardlinks} hard links), ${(summary.bytes / 2 ** 20).toFixed(0)} MiB, largest ${(summary.largest / 2 ** 20).toFixed(0)} MiB; ${prepared}`);
   assert.ok(n >= 40_000, `${n} entries`);
   assert.ok(summary.bytes >= 1e9, `${summary.bytes} bytes`);
   const files = Object.values(source).filter((e) => e.type === 'file');
