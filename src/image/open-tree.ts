@@ -65,7 +65,7 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     format.push('cpio');
   } else if (sniffSquashfs(head)) {
     const { openSquashfs } = await import('../formats/squashfs/index.js');
-    tree = await (await openSquashfs(source)).tree();
+    tree = await (await openSquashfs(source, { warn: options.warn })).tree();
     format.push('squashfs');
   } else if (sniffIso(head)) {
     const { openIso } = await import('../formats/iso9660/index.js');

@@ -22,7 +22,7 @@ import { readInode, type Inode } from './read-inode.js';
 import { runsContent } from './read-content.js';
 import { BlockBudget, readMapping, type MappingContext } from './read-mapping.js';
 import { featureNames, formatUuid, readSuperblock, type Ext4Superblock } from './read-superblock.js';
-import { readBlockXattrs, readInodeXattrs } from './read-xattrs.js';
+import { readBlockXattrs, readInodeXattrs, type XattrReadContext } from './read-xattrs.js';
 
 export { sniffExt4 } from './read-superblock.js';
 
@@ -96,7 +96,7 @@ export async function openExt4(source: RandomAccessSource, options: Ext4ReadOpti
         'checksum seed': sb.metadataCsum ? sb.csumSeed.toString(16).padStart(8, '0') : '(none)',
       };
     },
-    tree: () => new TreeReader(source, sb, groups).read(),
+    tree: () => new TreeReader(source, sb, groups, options.warn).read(),
   };
 }
 
@@ -113,11 +113,16 @@ class TreeReader {
   readonly xattrBlocks = new Map<number, Map<string, Uint8Array>>();
   readonly valueInodes = new Map<number, Uint8Array>();
   pathChars = 0;
+  /** Attributes skipped for an unknown name index: how many, and the first inode holding one. */
+  readonly unknownIndexes = new Set<number>();
+  unknownSkipped = 0;
+  firstUnknownOwner = 0;
 
   constructor(
     readonly source: RandomAccessSource,
     readonly sb: Ext4Superblock,
     readonly groups: GroupTable,
+    readonly warn: ((message: string) => void) | undefined,
   ) {
     this.cache = new BlockCache(source, sb.blockSize);
     this.ctx = { sb, cache: this.cache, budget: new BlockBudget(sb, source.name) };
@@ -167,7 +172,16 @@ class TreeReader {
         }
       }
     }
+    if (this.unknownSkipped > 0) {
+      const indexes = [...this.unknownIndexes].sort((a, b) => a - b).join(', ');
+      this.warn?.(`${this.name}: ${this.unknownSkipped} ext4 xattr(s) with unknown name index ${indexes} left out (the first on inode ${this.firstUnknownOwner})`);
+    }
     return tree;
+  }
+
+  unknownXattrIndex(index: number, owner: number): void {
+    if (this.unknownSkipped++ === 0) this.firstUnknownOwner = owner;
+    this.unknownIndexes.add(index);
   }
 
   tooManyEntries(): never {
@@ -195,8 +209,11 @@ class TreeReader {
 
   /** Mode, owner, mtime and xattrs; and the `system.data` value of an inline inode. */
   async metaOf(inode: Inode): Promise<{ meta: Meta; inline: Uint8Array | undefined }> {
-    const readValue = (inum: number, size: number, owner: number) => this.valueInode(inum, size, owner);
-    const xattrs = await readInodeXattrs(inode, this.name, readValue);
+    const xctx: XattrReadContext = {
+      readValueInode: (inum, size, owner) => this.valueInode(inum, size, owner),
+      unknownIndex: (index, owner) => this.unknownXattrIndex(index, owner),
+    };
+    const xattrs = await readInodeXattrs(inode, this.name, xctx);
     if (inode.fileAcl !== 0) {
       const { sb } = this;
       if (inode.fileAcl < sb.firstDataBlock || inode.fileAcl >= sb.blocksCount) {
@@ -206,7 +223,7 @@ class TreeReader {
       // share its values, so many inodes naming one block cannot multiply memory
       let shared = this.xattrBlocks.get(inode.fileAcl);
       if (!shared) {
-        shared = await readBlockXattrs(sb, await this.cache.block(inode.fileAcl), inode.fileAcl, inode, this.name, readValue);
+        shared = await readBlockXattrs(sb, await this.cache.block(inode.fileAcl), inode.fileAcl, inode, this.name, xctx);
         this.xattrBlocks.set(inode.fileAcl, shared);
       }
       for (const [k, v] of shared) {
