@@ -9,7 +9,7 @@
  * | gzip | node:zlib (raw inflate; header, CRC-32 and size checked here) | each member's trailer |
  * | zstd | fzstd | walking frame and block headers |
  * | lz4 (frame and legacy) | `lz4-frame.ts` | the decoder |
- * | xz | xz-decompress (xz-embedded in WebAssembly) | runs to the end of the file |
+ * | xz | xz-decompress (xz-embedded in WebAssembly) | its stream footer (`xz-stream-end.ts`) |
  * | lzma (lzma-alone) | lzma-native | runs to the end of the file |
  * | bzip2, lzop | — (UNSUPPORTED: no well-kept pure JavaScript decoder) | |
  */
@@ -27,6 +27,7 @@ import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { ByteReader } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { decodeLz4Stream } from './lz4-frame.js';
+import { xzStreamEnd } from './xz-stream-end.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lz4' | 'lzma' | 'lzop';
 
@@ -48,6 +49,9 @@ const CHUNK = 64 * 1024;
  */
 export function detectCompression(head: Uint8Array): Compression | undefined {
   for (const [kind, magic] of MAGICS) if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) return kind;
+  // a zstd skippable frame (magic 0x184D2A50..5F): pzstd starts every file with one, and zstd
+  // readers step over it to the frames that follow
+  if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return 'zstd';
   // lzma-alone has no magic: properties byte 0x5d (the only value xz and the kernel write),
   // a dictionary size, then the size, which is all ones (unknown) or below 2^48
   if (head.length >= 13 && head[0] === 0x5d && head[1] === 0 && head[12] !== undefined && (head[12] === 0xff || head[12] === 0) && head[11] === head[12]) {
@@ -103,7 +107,8 @@ export interface DecompressedSegment {
 /**
  * Decompresses the compressed data starting at `offset` of `source` and stops where it ends,
  * as the kernel does for each segment of a concatenated initramfs: after the last gzip member,
- * zstd frame or lz4 stream; xz and lzma run to the end of the source. The decompressed bytes
+ * zstd frame, lz4 stream or the xz stream's footer; lzma (no end marker to find) runs to the
+ * end of the source. The decompressed bytes
  * go to an anonymous temporary file (see spoolToTempSource); close the returned source.
  */
 export async function decompressSegment(source: RandomAccessSource, offset: number, kind: Compression, subject: string): Promise<DecompressedSegment> {
@@ -128,6 +133,9 @@ export async function decompressSegment(source: RandomAccessSource, offset: numb
       })();
       break;
     case 'xz':
+      end = await xzStreamEnd(source, offset, subject);
+      chunks = decompressChunks(sourceChunks(source, offset, end), kind, subject);
+      break;
     case 'lzma':
       chunks = decompressChunks(sourceChunks(source, offset, source.size), kind, subject);
       break;
@@ -149,7 +157,27 @@ function codecError(e: unknown, kind: Compression, subject: string): unknown {
   const code = (e as { code?: unknown }).code;
   // xz-embedded's XZ_BUF_ERROR (8) and liblzma's LZMA_BUF_ERROR mean the input stopped early
   const truncated = /unexpected end|unexpected eof|truncat|end of (file|stream|input)|error code 8$|no progress is possible/i.test(msg) || code === 'Z_BUF_ERROR';
-  return new ReprimageError(truncated ? 'TRUNCATED' : 'CORRUPT_IMAGE', subject, `${truncated ? 'truncated' : 'corrupt'} ${kind} data (${msg})`, { cause: e });
+  const detail = (kind === 'xz' ? xzErrorText(msg) : undefined) ?? msg;
+  return new ReprimageError(truncated ? 'TRUNCATED' : 'CORRUPT_IMAGE', subject, `${truncated ? 'truncated' : 'corrupt'} ${kind} data (${detail})`, { cause: e });
+}
+
+/**
+ * xz-embedded reports only a number ("get_next_output failed with error code 5"); its enum
+ * xz_ret says what each means.
+ */
+const XZ_ERRORS: Record<string, string> = {
+  '2': 'an integrity check type the decoder does not know',
+  '3': 'out of memory',
+  '4': 'the dictionary is larger than the decoder allows',
+  '5': 'not an xz stream: bad header magic, or bytes after a stream that start no other',
+  '6': 'unsupported xz options (a filter or header flag xz-embedded does not handle)',
+  '7': 'the compressed data or its integrity check is damaged',
+  '8': 'the input ends in the middle of the stream',
+};
+
+function xzErrorText(msg: string): string | undefined {
+  const code = /error code (\d+)$/.exec(msg)?.[1];
+  return code === undefined ? undefined : XZ_ERRORS[code];
 }
 
 async function* sourceChunks(source: RandomAccessSource, from: number, to: number, stop?: () => boolean): AsyncIterable<Uint8Array> {

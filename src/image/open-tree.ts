@@ -42,7 +42,7 @@ export async function openTree(path: string, options: { warn: (m: string) => voi
 
 async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void }): Promise<OpenedTree> {
   // the readers load only for a file input (they bring in every codec): a directory needs none
-  const { detectCompression, decompressChunks, spoolToTempSource } = await import('../compress/decompress.js');
+  const { detectCompression, decompressSegment } = await import('../compress/decompress.js');
   const { loadTar, sniffTar } = await import('../formats/tar/index.js');
   const { loadCpio, sniffCpio } = await import('../formats/cpio/index.js');
   const { sniffSquashfs } = await import('../formats/squashfs/reader.js');
@@ -54,7 +54,21 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
   const compression = detectCompression(head);
   if (compression !== undefined) {
     if (layers.length >= 4) throw new ReprimageError('UNSUPPORTED', source.name, 'compressed more than four times over');
-    const inner = await spoolToTempSource(decompressChunks(sourceChunks(source), compression, source.name), `${source.name} ▸ ${compression}`);
+    const segment = await decompressSegment(source, 0, compression, source.name);
+    const inner = renamed(segment.source, `${source.name} ▸ ${compression}`);
+    const rest = await firstNonZero(source, segment.compressedLength);
+    if (rest < source.size) {
+      // more after the compressed stream: a concatenated initramfs, whose segments the kernel
+      // unpacks whatever their codec; the cpio reader walks them all from the start
+      const innerHead = await inner.read(0, Math.min(16, inner.size));
+      if (sniffCpio(innerHead)) {
+        await inner.close();
+        const tree = await loadCpio(source, { warn: options.warn });
+        return { tree, format: [...layers, 'cpio (concatenated segments)'].join(' ▸ '), close: () => source.close() };
+      }
+      // as gzip -d and xz -d do with trailing garbage
+      options.warn(`${source.name}: ${source.size - rest} bytes after the ${compression} data (from byte ${rest}) left out`);
+    }
     await source.close();
     return openSource(inner, [...layers, compression], options);
   }
@@ -65,7 +79,7 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     format.push('cpio');
   } else if (sniffSquashfs(head)) {
     const { openSquashfs } = await import('../formats/squashfs/index.js');
-    tree = await (await openSquashfs(source)).tree();
+    tree = await (await openSquashfs(source, { warn: options.warn })).tree();
     format.push('squashfs');
   } else if (sniffIso(head)) {
     const { openIso } = await import('../formats/iso9660/index.js');
@@ -94,7 +108,17 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
   return { tree, format: format.join(' ▸ '), close: () => source.close() };
 }
 
-async function* sourceChunks(source: RandomAccessSource): AsyncIterable<Uint8Array> {
+/** The offset of the first non-zero byte from `at` on (zero padding follows compressed segments), or the size. */
+async function firstNonZero(source: RandomAccessSource, at: number): Promise<number> {
   const step = 1 << 20;
-  for (let at = 0; at < source.size; at += step) yield await source.read(at, Math.min(step, source.size - at));
+  for (let p = at; p < source.size; p += step) {
+    const chunk = await source.read(p, Math.min(step, source.size - p));
+    const i = chunk.findIndex((b) => b !== 0);
+    if (i >= 0) return p + i;
+  }
+  return source.size;
+}
+
+function renamed(source: RandomAccessSource, name: string): RandomAccessSource {
+  return { name, size: source.size, read: (offset, length) => source.read(offset, length), close: () => source.close() };
 }

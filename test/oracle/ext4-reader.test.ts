@@ -1,8 +1,8 @@
 // Oracle tests of the ext4 reader on images made at test time by mke2fs -d (e2fsprogs), in
 // several feature sets: ext2 and ext3 (block maps), ext4 with and without metadata_csum and
 // 64bit, uninit_bg (crc16 descriptors), meta_bg, inline_data, ea_inode, 128-byte inodes, and
-// 1, 2, 4 and 64 KiB blocks. Large directories are indexed by `e2fsck -fyD` (mke2fs -d leaves
-// them linear). Nanosecond and post-2038 mtimes are set with `debugfs -w sif`, ACLs with
+// 1, 2, 4 and 64 KiB blocks, bigalloc with 1, 2 and 4 KiB blocks and several cluster sizes.
+// Large directories are indexed by `e2fsck -fyD` (mke2fs -d leaves them linear). Nanosecond and post-2038 mtimes are set with `debugfs -w sif`, ACLs with
 // setfacl. The Tree we read must equal the Tree debugfs gives (see ext4-reader-support.ts):
 // names, types, hard links, modes, owners, mtimes, devices, xattrs, symlink targets, contents.
 import { test } from 'node:test';
@@ -47,6 +47,13 @@ const VARIANTS: Variant[] = [
   { name: 'ext2 1 KiB blocks', mkfs: ['-t', 'ext2', '-b', '1024'] },
   { name: 'ext4 2 KiB blocks', mkfs: ['-t', 'ext4', '-b', '2048'], extraTimes: true },
   { name: 'ext4 64 KiB blocks', mkfs: ['-t', 'ext4', '-b', '65536', '-N', '8192'], htree: true, extraTimes: true },
+  // bigalloc: with 1 KiB blocks the first data block is 0 while the superblock stays in block 1,
+  // so the descriptors start at block 2 (group 0's, and meta_bg's first meta group)
+  { name: 'ext4 bigalloc 1 KiB blocks, 16 KiB clusters', mkfs: ['-t', 'ext4', '-b', '1024', '-O', 'bigalloc', '-C', '16384'], htree: true, extraTimes: true },
+  { name: 'ext4 bigalloc 1 KiB blocks, 64 KiB clusters, meta_bg', mkfs: ['-t', 'ext4', '-b', '1024', '-O', 'bigalloc,meta_bg,^resize_inode', '-C', '65536'], extraTimes: true },
+  { name: 'ext4 bigalloc 2 KiB blocks, 32 KiB clusters', mkfs: ['-t', 'ext4', '-b', '2048', '-O', 'bigalloc', '-C', '32768'] },
+  { name: 'ext4 bigalloc 4 KiB blocks, 64 KiB clusters', mkfs: ['-t', 'ext4', '-O', 'bigalloc', '-C', '65536', '-N', '8192'], htree: true },
+  { name: 'ext4 bigalloc 4 KiB blocks, 256 KiB clusters', mkfs: ['-t', 'ext4', '-O', 'bigalloc', '-C', '262144'] },
 ];
 
 /** The sample tree plus what ext4 adds to test: big ids, a 5 MB file, a fragmented sparse file, a big xattr. */

@@ -42,6 +42,14 @@ async function* pieces(bytes: Uint8Array, size: number): AsyncIterable<Uint8Arra
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
+function xzEncode(data: Uint8Array): Promise<Buffer> {
+  const lzma = createRequire(import.meta.url)('lzma-native') as { createStream(kind: 'easyEncoder', o: object): Transform };
+  const enc = lzma.createStream('easyEncoder', { preset: 0, check: 1 });
+  const done = collect(enc as AsyncIterable<Uint8Array>);
+  enc.end(Buffer.from(data));
+  return done;
+}
+
 function lzmaAlone(data: Uint8Array): Promise<Buffer> {
   const lzma = createRequire(import.meta.url)('lzma-native') as { createStream(kind: 'aloneEncoder', o: object): Transform };
   const enc = lzma.createStream('aloneEncoder', { preset: 6 });
@@ -133,7 +141,7 @@ test('the lz4 content checksum catches a flipped literal the block decoder canno
 
 test('decompressSegment stops where the compressed data ends and says how long it was', async () => {
   const tail = Buffer.from('070701 the next archive');
-  for (const [kind, name] of [['gzip', 'initramfs-gzip.img'], ['zstd', 'initramfs-zstd.img'], ['lz4', 'initramfs-lz4frame.img'], ['lz4', 'initramfs-lz4legacy.img']] as const) {
+  for (const [kind, name] of [['gzip', 'initramfs-gzip.img'], ['zstd', 'initramfs-zstd.img'], ['xz', 'initramfs-xz.img'], ['lz4', 'initramfs-lz4frame.img'], ['lz4', 'initramfs-lz4legacy.img']] as const) {
     const compressed = compressedMain(name);
     const file = Buffer.concat([Buffer.alloc(100, 0x41), compressed, tail]);
     const seg = await decompressSegment(bufferSource(file, name), 100, kind, name);
@@ -154,6 +162,56 @@ test('decompressSegment stops where the compressed data ends and says how long i
   assert.equal(Buffer.from(await both.source.read(0, both.source.size)).toString(), 'ab');
   assert.equal(both.compressedLength, members.length - tail.length);
   await both.source.close();
+});
+
+test('an xz segment ends at its footer even when its stored bytes are full of "YZ" at every alignment', async () => {
+  // xorshift bytes do not compress, so LZMA2 keeps them as they are, "YZ" pairs included
+  const data = Buffer.alloc(200_000);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < data.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data[i] = i % 7 < 2 ? 0x59 + (i % 7) : x & 0xff;
+  }
+  const xz = await xzEncode(data);
+  const tail = Buffer.concat([Buffer.alloc(4), Buffer.from('070701 the next archive')]);
+  const seg = await decompressSegment(bufferSource(Buffer.concat([xz, tail]), 'yz.xz'), 0, 'xz', 'yz.xz');
+  try {
+    assert.equal(seg.compressedLength, xz.length);
+    assert.equal(sha(await seg.source.read(0, seg.source.size)), sha(data));
+  } finally {
+    await seg.source.close();
+  }
+  // an xz stream without its footer: TRUNCATED, one line
+  await assert.rejects(decompressSegment(bufferSource(xz.subarray(0, xz.length - 12), 'cut.xz'), 0, 'xz', 'cut.xz'), { code: 'TRUNCATED', message: /^cut\.xz: truncated xz data: the stream starting at byte 0 has no end/ });
+  // xz-embedded's bare error numbers are explained
+  await assert.rejects(collect(decompressChunks(pieces(Buffer.concat([xz, Buffer.from('junk after the stream')]), 4096), 'xz', 'junk.xz')), (e: Error) => {
+    assert.doesNotMatch(e.message, /error code/);
+    assert.match(e.message, /^junk\.xz: corrupt xz data \(not an xz stream: bad header magic, or bytes after a stream that start no other\)$/);
+    return true;
+  });
+});
+
+test('zstd skippable frames: detected as zstd, stepped over before, between and after frames', async () => {
+  const frame = compressedMain('initramfs-zstd.img');
+  const skippable = (nibble: number, size: number) => {
+    const b = Buffer.alloc(8 + size, 0xee);
+    b.writeUInt32LE(0x184d2a50 + nibble, 0);
+    b.writeUInt32LE(size, 4);
+    return b;
+  };
+  const stream = Buffer.concat([skippable(0, 4), frame, skippable(0xf, 100), frame, skippable(3, 0)]);
+  assert.equal(detectCompression(stream.subarray(0, 16)), 'zstd');
+  for (const size of [1, 7, 4096]) {
+    assert.equal(sha(await collect(decompressChunks(pieces(stream, size), 'zstd', 'skip.zst'))), sha(Buffer.concat([MAIN, MAIN])), `pieces of ${size}`);
+  }
+  const tail = Buffer.from('070701 the next archive');
+  const seg = await decompressSegment(bufferSource(Buffer.concat([stream, tail]), 'skip.zst'), 0, 'zstd', 'skip.zst');
+  assert.equal(seg.compressedLength, stream.length);
+  await seg.source.close();
+  // a skippable magic with another top nibble is not zstd
+  assert.equal(detectCompression(Buffer.from('402a4d1800000000', 'hex')), undefined);
 });
 
 test('a gzip member with a wrong CRC-32 or size is CORRUPT_IMAGE', async () => {

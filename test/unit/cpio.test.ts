@@ -250,6 +250,9 @@ for (const [name, segmentKinds] of [
   ['initramfs-lz4legacy.img', ['plain', 'lz4']],
   ['initramfs-lz4frame.img', ['plain', 'lz4']],
   ['initramfs-gzip-xz.img', ['gzip', 'xz']],
+  ['initramfs-xz-gzip.img', ['xz', 'gzip']],
+  ['initramfs-pzstd-gzip.img', ['zstd', 'gzip']],
+  ['initramfs-zstd-xz.img', ['zstd', 'xz']],
 ] as const) {
   test(`reads the concatenated initramfs ${name} (segments: ${segmentKinds.join(' + ')})`, async (t) => {
     const { tree, segments } = await loadFile(fixture(name), t);

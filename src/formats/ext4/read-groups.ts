@@ -66,9 +66,14 @@ export async function readGroupTable(source: RandomAccessSource, sb: Ext4Superbl
 
 /** The block holding descriptor block `i`: after the superblock, or per meta group with meta_bg. */
 function descriptorBlock(sb: Ext4Superblock, i: number): number {
-  if (!(sb.featureIncompat & INCOMPAT.metaBg) || i < sb.firstMetaBg) return sb.firstDataBlock + 1 + i;
+  // the superblock's own block: with bigalloc and 1 KiB blocks the first data block is 0, yet
+  // the superblock still sits in block 1 (byte 1024), and the descriptors follow it
+  const sbBlock = sb.firstDataBlock === 0 && sb.blockSize === 1024 ? 1 : sb.firstDataBlock;
+  if (!(sb.featureIncompat & INCOMPAT.metaBg) || i < sb.firstMetaBg) return sbBlock + 1 + i;
   const group = i * (sb.blockSize / sb.descSize);
-  return sb.firstDataBlock + group * sb.blocksPerGroup + (hasSuperblock(sb, group) ? 1 : 0);
+  const groupStart = sb.firstDataBlock + group * sb.blocksPerGroup;
+  // (group 0's superblock is in block 1, like the table's first block above)
+  return (group === 0 ? sbBlock : groupStart) + (hasSuperblock(sb, group) ? 1 : 0);
 }
 
 function hasSuperblock(sb: Ext4Superblock, group: number): boolean {

@@ -21,13 +21,24 @@ const XATTR_SIZE_MAX = 65536;
 
 export type ValueInodeReader = (inum: number, size: number, owner: number) => Promise<Uint8Array>;
 
+/**
+ * What the xattr parser needs from the image reader: ea_inode values, and where to report an
+ * attribute whose name index has no prefix we know (index 0 as debugfs `ea_set` writes for a
+ * name without a known prefix, 9 for fscrypt's context, …). Such an attribute is skipped: no
+ * writer could store it under a name the kernel would give back.
+ */
+export interface XattrReadContext {
+  readValueInode: ValueInodeReader;
+  unknownIndex(index: number, owner: number): void;
+}
+
 /** The in-inode attributes of `inode` (empty when the inode has no room or no magic). */
-export async function readInodeXattrs(inode: Inode, name: string, readValueInode: ValueInodeReader): Promise<Map<string, Uint8Array>> {
+export async function readInodeXattrs(inode: Inode, name: string, ctx: XattrReadContext): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const start = inode.bodyEnd;
   if (start + XATTR_IBODY_HEADER_SIZE > inode.raw.length || getU32(inode.raw, start) !== XATTR_MAGIC) return out;
   const region = inode.raw.subarray(start + XATTR_IBODY_HEADER_SIZE);
-  await parseEntries(region, region, `ext4 in-inode xattrs of inode ${inode.ino}`, inode.offset + start, inode.ino, name, readValueInode, out);
+  await parseEntries(region, region, `ext4 in-inode xattrs of inode ${inode.ino}`, inode.offset + start, inode.ino, name, ctx, out);
   return out;
 }
 
@@ -38,7 +49,7 @@ export async function readBlockXattrs(
   blockNr: number,
   inode: Inode,
   name: string,
-  readValueInode: ValueInodeReader,
+  ctx: XattrReadContext,
 ): Promise<Map<string, Uint8Array>> {
   const what = `ext4 xattr block ${blockNr} of inode ${inode.ino}`;
   const offset = blockNr * sb.blockSize;
@@ -56,7 +67,7 @@ export async function readBlockXattrs(
     if (want !== got) throw corruptError(name, what, offset, `checksum mismatch (stored 0x${hex32(want)}, computed 0x${hex32(got)})`);
   }
   const out = new Map<string, Uint8Array>();
-  await parseEntries(block.subarray(XATTR_BLOCK_HEADER_SIZE), block, what, offset + XATTR_BLOCK_HEADER_SIZE, inode.ino, name, readValueInode, out, XATTR_BLOCK_HEADER_SIZE);
+  await parseEntries(block.subarray(XATTR_BLOCK_HEADER_SIZE), block, what, offset + XATTR_BLOCK_HEADER_SIZE, inode.ino, name, ctx, out, XATTR_BLOCK_HEADER_SIZE);
   return out;
 }
 
@@ -72,7 +83,7 @@ async function parseEntries(
   offset: number,
   owner: number,
   name: string,
-  readValueInode: ValueInodeReader,
+  ctx: XattrReadContext,
   out: Map<string, Uint8Array>,
   entriesAt = 0,
 ): Promise<void> {
@@ -88,13 +99,18 @@ async function parseEntries(
     const size = xattrEntrySize(nameLen);
     if (at + size > entries.length) throw bad(`name of ${nameLen} bytes runs past the end`);
     const prefix = xattrPrefix(index);
-    if (prefix === undefined) throw bad(`unknown name index ${index}`);
+    if (prefix === undefined) {
+      // its value is not even located: an unknown index may mean an unknown value layout
+      ctx.unknownIndex(index, owner);
+      at += size;
+      continue;
+    }
     const suffix = nameFromBytes(entries.subarray(at + XATTR_ENTRY.name, at + XATTR_ENTRY.name + nameLen));
     const full = prefix + suffix;
     if (valueSize > XATTR_SIZE_MAX) throw bad(`value of ${full} is ${valueSize} bytes, more than ${XATTR_SIZE_MAX}`);
     let value: Uint8Array;
     if (valueInum !== 0) {
-      value = await readValueInode(valueInum, valueSize, owner);
+      value = await ctx.readValueInode(valueInum, valueSize, owner);
     } else {
       if (valueSize > 0 && (valueOffs < entriesAt + at + size || valueOffs + valueSize > values.length)) {
         throw bad(`value of ${full} (${valueSize} bytes at ${valueOffs}) lies outside its ${values.length}-byte region`);

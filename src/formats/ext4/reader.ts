@@ -14,15 +14,16 @@ import type { RandomAccessSource } from '../../io/source.js';
 import { bytesContent, readContent } from '../../tree/content.js';
 import { joinPath, nameFromBytes } from '../../tree/names.js';
 import { Tree, kindFromMode, type DirNode, type Meta, type Node } from '../../tree/tree.js';
-import { COMPAT, HASH, IFLAG, INCOMPAT, ROOT_INO, decodeDev, getU32 } from './layout.js';
+import { COMPAT, HASH, IFLAG, INCOMPAT, ROOT_INO, SB, decodeDev, getU32 } from './layout.js';
 import { BlockCache } from './read-cache.js';
 import { parseDirBlock, parseInlineDir, type DirEntry } from './read-directory.js';
 import { readGroupTable, type GroupTable } from './read-groups.js';
 import { readInode, type Inode } from './read-inode.js';
 import { runsContent } from './read-content.js';
 import { BlockBudget, readMapping, type MappingContext } from './read-mapping.js';
+import { replayJournal } from './read-journal.js';
 import { featureNames, formatUuid, readSuperblock, type Ext4Superblock } from './read-superblock.js';
-import { readBlockXattrs, readInodeXattrs } from './read-xattrs.js';
+import { readBlockXattrs, readInodeXattrs, type XattrReadContext } from './read-xattrs.js';
 
 export { sniffExt4 } from './read-superblock.js';
 
@@ -62,11 +63,18 @@ const MAX_PATH_CHARS = 2 ** 30;
 /** Directory blocks read per request. */
 const DIR_READ_BYTES = 256 * 1024;
 
-export async function openExt4(source: RandomAccessSource, options: Ext4ReadOptions = {}): Promise<Ext4Image> {
-  const sb = await readSuperblock(source);
-  const groups = await readGroupTable(source, sb);
+export async function openExt4(image: RandomAccessSource, options: Ext4ReadOptions = {}): Promise<Ext4Image> {
+  let source = image;
+  let sb = await readSuperblock(source);
+  let groups = await readGroupTable(source, sb);
   if (sb.featureIncompat & INCOMPAT.recover) {
-    options.warn?.(`${source.name}: the ext4 journal holds changes not yet replayed; reading the file system as it is on disk`);
+    // not unmounted cleanly: what e2fsck or a mount would show is the image with its journal replayed
+    const replayed = await replayedSource(source, sb, groups, options.warn);
+    if (replayed) {
+      source = replayed;
+      sb = await readSuperblock(source);
+      groups = await readGroupTable(source, sb);
+    }
   }
   const features = featureNames(sb);
   const uuid = formatUuid(sb.uuid);
@@ -96,7 +104,55 @@ export async function openExt4(source: RandomAccessSource, options: Ext4ReadOpti
         'checksum seed': sb.metadataCsum ? sb.csumSeed.toString(16).padStart(8, '0') : '(none)',
       };
     },
-    tree: () => new TreeReader(source, sb, groups).read(),
+    tree: () => new TreeReader(source, sb, groups, options.warn).read(),
+  };
+}
+
+/**
+ * The image with its internal journal replayed over it (see read-journal.ts), or undefined when
+ * there is nothing to replay or the journal is on another device (then one warning).
+ */
+async function replayedSource(source: RandomAccessSource, sb: Ext4Superblock, groups: GroupTable, warn: ((m: string) => void) | undefined): Promise<RandomAccessSource | undefined> {
+  const inum = getU32(sb.raw, SB.journalInum);
+  if (!(sb.featureCompat & COMPAT.hasJournal) || inum === 0) {
+    warn?.(`${source.name}: the ext4 journal (on another device) holds changes not yet replayed; reading the file system as it is on disk`);
+    return undefined;
+  }
+  const cache = new BlockCache(source, sb.blockSize);
+  const inode = await readInode(cache, sb, groups, inum);
+  const runs = await readMapping({ sb, cache, budget: new BlockBudget(sb, source.name) }, inode);
+  const replay = await replayJournal({ runs, blockSize: sb.blockSize, name: source.name, readBlock: (n) => source.read(n * sb.blockSize, sb.blockSize) }, sb.blocksCount);
+  return replay.blocks.size === 0 ? undefined : overlaySource(source, sb.blockSize, replay.blocks);
+}
+
+/** `base` with whole blocks replaced by `blocks`. */
+function overlaySource(base: RandomAccessSource, blockSize: number, blocks: ReadonlyMap<number, Uint8Array>): RandomAccessSource {
+  return {
+    name: base.name,
+    size: base.size,
+    async read(offset, length) {
+      const bytes = await base.read(offset, length);
+      if (length === 0) return bytes;
+      const first = Math.floor(offset / blockSize);
+      const last = Math.floor((offset + length - 1) / blockSize);
+      let out: Uint8Array | undefined;
+      const apply = (n: number, data: Uint8Array) => {
+        out ??= bytes.slice();
+        const from = Math.max(offset, n * blockSize);
+        const to = Math.min(offset + length, (n + 1) * blockSize);
+        out.set(data.subarray(from - n * blockSize, to - n * blockSize), from - offset);
+      };
+      if (last - first < blocks.size) {
+        for (let n = first; n <= last; n++) {
+          const data = blocks.get(n);
+          if (data) apply(n, data);
+        }
+      } else {
+        for (const [n, data] of blocks) if (n >= first && n <= last) apply(n, data);
+      }
+      return out ?? bytes;
+    },
+    close: () => base.close(),
   };
 }
 
@@ -113,11 +169,16 @@ class TreeReader {
   readonly xattrBlocks = new Map<number, Map<string, Uint8Array>>();
   readonly valueInodes = new Map<number, Uint8Array>();
   pathChars = 0;
+  /** Attributes skipped for an unknown name index: how many, and the first inode holding one. */
+  readonly unknownIndexes = new Set<number>();
+  unknownSkipped = 0;
+  firstUnknownOwner = 0;
 
   constructor(
     readonly source: RandomAccessSource,
     readonly sb: Ext4Superblock,
     readonly groups: GroupTable,
+    readonly warn: ((message: string) => void) | undefined,
   ) {
     this.cache = new BlockCache(source, sb.blockSize);
     this.ctx = { sb, cache: this.cache, budget: new BlockBudget(sb, source.name) };
@@ -167,7 +228,16 @@ class TreeReader {
         }
       }
     }
+    if (this.unknownSkipped > 0) {
+      const indexes = [...this.unknownIndexes].sort((a, b) => a - b).join(', ');
+      this.warn?.(`${this.name}: ${this.unknownSkipped} ext4 xattr(s) with unknown name index ${indexes} left out (the first on inode ${this.firstUnknownOwner})`);
+    }
     return tree;
+  }
+
+  unknownXattrIndex(index: number, owner: number): void {
+    if (this.unknownSkipped++ === 0) this.firstUnknownOwner = owner;
+    this.unknownIndexes.add(index);
   }
 
   tooManyEntries(): never {
@@ -195,8 +265,11 @@ class TreeReader {
 
   /** Mode, owner, mtime and xattrs; and the `system.data` value of an inline inode. */
   async metaOf(inode: Inode): Promise<{ meta: Meta; inline: Uint8Array | undefined }> {
-    const readValue = (inum: number, size: number, owner: number) => this.valueInode(inum, size, owner);
-    const xattrs = await readInodeXattrs(inode, this.name, readValue);
+    const xctx: XattrReadContext = {
+      readValueInode: (inum, size, owner) => this.valueInode(inum, size, owner),
+      unknownIndex: (index, owner) => this.unknownXattrIndex(index, owner),
+    };
+    const xattrs = await readInodeXattrs(inode, this.name, xctx);
     if (inode.fileAcl !== 0) {
       const { sb } = this;
       if (inode.fileAcl < sb.firstDataBlock || inode.fileAcl >= sb.blocksCount) {
@@ -206,7 +279,7 @@ class TreeReader {
       // share its values, so many inodes naming one block cannot multiply memory
       let shared = this.xattrBlocks.get(inode.fileAcl);
       if (!shared) {
-        shared = await readBlockXattrs(sb, await this.cache.block(inode.fileAcl), inode.fileAcl, inode, this.name, readValue);
+        shared = await readBlockXattrs(sb, await this.cache.block(inode.fileAcl), inode.fileAcl, inode, this.name, xctx);
         this.xattrBlocks.set(inode.fileAcl, shared);
       }
       for (const [k, v] of shared) {

@@ -19,6 +19,7 @@ import { interpretRockRidge, RRIP_IDS, type RockRidgeInfo } from './rock-ridge.j
 import { decodeCe, decodeErId, decodeSuspEntries, type SuspEntry } from './susp.js';
 import { crc32, decodeGptEntries, decodeGptHeader, decodeMbr, type GptInfo, type MbrPartition } from './system-area.js';
 import { decodeBootRecord, decodeVolumeDescriptor, volumeDescriptorType, type VolumeDescriptor } from './volume-descriptor.js';
+import { zisofsContent } from './zisofs.js';
 
 export type IsoNamespace = 'rockridge' | 'joliet' | 'iso9660';
 
@@ -342,6 +343,9 @@ class ReadContext {
       return { offset, length: s.dataLength };
     });
     const origin = `${this.name} ▸ ${path}`;
+    // zisofs (a Rock Ridge ZF entry): the real size and bytes, as the kernel and xorriso give them
+    const zf = info.rr.zisofs;
+    if (zf?.algorithm === 'pz' && ranges.length === 1) return zisofsContent(this.source, ranges[0]!.offset, ranges[0]!.length, zf, origin);
     if (ranges.length === 1) return rangeContent(this.source, ranges[0]!.offset, ranges[0]!.length, origin);
     const size = ranges.reduce((n, r) => n + r.length, 0);
     const source = this.source;

@@ -6,6 +6,7 @@
 import { encodeDirDateTime, decodeDirDateTime, decodeDecDateTime, getBoth32, putBoth32 } from './numbers.js';
 import { encodeEr, encodeSuspEntry, type SuspEntry } from './susp.js';
 import { nameBytes, nameFromBytes } from '../../tree/names.js';
+import { decodeZf, type ZisofsInfo } from './zisofs.js';
 
 /** The extension reference we write: RRIP 1.10's identifier, as libisofs and genisoimage do. */
 export const RRIP_ER_ID = 'RRIP_1991A';
@@ -241,6 +242,8 @@ export interface RockRidgeInfo {
   relocated?: boolean;
   /** The data of the AAIP AL entries, in order (decoded by aaip.ts, which names the image on errors). */
   attributeList?: Uint8Array[];
+  /** ZF: the file's data is zisofs-compressed (see zisofs.ts). */
+  zisofs?: ZisofsInfo;
 }
 
 /** Interprets the Rock Ridge entries among `entries` (other signatures are ignored). */
@@ -288,6 +291,9 @@ export function interpretRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo
         break;
       case 'AL':
         (info.attributeList ??= []).push(d);
+        break;
+      case 'ZF':
+        info.zisofs = decodeZf(d);
         break;
     }
   }

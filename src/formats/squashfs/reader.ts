@@ -58,8 +58,13 @@ const MAX_DEPTH = 4096;
 /** Largest single read of a file's stored blocks (the differ compares them in these steps). */
 const STORED_READ = 4 << 20;
 
+export interface SquashfsReadOptions {
+  /** Told once when xattrs with a prefix id other than user., trusted., security. are left out. */
+  warn?: (message: string) => void;
+}
+
 /** Opens an image; reads and checks the superblock and the id table. */
-export async function openSquashfs(source: RandomAccessSource): Promise<SquashfsImage> {
+export async function openSquashfs(source: RandomAccessSource, options: SquashfsReadOptions = {}): Promise<SquashfsImage> {
   const name = source.name;
   if (source.size < SUPERBLOCK_SIZE) throw new ReprimageError('TRUNCATED', name, `${source.size} bytes is too short for a squashfs superblock`);
   const sb = decodeSuperblock(await source.read(0, SUPERBLOCK_SIZE), name);
@@ -67,7 +72,7 @@ export async function openSquashfs(source: RandomAccessSource): Promise<Squashfs
   const compressor = COMPRESSOR_NAMES.get(sb.compressor);
   if (compressor === undefined) throw corruptError(name, 'squashfs superblock', 20, `unknown compressor id ${sb.compressor}`);
   const decompress = createSquashfsDecompressor(sb.compressor, name);
-  const reader = new SquashfsReader(source, sb, decompress);
+  const reader = new SquashfsReader(source, sb, decompress, options.warn);
   await reader.loadIds();
   return {
     source,
@@ -93,6 +98,7 @@ class SquashfsReader {
   #fragments: Uint8Array | undefined;
   #xattrIds: { streamStart: number; entries: Uint8Array; count: number } | undefined;
   #xattrCache = new Map<number, Map<string, Uint8Array>>();
+  #warnedUnknownPrefix = false;
   /** Ends of the tables, in image order, for bounding each table's reads. */
   readonly #starts: number[];
 
@@ -100,6 +106,7 @@ class SquashfsReader {
     readonly source: RandomAccessSource,
     readonly sb: Superblock,
     readonly decompress: SquashfsBlockDecompressor,
+    readonly warn: ((message: string) => void) | undefined,
   ) {
     this.meta = new MetadataReader(source, decompress, source.name);
     this.end = Number(sb.bytesUsed);
@@ -220,7 +227,17 @@ class SquashfsReader {
       const type = h[0]! | (h[1]! << 8);
       const nameSize = h[2]! | (h[3]! << 8);
       const prefix = XATTR_PREFIXES[type & XATTR_PREFIX_MASK];
-      if (prefix === undefined) throw corruptError(this.subject, 'squashfs xattr', undefined, `unknown prefix id ${type & XATTR_PREFIX_MASK}`);
+      if (prefix === undefined) {
+        // as unsquashfs does: the pair is stepped over and left out, with one warning per image
+        await cur.read(nameSize);
+        const skipped = await cur.read(4);
+        const size = new DataView(skipped.buffer, skipped.byteOffset, 4).getUint32(0, true);
+        if (size > 1 << 24) throw corruptError(this.subject, 'squashfs xattr', undefined, `value of ${size} bytes`);
+        await cur.read(type & XATTR_VALUE_OOL ? 8 : size);
+        if (!this.#warnedUnknownPrefix) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${type & XATTR_PREFIX_MASK} (not user., trusted., security.) left out`);
+        this.#warnedUnknownPrefix = true;
+        continue;
+      }
       const name = prefix + nameFromBytes(await cur.read(nameSize));
       const vh = await cur.read(4);
       const vsize = new DataView(vh.buffer, vh.byteOffset, 4).getUint32(0, true);
