@@ -5,7 +5,9 @@
  * - anything but a ReprimageError escapes;
  * - one input takes longer than `timeoutMs` (the parent ends the worker if it never returns);
  * - one allocation of more than `allocLimit` bytes (typed arrays and Buffers are counted
- *   through guarded constructors installed in this worker only).
+ *   through guarded constructors installed in this worker only);
+ * - a file descriptor left open when the input is done (a spooled temporary file not closed on
+ *   an error path): the process's descriptors are counted before and after each input.
  *
  * The current input is copied into shared memory before it runs, so the parent can save it when
  * the worker hangs or runs out of memory.
@@ -79,6 +81,8 @@ function guardAllocations(limit: number): void {
   }
 }
 
+const openDescriptors = (): number => readdirSync('/proc/self/fd').length;
+
 function readSeeds(root: string, paths: string[], target: string, maxLen: number): Uint8Array[] {
   const seeds: Uint8Array[] = [];
   const add = (file: string): void => {
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
     current.set(input);
     Atomics.add(header, 0, 1);
     coverage.fill(0);
+    const descriptors = openDescriptors();
     const started = performance.now();
     try {
       await run(input);
@@ -145,6 +150,8 @@ async function main(): Promise<void> {
       }
     }
     const took = performance.now() - started;
+    const leaked = openDescriptors() - descriptors;
+    if (leaked > 0) record(input, 'leak', `${leaked} file descriptor(s) left open`, '');
     slowest = Math.max(slowest, took);
     if (took > options.timeoutMs) record(input, 'slow', `took ${Math.round(took)} ms (limit ${options.timeoutMs} ms)`, '');
     execs++;

@@ -10,7 +10,8 @@
  *   npm run fuzz -- --replay FILE tar     # run one input against dist/src, print what escapes
  *
  * A worker that does not finish an input within --hang-ms (default 10 s) is ended and its input
- * saved as a hang; one that runs out of memory likewise. Either way the target goes on in a new
+ * saved as a hang; one that runs out of memory, or stops because an input's promise never
+ * settles (nothing left pending), likewise. Either way the target goes on in a new
  * worker until its inputs are done.
  */
 import { Worker } from 'node:worker_threads';
@@ -106,7 +107,9 @@ async function fuzzTarget(name: string, args: Args, counters: number): Promise<P
       });
       worker.on('exit', () => {
         clearInterval(watch);
-        done(undefined);
+        // a worker that stops before its last report left an input's promise unsettled with
+        // nothing pending: the event loop emptied, as a CLI run would, silently
+        done(last?.done ? undefined : 'stalled: an input never settled and nothing was pending');
       });
     });
     const execs = last?.execs ?? 0;
@@ -120,7 +123,7 @@ async function fuzzTarget(name: string, args: Args, counters: number): Promise<P
     // save the input that was running when the worker hung or died
     const length = header[1]!;
     const input = new Uint8Array(shared, 8, length).slice();
-    const file = join(out, 'findings', `${name}-${ended.startsWith('hang') ? 'hang' : 'worker'}-${Date.now()}`);
+    const file = join(out, 'findings', `${name}-${ended.split(/[: ]/)[0]}-${Date.now()}`);
     writeFileSync(file, input);
     writeFileSync(`${file}.txt`, `${ended}\n`);
     process.stdout.write(`  ${name}: FINDING ${ended}; input saved to ${file}\n`);

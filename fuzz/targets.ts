@@ -253,9 +253,12 @@ export const TARGETS: FuzzTarget[] = [
       const { parsePackages } = await load<typeof import('../src/recipe/apt-index.js')>(lib, 'recipe/apt-index.js');
       return async (input) => {
         const t = text(input);
-        const stanzas = parseStanzas(t, 'fuzz-Release');
-        if (stanzas[0]) releaseChecksums(stanzas[0], 'fuzz-Release');
-        parsePackages(t, 'fuzz-Packages');
+        if (/^Package:/m.test(t)) {
+          parsePackages(t, 'fuzz-Packages');
+        } else {
+          const stanzas = parseStanzas(t, 'fuzz-Release');
+          if (stanzas[0]) releaseChecksums(stanzas[0], 'fuzz-Release');
+        }
       };
     },
   },

@@ -211,7 +211,12 @@ async function* unxz(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array
 function lzmaAloneDecoder(): Transform {
   const require = createRequire(import.meta.url);
   const lzma = require('lzma-native') as { createStream(kind: 'aloneDecoder'): Transform };
-  return lzma.createStream('aloneDecoder');
+  const stream = lzma.createStream('aloneDecoder');
+  // Past the end its header declares, the decoder takes no more input: a write that arrives then
+  // never completes, the reading loop waits with nothing pending, and the process just exits.
+  // The stream is done at its end, whatever follows it.
+  stream.once('end', () => stream.destroy());
+  return stream;
 }
 
 /** gzip members from `offset` on, each checked against its CRC-32 and size; `onEnd` hears where they stop. */
