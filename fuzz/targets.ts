@@ -126,7 +126,15 @@ export const TARGETS: FuzzTarget[] = [
     seeds: ['test/fixtures/cpio', 'fuzz/seeds/cpio'],
     async setup(lib) {
       const { loadCpio } = await load<typeof import('../src/formats/cpio/index.js')>(lib, 'formats/cpio/index.js');
-      return async (input) => readTree(await loadCpio(meteredSource(input, 'fuzz.cpio'), { warn: quiet }));
+      return async (input) => {
+        // compressed segments are spooled and kept open for the Tree (loadCpio's contract): close them after
+        const spooled: RandomAccessSource[] = [];
+        try {
+          await readTree(await loadCpio(meteredSource(input, 'fuzz.cpio'), { warn: quiet, onSegment: (s) => void (s.compression && spooled.push(s.source)) }));
+        } finally {
+          for (const s of spooled) await s.close();
+        }
+      };
     },
   },
   {
