@@ -369,10 +369,25 @@ export async function spoolToTempSource(chunks: AsyncIterable<Uint8Array>, name:
     throw e;
   }
   const file = inner;
+  // Archive readers read headers and names a few bytes at a time: serve small reads from one
+  // 64 KiB window, one system call per window instead of two or three per entry (a cpio segment
+  // of thousands of small entries took 40 times longer from the spool than from memory).
+  let window: Uint8Array = new Uint8Array(0);
+  let windowAt = 0;
   return {
     name,
     size: file.size,
-    read: (offset, length) => file.read(offset, length),
+    async read(offset, length) {
+      if (length > SPOOL_WINDOW / 16) return file.read(offset, length);
+      if (offset < windowAt || offset + length > windowAt + window.length) {
+        if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > file.size) return file.read(offset, length); // its error
+        windowAt = offset;
+        window = await file.read(offset, Math.min(SPOOL_WINDOW, file.size - offset));
+      }
+      return window.slice(offset - windowAt, offset - windowAt + length);
+    },
     close: () => file.close(),
   };
 }
+
+const SPOOL_WINDOW = 64 * 1024;
