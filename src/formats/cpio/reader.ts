@@ -103,6 +103,7 @@ export function sniffCpio(head: Uint8Array): boolean {
 export async function* readCpioEntries(source: RandomAccessSource, options: CpioReadOptions = {}): AsyncGenerator<CpioEntry> {
   const counter = { archive: 0 };
   const spooled: RandomAccessSource[] = [];
+  let complete = false;
   try {
     let offset = 0;
     let segment = 0;
@@ -129,8 +130,10 @@ export async function* readCpioEntries(source: RandomAccessSource, options: Cpio
       }
       offset = await skipZeros(source, offset + inner.compressedLength);
     }
+    complete = true;
   } finally {
-    if (!options.retainSegments) for (const s of spooled) await s.close();
+    // retained segments back the caller's Tree, which a failed or abandoned walk never delivers
+    if (!options.retainSegments || !complete) for (const s of spooled) await s.close();
   }
 }
 
