@@ -23,23 +23,28 @@ export function stackWanted(argv: readonly string[]): boolean {
 /** The status of the first error reported; later errors (often consequences of the first) stay silent. */
 let firstStatus: number | undefined;
 
+let stopping = false;
+
 /** Installs the signal, uncaught-error and exit handlers. Call once, before any work starts. */
 export function ownProcess(argv: readonly string[]): void {
   const verbose = stackWanted(argv);
   for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) {
+    const stop = () => {
+      const outputs = pendingOutputs();
+      removeTemporariesSync();
+      if (firstStatus === undefined) {
+        firstStatus = 128 + number;
+        // the newest output is the one being written when the signal came
+        const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
+        writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
+      }
+      process.exit(firstStatus);
+    };
     process.on(signal, () => {
+      if (stopping) return stop(); // a second signal does not wait
+      stopping = true;
       // a file being rewritten through its own inode is finished first (normalize of hard links)
-      afterCriticalSections(() => {
-        const outputs = pendingOutputs();
-        removeTemporariesSync();
-        if (firstStatus === undefined) {
-          firstStatus = 128 + number;
-          // the newest output is the one being written when the signal came
-          const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
-          writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
-        }
-        process.exit(firstStatus);
-      });
+      afterCriticalSections(stop);
     });
   }
   const die = (e: unknown) => {
