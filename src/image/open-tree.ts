@@ -66,11 +66,15 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
         const tree = await loadCpio(source, { warn: options.warn });
         return { tree, format: [...layers, 'cpio (concatenated segments)'].join(' ▸ '), close: () => source.close() };
       }
-      // as gzip -d and xz -d do with trailing garbage
-      options.warn(`${source.name}: ${source.size - rest} bytes after the ${compression} data (from byte ${rest}) left out`);
     }
+    const trailing = source.size - rest;
+    const name = source.name;
     await source.close();
-    return openSource(inner, [...layers, compression], options);
+    const opened = await openSource(inner, [...layers, compression], options);
+    // as gzip -d does with trailing garbage; told only once the rest has read, so that a failure
+    // stays one line
+    if (trailing > 0) options.warn(`${name}: ${trailing} bytes after the ${compression} data (from byte ${rest}) left out`);
+    return opened;
   }
   const format = [...layers];
   let tree: Tree;

@@ -81,7 +81,7 @@ export async function replayJournal(journal: JournalFile, fsBlocks: number): Pro
   if (getU32BE(sb, JSB.blocksize) !== blockSize) throw bad(`journal block size ${getU32BE(sb, JSB.blocksize)} differs from the file system's ${blockSize}`);
   const maxlen = getU32BE(sb, JSB.maxlen);
   const first = getU32BE(sb, JSB.first);
-  let start = getU32BE(sb, JSB.start);
+  const start = getU32BE(sb, JSB.start);
   let sequence = getU32BE(sb, JSB.sequenceFirst);
   const incompat = sbType === BLOCK_SUPERBLOCK_V2 ? getU32BE(sb, JSB.featureIncompat) : 0;
   if (incompat & ~KNOWN_INCOMPAT) throw bad(`journal incompatible feature(s) 0x${(incompat & ~KNOWN_INCOMPAT).toString(16)}`);

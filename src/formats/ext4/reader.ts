@@ -67,13 +67,16 @@ export async function openExt4(image: RandomAccessSource, options: Ext4ReadOptio
   let source = image;
   let sb = await readSuperblock(source);
   let groups = await readGroupTable(source, sb);
+  let unreplayed = false;
   if (sb.featureIncompat & INCOMPAT.recover) {
     // not unmounted cleanly: what e2fsck or a mount would show is the image with its journal replayed
-    const replayed = await replayedSource(source, sb, groups, options.warn);
+    const replayed = await replayedSource(source, sb, groups);
     if (replayed) {
       source = replayed;
       sb = await readSuperblock(source);
       groups = await readGroupTable(source, sb);
+    } else {
+      unreplayed = (sb.featureCompat & COMPAT.hasJournal) !== 0 && getU32(sb.raw, SB.journalInum) === 0;
     }
   }
   const features = featureNames(sb);
@@ -104,20 +107,31 @@ export async function openExt4(image: RandomAccessSource, options: Ext4ReadOptio
         'checksum seed': sb.metadataCsum ? sb.csumSeed.toString(16).padStart(8, '0') : '(none)',
       };
     },
-    tree: () => new TreeReader(source, sb, groups, options.warn).read(),
+    tree: async () => {
+      if (!unreplayed) return new TreeReader(source, sb, groups, options.warn).read();
+      // an external journal cannot be replayed: say so once, after the tree is read, or as part
+      // of the one error line if the stale image does not read
+      const what = 'the ext4 journal on another device holds changes not yet replayed';
+      let tree: Tree;
+      try {
+        tree = await new TreeReader(source, sb, groups, options.warn).read();
+      } catch (e) {
+        if (e instanceof ReprimageError) throw new ReprimageError(e.code, e.subject, `${e.detail} (${what})`, { cause: e });
+        throw e;
+      }
+      options.warn?.(`${source.name}: ${what}; read the file system as it is on disk`);
+      return tree;
+    },
   };
 }
 
 /**
  * The image with its internal journal replayed over it (see read-journal.ts), or undefined when
- * there is nothing to replay or the journal is on another device (then one warning).
+ * there is nothing to replay or the journal is on another device.
  */
-async function replayedSource(source: RandomAccessSource, sb: Ext4Superblock, groups: GroupTable, warn: ((m: string) => void) | undefined): Promise<RandomAccessSource | undefined> {
+async function replayedSource(source: RandomAccessSource, sb: Ext4Superblock, groups: GroupTable): Promise<RandomAccessSource | undefined> {
   const inum = getU32(sb.raw, SB.journalInum);
-  if (!(sb.featureCompat & COMPAT.hasJournal) || inum === 0) {
-    warn?.(`${source.name}: the ext4 journal (on another device) holds changes not yet replayed; reading the file system as it is on disk`);
-    return undefined;
-  }
+  if (!(sb.featureCompat & COMPAT.hasJournal) || inum === 0) return undefined;
   const cache = new BlockCache(source, sb.blockSize);
   const inode = await readInode(cache, sb, groups, inum);
   const runs = await readMapping({ sb, cache, budget: new BlockBudget(sb, source.name) }, inode);
