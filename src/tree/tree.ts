@@ -93,6 +93,12 @@ export function newDir(meta: Partial<Meta> = {}): DirNode {
   return { kind: 'dir', ...newMeta({ mode: 0o755, ...meta }), children: new Map() };
 }
 
+/**
+ * The deepest nesting a Tree accepts (Linux has no limit, but PATH_MAX, 4096 bytes, allows at most
+ * 2048 levels to be named from the root in one call): deeper paths are refused as OVERFLOW.
+ */
+export const MAX_TREE_DEPTH = 4096;
+
 export class Tree {
   constructor(readonly root: DirNode = newDir()) {}
 
@@ -139,15 +145,18 @@ export class Tree {
   ensureDir(path: string, meta?: Partial<Meta>): DirNode {
     let dir = this.root;
     if (path === '') return dir;
-    let walked = '';
-    for (const part of path.split('/')) {
-      walked = joinPath(walked, part);
+    const parts = path.split('/');
+    if (parts.length >= MAX_TREE_DEPTH) {
+      // every path below is as long as its depth: a million levels would cost terabytes to walk
+      throw new ReprimageError('OVERFLOW', `${path.slice(0, 64)}…`, `nested ${parts.length} directories deep, more than the ${MAX_TREE_DEPTH} reprimage accepts`);
+    }
+    for (const [i, part] of parts.entries()) {
       let next = dir.children.get(part);
       if (!next) {
         next = newDir(meta);
         dir.children.set(part, next);
       } else if (next.kind !== 'dir') {
-        throw new ReprimageError('CONFLICT', walked, `is a ${next.kind}, not a directory`);
+        throw new ReprimageError('CONFLICT', parts.slice(0, i + 1).join('/'), `is a ${next.kind}, not a directory`);
       }
       dir = next;
     }

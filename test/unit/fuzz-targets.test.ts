@@ -153,3 +153,24 @@ test('a cpio whose later segment is bad closes the spooled earlier ones (they le
   }
   assert.equal(open(), before, 'no descriptor left open');
 });
+
+test('a 600 KB tar nesting 300,000 directories is refused, not attempted (it took seconds, and `ls` or `pack` of it ran out of memory)', async () => {
+  const { loadTar } = await import('../../src/formats/tar/index.js');
+  const { archive, member, paxMember, source } = await import('./tar-support.js');
+  const deep = archive(paxMember([['path', `${'a/'.repeat(300_000)}f`]]), member({ name: 'placeholder' }, 'x'));
+  assert.ok(deep.length < 700_000);
+  await assert.rejects(loadTar(source(deep, 'deep.tar')), (e: unknown) => {
+    assert.ok(e instanceof ReprimageError && e.code === 'OVERFLOW', String(e));
+    assert.match(e.message, /nested 300000 directories deep, more than the 4096 reprimage accepts/);
+    return true;
+  });
+  // just under the bound is an ordinary tree
+  const { Tree, MAX_TREE_DEPTH, newMeta } = await import('../../src/tree/tree.js');
+  const { bytesContent } = await import('../../src/tree/content.js');
+  const tree = new Tree();
+  const path = `${'d/'.repeat(MAX_TREE_DEPTH - 2)}leaf`;
+  tree.set(path, { kind: 'file', ...newMeta(), content: bytesContent(new Uint8Array(1)) });
+  assert.equal(tree.get(path)?.kind, 'file');
+  assert.equal([...tree.walk()].length, MAX_TREE_DEPTH);
+  assert.throws(() => tree.set(`${path}/x/y`, { kind: 'file', ...newMeta(), content: bytesContent(new Uint8Array(1)) }), /more than the 4096/);
+});
