@@ -25,6 +25,11 @@ export interface DesktopTreeOptions {
   entries: number;
   /** File bytes in all, at least (reached with a tail of large files). */
   bytes: number;
+  /**
+   * Scales every file size (default 1): the same entries and shape with fewer bytes, for the
+   * slow compressors (`bytes` should be scaled with it).
+   */
+  sizeScale?: number;
 }
 
 export interface DesktopTreeSummary {
@@ -74,6 +79,7 @@ type ContentKind = 'text' | 'code' | 'random' | 'zeros';
 /** Writes the tree into `dir` (which must exist and be empty). */
 export function generateDesktopTree(dir: string, options: DesktopTreeOptions): DesktopTreeSummary {
   const rng = new Rng(options.seed);
+  const scale = options.sizeScale ?? 1;
   const data = new ContentSource(options.seed);
   const summary: DesktopTreeSummary = { dirs: 0, files: 0, emptyFiles: 0, symlinks: 0, hardlinks: 0, bytes: 0, largest: 0, esp: 'esp' };
   const dirs: string[] = [''];
@@ -193,14 +199,14 @@ export function generateDesktopTree(dir: string, options: DesktopTreeOptions): D
     else if (r < 0.16) addSymlink();
     else if (r < 0.165) addHardlink();
     else if (r < 0.185) addFile(0);
-    else addFile(rng.next() < 0.97 ? rng.logUniform(40, 64 * 1024) : rng.logUniform(64 * 1024, 2 << 20));
+    else addFile(Math.round(scale * (rng.next() < 0.97 ? rng.logUniform(40, 64 * 1024) : rng.logUniform(64 * 1024, 2 << 20))));
     entries++;
   }
   // the tail: large libraries and data files until the byte target, the largest first
   const tail = [60, 45, 33, 24];
   while (summary.bytes < options.bytes) {
     const mb = tail.shift() ?? rng.logUniform(2, 20);
-    addFile(Math.min(mb << 20, options.bytes - summary.bytes + 4096));
+    addFile(Math.min(Math.round(scale * (mb << 20)), options.bytes - summary.bytes + 4096));
   }
 
   makeEsp(join(dir, 'esp'), rng, data);
