@@ -63,8 +63,8 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
       const innerHead = await inner.read(0, Math.min(16, inner.size));
       if (sniffCpio(innerHead)) {
         await inner.close();
-        const tree = await loadCpio(source, { warn: options.warn });
-        return { tree, format: [...layers, 'cpio (concatenated segments)'].join(' ▸ '), close: () => source.close() };
+        const { tree, close } = await loadCpioClosing(loadCpio, source, options.warn);
+        return { tree, format: [...layers, 'cpio (concatenated segments)'].join(' ▸ '), close };
       }
     }
     const trailing = source.size - rest;
@@ -79,8 +79,9 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
   const format = [...layers];
   let tree: Tree;
   if (sniffCpio(head)) {
-    tree = await loadCpio(source, { warn: options.warn });
+    const opened = await loadCpioClosing(loadCpio, source, options.warn);
     format.push('cpio');
+    return { tree: opened.tree, format: format.join(' ▸ '), close: opened.close };
   } else if (sniffSquashfs(head)) {
     const { openSquashfs } = await import('../formats/squashfs/index.js');
     tree = await (await openSquashfs(source, { warn: options.warn })).tree();
@@ -110,6 +111,30 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, ext2/3/4, FAT, gzip, xz, zstd)');
   }
   return { tree, format: format.join(' ▸ '), close: () => source.close() };
+}
+
+/**
+ * A cpio Tree whose close also closes the spooled files of its compressed segments (they stay
+ * open for the Tree's lazy contents; left to garbage collection they would be closed with a
+ * warning from Node).
+ */
+async function loadCpioClosing(
+  loadCpio: typeof import('../formats/cpio/index.js').loadCpio,
+  source: RandomAccessSource,
+  warn: (m: string) => void,
+): Promise<{ tree: Tree; close: () => Promise<void> }> {
+  const spooled: RandomAccessSource[] = [];
+  const close = async () => {
+    for (const s of spooled) await s.close();
+    await source.close();
+  };
+  try {
+    const tree = await loadCpio(source, { warn, onSegment: (s) => { if (s.compression !== undefined) spooled.push(s.source); } });
+    return { tree, close };
+  } catch (e) {
+    for (const s of spooled) await s.close();
+    throw e;
+  }
 }
 
 /** The offset of the first non-zero byte from `at` on (zero padding follows compressed segments), or the size. */

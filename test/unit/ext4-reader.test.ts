@@ -301,11 +301,33 @@ test('byte-flip fuzz: 400 runs on each fixture (ext4 with and without metadata_c
   }
 });
 
-test('a journal that needs recovery: a warning, and the file system read as it is on disk', async () => {
+test('needs_recovery without any journal (e2fsck just clears the flag): read as it is, no warning', async () => {
   const img = fixture('nocsum');
   img[1024 + 0x60] = img[1024 + 0x60]! | 0x04; // INCOMPAT_RECOVER
   const warnings: string[] = [];
   const tree = await (await openExt4(bufferSource(img, 'j.ext4'), { warn: (m) => warnings.push(m) })).tree();
-  assert.deepEqual(warnings, ['j.ext4: the ext4 journal holds changes not yet replayed; reading the file system as it is on disk']);
+  assert.deepEqual(warnings, []);
   assert.equal(tree.get('hello.txt')?.kind, 'file');
+});
+
+test('a journal on another device that needs recovery: one warning after the tree, or one error line that says so', async () => {
+  const img = fixture('nocsum');
+  img[1024 + 0x60] = img[1024 + 0x60]! | 0x04; // INCOMPAT_RECOVER
+  img[1024 + 0x5c] = img[1024 + 0x5c]! | 0x04; // COMPAT_HAS_JOURNAL, s_journal_inum stays 0
+  const warnings: string[] = [];
+  const tree = await (await openExt4(bufferSource(img, 'j.ext4'), { warn: (m) => warnings.push(m) })).tree();
+  assert.deepEqual(warnings, ['j.ext4: the ext4 journal on another device holds changes not yet replayed; read the file system as it is on disk']);
+  assert.equal(tree.get('hello.txt')?.kind, 'file');
+  // the root inode's mode zeroed: the error is the only line, and names the journal
+  const bad = Uint8Array.from(img);
+  const root = await inodeOffset(bad, INO.root);
+  bad[root] = 0;
+  bad[root + 1] = 0;
+  warnings.length = 0;
+  const opened = await openExt4(bufferSource(bad, 'j.ext4'), { warn: (m) => warnings.push(m) });
+  await assert.rejects(opened.tree(), (e: Error) => {
+    assert.match(e.message, /^j\.ext4: .*\(the ext4 journal on another device holds changes not yet replayed\)$/);
+    return true;
+  });
+  assert.deepEqual(warnings, []);
 });

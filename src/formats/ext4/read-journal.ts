@@ -4,7 +4,9 @@
  * found (descriptor, commit and revoke blocks, each carrying the expected sequence number), the
  * revoke records of all of them are gathered, and each logged block not revoked by the same or a
  * later transaction replaces the file system block it names, later transactions last. Nothing is
- * written: the result is a map of block number → bytes that the reader lays over the image.
+ * written: the result is a map of block number → where its replayed bytes are in the journal,
+ * which the reader lays over the image (only positions are kept, so a large journal costs no
+ * more memory than its list of tags).
  *
  * Tags come in every layout jbd2 has: 8 bytes (32-bit), 12 (64bit), +2 with csum v2, 16 with
  * csum v3 (each followed by a UUID unless SAME_UUID). With csum v2/v3 a transaction counts only
@@ -48,11 +50,28 @@ export interface JournalFile {
   name: string;
 }
 
+/** Where a replayed block's bytes are: a block of the image (inside the journal). */
+export interface ReplayedBlock {
+  physical: number;
+  /** The block began with the jbd2 magic, which the log replaced by zeros: put it back. */
+  escaped: boolean;
+}
+
 export interface Replay {
-  /** File system block → its replayed bytes. */
-  blocks: Map<number, Uint8Array>;
+  /** File system block → where its replayed bytes are. */
+  blocks: Map<number, ReplayedBlock>;
   transactions: number;
 }
+
+/** A replayed block's bytes as read from `physical` of the image, its magic put back if escaped (a copy then). */
+export function restoreEscaped(data: Uint8Array, block: ReplayedBlock): Uint8Array {
+  if (!block.escaped) return data;
+  const copy = data.slice();
+  copy.set(MAGIC_BYTES, 0);
+  return copy;
+}
+
+const MAGIC_BYTES = Uint8Array.of(0xc0, 0x3b, 0x39, 0x98);
 
 interface Tag {
   target: number;
@@ -64,15 +83,14 @@ interface Tag {
 export async function replayJournal(journal: JournalFile, fsBlocks: number): Promise<Replay> {
   const { blockSize, name } = journal;
   const bad = (detail: string) => corruptError(name, 'ext4 journal', undefined, detail);
-  const logical = async (n: number): Promise<Uint8Array> => {
+  /** The image block holding journal block `n`. */
+  const physical = (n: number): number => {
     for (const r of journal.runs) {
-      if (n >= r.logical && n < r.logical + r.length) {
-        if (r.unwritten) return new Uint8Array(blockSize);
-        return journal.readBlock(r.physical + (n - r.logical));
-      }
+      if (n >= r.logical && n < r.logical + r.length && !r.unwritten) return r.physical + (n - r.logical);
     }
     throw bad(`journal block ${n} is not mapped by the journal inode`);
   };
+  const logical = (n: number): Promise<Uint8Array> => journal.readBlock(physical(n));
 
   const sb = (await logical(0)).slice();
   if (getU32BE(sb, 0) !== JBD2_MAGIC) throw bad('no jbd2 magic in the journal superblock');
@@ -154,15 +172,7 @@ export async function replayJournal(journal: JournalFile, fsBlocks: number): Pro
       const r = revoked.get(tag.target);
       if (r !== undefined && seqAtLeast(r, t.sequence)) continue;
       if (tag.target >= fsBlocks) throw bad(`transaction ${t.sequence} writes block ${tag.target}, outside the ${fsBlocks} blocks`);
-      const data = (await logical(tag.logBlock)).slice();
-      if (tag.escaped) {
-        // a logged block that began with the jbd2 magic has it zeroed in the log
-        data[0] = 0xc0;
-        data[1] = 0x3b;
-        data[2] = 0x39;
-        data[3] = 0x98;
-      }
-      out.blocks.set(tag.target, data);
+      out.blocks.set(tag.target, { physical: physical(tag.logBlock), escaped: tag.escaped });
     }
   }
   out.transactions = transactions.length;

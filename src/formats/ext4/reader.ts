@@ -21,7 +21,7 @@ import { readGroupTable, type GroupTable } from './read-groups.js';
 import { readInode, type Inode } from './read-inode.js';
 import { runsContent } from './read-content.js';
 import { BlockBudget, readMapping, type MappingContext } from './read-mapping.js';
-import { replayJournal } from './read-journal.js';
+import { replayJournal, restoreEscaped, type ReplayedBlock } from './read-journal.js';
 import { featureNames, formatUuid, readSuperblock, type Ext4Superblock } from './read-superblock.js';
 import { readBlockXattrs, readInodeXattrs, type XattrReadContext } from './read-xattrs.js';
 
@@ -139,8 +139,8 @@ async function replayedSource(source: RandomAccessSource, sb: Ext4Superblock, gr
   return replay.blocks.size === 0 ? undefined : overlaySource(source, sb.blockSize, replay.blocks);
 }
 
-/** `base` with whole blocks replaced by `blocks`. */
-function overlaySource(base: RandomAccessSource, blockSize: number, blocks: ReadonlyMap<number, Uint8Array>): RandomAccessSource {
+/** `base` with whole blocks replaced by the journal's copies of them. */
+function overlaySource(base: RandomAccessSource, blockSize: number, blocks: ReadonlyMap<number, ReplayedBlock>): RandomAccessSource {
   return {
     name: base.name,
     size: base.size,
@@ -149,22 +149,24 @@ function overlaySource(base: RandomAccessSource, blockSize: number, blocks: Read
       if (length === 0) return bytes;
       const first = Math.floor(offset / blockSize);
       const last = Math.floor((offset + length - 1) / blockSize);
-      let out: Uint8Array | undefined;
-      const apply = (n: number, data: Uint8Array) => {
-        out ??= bytes.slice();
+      const hits: Array<[number, ReplayedBlock]> = [];
+      if (last - first < blocks.size) {
+        for (let n = first; n <= last; n++) {
+          const b = blocks.get(n);
+          if (b) hits.push([n, b]);
+        }
+      } else {
+        for (const [n, b] of blocks) if (n >= first && n <= last) hits.push([n, b]);
+      }
+      if (hits.length === 0) return bytes;
+      const out = bytes.slice();
+      for (const [n, b] of hits) {
+        const data = restoreEscaped(await base.read(b.physical * blockSize, blockSize), b);
         const from = Math.max(offset, n * blockSize);
         const to = Math.min(offset + length, (n + 1) * blockSize);
         out.set(data.subarray(from - n * blockSize, to - n * blockSize), from - offset);
-      };
-      if (last - first < blocks.size) {
-        for (let n = first; n <= last; n++) {
-          const data = blocks.get(n);
-          if (data) apply(n, data);
-        }
-      } else {
-        for (const [n, data] of blocks) if (n >= first && n <= last) apply(n, data);
       }
-      return out ?? bytes;
+      return out;
     },
     close: () => base.close(),
   };

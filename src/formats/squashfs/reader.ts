@@ -98,7 +98,8 @@ class SquashfsReader {
   #fragments: Uint8Array | undefined;
   #xattrIds: { streamStart: number; entries: Uint8Array; count: number } | undefined;
   #xattrCache = new Map<number, Map<string, Uint8Array>>();
-  #warnedUnknownPrefix = false;
+  /** The first unknown xattr prefix id met, told once when the tree has been read (so a failure stays one line). */
+  #unknownPrefix: number | undefined;
   /** Ends of the tables, in image order, for bounding each table's reads. */
   readonly #starts: number[];
 
@@ -234,8 +235,7 @@ class SquashfsReader {
         const size = new DataView(skipped.buffer, skipped.byteOffset, 4).getUint32(0, true);
         if (size > 1 << 24) throw corruptError(this.subject, 'squashfs xattr', undefined, `value of ${size} bytes`);
         await cur.read(type & XATTR_VALUE_OOL ? 8 : size);
-        if (!this.#warnedUnknownPrefix) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${type & XATTR_PREFIX_MASK} (not user., trusted., security.) left out`);
-        this.#warnedUnknownPrefix = true;
+        this.#unknownPrefix ??= type & XATTR_PREFIX_MASK;
         continue;
       }
       const name = prefix + nameFromBytes(await cur.read(nameSize));
@@ -288,6 +288,7 @@ class SquashfsReader {
     const tree = new Tree(newDir(await this.#meta(root)));
     const state = { visited: new Set<string>([`${rootRef}`]), links: new Map<number, Node>(), count: 0 };
     await this.#fillDir(tree.root, root, '', state, 0);
+    if (this.#unknownPrefix !== undefined) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${this.#unknownPrefix} (not user., trusted., security.) left out`);
     return tree;
   }
 
