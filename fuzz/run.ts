@@ -105,11 +105,11 @@ async function fuzzTarget(name: string, args: Args, counters: number): Promise<P
         clearInterval(watch);
         done(`worker failed: ${e.message}`);
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code) => {
         clearInterval(watch);
         // a worker that stops before its last report left an input's promise unsettled with
         // nothing pending: the event loop emptied, as a CLI run would, silently
-        done(last?.done ? undefined : 'stalled: an input never settled and nothing was pending');
+        done(last?.done ? undefined : `stalled: the worker stopped (exit status ${code}) before its last report: an input never settled, or the worker ran out of memory`);
       });
     });
     const execs = last?.execs ?? 0;
