@@ -104,9 +104,10 @@ async function main(): Promise<void> {
   const target = findTarget(options.target);
   const coverage = new Uint32Array(options.counters);
   (globalThis as unknown as Record<string, unknown>).__fuzzCounters = coverage;
+  // before any library loads: some keep their own alias of Uint8Array (fzstd's `u8`)
+  guardAllocations(options.allocLimit);
   const run = await prepare(target, options.lib);
   const ReprimageErrorClass = ((await import(`${options.lib}/errors.js`)) as typeof import('../src/errors.js')).ReprimageError;
-  guardAllocations(options.allocLimit);
 
   const corpusDir = join(options.out, 'corpus');
   const findingsDir = join(options.out, 'findings');

@@ -78,7 +78,7 @@ async function fuzzTarget(name: string, args: Args, counters: number): Promise<P
   while (left > 0) {
     const shared = new SharedArrayBuffer(8 + args.maxLen);
     const header = new Int32Array(shared, 0, 2);
-    const options: LoopOptions = { target: name, lib: covSrc, root, runs: left, maxSeconds: args.maxSeconds, seed: args.seed + restarts, counters, timeoutMs: args.timeoutMs, allocLimit: args.allocLimit, maxLen: args.maxLen, out, shared };
+    const options: LoopOptions = { target: name, lib: covSrc, root, runs: left, maxSeconds: args.maxSeconds > 0 ? Math.max(1, args.maxSeconds - (performance.now() - started) / 1000) : 0, seed: args.seed + restarts, counters, timeoutMs: args.timeoutMs, allocLimit: args.allocLimit, maxLen: args.maxLen, out, shared };
     let last: Progress | undefined;
     const ended = await new Promise<string | undefined>((done) => {
       const worker = new Worker(new URL('./loop.js', import.meta.url), { workerData: options, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
@@ -105,11 +105,11 @@ async function fuzzTarget(name: string, args: Args, counters: number): Promise<P
         clearInterval(watch);
         done(`worker failed: ${e.message}`);
       });
-      worker.on('exit', () => {
+      worker.on('exit', (code) => {
         clearInterval(watch);
         // a worker that stops before its last report left an input's promise unsettled with
         // nothing pending: the event loop emptied, as a CLI run would, silently
-        done(last?.done ? undefined : 'stalled: an input never settled and nothing was pending');
+        done(last?.done ? undefined : `stalled: the worker stopped (exit status ${code}) before its last report: an input never settled, or the worker ran out of memory`);
       });
     });
     const execs = last?.execs ?? 0;
