@@ -101,3 +101,24 @@ test('pzstd output (a skippable frame first, one per frame) reads as zstd -dc gi
   assert.equal(ours.out, want.out);
   assert.ok(ours.out.split('\n').length > 10);
 });
+
+test('diff of two initramfs images that start compressed (xz + gzip) names the changed file in its segment', async (t) => {
+  if (!requireTool(t, 'cpio', 'xz', 'gzip')) return;
+  const dir = tempDir(t, 'reprimage-initramfs-');
+  const images = ['one', 'two'].map((which) => {
+    const segments = [0, 1].map((k) => {
+      const src = join(dir, `${which}-seg${k}`);
+      materialize({ entries: [{ type: 'file', path: `seg${k}/motd`, content: k === 1 ? `hello from ${which}\n` : 'same\n' }] }, src, { epoch: EPOCH });
+      return run('sh', ['-c', 'cd "$1" && find . | LC_ALL=C sort | cpio --quiet -o -H newc --reproducible', 'sh', src]).stdout;
+    });
+    const img = join(dir, `${which}.img`);
+    writeFileSync(img, Buffer.concat([pipe(CODECS.xz!.compress, segments[0]!), pipe(CODECS.gzip!.compress, segments[1]!)]));
+    return img;
+  });
+  const r = runCli(['diff', images[0]!, images[1]!]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.doesNotMatch(r.stdout, /could not read/);
+  assert.match(r.stdout, /seg1\/motd/);
+  assert.match(r.stdout, /-hello from one/);
+  assert.match(r.stdout, /\+hello from two/);
+});

@@ -4,7 +4,10 @@
  * member, spooled to a temporary file so that the format inside can be read in place.
  */
 import type { Comparator, Container } from '../comparator.js';
-import { decompressChunks, detectCompression, spoolToTempSource, type Compression } from '../../compress/decompress.js';
+import { decompressSegment, detectCompression, type Compression } from '../../compress/decompress.js';
+import { sniffCpio } from '../../formats/cpio/index.js';
+import type { RandomAccessSource } from '../../io/source.js';
+import { cpioComparator } from './cpio.js';
 import { rangeContent } from '../../tree/content.js';
 import { formatTime } from '../metadata.js';
 import { describeFields } from './tree-members.js';
@@ -35,7 +38,23 @@ export function compressedComparator(kind: Compression): Comparator {
     recognizes: (head) => detectCompression(head) === kind,
     async open(input): Promise<Container> {
       const head = await input.blob.head(1024);
-      const spooled = await spoolToTempSource(decompressChunks(input.blob.chunks(), kind, input.path), `${input.path} ▸ ${kind}`);
+      // the first stream only: what follows it may be the next segment of an initramfs
+      const source = await input.blob.open();
+      let spooled: RandomAccessSource;
+      let more: boolean;
+      try {
+        const segment = await decompressSegment(source, 0, kind, input.path);
+        const inner = segment.source;
+        spooled = { name: `${input.path} ▸ ${kind}`, size: inner.size, read: (o, n) => inner.read(o, n), close: () => inner.close() };
+        more = (await firstNonZero(source, segment.compressedLength)) < source.size;
+      } finally {
+        await source.close();
+      }
+      if (more && spooled.size > 0 && sniffCpio(await spooled.read(0, Math.min(16, spooled.size)))) {
+        // a concatenated initramfs that starts compressed: its segments, each with its codec
+        await spooled.close();
+        return cpioComparator.open(input);
+      }
       return {
         describe: async () => ({ [`${kind} header`]: describeHeader(kind, head) }),
         members: async () => [
@@ -51,6 +70,15 @@ export function compressedComparator(kind: Compression): Comparator {
       };
     },
   };
+}
+
+async function firstNonZero(source: RandomAccessSource, at: number): Promise<number> {
+  for (let p = at; p < source.size; p += 1 << 16) {
+    const chunk = await source.read(p, Math.min(1 << 16, source.size - p));
+    const i = chunk.findIndex((b) => b !== 0);
+    if (i >= 0) return p + i;
+  }
+  return source.size;
 }
 
 const GZIP_OS = ['FAT', 'Amiga', 'VMS', 'Unix', 'VM/CMS', 'Atari TOS', 'HPFS', 'Macintosh', 'Z-System', 'CP/M', 'TOPS-20', 'NTFS', 'QDOS', 'Acorn RISCOS'];

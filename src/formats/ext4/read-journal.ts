@@ -11,8 +11,9 @@
  * Tags come in every layout jbd2 has: 8 bytes (32-bit), 12 (64bit), +2 with csum v2, 16 with
  * csum v3 (each followed by a UUID unless SAME_UUID). With csum v2/v3 a transaction counts only
  * if its commit block's crc32c matches, as in the kernel's recovery; v1 commit checksums
- * (compat CHECKSUM) are not verified. The walk is bounded by the journal's length, so a hostile
- * journal cannot loop.
+ * (compat CHECKSUM) and data-block tag checksums are not verified, and ext4 fast commits (kept
+ * after the jbd2 area) are not replayed: `fastCommit` tells the caller, who warns. The walk is
+ * bounded by the journal's length, so a hostile journal cannot loop.
  */
 import { corruptError } from '../../errors.js';
 import { crc32cUpdate } from '../../compress/crc32c.js';
@@ -61,6 +62,8 @@ export interface Replay {
   /** File system block → where its replayed bytes are. */
   blocks: Map<number, ReplayedBlock>;
   transactions: number;
+  /** The journal uses fast commits (ext4's own log after the jbd2 area), which are not replayed here. */
+  fastCommit: boolean;
 }
 
 /** A replayed block's bytes as read from `physical` of the image, its magic put back if escaped (a copy then). */
@@ -104,8 +107,9 @@ export async function replayJournal(journal: JournalFile, fsBlocks: number): Pro
   const incompat = sbType === BLOCK_SUPERBLOCK_V2 ? getU32BE(sb, JSB.featureIncompat) : 0;
   if (incompat & ~KNOWN_INCOMPAT) throw bad(`journal incompatible feature(s) 0x${(incompat & ~KNOWN_INCOMPAT).toString(16)}`);
   if (first < 1 || first >= maxlen || maxlen > fsBlocks) throw bad(`journal area ${first}..${maxlen} is impossible`);
-  const out: Replay = { blocks: new Map(), transactions: 0 };
+  const out: Replay = { blocks: new Map(), transactions: 0, fastCommit: false };
   if (start === 0) return out; // clean: nothing to replay
+  out.fastCommit = (incompat & INCOMPAT_FAST_COMMIT) !== 0;
   if (start < first || start >= maxlen) throw bad(`journal start ${start} outside ${first}..${maxlen - 1}`);
 
   const csum3 = (incompat & INCOMPAT_CSUM_V3) !== 0;

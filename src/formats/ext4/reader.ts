@@ -67,16 +67,18 @@ export async function openExt4(image: RandomAccessSource, options: Ext4ReadOptio
   let source = image;
   let sb = await readSuperblock(source);
   let groups = await readGroupTable(source, sb);
-  let unreplayed = false;
+  /** What could not be replayed, told after the tree is read (or in its error line). */
+  let notReplayed: string | undefined;
   if (sb.featureIncompat & INCOMPAT.recover) {
     // not unmounted cleanly: what e2fsck or a mount would show is the image with its journal replayed
     const replayed = await replayedSource(source, sb, groups);
-    if (replayed) {
-      source = replayed;
+    if (replayed.fastCommit) notReplayed = "the ext4 journal's fast-commit blocks were not replayed (its regular transactions were)";
+    if (replayed.source) {
+      source = replayed.source;
       sb = await readSuperblock(source);
       groups = await readGroupTable(source, sb);
-    } else {
-      unreplayed = (sb.featureCompat & COMPAT.hasJournal) !== 0 && getU32(sb.raw, SB.journalInum) === 0;
+    } else if ((sb.featureCompat & COMPAT.hasJournal) !== 0 && getU32(sb.raw, SB.journalInum) === 0) {
+      notReplayed = 'the ext4 journal on another device holds changes not yet replayed';
     }
   }
   const features = featureNames(sb);
@@ -108,10 +110,10 @@ export async function openExt4(image: RandomAccessSource, options: Ext4ReadOptio
       };
     },
     tree: async () => {
-      if (!unreplayed) return new TreeReader(source, sb, groups, options.warn).read();
-      // an external journal cannot be replayed: say so once, after the tree is read, or as part
-      // of the one error line if the stale image does not read
-      const what = 'the ext4 journal on another device holds changes not yet replayed';
+      const what = notReplayed;
+      if (what === undefined) return new TreeReader(source, sb, groups, options.warn).read();
+      // an external journal (or fast commits) cannot be replayed: say so once, after the tree is
+      // read, or as part of the one error line if the stale image does not read
       let tree: Tree;
       try {
         tree = await new TreeReader(source, sb, groups, options.warn).read();
@@ -126,17 +128,18 @@ export async function openExt4(image: RandomAccessSource, options: Ext4ReadOptio
 }
 
 /**
- * The image with its internal journal replayed over it (see read-journal.ts), or undefined when
- * there is nothing to replay or the journal is on another device.
+ * The image with its internal journal replayed over it (see read-journal.ts); no source when
+ * there is nothing to replay or the journal is on another device. `fastCommit`: the journal has
+ * fast commits, which are not replayed.
  */
-async function replayedSource(source: RandomAccessSource, sb: Ext4Superblock, groups: GroupTable): Promise<RandomAccessSource | undefined> {
+async function replayedSource(source: RandomAccessSource, sb: Ext4Superblock, groups: GroupTable): Promise<{ source?: RandomAccessSource; fastCommit: boolean }> {
   const inum = getU32(sb.raw, SB.journalInum);
-  if (!(sb.featureCompat & COMPAT.hasJournal) || inum === 0) return undefined;
+  if (!(sb.featureCompat & COMPAT.hasJournal) || inum === 0) return { fastCommit: false };
   const cache = new BlockCache(source, sb.blockSize);
   const inode = await readInode(cache, sb, groups, inum);
   const runs = await readMapping({ sb, cache, budget: new BlockBudget(sb, source.name) }, inode);
   const replay = await replayJournal({ runs, blockSize: sb.blockSize, name: source.name, readBlock: (n) => source.read(n * sb.blockSize, sb.blockSize) }, sb.blocksCount);
-  return replay.blocks.size === 0 ? undefined : overlaySource(source, sb.blockSize, replay.blocks);
+  return { source: replay.blocks.size === 0 ? undefined : overlaySource(source, sb.blockSize, replay.blocks), fastCommit: replay.fastCommit };
 }
 
 /** `base` with whole blocks replaced by the journal's copies of them. */
