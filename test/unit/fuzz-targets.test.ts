@@ -174,3 +174,15 @@ test('a 600 KB tar nesting 300,000 directories is refused, not attempted (it too
   assert.equal([...tree.walk()].length, MAX_TREE_DEPTH);
   assert.throws(() => tree.set(`${path}/x/y`, { kind: 'file', ...newMeta(), content: bytesContent(new Uint8Array(1)) }), /more than the 4096/);
 });
+
+test('a recipe with an alias to no anchor, or aliases beyond the yaml limit, is a USAGE error naming the file (a ReferenceError escaped)', async () => {
+  const { parseRecipe } = await import('../../src/recipe/recipe.js');
+  const fuzzed = readFileSync(join(findings, 'recipe', 'unresolved-alias.yaml'), 'utf8');
+  for (const text of [fuzzed, 'suite: bookworm\npackages: *nowhere\n', `a: &a [1]\nb: [${Array(200).fill('*a').join(', ')}]\n`]) {
+    assert.throws(() => parseRecipe(text, 'r.yaml'), (e: unknown) => {
+      assert.ok(e instanceof ReprimageError && e.code === 'USAGE', String(e));
+      assert.match(e.message, /^r\.yaml(:\d+)?: invalid YAML: /);
+      return true;
+    });
+  }
+});
