@@ -189,3 +189,13 @@ test('a recipe with an alias to no anchor, or aliases beyond the yaml limit, is 
     });
   }
 });
+
+test('an InRelease whose signature packet openpgp cannot read is CORRUPT_IMAGE naming the file (openpgp\'s Error escaped)', async () => {
+  const target = TARGETS.find((t) => t.name === 'inrelease')!;
+  const run = await prepare(target, lib);
+  await assert.rejects(run(readFileSync(join(findings, 'inrelease', 'unknown-enum-in-signature.txt'))), (e: unknown) => {
+    assert.ok(e instanceof ReprimageError && e.code === 'CORRUPT_IMAGE', String(e));
+    assert.match(e.message, /^fuzz-InRelease: unreadable signature: /);
+    return true;
+  });
+});
