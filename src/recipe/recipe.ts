@@ -40,7 +40,14 @@ export function parseRecipe(text: string, file: string): RecipeData {
     const line = first.linePos?.[0].line ?? lines.linePos(first.pos[0]).line;
     throw new ReprimageError('USAGE', `${file}:${line}`, `invalid YAML: ${first.message.split('\n')[0]}`);
   }
-  const result = RecipeSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (e) {
+    // the yaml package resolves aliases only here: an alias to no anchor, or too many aliases
+    throw new ReprimageError('USAGE', file, `invalid YAML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+  }
+  const result = RecipeSchema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const { line, key } = locate(doc, lines, issue);

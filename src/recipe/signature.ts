@@ -52,7 +52,13 @@ export async function verifyInRelease(inRelease: string, keys: openpgp.Key[], su
     throw new ReprimageError('CORRUPT_IMAGE', subject, `not an OpenPGP cleartext-signed file: ${(e as Error).message}`, { cause: e });
   }
   const signedAt = at ?? signatureTime(message);
-  const result = await openpgp.verify({ message, verificationKeys: keys, date: signedAt, expectSigned: false });
+  let result: Awaited<ReturnType<typeof openpgp.verify>>;
+  try {
+    result = await openpgp.verify({ message, verificationKeys: keys, date: signedAt, expectSigned: false });
+  } catch (e) {
+    // a signature packet openpgp cannot make sense of (an unknown algorithm or hash id)
+    throw new ReprimageError('CORRUPT_IMAGE', subject, `unreadable signature: ${(e as Error).message}`, { cause: e });
+  }
   const signers: string[] = [];
   const problems: string[] = [];
   for (const sig of result.signatures) {

@@ -146,12 +146,15 @@ test('a cpio whose later segment is bad closes the spooled earlier ones (they le
   const { bufferSource } = await import('../../src/io/source.js');
   const input = readFileSync(join(findings, 'initramfs', 'gzip-segment-then-junk.img'));
   const open = (): number => readdirSync('/proc/self/fd').length;
-  const before = open();
+  // counted right after each call: a leaked descriptor is closed only when garbage is collected
   for (let i = 0; i < 5; i++) {
+    let before = open();
     await assert.rejects(loadCpio(bufferSource(input, 'bad.img')), /bad\.img: corrupt cpio archive at byte \d+: data is neither a cpio archive nor compressed/);
+    assert.equal(open(), before, 'loadCpio left no descriptor open');
+    before = open();
     await assert.rejects(loadCpioSegments(bufferSource(input, 'bad.img')), ReprimageError);
+    assert.equal(open(), before, 'loadCpioSegments left no descriptor open');
   }
-  assert.equal(open(), before, 'no descriptor left open');
 });
 
 test('a 600 KB tar nesting 300,000 directories is refused, not attempted (it took seconds, and `ls` or `pack` of it ran out of memory)', async () => {
@@ -173,4 +176,26 @@ test('a 600 KB tar nesting 300,000 directories is refused, not attempted (it too
   assert.equal(tree.get(path)?.kind, 'file');
   assert.equal([...tree.walk()].length, MAX_TREE_DEPTH);
   assert.throws(() => tree.set(`${path}/x/y`, { kind: 'file', ...newMeta(), content: bytesContent(new Uint8Array(1)) }), /more than the 4096/);
+});
+
+test('a recipe with an alias to no anchor, or aliases beyond the yaml limit, is a USAGE error naming the file (a ReferenceError escaped)', async () => {
+  const { parseRecipe } = await import('../../src/recipe/recipe.js');
+  const fuzzed = readFileSync(join(findings, 'recipe', 'unresolved-alias.yaml'), 'utf8');
+  for (const text of [fuzzed, 'suite: bookworm\npackages: *nowhere\n', `a: &a [1]\nb: [${Array(200).fill('*a').join(', ')}]\n`]) {
+    assert.throws(() => parseRecipe(text, 'r.yaml'), (e: unknown) => {
+      assert.ok(e instanceof ReprimageError && e.code === 'USAGE', String(e));
+      assert.match(e.message, /^r\.yaml(:\d+)?: invalid YAML: /);
+      return true;
+    });
+  }
+});
+
+test('an InRelease whose signature packet openpgp cannot read is CORRUPT_IMAGE naming the file (openpgp\'s Error escaped)', async () => {
+  const target = TARGETS.find((t) => t.name === 'inrelease')!;
+  const run = await prepare(target, lib);
+  await assert.rejects(run(readFileSync(join(findings, 'inrelease', 'unknown-enum-in-signature.txt'))), (e: unknown) => {
+    assert.ok(e instanceof ReprimageError && e.code === 'CORRUPT_IMAGE', String(e));
+    assert.match(e.message, /^fuzz-InRelease: unreadable signature: /);
+    return true;
+  });
 });
