@@ -28,6 +28,7 @@ import { ByteReader } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { decodeLz4Stream } from './lz4-frame.js';
 import { xzStreamEnd } from './xz-stream-end.js';
+import { checkZstdWindow, zstdHeaderRest, ZstdWindowGuard } from './zstd-window.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lz4' | 'lzma' | 'lzop';
 
@@ -73,7 +74,7 @@ export async function* decompressChunks(input: AsyncIterable<Uint8Array>, kind: 
         yield* throughTransform(input, createGunzip()); // reads concatenated members too
         return;
       case 'zstd':
-        yield* unzstd(input);
+        yield* unzstd(input, subject);
         return;
       case 'xz':
         yield* unxz(input);
@@ -195,7 +196,8 @@ async function* throughTransform(input: AsyncIterable<Uint8Array>, transform: Tr
   }
 }
 
-async function* unzstd(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+async function* unzstd(input: AsyncIterable<Uint8Array>, subject: string): AsyncIterable<Uint8Array> {
+  const guard = new ZstdWindowGuard(subject);
   const out: Uint8Array[] = [];
   const stream = new fzstd.Decompress((chunk) => {
     out.push(chunk);
@@ -203,6 +205,7 @@ async function* unzstd(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Arr
   let any = false;
   for await (const chunk of input) {
     any = any || chunk.length > 0;
+    guard.push(chunk);
     stream.push(chunk);
     while (out.length > 0) yield out.shift()!;
   }
@@ -341,9 +344,10 @@ async function zstdFramesEnd(source: RandomAccessSource, offset: number, subject
       if (at + 5 > source.size) throw short(at);
       const fhd = (await source.read(at + 4, 1))[0]!;
       if (fhd & 0x08) throw bad('reserved bit set in the frame header', at + 4);
-      const single = (fhd >> 5) & 1;
-      const fcs = fhd >> 6;
-      let p = at + 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + [single ? 1 : 0, 2, 4, 8][fcs]!;
+      const rest = zstdHeaderRest(fhd);
+      if (at + 5 + rest > source.size) throw short(at + 5);
+      checkZstdWindow(fhd, await source.read(at + 5, rest), subject, at);
+      let p = at + 5 + rest;
       for (;;) {
         if (p + 3 > source.size) throw short(p);
         const b = await source.read(p, 3);

@@ -1,0 +1,131 @@
+/**
+ * The window a zstd frame asks its decoder to keep (RFC 8878 §3.1.1.1.2), and the limit we hold
+ * it to. fzstd allocates the declared window before it decodes a byte, so a 14-byte frame that
+ * claims a 2 GiB window would take 2 GiB of memory (found by fuzzing). `zstd -d` refuses windows
+ * over 128 MiB unless told `--long`/`--memory`; so do we, before the decoder sees the frame.
+ */
+import { ReprimageError } from '../errors.js';
+
+/** zstd's ZSTD_WINDOWLOG_LIMIT_DEFAULT: what `zstd -d` decodes without --long or --memory. */
+export const ZSTD_WINDOW_LIMIT = 2 ** 27;
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/** Bytes of the frame header after the magic and the descriptor byte `fhd`. */
+export function zstdHeaderRest(fhd: number): number {
+  const single = (fhd >> 5) & 1;
+  return (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + [single ? 1 : 0, 2, 4, 8][fhd >> 6]!;
+}
+
+/**
+ * The window size of a frame whose descriptor byte is `fhd` and whose following header bytes
+ * (window descriptor, dictionary id, content size) are `rest`: the content size for a
+ * single-segment frame, else what the window descriptor encodes.
+ */
+export function zstdWindowSize(fhd: number, rest: Uint8Array): number {
+  if ((fhd >> 5) & 1) {
+    const at = [0, 1, 2, 4][fhd & 3]!;
+    const width = [1, 2, 4, 8][fhd >> 6]!;
+    let size = 0;
+    for (let i = width - 1; i >= 0; i--) size = size * 256 + rest[at + i]!;
+    return width === 2 ? size + 256 : size;
+  }
+  const descriptor = rest[0]!;
+  const base = 2 ** (10 + (descriptor >> 3));
+  return base + (base / 8) * (descriptor & 7);
+}
+
+/** Throws when a frame's window is over ZSTD_WINDOW_LIMIT; `at` is the frame's offset. */
+export function checkZstdWindow(fhd: number, rest: Uint8Array, subject: string, at: number): void {
+  const window = zstdWindowSize(fhd, rest);
+  if (window <= ZSTD_WINDOW_LIMIT) return;
+  throw new ReprimageError(
+    'UNSUPPORTED',
+    subject,
+    `zstd frame at byte ${at} needs a ${mebibytes(window)} window, more than the ${mebibytes(ZSTD_WINDOW_LIMIT)} zstd -d decodes without --long`,
+  );
+}
+
+function mebibytes(n: number): string {
+  return n >= 2 ** 30 && n % 2 ** 30 === 0 ? `${n / 2 ** 30} GiB` : `${Math.ceil(n / 2 ** 20)} MiB`;
+}
+
+/**
+ * Follows a zstd stream chunk by chunk through its frame and block headers only, and checks each
+ * frame's window before the chunk holding it goes on to the decoder. Bytes it cannot follow
+ * (not a frame) end the watch: the decoder reports those.
+ */
+export class ZstdWindowGuard {
+  #pending: number[] = [];
+  #need = 4;
+  #skip = 0;
+  #state: 'magic' | 'skippable-size' | 'descriptor' | 'header' | 'block' | 'done' = 'magic';
+  #fhd = 0;
+  #frameAt = 0;
+  #consumed = 0;
+
+  constructor(private readonly subject: string) {}
+
+  /** Reads `chunk`; throws UNSUPPORTED if a frame in it declares too large a window. */
+  push(chunk: Uint8Array): void {
+    let i = 0;
+    while (i < chunk.length && this.#state !== 'done') {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, chunk.length - i);
+        this.#skip -= n;
+        i += n;
+        continue;
+      }
+      this.#pending.push(chunk[i]!);
+      i++;
+      if (this.#pending.length === this.#need) this.#take(Uint8Array.from(this.#pending), this.#consumed + i);
+    }
+    this.#consumed += chunk.length;
+  }
+
+  /** Acts on the header bytes that end at stream offset `end`. */
+  #take(bytes: Uint8Array, end: number): void {
+    this.#pending = [];
+    switch (this.#state) {
+      case 'magic': {
+        const magic = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+        this.#frameAt = end - 4;
+        if (magic >>> 4 === 0x184d2a5) this.#expect('skippable-size', 4);
+        else if (magic === ZSTD_MAGIC) this.#expect('descriptor', 1);
+        else this.#state = 'done';
+        return;
+      }
+      case 'skippable-size':
+        this.#skip = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+        this.#expect('magic', 4);
+        return;
+      case 'descriptor':
+        this.#fhd = bytes[0]!;
+        this.#expect('header', zstdHeaderRest(this.#fhd)); // never 0: a window descriptor or a content size follows
+        return;
+      case 'header':
+        checkZstdWindow(this.#fhd, bytes, this.subject, this.#frameAt);
+        this.#expect('block', 3);
+        return;
+      case 'block': {
+        const header = bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16);
+        const type = (header >> 1) & 3;
+        this.#skip = type === 1 ? 1 : header >>> 3;
+        if (header & 1) {
+          this.#skip += this.#fhd & 0x04 ? 4 : 0; // content checksum
+          this.#expect('magic', 4);
+        } else {
+          this.#expect('block', 3);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #expect(state: 'magic' | 'skippable-size' | 'descriptor' | 'header' | 'block', bytes: number): void {
+    this.#state = state;
+    this.#need = bytes;
+  }
+}
