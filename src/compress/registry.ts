@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS } from './squashfs-codecs.js';
-import { INITRAMFS_CODECS } from '../image/initramfs-repack.js';
+import { INITRAMFS_CODECS } from './initramfs-codecs.js';
 
 export interface CodecVersion {
   /** What is written: `gzip` (a .gz stream), `squashfs xz` (SquashFS blocks), … */

@@ -36,8 +36,10 @@ export interface MakeKitOptions {
   whiteouts: WhiteoutStyle;
   compressor: SquashfsCompressorName;
   workers?: number;
-  /** `--source-date-epoch`; else $SOURCE_DATE_EPOCH; else the newest mtime of the new build. */
+  /** `--source-date-epoch`; else `sourceDateEpochEnv`; else the newest mtime of the new build. */
   sourceDateEpoch?: string;
+  /** The SOURCE_DATE_EPOCH variable as the calling program read it (library code reads no environment). */
+  sourceDateEpochEnv?: string;
   /** Where the root SquashFS sits in an ISO build. */
   squashfsPath?: string;
   warn: (message: string) => void;
@@ -170,9 +172,9 @@ function plainFile(content: FileNode['content'], epoch: number): Node {
   return { kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: { sec: epoch, nsec: 0 }, xattrs: new Map(), content };
 }
 
-/** The option, else $SOURCE_DATE_EPOCH, else (with a warning) the newest mtime in the new build. */
+/** The option, else SOURCE_DATE_EPOCH, else (with a warning) the newest mtime in the new build. */
 function kitEpoch(build: OpenedBuild, options: MakeKitOptions): number {
-  const env = process.env.SOURCE_DATE_EPOCH;
+  const env = options.sourceDateEpochEnv;
   if (options.sourceDateEpoch !== undefined || (env !== undefined && env !== '')) {
     return resolveSourceDateEpoch({ option: options.sourceDateEpoch, env, warn: options.warn });
   }
