@@ -1,9 +1,11 @@
 /**
- * The comparators, in the order they are tried: images and filesystems first (an isohybrid ISO
- * also carries an MBR), then archives, then compressed streams. Bytes that none recognizes are
- * compared as text or as a hex dump by the engine. Adding a format: one module, one line here.
+ * The comparators, in the order they are tried: the formats in the one sniffing order of the
+ * format registry (src/formats/registry.ts), then compressed streams. Bytes that none recognizes
+ * are compared as text or as a hex dump by the engine. Adding a format: its folder and registry
+ * line, one comparator module, and its entry in FORMAT_COMPARATORS here.
  */
 import type { Comparator } from './comparator.js';
+import { FORMATS } from '../formats/registry.js';
 import { arComparator } from './comparators/ar.js';
 import { compressedComparator } from './comparators/compressed.js';
 import { cpioComparator } from './comparators/cpio.js';
@@ -15,16 +17,13 @@ import { squashfsComparator } from './comparators/squashfs.js';
 import { tarComparator } from './comparators/tar.js';
 import { zipComparator } from './comparators/zip.js';
 
+/** Each registry format's comparator, by format id (a unit test checks that none is missing). */
+export const FORMAT_COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
+  [iso9660Comparator, squashfsComparator, ext4Comparator, fatComparator, diskComparator, cpioComparator, tarComparator, arComparator, zipComparator].map((c) => [c.id, c]),
+);
+
 export const defaultComparators: readonly Comparator[] = [
-  iso9660Comparator,
-  squashfsComparator,
-  ext4Comparator,
-  fatComparator,
-  diskComparator,
-  cpioComparator,
-  tarComparator,
-  arComparator,
-  zipComparator,
+  ...FORMATS.flatMap((f) => FORMAT_COMPARATORS.get(f.id) ?? []),
   compressedComparator('gzip'),
   compressedComparator('xz'),
   compressedComparator('zstd'),
