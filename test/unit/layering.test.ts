@@ -28,6 +28,7 @@ const RANKS: Readonly<Record<string, number>> = {
   'formats/format.ts': 4,
   formats: 5,
   'formats/registry.ts': 6,
+  'formats/index.ts': 6.5,
   image: 7,
   normalize: 7,
   diff: 8,
