@@ -53,6 +53,12 @@ export interface BuildOptions {
   /** Also write provenance.intoto.json. */
   provenance?: boolean;
   sourceDateEpoch?: string;
+  /**
+   * The calling program's environment (the CLI passes its own; a library call reads none): its
+   * SOURCE_DATE_EPOCH, the PATH mmdebstrap runs with, and libfaketime's variables under
+   * `reprimage check`'s clock variation. Default: empty.
+   */
+  environment?: Readonly<Record<string, string | undefined>>;
   /** Compression workers of the iso output; never changes the bytes. */
   workers?: number;
   warn: (message: string) => void;
@@ -68,7 +74,7 @@ export interface BuildResult {
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
   const { timings, stage } = stageTimer((name) => options.log?.(`reprimage: ${name} done`));
   const recipe = await loadRecipe(recipeFile);
-  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, process.env.SOURCE_DATE_EPOCH);
+  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, options.environment?.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);
 
   const lockFile = lockPathOf(recipe.file);
@@ -108,7 +114,8 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       hooks,
       workDir: work,
       log: options.log,
-      faketimeLibraries: clockShiftFromEnvironment(),
+      faketimeLibraries: clockShiftFromEnvironment(options.environment ?? {}),
+      hostEnvironment: options.environment ?? {},
     });
     try {
       stage('mmdebstrap');
