@@ -26,7 +26,7 @@ const byteSize = z.unknown().transform((v, ctx) => {
   const m = typeof v === 'string' ? /^([1-9][0-9]*)([KMGT]?)$/.exec(v) : undefined;
   const n = typeof v === 'number' ? v : m ? Number(m[1]) * (m[2] === '' ? 1 : 1024 ** ('KMGT'.indexOf(m[2]!) + 1)) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
-    ctx.addIssue({ code: 'custom', message: 'expected a size such as 2G, 512M or a number of bytes' });
+    ctx.addIssue({ code: 'custom', message: `${v === undefined ? 'required: ' : ''}expected a size such as 2G, 512M or a number of bytes` });
     return z.NEVER;
   }
   return n;
