@@ -219,6 +219,16 @@ export function swapHeader(size: number, uuid: string): Uint8Array {
   return h;
 }
 
+/** A partition's content that does not fit, said in the recipe's terms (which key to raise). */
+function tooSmall(e: unknown, parts: readonly Planned[], subject: string): unknown {
+  const n = e instanceof ReprimageError && e.code === 'USAGE' ? /partition (\d+)/.exec(e.subject) : null;
+  const p = n ? parts[Number(n[1]) - 1] : undefined;
+  if (!p || !(e instanceof ReprimageError)) return e;
+  const what = p.role === 'root' ? 'the root file system (raise size)' : p.role === 'esp' ? 'the ESP (raise esp_size)' : `the partition ${p.mountpoint ?? p.role} (raise its size)`;
+  const detail = e.detail.replace(/^.*partition \d+: /, '').replace(/; give a larger --size$/, '');
+  return new ReprimageError('USAGE', subject, `${what} is too small: ${detail}`, { cause: e });
+}
+
 /**
  * Writes the disk to `sink` (a seekable file, empty). Errors: NOT_FOUND for a missing kernel,
  * initramfs or boot loader file (naming its package), USAGE for a layout that cannot hold the
@@ -322,7 +332,9 @@ export async function writeCloudDisk(source: Tree, sink: Sink, o: CloudDiskOptio
     }
     stage('boot');
 
-    const disk = await writeDisk(sink, { partitions: specs, seed: o.seed, sourceDateEpoch: epoch, size: o.size, workers: o.workers, warn, subject: o.subject });
+    const disk = await writeDisk(sink, { partitions: specs, seed: o.seed, sourceDateEpoch: epoch, size: o.size, workers: o.workers, warn, subject: o.subject }).catch((e: unknown) => {
+      throw tooSmall(e, parts, o.subject ?? 'disk');
+    });
     // the identifiers named in fstab, grub.cfg and core.img must be the ones written
     for (const [i, p] of parts.entries()) {
       const r = disk.partitions[i]!;

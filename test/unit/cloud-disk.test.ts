@@ -10,6 +10,13 @@ import { ReprimageError } from '../../src/errors.js';
 import { grubBiosSetup } from '../../src/image/grub-bios-setup.js';
 import { addGrubRedundancy } from '../../src/image/grub-reed-solomon.js';
 import { diskFstab, diskGrubCfg, grubFinder, swapHeader } from '../../src/image/cloud-disk.js';
+import { writeCloudDiskOutput } from '../../src/image/cloud-disk-output.js';
+import type { RecipeOutput } from '../../src/recipe/schema.js';
+import { bytesContent } from '../../src/tree/content.js';
+import { Tree, newDir, type Node } from '../../src/tree/tree.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const HEAD = `name: demo
 architecture: amd64
@@ -175,4 +182,56 @@ test('swap signature, fstab and menus', () => {
   assert.match(cfg, /menuentry 'it_s _x_' \{\n\tlinux \/boot\/vmlinuz-1 root=UUID=r ro\n\tinitrd \/boot\/initrd.img-1\n\}/);
   assert.match(cfg, /search --no-floppy --fs-uuid --set=root u\n/);
   assert.equal(grubFinder('u', '/grub', true), 'search --no-floppy --fs-uuid --set=root u\nset prefix=($root)/grub\nconfigfile $prefix/grub.cfg\n');
+});
+
+const meta = { mode: 0o755, uid: 0, gid: 0, mtime: { sec: 1700000000, nsec: 0 }, xattrs: new Map<string, Uint8Array>() };
+const text = (s: string | Uint8Array): Node => ({ kind: 'file', ...meta, mode: 0o644, content: bytesContent(typeof s === 'string' ? new TextEncoder().encode(s) : s) });
+
+/** A root tree with just enough for a UEFI-only disk (no GRUB tools needed). */
+function uefiTree(kernel = true): Tree {
+  const tree = new Tree(newDir(meta));
+  if (kernel) {
+    tree.set('boot/vmlinuz-6.1.0-test', text('kernel'), meta);
+    const trailer = '070701' + '0'.repeat(8 * 11) + '0000000b' + '00000000' + 'TRAILER!!!\0';
+    tree.set('boot/initrd.img-6.1.0-test', text(trailer.padEnd(512, '\0')), meta);
+  }
+  tree.set('usr/lib/shim/shimx64.efi.signed', text('shim'), meta);
+  tree.set('usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed', text('grub'), meta);
+  return tree;
+}
+
+async function diskError(tree: Tree, output: Partial<RecipeOutput>): Promise<{ message: string; left: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
+  try {
+    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir });
+  } catch (e) {
+    assert.ok(e instanceof ReprimageError, String(e));
+    const left = readdirSync(dir);
+    rmSync(dir, { recursive: true, force: true });
+    return { message: e.message, left };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  assert.fail('the disk was written');
+}
+
+test('bad input to a disk output: no kernel, a root or ESP too small — one error naming the problem, nothing written', async () => {
+  const noKernel = await diskError(uefiTree(false), { size: 64 << 20, esp_size: 8 << 20 });
+  assert.match(noKernel.message, /^\/boot\/vmlinuz-\*: no kernel in the root tree \(add linux-image-cloud-amd64 or linux-image-amd64 to the recipe\)$/);
+  assert.deepEqual(noKernel.left, []);
+
+  const big = uefiTree();
+  big.set('srv/big', text(new Uint8Array(40 << 20).fill(1)), meta);
+  const root = await diskError(big, { size: 32 << 20, esp_size: 8 << 20 });
+  assert.match(root.message, /^\/\S+\/disk\.img: the root file system \(raise size\) is too small: the tree does not fit in the ext4 file system$/);
+  assert.doesNotMatch(root.message, /\n/);
+  assert.deepEqual(root.left, []);
+
+  const fatBig = uefiTree();
+  fatBig.set('usr/lib/shim/shimx64.efi.signed', text(new Uint8Array(3 << 20).fill(2)), meta);
+  const esp = await diskError(fatBig, { size: 64 << 20, esp_size: 1 << 20 });
+  assert.match(esp.message, /^\/\S+\/disk\.img: the ESP \(raise esp_size\) is too small: fat: the tree needs 1542 clusters of 2048 bytes, but a 1048576-byte FAT12 volume has 502$/);
+  assert.deepEqual(esp.left, []);
+
+  const layout = await diskError(uefiTree(), { size: 16 << 20, esp_size: 8 << 20 });
+  assert.match(layout.message, /disk\.img: size: a disk of 16777216 bytes leaves 6291456 bytes for the root file system; make it larger/);
 });
