@@ -16,7 +16,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, runCli, sha256 } from '../helpers/cli.js';
+import { REPO, runCli } from '../helpers/cli.js';
+import { hashFile } from '../../src/io/hash-file.js';
 import { requireRecipeBuild } from '../helpers/network.js';
 import { bootQemu, describeBoot, requireQemu } from '../helpers/qemu.js';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
@@ -46,7 +47,7 @@ test('examples/cloud-minimal: one build, a clean GPT disk that boots with SeaBIO
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { reproducible: { outputs: Array<{ path: string; type: string; format: string; sha256: string; size: number }> } };
   const entry = manifest.reproducible.outputs[0]!;
   assert.deepEqual([entry.path, entry.type, entry.format, entry.size], ['disk.img', 'disk', 'raw disk (GPT, bios + uefi)', 2 * GIB]);
-  assert.equal(entry.sha256, sha256(disk));
+  assert.equal(entry.sha256, (await hashFile(disk)).sha256);
   t.diagnostic(`disk.img sha256 ${entry.sha256}`);
   const published = /^([0-9a-f]{64}) {2}disk\.img$/m.exec(readFileSync(join(REPO, 'README.md'), 'utf8'));
   if (published) assert.equal(entry.sha256, published[1], 'README.md publishes another disk.img SHA-256');
