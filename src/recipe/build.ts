@@ -23,7 +23,7 @@ import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
 import { buildRootTree, clockShiftFromEnvironment, hostPackageVersion } from './rootfs.js';
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
-import { outputPath } from './schema.js';
+import { outputFormat, outputPath } from './schema.js';
 import { stageTimer } from '../stage-timer.js';
 
 export interface LockOptions {
@@ -139,11 +139,16 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
             writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, subject: target, warn: options.warn }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
+        } else if (output.type === 'disk') {
+          // the installed system on a bootable GPT disk (docs/cloud-disk.md)
+          const { writeCloudDiskOutput } = await import('../image/cloud-disk-output.js');
+          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
+          for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
         } else {
           await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
         }
         const { sha256, size } = await hashFile(target);
-        outputs.push({ path, type: output.type, format: output.type === 'iso' ? 'iso9660 (live, hybrid)' : 'tar (pax)', sha256, size });
+        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size });
         files.push(target);
       }
       stage('write');
