@@ -20,6 +20,7 @@ import { Difference, MISSING, type EntryChange } from './difference.js';
 import { aggregateComments, changedClasses, LISTED_CLASSES, listingLine } from './file-list.js';
 import { fieldLines, type MetadataClass } from './metadata.js';
 import { binaryDifference } from './comparators/binary.js';
+import { binaryViews } from './comparators/binary-views.js';
 import { textDifference } from './comparators/text.js';
 import { treeContainer } from './comparators/tree-members.js';
 import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
@@ -138,7 +139,18 @@ class Engine {
   async compareBytes(x: Side, y: Side, d: Difference): Promise<void> {
     try {
       const names: [string, string] = [x.name, y.name];
-      const bytes = (await textDifference(x.blob, y.blob, names, this.diffOptions)) ?? (await binaryDifference(x.blob, y.blob, names, this.diffOptions));
+      const text = await textDifference(x.blob, y.blob, names, this.diffOptions);
+      if (text) {
+        d.unifiedDiff = text.unifiedDiff;
+        d.comments.push(...text.comments);
+        return;
+      }
+      // readelf, objdump, strings, file(1) views first; the hex dump when they explain nothing
+      const views = await binaryViews(x.blob, y.blob, names, this.diffOptions);
+      d.comments.push(...views.comments);
+      d.details.push(...views.details);
+      if (views.explains) return;
+      const bytes = await binaryDifference(x.blob, y.blob, names, this.diffOptions);
       d.unifiedDiff = bytes.unifiedDiff;
       d.comments.push(...bytes.comments);
     } catch (e) {
