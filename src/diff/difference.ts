@@ -25,6 +25,9 @@ export interface EntryChange {
   size2?: number;
 }
 
+/** What joins the parts of a whole path: `a.iso ▸ live/filesystem.squashfs ▸ etc/shadow`. */
+export const PATH_SEPARATOR = ' ▸ ';
+
 /** The name diffoscope gives the absent side of a member present on one side only. */
 export const MISSING = '/dev/null';
 

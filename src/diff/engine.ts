@@ -16,7 +16,7 @@ import { compareNames } from '../tree/names.js';
 import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
 import { contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
 import { HEAD_SIZE, type Comparator, type Container, type Member } from './comparator.js';
-import { Difference, MISSING, type EntryChange } from './difference.js';
+import { Difference, MISSING, PATH_SEPARATOR, type EntryChange } from './difference.js';
 import { aggregateComments, changedClasses, LISTED_CLASSES, listingLine } from './file-list.js';
 import { fieldLines, type MetadataClass } from './metadata.js';
 import { binaryDifference } from './comparators/binary.js';
@@ -25,8 +25,7 @@ import { textDifference } from './comparators/text.js';
 import { treeContainer } from './comparators/tree-members.js';
 import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
 
-/** What joins the parts of a whole path: `a.iso ▸ live/filesystem.squashfs ▸ etc/shadow`. */
-export const PATH_SEPARATOR = ' ▸ ';
+export { PATH_SEPARATOR };
 
 export interface DiffOptions {
   /** Glob patterns of member paths to leave out (docs/metadata-policy.md syntax). */

@@ -4,10 +4,11 @@
  * the Difference tree: a member counts as changed in content only when nothing inside it
  * explains the change (a `data.tar.xz` whose files differ is a container, its files count).
  */
-import type { Difference, EntryChange } from './difference.js';
+import { PATH_SEPARATOR, type Difference, type EntryChange } from './difference.js';
 
 export interface LargeChange {
   kind: EntryChange['kind'];
+  /** The whole path below the compared inputs (`data.tar.xz ▸ usr/lib/libx.so`). */
   path: string;
   /** Lines removed and added in the member's diffs (its metadata and file lists left out). */
   removedLines: number;
@@ -37,6 +38,12 @@ const ASPECTS = new Set(['metadata', 'file list', 'member order']);
 export function summarize(root: Difference, largest = 10): DiffSummary {
   const s: DiffSummary = { added: 0, removed: 0, content: 0, metadataOnly: 0, metadataFields: {}, largest: [] };
   const changes: LargeChange[] = [];
+  // paths below the two inputs, without their names (the report's title gives them)
+  const prefixes = [root.path1, root.path2].filter((p): p is string => p !== undefined).map((p) => `${p}${PATH_SEPARATOR}`);
+  const relative = (path: string) => {
+    const prefix = prefixes.find((p) => path.startsWith(p));
+    return prefix ? path.slice(prefix.length) : path;
+  };
   // returns whether the subtree holds an entry (so that its ancestors are containers, not leaves)
   const visit = (d: Difference): boolean => {
     let inner = false;
@@ -53,7 +60,7 @@ export function summarize(root: Difference, largest = 10): DiffSummary {
     else if (!inner) s.content++;
     else return true;
     const [removedLines, addedLines, cutLines] = e.kind === 'content' ? countLines(d) : [0, 0, 0];
-    const change: LargeChange = { kind: e.kind, path: e.path1 ?? e.path2 ?? d.source1, removedLines, addedLines, cutLines, node: d };
+    const change: LargeChange = { kind: e.kind, path: relative(e.path1 ?? e.path2 ?? d.source1), removedLines, addedLines, cutLines, node: d };
     if (e.size1 !== undefined) change.size1 = e.size1;
     if (e.size2 !== undefined) change.size2 = e.size2;
     changes.push(change);

@@ -346,7 +346,7 @@ test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () 
       '+++ b.tar',
       '┄ summary: 0 added, 0 removed, 1 changed in content, 1 changed in metadata only (mtime 1)',
       '┄ largest changes first:',
-      '┄   a.tar ▸ etc/shadow (+1 −1 lines, 19 bytes)',
+      '┄   etc/shadow (+1 −1 lines, 19 bytes)',
       '├── file list',
       '│ ┄ 1 entry differs only in mtime',
       '│ @@ -3,5 +3,5 @@',
@@ -378,7 +378,7 @@ test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () 
     changed_content: 1,
     changed_metadata_only: 1,
     metadata_fields: { mtime: 1 },
-    largest: [{ path: 'a.tar ▸ etc/shadow', kind: 'content', lines_removed: 1, lines_added: 1, lines_cut: 0, size1: 19, size2: 19 }],
+    largest: [{ path: 'etc/shadow', kind: 'content', lines_removed: 1, lines_added: 1, lines_cut: 0, size1: 19, size2: 19 }],
   });
   const md = renderMarkdown(d);
   assert.match(md, /^# Comparing `a\.tar` and `b\.tar`\n/);
@@ -387,5 +387,12 @@ test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () 
   const html = renderHtml(d);
   assert.match(html, /<summary[^>]*>.*\.\/etc\/shadow.*<\/summary>/);
   assert.match(html, /<span class="del">-root:\*:19000::::::<\/span>/);
+  // side by side, the changed character highlighted; the file list folded, the content open
+  assert.match(html, /<td class="del">root:<del>\*<\/del>:19000::::::<\/td><td class="ln">1<\/td><td class="add">root:<ins>!<\/ins>:19000::::::<\/td>/);
+  assert.match(html, /<details id="d-\d+" class="meta">.*file list/);
+  assert.match(html, /<details id="d-(\d+)" open><summary title="a\.tar ▸ etc\/shadow">\.\/etc\/shadow<span class="size">19 bytes<\/span>/);
+  const anchor = /<section id="summary">.*<a href="#(d-\d+)">etc\/shadow<\/a>/.exec(html);
+  assert.ok(anchor && html.includes(`<details id="${anchor[1]}" open><summary title="a.tar ▸ etc/shadow">`), 'the summary links to the node');
+  assert.doesNotMatch(html, /<script[^>]* src=/);
   assert.doesNotMatch(html, /<(link|img)\b|src="http/);
 });

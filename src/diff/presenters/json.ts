@@ -3,10 +3,11 @@
  * `source1`, `source2` and `unified_diff` (a string or null), and `comments` and `details` when
  * it has any; the root adds `"diffoscope-json-version": 1`. reprimage adds `path1`/`path2`, the
  * whole paths of nodes standing for files and members, and `summary` on the root (the counts
- * at the top of every report); diffoscope readers ignore them.
+ * at the top of every report); diffoscope readers ignore them. The summary is also the first of
+ * the root's comments, which diffoscope shows when it renders our JSON.
  */
 import type { Difference } from '../difference.js';
-import { summarize } from '../summary.js';
+import { summarize, summaryLines } from '../summary.js';
 
 /** reprimage extension on the root node: the counts of the report's summary. */
 export interface JsonSummary {
@@ -36,7 +37,9 @@ export function toJson(d: Difference, root = true): JsonDifference {
   out.source1 = d.source1;
   out.source2 = d.source2;
   out.unified_diff = d.unifiedDiff;
-  if (d.comments.length > 0) out.comments = [...d.comments];
+  // the root's comments start with the summary, so that diffoscope shows it when it renders our JSON
+  const comments = root ? [...summaryLines(summarize(d)), ...d.comments] : d.comments;
+  if (comments.length > 0) out.comments = [...comments];
   if (d.details.length > 0) out.details = d.details.map((c) => toJson(c, false));
   if (d.path1 !== undefined) out.path1 = d.path1;
   if (d.path2 !== undefined) out.path2 = d.path2;
