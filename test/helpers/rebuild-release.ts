@@ -4,10 +4,12 @@
  * lists both with their hashes; and a static HTTP server on 127.0.0.1 that serves a directory,
  * counting requests, for the URL cases.
  */
+import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { CLI, REPO } from './cli.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { hashFile } from '../../src/io/hash-file.js';
 import { writeTar } from '../../src/formats/tar/index.js';
@@ -128,4 +130,20 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Runs the built CLI without blocking this process's event loop (the HTTP server that serves
+ * the release lives in the test process; spawnSync would starve it).
+ */
+export function runCliAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
 }
