@@ -9,7 +9,9 @@
 // One group per release: name = the manifest's name, version = the release directory's name,
 // input = manifest.json, artifacts = every output the manifest lists plus the inputs bundle
 // (rebuilt byte for byte too, so a changed recipe cannot hide behind a matching image).
-import { argv, exit, stdout } from 'node:process';
+/* global fetch, AbortSignal */
+import { argv, exit, stderr, stdout } from 'node:process';
+import { URL } from 'node:url';
 
 const args = argv.slice(2);
 let architecture = 'amd64';
@@ -22,7 +24,7 @@ for (let i = 0; i < args.length; i++) {
 if (urls.length === 0 || !architecture) fail('usage: reprimage-rebuilderd-import.mjs [--architecture ARCH] URL...');
 
 function fail(message) {
-  process.stderr.write(`reprimage-rebuilderd-import: ${message}\n`);
+  stderr.write(`reprimage-rebuilderd-import: ${message}\n`);
   exit(2);
 }
 
