@@ -16,6 +16,10 @@
 #   REPRIMAGE                  the command (default: reprimage on PATH)
 #   REPRIMAGE_CACHE            package cache shared by rebuilds (default: reprimage's own default)
 #   REPRIMAGE_REBUILD_OPTIONS  more options for `reprimage rebuild`, e.g. --allow-tool-versions
+#   REPRIMAGE_WORK_ROOT        keep each release's work directory here, named by the manifest's
+#                              SHA-256: a retry, or the same release queued again, is compared
+#                              with the rebuild kept there instead of building again (default:
+#                              a temporary directory, removed at the end)
 set -eu
 
 if [ "$#" -ne 1 ]; then
@@ -26,8 +30,13 @@ input=$1
 out=${REBUILDERD_OUTDIR:?REBUILDERD_OUTDIR is not set: rebuilderd-worker sets it}
 reprimage=${REPRIMAGE:-reprimage}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/reprimage-rebuild.XXXXXX")
-trap 'rm -rf -- "$work"' EXIT
+if [ -n "${REPRIMAGE_WORK_ROOT:-}" ]; then
+	work=$REPRIMAGE_WORK_ROOT/$(sha256sum -- "$input" | cut -c1-64)
+	mkdir -p -- "$work"
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/reprimage-rebuild.XXXXXX")
+	trap 'rm -rf -- "$work"' EXIT
+fi
 
 set -- rebuild "$input" -o "$work/verify"
 if [ -n "${REPRIMAGE_CACHE:-}" ]; then set -- "$@" --cache "$REPRIMAGE_CACHE"; fi
