@@ -38,7 +38,7 @@ else
 	trap 'rm -rf -- "$work"' EXIT
 fi
 
-set -- rebuild "$input" -o "$work/verify"
+set -- rebuild "$input" -o "$work"
 if [ -n "${REPRIMAGE_CACHE:-}" ]; then set -- "$@" --cache "$REPRIMAGE_CACHE"; fi
 # word splitting of the options is wanted here
 # shellcheck disable=SC2086
@@ -51,14 +51,14 @@ case $status in
 0 | 1)
 	# reproduced or differs: hand every rebuilt output to the worker, which makes its own
 	# byte-for-byte comparison (GOOD/BAD) against what it downloaded
-	for f in "$work/verify/rebuilt/"*; do
+	for f in "$work/rebuilt/"*; do
 		case ${f##*/} in
 		manifest.json | provenance.intoto.json) ;;
 		*) cp -- "$f" "$out/" ;;
 		esac
 	done
 	# the verification statement and report travel with the outputs, for an operator who keeps them
-	cp -- "$work/verify/rebuild.intoto.json" "$work/verify/rebuild.json" "$out/"
+	cp -- "$work/rebuild.intoto.json" "$work/rebuild.json" "$out/"
 	echo "reprimage: rebuilt outputs are in $out"
 	exit 0
 	;;

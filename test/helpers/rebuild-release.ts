@@ -137,8 +137,13 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
  * the release lives in the test process; spawnSync would starve it).
  */
 export function runCliAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return runAsync(process.execPath, [CLI, ...args]);
+}
+
+/** Runs a command to its end without blocking the event loop; resolves with its status and output. */
+export function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -12,12 +12,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { REPO, runCli, sha256 } from '../helpers/cli.js';
+import { CLI, REPO, runCli, sha256 } from '../helpers/cli.js';
 import { requireRecipeBuild } from '../helpers/network.js';
 import { run, tempDir } from '../helpers/tools.js';
-import { runCliAsync, serveDirectory } from '../helpers/rebuild-release.js';
+import { runAsync, runCliAsync, serveDirectory } from '../helpers/rebuild-release.js';
 import { openFileSource } from '../../src/io/source.js';
 import { readTarEntries } from '../../src/formats/tar/index.js';
 import { loadRecipe } from '../../src/recipe/recipe.js';
@@ -92,7 +94,50 @@ test('rebuild over HTTP: reproduced; a changed byte differs naming the file; a p
   assert.equal(report.published.listed, false);
   assert.match(readFileSync(report.files.diff_text!, 'utf8'), /etc\/motd/);
 
-  // 3. the lock names a version of less that the archive does not serve: cannot rebuild, one line
+  // 3. rebuilderd's worker protocol, simulated (no rebuilderd daemon runs here): the import's
+  // package report for both releases; for each group the worker's downloads (artifacts and input
+  // into one directory), the backend with REBUILDERD_OUTDIR, and the worker's byte comparison
+  // (GOOD/BAD). The backend keeps rebuilds by manifest hash; seeded with the rebuild above, it
+  // builds nothing here.
+  const imported = await runAsync(process.execPath, [join(REPO, 'contrib/rebuilderd/reprimage-rebuilderd-import.mjs'), `${server.url}release/manifest.json`, `${server.url}tampered/manifest.json`]);
+  assert.equal(imported.status, 0, imported.stderr);
+  const packageReport = JSON.parse(imported.stdout) as { distribution: string; architecture: string; packages: Array<{ name: string; version: string; url: string; artifacts: Array<{ name: string; url: string }> }> };
+  assert.equal(packageReport.distribution, 'reprimage');
+  assert.deepEqual(
+    packageReport.packages.map((p) => [p.name, p.version, p.url.slice(server.url.length), p.artifacts.map((a) => a.name)]),
+    [
+      ['bookworm-minimal', 'release', 'release/manifest.json', ['rootfs.tar', 'recipe-inputs.tar']],
+      ['bookworm-minimal', 'tampered', 'tampered/manifest.json', ['rootfs.tar', 'recipe-inputs.tar']],
+    ],
+  );
+  const workRoot = join(dir, 'worker-work');
+  mkdirSync(workRoot);
+  renameSync(work, join(workRoot, sha256(join(release, 'manifest.json'))));
+  const wrapper = join(dir, 'reprimage');
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+  const statuses: string[][] = [];
+  for (const [i, group] of packageReport.packages.entries()) {
+    const inputsDir = join(dir, `worker-${i}`, 'inputs');
+    const outDir = join(dir, `worker-${i}`, 'out');
+    mkdirSync(inputsDir, { recursive: true });
+    mkdirSync(outDir);
+    for (const url of [...group.artifacts.map((a) => a.url), group.url]) {
+      const response = await fetch(url);
+      assert.ok(response.ok && response.body, url);
+      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(join(inputsDir, new URL(url).pathname.split('/').pop()!)));
+    }
+    const backend = await runAsync('sh', [join(REPO, 'contrib/rebuilderd/rebuilder-reprimage.sh'), join(inputsDir, 'manifest.json')], { ...process.env, REBUILDERD_OUTDIR: outDir, REPRIMAGE: wrapper, REPRIMAGE_WORK_ROOT: workRoot, REPRIMAGE_CACHE: cache });
+    assert.equal(backend.status, 0, `${backend.stdout}${backend.stderr}`);
+    assert.match(backend.stdout, /note: reused the rebuild in /, 'the backend did not build again');
+    if (group.version === 'tampered') assert.match(backend.stdout, /^differs: rootfs\.tar: .*rootfs\.tar ▸ etc\/motd$/m);
+    statuses.push(group.artifacts.map((a) => (existsSync(join(outDir, a.name)) && sha256(join(outDir, a.name)) === sha256(join(inputsDir, a.name)) ? 'GOOD' : 'BAD')));
+  }
+  assert.deepEqual(statuses, [
+    ['GOOD', 'GOOD'],
+    ['BAD', 'GOOD'],
+  ]);
+
+  // 4. the lock names a version of less that the archive does not serve: cannot rebuild, one line
   const missing = join(site, 'missing');
   const inputs = join(dir, 'missing-inputs');
   mkdirSync(inputs);
