@@ -3,6 +3,11 @@
 // `rebuildctl pkgs sync-stdin` reads, for release directories served over http(s).
 //
 //   node reprimage-rebuilderd-import.mjs [--architecture amd64] URL... | rebuildctl pkgs sync-stdin
+//   node reprimage-rebuilderd-import.mjs --api v0 URL... | rebuildctl pkgs sync-stdin reprimage SUITE
+//
+// --api v1 (the default) is rebuilderd's current API (a PackageReport, 0.25 and later); --api v0
+// is the list of package groups that rebuilderd up to 0.24 reads (Debian trixie ships 0.23/0.24),
+// with --suite naming the suite (default: releases), which must match the one given to rebuildctl.
 //
 // Each URL is a release's manifest.json, or a directory listing (ending in /) whose
 // subdirectories each hold a release (manifest.json beside the image and recipe-inputs.tar).
@@ -15,13 +20,17 @@ import { URL } from 'node:url';
 
 const args = argv.slice(2);
 let architecture = 'amd64';
+let api = 'v1';
+let suite = 'releases';
 const urls = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--architecture') architecture = args[++i] ?? '';
+  else if (args[i] === '--api') api = args[++i] ?? '';
+  else if (args[i] === '--suite') suite = args[++i] ?? '';
   else if (args[i].startsWith('-')) fail(`unknown option ${args[i]}`);
   else urls.push(args[i]);
 }
-if (urls.length === 0 || !architecture) fail('usage: reprimage-rebuilderd-import.mjs [--architecture ARCH] URL...');
+if (urls.length === 0 || !architecture || !suite || !['v0', 'v1'].includes(api)) fail('usage: reprimage-rebuilderd-import.mjs [--architecture ARCH] [--api v0|v1] [--suite SUITE] URL...');
 
 function fail(message) {
   stderr.write(`reprimage-rebuilderd-import: ${message}\n`);
@@ -68,4 +77,8 @@ for (const url of urls) {
   }
 }
 if (packages.length === 0) fail(`no release with a manifest.json under ${urls.join(', ')}`);
-stdout.write(`${JSON.stringify({ distribution: 'reprimage', release: null, architecture, packages }, null, 2)}\n`);
+const report =
+  api === 'v1'
+    ? { distribution: 'reprimage', release: null, architecture, packages }
+    : packages.map((p) => ({ name: p.name, version: p.version, distro: 'reprimage', suite, architecture, input_url: p.url, artifacts: p.artifacts.map((a) => ({ name: a.name, version: a.version, url: a.url })) }));
+stdout.write(`${JSON.stringify(report, null, 2)}\n`);
