@@ -142,7 +142,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else if (output.type === 'disk') {
           // the installed system on a bootable GPT disk (docs/cloud-disk.md)
-          const { writeCloudDiskOutput } = await import('../image/cloud-disk-output.js');
+          const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
           const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
           for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
         } else {
