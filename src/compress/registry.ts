@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS } from './squashfs-codecs.js';
 import { XZ_OUTPUT_CODEC } from './xz-sink.js';
 import { ZSTD_OUTPUT_CODEC } from './zstd-sink.js';
-import { INITRAMFS_CODECS } from '../image/initramfs-repack.js';
+import { INITRAMFS_CODECS } from './initramfs-codecs.js';
 
 export interface CodecVersion {
   /** What is written: `gzip` (a .gz stream), `squashfs xz` (SquashFS blocks), … */
