@@ -55,13 +55,24 @@ export interface PackOptions {
  */
 export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, options: PackOptions): Promise<void> {
   const { chooseOutput } = await import('./output-formats.js');
-  const choice = chooseOutput('', format);
+  const ctx: WriteContext = { buildTime: options.sourceDateEpoch, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
+  const settings = await writeSettings(options, chooseOutput('', format).format.id);
+  await writeOutput(tree, format, sink, ctx, settings, { gzipLevel: options.gzipLevel });
+}
+
+/**
+ * Writes `tree` as the output named `output` (`tar.zst`, `squashfs` …) through the format
+ * registry: the format's writer, in the output's compression if it has one. The library's way
+ * in, with the registry's context and settings as they are; a USAGE error for a format that is
+ * only read.
+ */
+export async function writeOutput(tree: Tree, output: string, sink: Sink, ctx: WriteContext, settings: WriteSettings, options: { gzipLevel?: number } = {}): Promise<void> {
+  const { chooseOutput } = await import('./output-formats.js');
+  const choice = chooseOutput('', output);
   const handler = await choice.format.load();
   if (handler.write === undefined) throw new ReprimageError('USAGE', '--format', `${choice.format.title} is read, not written`);
-  const ctx: WriteContext = { buildTime: options.sourceDateEpoch, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
-  const settings = await writeSettings(options, choice.format.id);
   // every writer stops at its next write once the signal is aborted, without knowing of it
-  if (options.signal) sink = abortable(sink, options.signal);
+  if (ctx.signal) sink = abortable(sink, ctx.signal);
   if (choice.compression === undefined) return handler.write(tree, sink, ctx, settings);
   const compressed = await compressingSink(choice.compression, choice.format.id, sink, options.gzipLevel);
   await handler.write(tree, compressed, ctx, settings);
@@ -69,7 +80,7 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
 }
 
 /** The sink that compresses a whole output; the codecs are pinned (src/compress, docs/compression.md). */
-async function compressingSink(codec: OutputCompression, formatId: string, sink: Sink, gzipLevel: number): Promise<Sink & { close(): Promise<void> }> {
+async function compressingSink(codec: OutputCompression, formatId: string, sink: Sink, gzipLevel: number | undefined): Promise<Sink & { close(): Promise<void> }> {
   switch (codec) {
     case 'gzip': {
       const { GzipSink } = await import('../compress/gzip.js');
