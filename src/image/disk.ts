@@ -17,7 +17,7 @@ import type { Tree } from '../tree/tree.js';
 import { deriveU32, deriveUuid } from '../tree/identifiers.js';
 import { ID_PURPOSES as ID, scopedPurpose, type IdPurpose } from '../tree/id-purposes.js';
 import {
-  buildGptTables, encodeMbr, mbrTypeFor, normalizeGuid, parseAttributes, partitionTypeGuid, partitionTypeName, protectiveMbr,
+  mbrTypeFor, normalizeGuid, parseAttributes, partitionTypeGuid, partitionTypeName, writeGpt, writeMbr,
   GPT_DEFAULT_ENTRY_COUNT, GPT_ENTRY_SIZE, type GptEntry, type MbrPartition,
 } from '../formats/gpt/index.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
@@ -186,17 +186,10 @@ export async function writeDisk(sink: Sink, o: DiskOptions): Promise<DiskReport>
       attributes: p.attributes,
       name: p.name,
     }));
-    const t = buildGptTables({ totalSectors, diskGuid: diskGuid!, entries, entryCount });
-    await skip(sink, t.backupEntriesLba * SECTOR - sink.position);
-    await sink.write(t.entries);
-    await sink.write(t.backupHeader);
-    await sink.writeAt(0, protectiveMbr(totalSectors));
-    await sink.writeAt(SECTOR, t.primaryHeader);
-    await sink.writeAt(t.primaryEntriesLba * SECTOR, t.entries);
+    await writeGpt(sink, { totalSectors, diskGuid: diskGuid!, entries, entryCount });
   } else {
-    await skip(sink, total - sink.position);
     const parts: MbrPartition[] = plans.map((p, i) => ({ bootable: p.spec.bootable ?? false, type: p.mbrType!, firstLba: reports[i]!.offset / SECTOR, sectors: reports[i]!.size / SECTOR }));
-    await sink.writeAt(0, encodeMbr({ diskSignature: diskSignature!, partitions: parts }));
+    await writeMbr(sink, total, { diskSignature: diskSignature!, partitions: parts });
   }
   await sink.flush();
   return { table, size: total, diskGuid, diskSignature, partitions: reports };

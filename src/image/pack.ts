@@ -60,6 +60,8 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
   if (handler.write === undefined) throw new ReprimageError('USAGE', '--format', `${choice.format.title} is read, not written`);
   const ctx: WriteContext = { buildTime: options.sourceDateEpoch, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
   const settings = await writeSettings(options, choice.format.id);
+  // every writer stops at its next write once the signal is aborted, without knowing of it
+  if (options.signal) sink = abortable(sink, options.signal);
   if (choice.compression === undefined) return handler.write(tree, sink, ctx, settings);
   const compressed = await compressingSink(choice.compression, choice.format.id, sink, options.gzipLevel);
   await handler.write(tree, compressed, ctx, settings);
@@ -83,6 +85,20 @@ async function compressingSink(codec: OutputCompression, formatId: string, sink:
       return new ZstdSink(sink, formatId === 'cpio' ? Infinity : ZSTD_OUTPUT_FRAME);
     }
   }
+}
+
+/** `sink`, refusing every write once `signal` is aborted (with the signal's reason). */
+function abortable(sink: Sink, signal: AbortSignal): Sink {
+  return {
+    get position() {
+      return sink.position;
+    },
+    write: (bytes) => (signal.throwIfAborted(), sink.write(bytes)),
+    writeAt: (offset, bytes) => (signal.throwIfAborted(), sink.writeAt(offset, bytes)),
+    flush: () => sink.flush(),
+    skip: sink.skip ? (length) => (signal.throwIfAborted(), sink.skip!(length)) : undefined,
+    fill: sink.fill ? (length, produce) => (signal.throwIfAborted(), sink.fill!(length, produce)) : undefined,
+  };
 }
 
 /** PackOptions as the registry's per-format settings. */

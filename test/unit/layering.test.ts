@@ -35,6 +35,7 @@ const RANKS: Readonly<Record<string, number>> = {
   iuk: 9,
   recipe: 9,
   check: 10,
+  rebuild: 10,
   cli: 11,
   'index.ts': 12,
 };
