@@ -1,9 +1,9 @@
-// Lint rules: the recommended sets, plus bans on the sources of nondeterminism DESIGN.md forbids.
+// Lint rules: the recommended sets, plus bans on the sources of nondeterminism docs/design.md forbids.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'test/fixtures/**'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'test/fixtures/**', 'docs/reference/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,11 +15,11 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       'no-restricted-properties': ['error',
-        { object: 'Math', property: 'random', message: 'Output must not depend on randomness (DESIGN.md rule 1).' },
-        { property: 'localeCompare', message: 'Sort bytewise with compareNames (DESIGN.md rule 2).' },
+        { object: 'Math', property: 'random', message: 'Output must not depend on randomness (docs/design.md rule 1).' },
+        { property: 'localeCompare', message: 'Sort bytewise with compareNames (docs/design.md rule 2).' },
       ],
       'no-restricted-syntax': ['error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Never read the clock for output (DESIGN.md rule 1).' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Never read the clock for output (docs/design.md rule 1).' },
       ],
     },
   },

@@ -1,7 +1,7 @@
 /**
  * `reprimage diff` against diffoscope on two ext4 images that differ in one file, in one run.
  * Both images are made by `mke2fs -t ext4 -d` (fixed UUID and hash seed, E2FSPROGS_FAKE_TIME)
- * from the reference root file system (../shared/bench/reference-rootfs), the second after one
+ * from the reference root file system (docs/benchmarks.md), the second after one
  * byte of /etc/shadow changed, so the images differ in that file's data and in the metadata
  * mke2fs takes from the source (times of the copied tree). Prints wall time and peak memory of
  * each, their ratio, and whether each output names etc/shadow. Without libguestfs diffoscope

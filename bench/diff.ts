@@ -2,9 +2,9 @@
  * `reprimage diff` against diffoscope and cmp, in one run:
  *   (a) two ~1 GiB ISOs that differ in one byte of one file inside their SquashFS,
  *   (b) two identical ~1 GiB ISOs (separate files), and `cmp` on (b).
- * Each ISO holds the reference root file system (../shared/bench/reference-rootfs) as a gzip
+ * Each ISO holds the reference root file system (docs/benchmarks.md) as a gzip
  * SquashFS made by mksquashfs, plus one incompressible filler file that brings it to the size.
- * Prints wall time, peak memory and the ratios against the targets of issue 5: at least 20x
+ * Prints wall time, peak memory and the ratios against the targets of docs/diff.md: at least 20x
  * faster than diffoscope on (a), within 2x of cmp on (b), peak memory under 512 MiB.
  *
  *   usage: npm run build && node dist/bench/diff.js [--size-mib 1024] [--runs 3] [--no-diffoscope]

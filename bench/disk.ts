@@ -3,7 +3,7 @@
  * writer + the GPT, one pass, sparse) against the usual tool chain doing the same, in one run:
  * `mkfs.fat` + `mcopy -s` for the ESP, `mke2fs -t ext4 -d` for the root (fixed UUID and hash seed,
  * E2FSPROGS_FAKE_TIME), `sfdisk` for the table, `dd conv=sparse,notrunc` to put both in place.
- * Input: the reference root file system (../shared/bench/reference-rootfs prints its path, or
+ * Input: the reference root file system (docs/benchmarks.md says where it comes from, or
  * REFERENCE_ROOTFS) and an ESP holding the host's kernel (or a 10 MB file). Prints the wall-time
  * ratio and peak memory of each, checks both disks with `sgdisk -v`, and shows allocated bytes.
  */

@@ -1,6 +1,6 @@
 /**
  * ext4 benchmark: reprimage's writer against `mke2fs -t ext4 -d` on the reference root file
- * system (../shared/bench/reference-rootfs prints its path), in one run: the same input
+ * system (docs/benchmarks.md), in one run: the same input
  * directory read from disk (with xattrs), the same block size, the same volume size (ours picks
  * it, mke2fs is given it), the same features (Debian's ext4 without resize_inode), fixed UUID
  * and hash seed, E2FSPROGS_FAKE_TIME. Prints the wall-time ratio and the peak memory of each,
@@ -10,7 +10,7 @@
  *
  * `node dist/bench/ext4.js diff` then compares two such images that differ in one file:
  * `reprimage diff` against diffoscope (diffoscope only with BENCH_DIFFOSCOPE=1: without
- * libguestfs it hex-dumps the images and took 9.3 GiB in PEERS.md), and checks that our report
+ * libguestfs it hex-dumps the images and took 9.3 GiB on the reference machine: docs/benchmarks.md), and checks that our report
  * names the file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -102,7 +102,7 @@ function diffBench(root: string): void {
       const theirs = measure('diffoscope', ['sh', '-c', 'diffoscope "$0" "$1" >/dev/null; [ $? -eq 1 ]', a, b], 1);
       printRatio(ours, theirs);
     } else {
-      console.log(`${ours.label.padEnd(28)} ${ours.seconds.toFixed(2).padStart(7)} s ${ours.peakMiB.toFixed(0).padStart(6)} MiB (diffoscope: set BENCH_DIFFOSCOPE=1; PEERS.md: 79 s, 9.3 GiB, an 11.5 MB hex dump naming no file)`);
+      console.log(`${ours.label.padEnd(28)} ${ours.seconds.toFixed(2).padStart(7)} s ${ours.peakMiB.toFixed(0).padStart(6)} MiB (diffoscope: set BENCH_DIFFOSCOPE=1; reference machine: 79 s, 9.3 GiB, an 11.5 MB hex dump naming no file)`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /**
- * Desktop-class live benchmark (issue 20): `reprimage build` of examples/live-desktop (the live
+ * Desktop-class live benchmark (docs/benchmarks.md): `reprimage build` of examples/live-desktop (the live
  * example plus firefox-esr and libreoffice-writer, about 1.3 GB of root tree) under
  * `ulimit -n 1024`, then a boot of the ISO in QEMU (SeaBIOS, as a CD) to the marker its hook
  * prints on the serial console. Prints the build's wall time and peak RSS, its stage times (from

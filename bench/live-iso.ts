@@ -7,7 +7,7 @@
  *
  * ROOT is a root tree holding /boot/vmlinuz-*, /boot/initrd.img-* and the boot loader files
  * (e.g. rootfs.tar of examples/live-minimal with an extra `- type: rootfs` output, unpacked);
- * without it the reference root file system (../shared/bench/reference-rootfs) is used with a
+ * without it the reference root file system (docs/benchmarks.md) is used with a
  * synthetic kernel and initramfs and the host's isolinux files added. The reference side gets
  * the medium as a directory (kernel, the *unrepacked* initramfs, boot files) and its SquashFS;
  * it does less work than we do (no repack, no ESP), which the comparison accepts.

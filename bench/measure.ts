@@ -42,9 +42,9 @@ export function printRatio(ours: Measurement, theirs: Measurement, extra = ''): 
 
 /**
  * The tree every benchmark measures: REFERENCE_ROOTFS if set, else the reference root file
- * system that ../shared/bench/reference-rootfs makes once and prints (the tree PEERS.md's
- * figures were measured on). The script is looked for upwards from the compiled bench, which
- * runs from dist/ or a build directory at another depth.
+ * system of docs/benchmarks.md, which the helper script shared/bench/reference-rootfs makes once
+ * and prints. The script is looked for upwards from the compiled bench, which runs from dist/ or
+ * a build directory at another depth.
  */
 export function referenceRootfs(): string {
   if (process.env.REFERENCE_ROOTFS) return process.env.REFERENCE_ROOTFS;

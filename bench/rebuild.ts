@@ -11,7 +11,7 @@
  *   2. `rebuild` again with the same work directory (the rebuild is reused: hashes only);
  *   3. `rebuild --rebuilt` of a copy with one byte changed (the diff report of a mismatch).
  * The reference is rebuilderd's Tails backend, which clones the source, starts a libvirt VM and
- * runs `rake build`: about an hour per image as issue 22 states it (not measured here).
+ * runs `rake build`: about an hour per image, as its maintainers state it (not measured here).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, openSync, readSync, rmSync, writeSync, closeSync } from 'node:fs';
@@ -52,7 +52,7 @@ try {
   if (r.status !== 1) throw new Error(`rebuild of the changed copy exited ${r.status}, expected 1 (differs)`);
   const differs = { label: 'rebuild --rebuilt of a changed copy (diff report)', seconds: (performance.now() - t0) / 1000, cpu: NaN, peakMiB: NaN };
   for (const m of [published, first, again, differs]) console.log(`${m.label.padEnd(52)} ${m.seconds.toFixed(1).padStart(7)} s  cpu ${m.cpu.toFixed(1)} s  peak ${m.peakMiB.toFixed(0)} MiB`);
-  console.log(`verify with reprimage rebuild: ${first.seconds.toFixed(1)} s; rebuilderd Tails backend (VM + rake build, issue 22's figure): ~${TAILS_BACKEND_SECONDS} s; ratio ${(first.seconds / TAILS_BACKEND_SECONDS).toFixed(3)}x`);
+  console.log(`verify with reprimage rebuild: ${first.seconds.toFixed(1)} s; rebuilderd Tails backend (VM + rake build, stated figure): ~${TAILS_BACKEND_SECONDS} s; ratio ${(first.seconds / TAILS_BACKEND_SECONDS).toFixed(3)}x`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 /**
  * SquashFS benchmark: reprimage's writer against `mksquashfs -processors 2` on the reference
- * root file system (../shared/bench/reference-rootfs prints its path), same compressor, 128 KiB
+ * root file system (docs/benchmarks.md), same compressor, 128 KiB
  * blocks, same metadata policy (-all-root -all-time E -no-xattrs). Prints wall-time ratio,
  * output-size ratio and peak memory of each, for gzip, xz and zstd (or those named on the
  * command line; `gzip-zlib` is gzip with `deflate: 'zlib'`, the slower pako path whose bytes

@@ -1,6 +1,6 @@
 /**
  * tar and cpio benchmark: reprimage against GNU tar and GNU cpio on the same tree, in one run.
- *   node dist/bench/tar.js [TREE]    (default: the reference root file system of ../shared/bench)
+ *   node dist/bench/tar.js [TREE]    (default: the reference root file system of docs/benchmarks.md)
  * Prints wall time, peak memory and their ratios, and whether the outputs are byte-identical
  * (they must be: that is the tar/cpio oracle on a real tree). Memory must not grow with the
  * tree: the figures for /usr/share/doc and the whole tree are printed side by side.

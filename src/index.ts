@@ -10,6 +10,8 @@
  *   reprimage/normalize, reprimage/recipe, reprimage/check, reprimage/iuk.
  *
  * docs/api.md shows them at work. The command-line tool (src/cli) is a thin layer over these.
+ *
+ * @module reprimage
  */
 export { ReprimageError, isReprimageError, type ErrorCode } from './errors.js';
 export { Tree, newDir, newMeta, TYPE_BITS, type Node, type Meta, type Time, type WalkEntry } from './tree/tree.js';

@@ -48,7 +48,7 @@ export function checkCommand(reporter: Reporter): Command {
       const { renderCheckJson, renderCheckText } = await import('../check/report.js');
       let command = [...positional];
       const artifacts = [...values.artifact];
-      // the issue spells it `check -- CMD … --artifact PATH`: trailing --artifact pairs are check's
+      // docs/check.md also allows `check -- CMD … --artifact PATH`: trailing --artifact pairs are check's
       while (command.length >= 3 && command[command.length - 2] === '--artifact') {
         artifacts.unshift(command[command.length - 1]!);
         command = command.slice(0, -2);

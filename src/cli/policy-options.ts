@@ -1,5 +1,5 @@
 /**
- * The options that shape a Tree before it is written (DESIGN.md rules 1–4): file lists, the
+ * The options that shape a Tree before it is written (docs/design.md rules 1–4): file lists, the
  * metadata policy and SOURCE_DATE_EPOCH. Shared by every command that writes an image.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 /**
  * A sink that cuts everything written to it into pieces of a fixed size and hands each piece to
  * a compressor in order. How a writer splits its writes cannot change where pieces end, so the
- * compressed bytes depend only on the data (DESIGN.md rule 6). Memory: one piece.
+ * compressed bytes depend only on the data (docs/design.md rule 6). Memory: one piece.
  */
 import { ReprimageError } from '../errors.js';
 import type { Sink } from '../io/sink.js';

@@ -2,7 +2,7 @@
  * Reading compressed data: detection by magic number, streaming decompression with bounded
  * memory, decompression of one compressed segment of a larger file (a concatenated initramfs),
  * and spooling to an anonymous temporary file for random access. `node:zlib` is fine here:
- * DESIGN.md rule 6 forbids it only for bytes we write.
+ * docs/design.md rule 6 forbids it only for bytes we write.
  *
  * | codec | reader | segment end found by |
  * |---|---|---|

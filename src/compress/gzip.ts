@@ -1,5 +1,5 @@
 /**
- * gzip output whose bytes depend only on pako's version (DESIGN.md rule 6): deflate by
+ * gzip output whose bytes depend only on pako's version (docs/design.md rule 6): deflate by
  * pako 2.1.0, whose output equals Debian's system zlib, never `node:zlib`. The header is fixed:
  * no name, MTIME 0, XFL as zlib sets it for the level (2 at level 9, 4 at level 1, else 0),
  * OS 3 (Unix), as `gzip -n` writes. Input is cut into fixed 64 KiB pieces before it reaches the

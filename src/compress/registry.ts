@@ -1,5 +1,5 @@
 /**
- * Which implementation writes each codec's bytes (DESIGN.md rule 6). `reprimage --version`
+ * Which implementation writes each codec's bytes (docs/design.md rule 6). `reprimage --version`
  * prints this, and build manifests record it: a compressor is part of a build's input.
  *
  * Versions are read from the installed packages' package.json at run time, so the record

@@ -2,7 +2,7 @@
  * The block codecs of SquashFS: each compresses one data, fragment or metadata block on its own,
  * in the framing the Linux kernel decompresses (zlib stream, xz stream with CRC32 check, zstd
  * frame, raw LZ4 block). The implementations are pinned npm packages whose output depends only
- * on their own version (DESIGN.md rule 6):
+ * on their own version (docs/design.md rule 6):
  *
  * | name | implementation | framing |
  * |---|---|---|

@@ -3,7 +3,7 @@
  * mksquashfs's xz compressor makes), run in the WebAssembly build of liblzma 5.8 that the npm
  * package node-liblzma ships as `lib/wasm/liblzma.wasm`. Only that .wasm and its Emscripten
  * glue are loaded, never the package's native addon (which may link the host's liblzma), so
- * the bytes depend on the pinned package version alone (DESIGN.md rule 6).
+ * the bytes depend on the pinned package version alone (docs/design.md rule 6).
  *
  * Why not lzma-native: its prebuilt linux-x64 addon carries a liblzma compiled without
  * optimisation (-O0) and needs ~1.6x the CPU of this build (docs/compression.md).

@@ -4,6 +4,8 @@
  * metadata policy applied to every Tree first; `writeDisk` is the layout itself, for a Sink and
  * Trees already shaped. Reading a disk back: `readPartitionTable` (reprimage/formats/gpt), or
  * `openTree` (reprimage/image), which opens each partition by its content.
+ *
+ * @module disk
  */
 export { writeDiskImage, type DiskImageOptions, type WritePolicy } from './write-image.js';
 export { writeDisk, type DiskOptions, type DiskReport, type DiskPartitionSpec, type DiskPartitionReport, type PartitionContent } from './disk.js';

@@ -7,7 +7,7 @@
  *   0 ─ MBR, primary GPT ─ 1 MiB ─ partition 1 ─ aligned ─ partition 2 … ─ backup GPT ─ end
  *
  * Every byte depends only on the trees, files and options: identifiers come from the seed
- * (DESIGN.md rule 4), each partition's from its type and its rank among partitions of that type,
+ * (docs/design.md rule 4), each partition's from its type and its rank among partitions of that type,
  * so adding a swap partition does not change the root partition's UUID.
  */
 import { open } from 'node:fs/promises';

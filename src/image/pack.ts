@@ -19,7 +19,7 @@ export interface PackOptions {
   gzipLevel: number;
   /** Filesystem and volume creation times. */
   sourceDateEpoch: number;
-  /** Where identifiers (disk signatures, GUIDs) come from (DESIGN.md rule 4). */
+  /** Where identifiers (disk signatures, GUIDs) come from (docs/design.md rule 4). */
   seed: string;
   workers?: number;
   squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean; deflate?: 'libdeflate' | 'zlib' };

@@ -1,5 +1,5 @@
 /**
- * Output files that appear whole or not at all (DESIGN.md rule 7): bytes go to a temporary file
+ * Output files that appear whole or not at all (docs/design.md rule 7): bytes go to a temporary file
  * beside the target, which is flushed to disk (fsync) and renamed into place on success, after
  * which the directory is flushed too, so that after a crash the name holds the old file or the
  * new one, never a prefix. On failure the temporary is removed; on SIGINT/SIGTERM the program

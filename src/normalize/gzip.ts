@@ -2,7 +2,7 @@
  * gzip (RFC 1952): in the header of every member, the original file name and the header CRC are
  * dropped, a non-zero MTIME is clamped (or set), and the OS byte becomes 3 (Unix). The deflate
  * data and the trailers are copied; nothing is ever recompressed. Member boundaries are found by
- * inflating with node:zlib and discarding the output (reading only; DESIGN.md rule 6).
+ * inflating with node:zlib and discarding the output (reading only; docs/design.md rule 6).
  */
 import { createInflateRaw } from 'node:zlib';
 import { corruptError, truncatedError, ReprimageError } from '../errors.js';

@@ -19,7 +19,7 @@ export interface NormalizeContext {
   /** The reference time in seconds since the epoch (SOURCE_DATE_EPOCH). */
   readonly timestamp: number;
   /**
-   * true: only times later than `timestamp` are lowered to it (DESIGN.md rule 3);
+   * true: only times later than `timestamp` are lowered to it (docs/design.md rule 3);
    * false: every time is set to `timestamp`, as `strip-nondeterminism --timestamp` does.
    */
   readonly clamp: boolean;

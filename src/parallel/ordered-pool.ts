@@ -1,5 +1,5 @@
 /**
- * Parallel work whose results are used strictly in submission order (DESIGN.md rule 5).
+ * Parallel work whose results are used strictly in submission order (docs/design.md rule 5).
  *
  * `WorkerPool` runs jobs on worker threads (or inline on this thread when one worker is asked
  * for); jobs may finish in any order. `OrderedPipeline` gives each submitted job a sequence

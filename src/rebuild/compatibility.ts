@@ -1,6 +1,6 @@
 /**
  * Whether this machine may rebuild what a manifest describes. The reprimage version and the codec
- * implementations decide output bytes by construction (DESIGN.md rule 6), so they must be the
+ * implementations decide output bytes by construction (docs/design.md rule 6), so they must be the
  * recorded ones. The host tools that drive the package scripts (mmdebstrap, apt, dpkg) are
  * recorded too; by default their versions must be the recorded ones as well, and an operator
  * who accepts other versions says so (`--allow-tool-versions`), which is noted in the report.

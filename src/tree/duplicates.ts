@@ -1,7 +1,7 @@
 /**
  * Archives (tar, cpio) may hold the same path twice. Extraction keeps the last one (GNU tar,
  * GNU cpio), and so do the readers; this notes such paths so that the reader can say so in one
- * warning instead of dropping an entry silently (DESIGN.md rule 8). A directory listed again is
+ * warning instead of dropping an entry silently (docs/design.md rule 8). A directory listed again is
  * not worth a warning: its children stay and only its metadata is replaced.
  */
 import { displayName } from './names.js';

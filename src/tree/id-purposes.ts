@@ -1,5 +1,5 @@
 /**
- * Every purpose string reprimage derives an identifier from (DESIGN.md rule 4), in one place.
+ * Every purpose string reprimage derives an identifier from (docs/design.md rule 4), in one place.
  *
  * A purpose is the message of the keyed hash in identifiers.ts: the same seed with the same
  * purpose gives the same UUID, serial or signature. These strings therefore decide bytes of

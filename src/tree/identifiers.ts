@@ -1,5 +1,5 @@
 /**
- * Identifiers derived from a seed (DESIGN.md rule 4), the approach of `systemd-repart --seed`:
+ * Identifiers derived from a seed (docs/design.md rule 4), the approach of `systemd-repart --seed`:
  * the same seed and purpose always give the same identifier, and different purposes give
  * unrelated ones, so an image has stable UUIDs, serials and hash seeds without any randomness.
  *

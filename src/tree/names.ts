@@ -1,13 +1,13 @@
 /**
  * Names and paths in a Tree. A path is relative to the tree's root, uses `/` between
  * components and has no `.`, `..` or empty components; the root itself is ''. Names compare
- * bytewise (as `LC_ALL=C sort`), never by locale (DESIGN.md rule 2), and may hold any bytes
+ * bytewise (as `LC_ALL=C sort`), never by locale (docs/design.md rule 2), and may hold any bytes
  * but `/` and NUL (rule 8; see `nameFromBytes`).
  */
 import { ReprimageError } from '../errors.js';
 
 /**
- * Names are byte strings (DESIGN.md rule 8). A Tree holds them as JavaScript strings: valid
+ * Names are byte strings (docs/design.md rule 8). A Tree holds them as JavaScript strings: valid
  * UTF-8 decodes as usual, and each byte that is not part of a valid UTF-8 sequence becomes the
  * lone surrogate U+DC80..U+DCFF (U+DC00 plus the byte), as Python's `surrogateescape` does.
  * Encoding turns each such lone surrogate back into its one byte, so bytes -> string -> bytes

@@ -1,6 +1,6 @@
 /**
- * A generated directory tree with the shape of a desktop Debian root file system (issue 20's
- * desktop-rootfs: 1.3 GB, 45,000 entries), made by a seeded generator so that the scale tests
+ * A generated directory tree with the shape of a desktop Debian root file system (the
+ * desktop-class tree of docs/benchmarks.md: 1.3 GB, 45,000 entries), made by a seeded generator so that the scale tests
  * need neither the network nor an hour of mmdebstrap, and see the same tree on every run.
  *
  * Shape, after a real desktop tree: directories 1 to 14 levels deep, some holding hundreds of

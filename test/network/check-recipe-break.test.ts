@@ -1,5 +1,5 @@
 /**
- * Reproducibility broken on purpose (issue 8): examples/bookworm-minimal with one more hook that
+ * Reproducibility broken on purpose (docs/check.md): examples/bookworm-minimal with one more hook that
  * writes the date into /etc/build-date. `reprimage check RECIPE --bisect` must fail, name the
  * clock (faketime, which the build passes into the chroot) as the only cause, and its diff — and
  * `reprimage diff` of the two kept builds — must name that file and nothing else.

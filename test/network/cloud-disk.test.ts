@@ -1,5 +1,5 @@
 /**
- * The cloud disk end to end (issue 15), on the bundled example examples/cloud-minimal: one
+ * The cloud disk end to end (docs/cloud-disk.md), on the bundled example examples/cloud-minimal: one
  * `reprimage build` writes disk.img (raw GPT: BIOS boot + ESP + ext4 root); the image is clean
  * for sgdisk -v, fsck.fat -n and e2fsck -fn; then it boots in QEMU, both boots at once:
  * - SeaBIOS from the image as it is (boot.img in the MBR → core.img in the BIOS boot

@@ -1,5 +1,5 @@
 /**
- * The live system end to end (issue 8), on the bundled example examples/live-minimal:
+ * The live system end to end (docs/live-iso.md), on the bundled example examples/live-minimal:
  *
  * 1. `reprimage check examples/live-minimal/recipe.yaml`: two builds, the second under each
  *    of its 11 variations (clock, TZ, locale, umask, host name, build path, user, HOME,

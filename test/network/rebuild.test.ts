@@ -1,5 +1,5 @@
 /**
- * `reprimage rebuild` for real (issue 22), on the small example (examples/bookworm-minimal, a
+ * `reprimage rebuild` for real (docs/rebuild.md), on the small example (examples/bookworm-minimal, a
  * root tar) to keep CI time down: the example is built and "published" over HTTP on 127.0.0.1
  * (a node http server in this test) with its manifest and inputs bundle, then
  * - rebuilt from the URL → `reproduced` (exit 0), and verified again from the same work

@@ -1,5 +1,5 @@
 /**
- * The slow end-to-end test of issue 7: `reprimage lock` and `reprimage build` of the bundled
+ * The slow end-to-end test of docs/recipe.md: `reprimage lock` and `reprimage build` of the bundled
  * example (examples/bookworm-minimal) from deb.debian.org with mmdebstrap, twice. The second
  * build runs with another TZ, LANG, umask, build directory, host name (a private UTS namespace)
  * and worker count, from the cache. The rootfs tars must be byte-identical and the manifests

@@ -1,4 +1,4 @@
-// Every writer works under `ulimit -n 256` on a tree of 3,000 files (DESIGN.md rule 9: open
+// Every writer works under `ulimit -n 256` on a tree of 3,000 files (docs/design.md rule 9: open
 // descriptors are bounded however many entries the tree has). Each image is written by the CLI
 // under that limit and checked by its reference tool: SquashFS with every compressor and 1 and 4
 // workers (unsquashfs extraction; the bytes must not depend on the worker count), tar (GNU tar),

@@ -145,7 +145,7 @@ test('errors: no artifact, a failing build, a missing artifact, an unknown varia
   }
 });
 
-test('trailing --artifact after the command (the issue\'s spelling) is taken as check\'s option', () => {
+test('trailing --artifact after the command (the spelling docs/check.md also allows) is taken as check\'s option', () => {
   const r = runCli(['check', '--no-progress', '--only', 'umask', '--', 'sh', '-c', 'echo same > a.txt', '--artifact', 'a.txt']);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /identical {2}a\.txt/);

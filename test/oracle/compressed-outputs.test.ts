@@ -1,5 +1,5 @@
-// `pack`'s .tar.xz, .tar.zst, .cpio.xz and .cpio.zst outputs (issue 18) and the inputs `ls` and
-// `pack` now read (issue 18: .deb and zip), checked by the reference tools:
+// `pack`'s .tar.xz, .tar.zst, .cpio.xz and .cpio.zst outputs (docs/compression.md) and the inputs `ls` and
+// `pack` now read (.deb and zip), checked by the reference tools:
 // - xz -t / zstd -t accept each output, and what they decompress is byte for byte the
 //   uncompressed .tar or .cpio that pack writes of the same tree; GNU tar lists the .tar.xz and
 //   .tar.zst (-J, --zstd) and GNU cpio the .cpio.xz and .cpio.zst as they list the plain ones;

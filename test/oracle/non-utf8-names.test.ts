@@ -1,5 +1,5 @@
 /**
- * Names that are not UTF-8 (DESIGN.md rule 8, docs/names.md): a directory holds Latin-1 and
+ * Names that are not UTF-8 (docs/design.md rule 8, docs/names.md): a directory holds Latin-1 and
  * KOI8-R names that all turn into the same U+FFFD string when decoded as UTF-8, beside their
  * UTF-8 look-alikes, a name with a newline and a symlink whose target is not UTF-8. The
  * reference tools (GNU tar, GNU cpio, mksquashfs, mke2fs -d, xorriso) make images of it; what

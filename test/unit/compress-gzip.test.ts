@@ -1,4 +1,4 @@
-// gzip bytes must depend only on pako's version (DESIGN.md rule 6): a fixed input pinned by hash,
+// gzip bytes must depend only on pako's version (docs/design.md rule 6): a fixed input pinned by hash,
 // identical output however the input is split, the fixed header, and the refused operations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

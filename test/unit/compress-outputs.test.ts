@@ -1,6 +1,6 @@
 // The whole-output codecs of `pack`'s .xz and .zst outputs (src/compress/xz-sink.ts,
 // zstd-sink.ts): stored hashes of a fixed input, so the bytes are pinned on every Node.js
-// version the unit tier runs under (DESIGN.md rule 6); the same bytes however the writes are
+// version the unit tier runs under (docs/design.md rule 6); the same bytes however the writes are
 // split; several blocks and frames read back by our own decoders. GNU tar, cpio, xz and zstd read
 // them in test/oracle/compressed-outputs.test.ts.
 import { test } from 'node:test';

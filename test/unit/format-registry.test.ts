@@ -1,4 +1,4 @@
-// The format registry (src/formats/registry.ts) as issue 17 asks to show it: the list itself,
+// The format registry (src/formats/registry.ts) as docs/formats/adding-a-format.md describes it: the list itself,
 // every format opened the way `ls`, `pack` and `diff` open inputs, every output `pack` writes read
 // back as its own format, and one fixture per format sniffed as that format and no other.
 // Fixtures made by reference tools where the repository has one (GNU cpio, Go archive/tar,

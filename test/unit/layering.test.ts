@@ -214,3 +214,28 @@ test('the checks find what they look for', () => {
   const planted = ts.createSourceFile('x.ts', "const a = process.env.HOME;\nprocess.on('SIGINT', f);\nspawn('x', [], { env: { ...process.env } });\nsetFlagsFromString('--no-opt');\n", ts.ScriptTarget.ES2022, true);
   assert.deepEqual(processProblems('x.ts', planted).map((p) => p.split(':').slice(0, 2).join(':')), ['x.ts:1', 'x.ts:2', 'x.ts:4']);
 });
+
+test('no comment or document points outside the repository or at an issue tracker entry', () => {
+  // spelled in pieces so that this file does not match itself
+  const outside = new RegExp(['\\.\\./shared/', '\\bDESIGN\\.md', '\\bSTYLE\\.md', '\\bPEERS\\.md', '\\b[Ii]ssues? [0-9]', "\\b[Tt]he issue(?:'s)?\\b"].join('|'));
+  const roots = ['src', 'test', 'bench', 'fuzz', 'docs', 'examples'].map((d) => join(REPO, d));
+  const files = roots.flatMap((r) => listFiles(r)).filter((f) => /\.(ts|md|sh|yaml)$/.test(f) && !f.includes('/docs/reference/') && !f.includes('/fixtures/fuzz/'));
+  files.push(join(REPO, 'README.md'));
+  const found: string[] = [];
+  for (const file of files) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (outside.test(line)) found.push(`${relative(REPO, file)}:${i + 1}: ${line.trim().slice(0, 100)}`);
+    });
+  }
+  assert.deepEqual(found, []);
+});
+
+function listFiles(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? (e.name === 'node_modules' ? [] : listFiles(join(dir, e.name))) : [join(dir, e.name)]));
+}

@@ -19,7 +19,7 @@ test('toTreePath strips ./ and refuses .. and absolute paths', () => {
   assert.throws(() => toTreePath('a/../../b', 'x'), (e: unknown) => e instanceof ReprimageError && e.code === 'PATH_ESCAPE');
 });
 
-// ---- names that are not UTF-8 (DESIGN.md rule 8, docs/names.md) -----------------------------
+// ---- names that are not UTF-8 (docs/design.md rule 8, docs/names.md) -----------------------------
 
 const bytesOf = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 

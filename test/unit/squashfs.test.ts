@@ -93,7 +93,7 @@ test('superblock encode/decode round trip', () => {
   assert.deepEqual(decodeSuperblock(encodeSuperblock(sb), 'x'), sb);
 });
 
-// The codec bytes are part of the input (DESIGN.md rule 6): these hashes pin them.
+// The codec bytes are part of the input (docs/design.md rule 6): these hashes pin them.
 const PINNED: Record<SquashfsCompressorName, [number, string, number, string]> = {
   gzip: [17010, 'd5d9e47184ece84418e8a31026049bc285d8dd3e0913ab9968fa633fc39d8e2a', 1331, '0f90ccabe88a372994c050aa716abf6585dca6f58cd264e29d9e1366c6743024'],
   xz: [15532, '41fbfacf673d718230c7cf1f67abc1d62bd815097ed21889b1a1342aeb6fd5c1', 1344, '154fc5c780b3996abc1c1e76211135b39721806b3f1e86727d21f5a252bd2607'],

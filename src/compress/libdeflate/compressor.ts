@@ -2,7 +2,7 @@
  * libdeflate's compressor as WebAssembly, from the npm package `libdeflate` (pinned exactly in
  * package.json; its module is libdeflate's C code built with Emscripten, no SIMD, no threads).
  * WebAssembly computes the same bytes on every machine and Node.js version, so the output
- * depends only on the pinned package and the level (DESIGN.md rule 6) — unlike node:zlib,
+ * depends only on the pinned package and the level (docs/design.md rule 6) — unlike node:zlib,
  * whose bytes change with Node's build. An oracle test compares it with Debian's native
  * libdeflate 1.14.
  *

@@ -10,7 +10,7 @@
  *    nobody wrote (holes of sparse files, the empty journal, unused inodes, free space) are
  *    skipped, so a file sink leaves them as holes in the image file.
  *
- * Every byte is a function of the Tree and the options (DESIGN.md rule 1): docs/formats/ext4.md.
+ * Every byte is a function of the Tree and the options (docs/design.md rule 1): docs/formats/ext4.md.
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';

@@ -37,7 +37,7 @@ export interface FatWriteOptions {
   clusterSize?: number;
   /** Volume label, at most 11 characters FAT allows in labels; stored upper-cased. None by default. */
   label?: string;
-  /** The volume serial number (BS_VolID); derive it from the seed (DESIGN.md rule 4). */
+  /** The volume serial number (BS_VolID); derive it from the seed (docs/design.md rule 4). */
   volumeSerial: number;
   /** SOURCE_DATE_EPOCH in seconds: the label's time; file and directory mtimes are clamped to it. */
   time: number;

@@ -5,7 +5,7 @@
  * uncompressed size u32 LE, header size / 4, log2 block size, 2 reserved bytes), a table of
  * n + 1 u32 LE offsets (from the file's start) for its n blocks, then each block as a zlib stream
  * of one block size (the last one shorter); a block whose two offsets are equal is all zeros.
- * Reading inflates with node:zlib, which DESIGN.md rule 6 allows for reading.
+ * Reading inflates with node:zlib, which docs/design.md rule 6 allows for reading.
  */
 import { inflateSync } from 'node:zlib';
 import { ReprimageError, corruptError } from '../../errors.js';

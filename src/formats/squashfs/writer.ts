@@ -9,7 +9,7 @@
  * 5. the real superblock at offset 0; padding to a multiple of 4 KiB.
  *
  * Output bytes depend only on the Tree, the options and the codec versions: never on the
- * worker count, the clock or the host (DESIGN.md rules 1, 5, 6).
+ * worker count, the clock or the host (docs/design.md rules 1, 5, 6).
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
@@ -90,7 +90,7 @@ export interface SquashfsWriteReport {
   /** Bytes of the image including padding. */
   imageSize: number;
   compressor: SquashfsCompressorName;
-  /** The codec implementation and version that produced the bytes (DESIGN.md rule 6). */
+  /** The codec implementation and version that produced the bytes (docs/design.md rule 6). */
   codec: string;
   blockSize: number;
   inodes: number;

@@ -9,7 +9,7 @@
  *   files and 0755 for directories;
  * - mtime: the extended-timestamp extra field (`UT`) when present, else the DOS time read as
  *   UTC (DOS times carry no zone; reading them in the host's zone would make the Tree depend on
- *   it, DESIGN.md rule 1);
+ *   it, docs/design.md rule 1);
  * - uid and gid: the Info-ZIP Unix extra field (`ux`) when present, else 0.
  */
 import { ReprimageError } from '../../errors.js';

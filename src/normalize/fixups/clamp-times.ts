@@ -1,5 +1,5 @@
 /**
- * Every entry's mtime later than SOURCE_DATE_EPOCH becomes SOURCE_DATE_EPOCH (DESIGN.md rule 3):
+ * Every entry's mtime later than SOURCE_DATE_EPOCH becomes SOURCE_DATE_EPOCH (docs/design.md rule 3):
  * files written during the build (by maintainer scripts, triggers, hooks and the fix-ups before
  * this one) carry the build's clock. Earlier times, those of files unpacked from packages, stay,
  * as `tar --clamp-mtime` keeps them. It runs last, after everything that could touch a file.

@@ -1,5 +1,5 @@
 /**
- * The root file system fix-ups of issue 7, in the order they run (docs/fixups.md gives each
+ * The root file system fix-ups, in the order they run (docs/fixups.md gives each
  * one's reason): first what the recipe lists, then the known build-time state, then `normalize`
  * over every file, then the times. `applyFixups` changes the Tree in place and returns what it
  * changed; the same Tree and options always give the same result.

@@ -1,0 +1,47 @@
+/**
+ * The package as a user gets it: `npm pack`, the tarball installed into a scratch project under
+ * /tmp without the network (dependencies from the npm cache that `npm ci` filled), then a program
+ * of that project (test/fixtures/npm-consumer/consumer.mts) type-checked with strict + NodeNext
+ * against the published declarations, and run: it imports every entry point of package.json's
+ * `exports`, writes SquashFS, FAT, ext4 and a GPT disk from a directory, reads them back and diffs
+ * two of them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tools.js';
+
+function run(command: string, args: string[], cwd: string): string {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+  if (r.error) throw r.error;
+  assert.equal(r.status, 0, `${command} ${args.join(' ')} in ${cwd} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+test('a scratch project installs the packed tarball offline, type-checks against its declarations and writes and diffs images with it', { timeout: 600_000 }, (t) => {
+  const dir = tempDir(t);
+  run('npm', ['pack', '--silent', '--pack-destination', dir], REPO);
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack made a tarball');
+  const project = join(dir, 'consumer');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true, type: 'module' })}\n`);
+  run('npm', ['install', '--offline', '--loglevel=error', join(dir, tarball)], project);
+  for (const f of ['consumer.mts', 'tsconfig.json']) copyFileSync(join(REPO, 'test/fixtures/npm-consumer', f), join(project, f));
+  // the compiler and Node's own types come from the repository; everything else from the install
+  run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.', '--typeRoots', join(REPO, 'node_modules/@types'), '--types', 'node'], project);
+  const result = JSON.parse(run(process.execPath, ['out/consumer.mjs'], project)) as Record<string, unknown>;
+  assert.deepEqual(result.modules, [], 'every imported name is defined');
+  assert.ok((result.formats as string[]).includes('squashfs') && (result.formats as string[]).includes('ext4'));
+  assert.deepEqual(result.sniffed, { 'root.sqfs': 'squashfs', 'esp.img': 'fat', 'root.ext4': 'ext4', 'disk.img': 'disk' });
+  assert.equal(result.squashfsNewest, 1_700_000_000, 'times clamped to the build time by default');
+  assert.deepEqual(result.ext4Entries, ['.', 'README', 'etc', 'etc/hostname', 'lost+found']);
+  assert.equal(result.partitions, 2);
+  assert.equal(result.diskPartitions, 2);
+  assert.equal(result.same, true, 'the same tree written twice gives the same image');
+  assert.equal(result.different, true, 'SquashFS and ext4 images of one tree differ');
+  assert.equal(result.usage, 'USAGE');
+});
