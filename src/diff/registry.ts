@@ -13,6 +13,7 @@ import { fatComparator } from './comparators/fat.js';
 import { iso9660Comparator } from './comparators/iso9660.js';
 import { squashfsComparator } from './comparators/squashfs.js';
 import { tarComparator } from './comparators/tar.js';
+import { vmDiskComparator } from './comparators/vm-disk.js';
 import { zipComparator } from './comparators/zip.js';
 
 export const defaultComparators: readonly Comparator[] = [
@@ -20,6 +21,7 @@ export const defaultComparators: readonly Comparator[] = [
   squashfsComparator,
   ext4Comparator,
   fatComparator,
+  vmDiskComparator,
   diskComparator,
   cpioComparator,
   tarComparator,

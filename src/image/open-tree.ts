@@ -78,6 +78,10 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
   }
   const format = [...layers];
   let tree: Tree;
+  // a qcow2, VHD or VMDK image: the disk inside it, opened as a raw disk (src/image/vm-disk.ts)
+  const { openVmDisk } = await import('./vm-disk.js');
+  const vm = await openVmDisk(source, head);
+  if (vm) return openSource(vm.disk, [...layers, vm.format], options);
   if (sniffCpio(head)) {
     const opened = await loadCpioClosing(loadCpio, source, options.warn);
     format.push('cpio');
@@ -108,7 +112,7 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     tree = await loadTar(source, { warn: options.warn });
     format.push('tar');
   } else {
-    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, ext2/3/4, FAT, gzip, xz, zstd)');
+    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, ext2/3/4, FAT, GPT/MBR disks, qcow2, VHD, VMDK, gzip, xz, zstd)');
   }
   return { tree, format: format.join(' ▸ '), close: () => source.close() };
 }
