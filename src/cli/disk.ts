@@ -133,7 +133,8 @@ export function diskCommand(reporter: Reporter): Command {
         try {
           const raw = join(scratch.path, 'disk.raw');
           report = await write(raw, values.output);
-          const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress });
+          const workers = values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256);
+          const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress, workers });
           converted = { format, ...c.details };
         } finally {
           await scratch.remove();

@@ -41,6 +41,8 @@ export interface ConvertDiskOptions {
   sourceDateEpoch: number;
   /** qcow2: deflate clusters (as `qemu-img convert -c`). */
   compress?: boolean;
+  /** Threads that compress qcow2 clusters and VMDK grains (never changes the bytes); default: the cores available. */
+  workers?: number;
   /** ova: the virtual machine's name (default: the output's name without `.ova`). */
   name?: string;
   /** A stream input's size in bytes, when known (checked); otherwise it is whatever the stream holds. */
@@ -133,7 +135,7 @@ async function convertSource(source: RandomAccessSource, format: DiskFormat, o: 
       return report({});
     case 'qcow2': {
       const { writeQcow2, QCOW2_COMPRESSION } = await import('../formats/qcow2/index.js');
-      const r = await writeAtomically(o.output, (sink) => writeQcow2(source, sink, { compress: o.compress, subject }));
+      const r = await writeAtomically(o.output, (sink) => writeQcow2(source, sink, { compress: o.compress, workers: o.workers, subject }));
       return report({ ...r, codec: o.compress ? QCOW2_COMPRESSION : undefined });
     }
     case 'vhd':
@@ -144,7 +146,7 @@ async function convertSource(source: RandomAccessSource, format: DiskFormat, o: 
     }
     case 'vmdk': {
       const { writeVmdk, VMDK_COMPRESSION } = await import('../formats/vmdk/index.js');
-      const r = await writeAtomically(o.output, (sink) => writeVmdk(source, sink, { seed: o.seed, extentFile: basename(o.output), subject }));
+      const r = await writeAtomically(o.output, (sink) => writeVmdk(source, sink, { seed: o.seed, extentFile: basename(o.output), workers: o.workers, subject }));
       return report({ ...r, codec: VMDK_COMPRESSION });
     }
     case 'ova':
@@ -169,7 +171,7 @@ async function writeOva(source: RandomAccessSource, o: ConvertDiskOptions): Prom
   const scratch = await makeTemporaryDirectory('reprimage-ova-');
   try {
     const vmdkPath = join(scratch.path, diskFile);
-    const r = await writeAtomically(vmdkPath, (sink) => writeVmdk(source, sink, { seed: o.seed, extentFile: diskFile, subject: `${o.output} ▸ ${diskFile}` }), { subject: o.output });
+    const r = await writeAtomically(vmdkPath, (sink) => writeVmdk(source, sink, { seed: o.seed, extentFile: diskFile, workers: o.workers, subject: `${o.output} ▸ ${diskFile}` }), { subject: o.output });
     const ovf = new TextEncoder().encode(ovfDescriptor({ name, diskFile, diskFileSize: r.fileSize, capacity: source.size }));
     const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
     const mf = new TextEncoder().encode(`SHA256(${name}.ovf)= ${sha(ovf)}\nSHA256(${diskFile})= ${await hashFile(vmdkPath)}\n`);

@@ -78,6 +78,13 @@ const STORED: Record<string, string> = {
   gce: '6db1463be5023b252fadce04984980da1e4964cdc468a2e350d8a05d1a8253d3',
 };
 
+test('compressed qcow2 and VMDK are the same bytes with 1 worker or 3', async () => {
+  for (const workers of [1, 3]) {
+    assert.equal(sha(await write((s) => writeQcow2(bufferSource(raw, 'raw'), s, { compress: true, workers }))), STORED['qcow2 compressed'], `qcow2, ${workers} workers`);
+    assert.equal(sha(await write((s) => writeVmdk(bufferSource(raw, 'raw'), s, { seed: SEED, workers }))), STORED.vmdk, `vmdk, ${workers} workers`);
+  }
+});
+
 test('a fixed VHD is a whole number of MiB; a VMDK whole sectors', async () => {
   await assert.rejects(write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'fixed', seed: SEED, sourceDateEpoch: EPOCH, subject: 'out.vhd' })), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /out\.vhd: .*whole number of MiB/.test(e.message));
   await assert.rejects(write((s) => writeVmdk(bufferSource(raw.subarray(0, 1000), 'raw'), s, { seed: SEED, subject: 'out.vmdk' })), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /out\.vmdk: /.test(e.message));

@@ -8,10 +8,11 @@
  * All-zero clusters are left unallocated (they read as zeros). With `compress`, each cluster is
  * deflated as QEMU does (raw deflate, 4 KiB window, level 6: pako 2.1.0, whose bytes equal
  * Debian's zlib, so the clusters are the ones `qemu-img convert -c` writes) and kept only when
- * it fits in a cluster less one byte; compressed clusters are packed at byte granularity.
+ * it fits in a cluster less one byte; compressed clusters are packed at byte granularity. The
+ * clusters are deflated on worker threads and stored in disk order (src/compress/unit-deflate.ts).
  * Nothing depends on time or chance: no timestamp or identifier exists in the format.
  */
-import pako from 'pako';
+import { deflateUnits } from '../../compress/unit-deflate.js';
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { RandomAccessSource } from '../../io/source.js';
@@ -28,6 +29,8 @@ export interface Qcow2WriteOptions {
   clusterBits?: number;
   /** Deflate each cluster (qemu-img convert -c). */
   compress?: boolean;
+  /** Threads that compress (never changes the bytes); default: the cores available. */
+  workers?: number;
   /** Name of the output in messages. */
   subject?: string;
 }
@@ -55,7 +58,6 @@ export async function writeQcow2(source: RandomAccessSource, sink: Sink, options
   const refcounts = new Counts();
   const shift = BigInt(compressedShift(clusterBits));
   const compress = options.compress === true;
-  const deflater = compress ? { level: 6 as const, windowBits: 12, memLevel: 9 as const } : undefined;
 
   let pos = 0; // bytes of the output so far (sink.position may not count holes the same way)
   const append = async (bytes: Uint8Array) => {
@@ -85,15 +87,14 @@ export async function writeQcow2(source: RandomAccessSource, sink: Sink, options
     l2Used = false;
   };
 
-  for await (const { index, bytes } of readUnits(source, cluster)) {
+  const store = async (index: number, bytes: Uint8Array | undefined, packed: Uint8Array | undefined) => {
     const table = Math.floor(index / l2Entries);
     if (table !== currentL2) {
       await finishL2();
       currentL2 = table;
     }
-    if (isAllZero(bytes)) continue;
+    if (!bytes) return;
     dataClusters++;
-    const packed = deflater ? pako.deflateRaw(bytes, deflater) : undefined;
     let entry: bigint;
     if (packed && packed.length <= cluster - 1) {
       // a compressed cluster: byte offset plus the count of further 512-byte sectors it touches
@@ -111,6 +112,12 @@ export async function writeQcow2(source: RandomAccessSource, sink: Sink, options
     }
     l2.setBigUint64((index % l2Entries) * 8, entry);
     l2Used = true;
+  };
+  if (compress) {
+    // deflated on worker threads, stored in disk order whatever the number of workers
+    await deflateUnits(source, cluster, 'qcow2', options.workers, (u) => store(u.index, u.bytes, u.packed));
+  } else {
+    for await (const { index, bytes } of readUnits(source, cluster)) await store(index, isAllZero(bytes) ? undefined : bytes, undefined);
   }
   await finishL2();
   await alignToCluster();

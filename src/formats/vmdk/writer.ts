@@ -7,13 +7,15 @@
  * All-zero grains are left out (entry 0 reads as zeros). Grains are zlib streams (RFC 1950, as
  * the format asks) made by libdeflate (WebAssembly, pinned in package.json) at level 6: about
  * twice as fast as zlib's algorithm in JavaScript, and its bytes depend only on the package.
+ * Grains are deflated on worker threads and written in disk order (src/compress/unit-deflate.ts).
  * The descriptor's CID comes from the seed; nothing depends on time.
  */
-import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from '../../compress/libdeflate/compressor.js';
+import { LIBDEFLATE_PACKAGE } from '../../compress/libdeflate/compressor.js';
+import { deflateUnits } from '../../compress/unit-deflate.js';
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { RandomAccessSource } from '../../io/source.js';
-import { appendZeros, isAllZero, readUnits } from '../../io/zero-runs.js';
+import { appendZeros } from '../../io/zero-runs.js';
 import { deriveU32 } from '../../tree/identifiers.js';
 import {
   VMDK_COMPRESSION_DEFLATE, VMDK_FLAGS, VMDK_GD_AT_END, VMDK_MARKER, encodeVmdkHeader, encodeVmdkMarker, vmdkDescriptor, type VmdkHeader,
@@ -35,6 +37,8 @@ export interface VmdkWriteOptions {
   extentFile?: string;
   /** `ddb.adapterType`: `lsilogic` (default), `ide`, `buslogic`, `pvscsi`. */
   adapterType?: string;
+  /** Threads that compress (never changes the bytes); default: the cores available. */
+  workers?: number;
   subject?: string;
 }
 
@@ -91,16 +95,14 @@ export async function writeVmdk(source: RandomAccessSource, sink: Sink, options:
     pos += GTES_PER_GT * 4;
     gt = new DataView(new ArrayBuffer(GTES_PER_GT * 4));
   };
-  const deflater = await createDeflateCompressor(6);
   const prefix = new DataView(new ArrayBuffer(12));
-  for await (const { index, bytes } of readUnits(source, grainBytes)) {
+  await deflateUnits(source, grainBytes, 'vmdk', options.workers, async ({ index, packed }) => {
     const table = Math.floor(index / GTES_PER_GT);
     while (currentGt < table) {
       await flushGt();
       currentGt++;
     }
-    if (isAllZero(bytes)) continue;
-    const packed = deflater.zlib(bytes);
+    if (!packed) return;
     prefix.setBigUint64(0, BigInt(index * GRAIN_SECTORS), true);
     prefix.setUint32(8, packed.length, true);
     gt.setUint32((index % GTES_PER_GT) * 4, pos / SECTOR, true);
@@ -111,7 +113,7 @@ export async function writeVmdk(source: RandomAccessSource, sink: Sink, options:
     await appendZeros(sink, padded - used);
     pos += padded;
     grains++;
-  }
+  });
   while (currentGt < gtCount) {
     await flushGt();
     currentGt++;
