@@ -24,10 +24,10 @@ export function isAllZero(bytes: Uint8Array, from = 0, to = bytes.length): boole
 
 /**
  * The source in consecutive units of `unit` bytes (the last one zero-padded to a whole unit),
- * read `perRead` units at a time so that a 64 KiB cluster size does not mean 64 KiB reads.
+ * read `perRead` units at a time (4 MiB) so that a 64 KiB cluster size does not mean 64 KiB reads.
  * Yields each unit's index and bytes (a view valid until the next step).
  */
-export async function* readUnits(source: RandomAccessSource, unit: number, perRead = Math.max(1, Math.floor((1 << 20) / unit))): AsyncGenerator<{ index: number; bytes: Uint8Array }> {
+export async function* readUnits(source: RandomAccessSource, unit: number, perRead = Math.max(1, Math.floor((4 << 20) / unit))): AsyncGenerator<{ index: number; bytes: Uint8Array }> {
   const count = Math.ceil(source.size / unit);
   const buffer = new Uint8Array(unit * perRead);
   for (let first = 0; first < count; first += perRead) {
@@ -54,7 +54,7 @@ export async function appendZeros(sink: Sink, length: number): Promise<void> {
  * writer's copy, and the data part of a fixed VHD.
  */
 export async function copySparse(source: RandomAccessSource, sink: Sink, unit = 4096): Promise<void> {
-  const step = 1 << 20;
+  const step = 4 << 20;
   for (let offset = 0; offset < source.size; offset += step) {
     const bytes = await source.read(offset, Math.min(step, source.size - offset));
     let runStart = 0;
