@@ -13,6 +13,11 @@ import { openVhd, writeVhd } from '../../src/formats/vhd/index.js';
 import { openVmdk, writeVmdk } from '../../src/formats/vmdk/index.js';
 import { openGceTarball, writeGceTarball } from '../../src/formats/gce/index.js';
 import { openVmDisk } from '../../src/image/vm-disk.js';
+import { convertDisk } from '../../src/image/convert-disk.js';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 
 const MIB = 1 << 20;
 const SEED = 'vm-formats-test';
@@ -44,7 +49,11 @@ async function write(f: (sink: MemorySink) => Promise<unknown>): Promise<Uint8Ar
 }
 
 async function readAll(disk: RandomAccessSource): Promise<Uint8Array> {
-  return disk.read(0, disk.size);
+  try {
+    return await disk.read(0, disk.size);
+  } finally {
+    await disk.close();
+  }
 }
 
 const raw = rawDisk();
@@ -83,6 +92,24 @@ test('compressed qcow2 and VMDK are the same bytes with 1 worker or 3', async ()
     assert.equal(sha(await write((s) => writeQcow2(bufferSource(raw, 'raw'), s, { compress: true, workers }))), STORED['qcow2 compressed'], `qcow2, ${workers} workers`);
     assert.equal(sha(await write((s) => writeVmdk(bufferSource(raw, 'raw'), s, { seed: SEED, workers }))), STORED.vmdk, `vmdk, ${workers} workers`);
   }
+});
+
+test('convertDisk takes a path or a stream of raw bytes and writes the same image', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'reprimage-vm-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'raw.img');
+  writeFileSync(path, raw);
+  const options = { seed: SEED, sourceDateEpoch: EPOCH };
+  await convertDisk(path, 'vmdk', { ...options, output: join(dir, 'a.vmdk') });
+  const chunks = function* () {
+    for (let at = 0; at < raw.length; at += 100000) yield raw.subarray(at, at + 100000);
+  };
+  await convertDisk(Readable.from(chunks()), 'vmdk', { ...options, output: join(dir, 'b.vmdk'), size: raw.length });
+  // the descriptor names the file: compare everything but that line
+  const strip = (b: Buffer) => b.toString('latin1').replace(/SPARSE "[ab]\.vmdk"/, '');
+  assert.equal(strip(readFileSync(join(dir, 'b.vmdk'))), strip(readFileSync(join(dir, 'a.vmdk'))));
+  await assert.rejects(convertDisk(Readable.from(chunks()), 'qcow2', { ...options, output: join(dir, 'c.qcow2'), size: 5 }), /the stream held \d+ bytes, not the 5 announced/);
+  assert.deepEqual(readdirSync(dir).sort(), ['a.vmdk', 'b.vmdk', 'raw.img']);
 });
 
 test('a fixed VHD is a whole number of MiB; a VMDK whole sectors', async () => {
