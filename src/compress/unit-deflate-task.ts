@@ -5,13 +5,16 @@
  * Both depend only on the pinned packages, so any worker gives the same bytes.
  */
 import pako from 'pako';
-import type { TaskResult } from '../parallel/ordered-pool.js';
 import { createDeflateCompressor } from './libdeflate/compressor.js';
 
-export type UnitCodec = 'qcow2' | 'vmdk';
+/** The result a worker hands back (parallel/ordered-pool.ts's TaskResult, which this layer cannot import). */
+interface Packed {
+  result: Uint8Array;
+  transfer: ArrayBuffer[];
+}
 
-export async function createHandler(init: unknown): Promise<(data: Uint8Array) => Promise<TaskResult<Uint8Array>>> {
-  const codec = init as UnitCodec;
+export async function createHandler(init: unknown): Promise<(data: Uint8Array) => Promise<Packed>> {
+  const codec = init as 'qcow2' | 'vmdk';
   const libdeflate = codec === 'vmdk' ? await createDeflateCompressor(6) : undefined;
   return async (data) => {
     let packed = libdeflate ? libdeflate.zlib(data) : pako.deflateRaw(data, { level: 6, windowBits: 12, memLevel: 9 });

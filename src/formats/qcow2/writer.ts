@@ -9,10 +9,10 @@
  * deflated as QEMU does (raw deflate, 4 KiB window, level 6: pako 2.1.0, whose bytes equal
  * Debian's zlib, so the clusters are the ones `qemu-img convert -c` writes) and kept only when
  * it fits in a cluster less one byte; compressed clusters are packed at byte granularity. The
- * clusters are deflated on worker threads and stored in disk order (src/compress/unit-deflate.ts).
+ * clusters are deflated on worker threads and stored in disk order (src/parallel/unit-deflate.ts).
  * Nothing depends on time or chance: no timestamp or identifier exists in the format.
  */
-import { deflateUnits } from '../../compress/unit-deflate.js';
+import { deflateUnits } from '../../parallel/unit-deflate.js';
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { RandomAccessSource } from '../../io/source.js';

@@ -7,11 +7,11 @@
  * All-zero grains are left out (entry 0 reads as zeros). Grains are zlib streams (RFC 1950, as
  * the format asks) made by libdeflate (WebAssembly, pinned in package.json) at level 6: about
  * twice as fast as zlib's algorithm in JavaScript, and its bytes depend only on the package.
- * Grains are deflated on worker threads and written in disk order (src/compress/unit-deflate.ts).
+ * Grains are deflated on worker threads and written in disk order (src/parallel/unit-deflate.ts).
  * The descriptor's CID comes from the seed; nothing depends on time.
  */
 import { LIBDEFLATE_PACKAGE } from '../../compress/libdeflate/compressor.js';
-import { deflateUnits } from '../../compress/unit-deflate.js';
+import { deflateUnits } from '../../parallel/unit-deflate.js';
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { RandomAccessSource } from '../../io/source.js';

@@ -5,8 +5,10 @@
  */
 import type { RandomAccessSource } from '../io/source.js';
 import { isAllZero, readUnits } from '../io/zero-runs.js';
-import { OrderedPipeline, WorkerPool, defaultWorkerCount } from '../parallel/ordered-pool.js';
-import type { UnitCodec } from './unit-deflate-task.js';
+import { OrderedPipeline, WorkerPool, defaultWorkerCount } from './ordered-pool.js';
+
+/** The codecs of src/compress/unit-deflate-task.ts, which the workers load by URL. */
+export type UnitCodec = 'qcow2' | 'vmdk';
 
 export interface DeflatedUnit {
   index: number;
@@ -20,7 +22,7 @@ export async function deflateUnits(
   source: RandomAccessSource, unit: number, codec: UnitCodec, workers: number | undefined, emit: (u: DeflatedUnit) => Promise<void>,
 ): Promise<void> {
   const n = Math.max(1, workers ?? defaultWorkerCount());
-  const pool = await WorkerPool.start<Uint8Array, Uint8Array>(new URL('./unit-deflate-task.js', import.meta.url), codec, n);
+  const pool = await WorkerPool.start<Uint8Array, Uint8Array>(new URL('../compress/unit-deflate-task.js', import.meta.url), codec, n);
   try {
     const pipeline = new OrderedPipeline<DeflatedUnit>(emit, Math.max(8, n * 4));
     for await (const { index, bytes } of readUnits(source, unit)) {
