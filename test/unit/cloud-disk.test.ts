@@ -10,7 +10,7 @@ import { ReprimageError } from '../../src/errors.js';
 import { grubBiosSetup } from '../../src/image/grub-bios-setup.js';
 import { addGrubRedundancy } from '../../src/image/grub-reed-solomon.js';
 import { diskFstab, diskGrubCfg, grubFinder, swapHeader } from '../../src/image/cloud-disk.js';
-import { writeCloudDiskOutput } from '../../src/image/cloud-disk-output.js';
+import { writeCloudDiskOutput } from '../../src/recipe/cloud-disk-output.js';
 import type { RecipeOutput } from '../../src/recipe/schema.js';
 import { bytesContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Node } from '../../src/tree/tree.js';

@@ -5,9 +5,9 @@
  */
 import { ReprimageError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
-import type { RecipeOutput } from '../recipe/schema.js';
+import type { RecipeOutput } from './schema.js';
 import type { Tree } from '../tree/tree.js';
-import { writeCloudDisk, type CloudDiskReport } from './cloud-disk.js';
+import { writeCloudDisk, type CloudDiskReport } from '../image/cloud-disk.js';
 
 export const DEFAULT_DISK_SIZE = 2 * 1024 ** 3;
 
