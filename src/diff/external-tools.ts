@@ -3,24 +3,18 @@
  * as diffoscope does: found on PATH once per process, run with LC_ALL=C so their output does not
  * depend on the locale, and their output capped so that a huge binary cannot exhaust memory.
  */
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
 
 const found = new Map<string, boolean>();
 
-/** Whether `name` is an executable on PATH (looked up once). */
+/**
+ * Whether `name` is an executable on PATH (looked up once). The shell does the lookup, so the
+ * library reads no environment itself: the CLI owns the process.
+ */
 export function toolInstalled(name: string): boolean {
   let ok = found.get(name);
   if (ok === undefined) {
-    ok = (process.env.PATH ?? '').split(delimiter).some((dir) => {
-      try {
-        accessSync(join(dir || '.', name), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    ok = spawnSync('sh', ['-c', 'command -v "$1" >/dev/null', 'sh', name], { stdio: 'ignore' }).status === 0;
     found.set(name, ok);
   }
   return ok;
