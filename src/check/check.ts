@@ -169,5 +169,9 @@ function relabel(d: Difference, dirs: Array<[string, string]>): void {
   d.source2 = fix(d.source2)!;
   d.path1 = fix(d.path1);
   d.path2 = fix(d.path2);
+  for (const e of [...(d.entry ? [d.entry] : []), ...(d.entries ?? [])]) {
+    e.path1 = fix(e.path1);
+    e.path2 = fix(e.path2);
+  }
   for (const c of d.details) relabel(c, dirs);
 }

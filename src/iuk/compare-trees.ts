@@ -65,8 +65,11 @@ export function differingPaths(d: Difference): string[] {
   const out: string[] = [];
   const visit = (node: Difference): void => {
     const own = node.path1 ?? node.path2;
-    const deeper = node.details.some((c) => c.path1 !== undefined || c.path2 !== undefined);
+    // members differing in metadata only are named by their container's file list node
+    const listed = node.details.flatMap((c) => (c.entries ?? []).map((e) => e.path1 ?? e.path2).filter((p): p is string => p !== undefined));
+    const deeper = listed.length > 0 || node.details.some((c) => c.path1 !== undefined || c.path2 !== undefined);
     if (node !== d && own !== undefined && !deeper) out.push(relative(own));
+    for (const p of listed) out.push(relative(p));
     for (const c of node.details) visit(c);
   };
   visit(d);

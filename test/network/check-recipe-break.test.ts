@@ -55,12 +55,13 @@ test('a hook writing the date: check fails, --bisect names the clock, diff names
   const [artifact] = report.artifacts;
   assert.equal(artifact?.path, 'out/rootfs.tar');
   assert.equal(artifact.identical, false);
-  assert.deepEqual(leaves(artifact.difference!).map((s) => s.replace(/^.*?rootfs\.tar ▸ /, '')), ['etc/build-date']);
+  assert.deepEqual(leaves(artifact.difference!).map((s) => s.replace(/^.*?rootfs\.tar ▸ /, '').replace(/^\.\//, '')), ['etc/build-date']);
 
   const diff = runCli(['diff', join(work, 'control.artifacts/out/rootfs.tar'), join(work, 'experiment.artifacts/out/rootfs.tar')]);
   assert.equal(diff.status, 1, diff.stderr);
   assert.match(diff.stdout, /etc\/build-date/);
-  const named = diff.stdout.split('\n').filter((l) => /rootfs\.tar ▸ /.test(l));
+  // members are named by their headings (`├── ./etc/x`) and in the summary's largest changes (`┄   etc/x (…)`)
+  const named = diff.stdout.split('\n').filter((l) => /^[│ ]*├── \.\//.test(l) || /^┄ {3}\S/.test(l));
   assert.ok(named.length > 0 && named.every((l) => l.includes('etc/build-date')), `diff names other files:\n${named.join('\n')}`);
   t.diagnostic(`variations applied: ${report.applied.map((v) => v.id).join(', ')}; skipped: ${report.skipped.map((s) => `${s.id} (${s.reason})`).join('; ') || 'none'}`);
 });

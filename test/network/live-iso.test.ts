@@ -9,20 +9,29 @@
  *    system, where the example's marker unit prints REPRIMAGE-LIVE-BOOTED on the serial console;
  * 3. a second version of the example (the package `less` swapped for `nano`, /etc/issue.net
  *    removed by a hook) gives an upgrade kit that, applied onto the first ISO, equals the second,
- *    and the kit is byte-identical under every variation (`reprimage check -- reprimage iuk …`).
+ *    and the kit is byte-identical under every variation (`reprimage check -- reprimage iuk …`);
+ * 4. `reprimage diff` of the two ISOs names every file diffoscope names, its summary counts the
+ *    swap, diffoscope renders its JSON, and its HTML shows the summary above the fold in Chromium.
  *
  * Needs root (mmdebstrap root mode), deb.debian.org or a warm package cache, and QEMU. Three live
  * builds and four TCG boots: about 30-40 minutes on 2 cores.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, REPO, runCli, sha256 } from '../helpers/cli.js';
 import { requireRecipeBuild } from '../helpers/network.js';
 import { bootQemu, describeBoot, requireQemu } from '../helpers/qemu.js';
-import { IN_CI, skipOrFailInCi, tempDir } from '../helpers/tools.js';
+import { IN_CI, requireTool, skipOrFailInCi, tempDir } from '../helpers/tools.js';
+import { pathToFileURL } from 'node:url';
+import { diffPaths } from '../../src/diff/engine.js';
+import type { Difference } from '../../src/diff/difference.js';
+import { countsLine, summarize } from '../../src/diff/summary.js';
+import { renderJson } from '../../src/diff/presenters/json.js';
+import { renderHtml } from '../../src/diff/presenters/html.js';
 
 const EXAMPLE = join(REPO, 'examples/live-minimal');
 const MARKER = 'REPRIMAGE-LIVE-BOOTED';
@@ -69,6 +78,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'reprimage-live-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 let isoA = '';
 let ready = false;
+/** The second version's ISO, kept (under `scratch`) for the diff test. */
+let isoB = '';
 
 test('reprimage check examples/live-minimal: the ISO is byte-identical under every variation applied', { timeout: 90 * 60_000 }, (t) => {
   if (!requireRecipeBuild(t) || !requireQemu(t, 'bios')) return;
@@ -108,7 +119,7 @@ for (const boot of boots) {
 
 test('an upgrade kit from two versions of the example applies onto the first and equals the second, and is identical under every variation', { timeout: 60 * 60_000 }, (t) => {
   if (!ready) return t.skip('no ISO: the check test did not pass');
-  const dir = tempDir(t, 'reprimage-live-iuk-');
+  const dir = mkdtempSync(join(scratch, 'iuk-')); // removed with `scratch`: the diff test reuses ISO B
   const next = join(dir, 'live-minimal-next');
   cpSync(EXAMPLE, next, { recursive: true });
   const recipe = join(next, 'recipe.yaml');
@@ -119,7 +130,7 @@ test('an upgrade kit from two versions of the example applies onto the first and
   writeFileSync(recipe, text.replace('\n  - less\n', '\n  - nano\n').replace('\n  - hooks/10-live.sh\n', '\n  - hooks/10-live.sh\n  - hooks/20-remove.sh\n'));
   const built = runCli(['build', recipe, '-o', join(next, 'out'), '--update-lock', '--quiet']);
   assert.equal(built.status, 0, built.stderr);
-  const isoB = join(next, 'out/live.iso');
+  isoB = join(next, 'out/live.iso');
   // relocked against today's archive: when bookworm had no point release since the example was
   // locked, the package sets differ by exactly the swap (and what nano needs that less did not)
   interface LockFile { sources: Array<{ in_release: { sha256: string } }>; packages: Array<{ name: string; version: string }> }
@@ -153,4 +164,63 @@ test('an upgrade kit from two versions of the example applies onto the first and
   assert.equal(report.reproducible, true, describeCheck(report));
   const missing = assertVariations(report);
   if (missing.length > 0) skipOrFailInCi(t, `kit not proved under ${missing.join(', ')}: ${describeCheck(report)}`);
+});
+
+test('reprimage diff of the two ISOs (less swapped for nano): every file diffoscope names, the swap in the summary, JSON and HTML', { timeout: 30 * 60_000 }, async (t) => {
+  if (!isoA || !isoB) return t.skip('no second ISO: the upgrade kit test did not build it');
+  if (!requireTool(t, 'diffoscope', 'chromium')) return;
+  const dir = tempDir(t, 'reprimage-live-diff-');
+  const started = performance.now();
+  const d = await diffPaths(isoA, isoB);
+  const ours = (performance.now() - started) / 1000;
+  assert.ok(d);
+  const s = summarize(d);
+  t.diagnostic(`reprimage diff ${ours.toFixed(1)} s: ${countsLine(s)}`);
+  const largest = s.largest.map((c) => c.path);
+  const paths = new Set<string>();
+  const visit = (n: Difference) => {
+    for (const p of [n.path1, n.path2, ...(n.entries ?? []).flatMap((e) => [e.path1, e.path2])]) if (p) paths.add(p.split(' ▸ ').pop()!.replace(/^\.\//, ''));
+    n.details.forEach(visit);
+  };
+  visit(d);
+  for (const p of ['usr/bin/nano', 'usr/bin/less', 'etc/issue.net']) assert.ok(paths.has(p), `${p} not named (largest: ${largest.join(', ')})`);
+  assert.ok(s.added >= 1 && s.removed >= 2, countsLine(s));
+
+  const json = join(dir, 'ours.json');
+  writeFileSync(json, renderJson(d));
+  const t0 = performance.now();
+  const theirs = spawnSync('diffoscope', ['--json', '-', isoA, isoB], { maxBuffer: 1 << 30, encoding: 'utf8' });
+  t.diagnostic(`diffoscope ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(theirs.status, 1, theirs.stderr);
+  interface Node { source1: string; unified_diff: string | null; details?: Node[] }
+  const named = new Set<string>();
+  const walk = (n: Node, depth: number) => {
+    if (depth > 0 && !n.source1.includes(' ')) named.add(n.source1.replace(/^(\.?\/)+/, '').replace(/\/$/, ''));
+    if (n.source1 === 'file list' && n.unified_diff) {
+      for (const line of n.unified_diff.split('\n')) {
+        if (!/^[-+]/.test(line)) continue;
+        const tokens = line.slice(1).trim().split(/\s+/);
+        const arrow = tokens.indexOf('->');
+        named.add((arrow > 0 ? tokens[arrow - 1]! : tokens[tokens.length - 1]!).replace(/^(\.?\/)+/, '').replace(/\/$/, ''));
+      }
+    }
+    for (const c of n.details ?? []) walk(c, depth + 1);
+  };
+  walk(JSON.parse(theirs.stdout) as Node, 0);
+  named.delete('');
+  const local = new Set([...paths, ...[...paths].map((p) => p.split('/').pop()!)]);
+  const missing = [...named].filter((n) => !local.has(n) && !local.has(n.split('/').pop()!) && !/\.(gz|xz|zst)$/.test(n) && !n.endsWith('.cpio') && !n.endsWith('.squashfs'));
+  assert.deepEqual(missing, [], `diffoscope names files we do not: ${missing.slice(0, 20).join(', ')}`);
+  const loaded = spawnSync('diffoscope', ['--load-existing-diff', json, '--text', join(dir, 'loaded.txt')], { encoding: 'utf8' });
+  assert.equal(loaded.status, 1, loaded.stderr);
+
+  const page = join(dir, 'live.html');
+  writeFileSync(page, renderHtml(d).replace('</body>', `<script>var s = document.getElementById('summary').getBoundingClientRect(); document.body.setAttribute('data-geometry', JSON.stringify({ bottom: s.bottom, viewport: innerHeight }));</script></body>`));
+  const dom = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--window-size=1400,900', '--dump-dom', pathToFileURL(page).href], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
+  const geometry = JSON.parse(/data-geometry="([^"]*)"/.exec(dom)![1]!.replace(/&quot;/g, '"')) as { bottom: number; viewport: number };
+  assert.ok(geometry.bottom <= geometry.viewport, JSON.stringify(geometry));
+  const artefacts = process.env.REPRIMAGE_TEST_ARTEFACTS ?? join(tmpdir(), 'reprimage-test-artefacts');
+  mkdirSync(artefacts, { recursive: true });
+  writeFileSync(join(artefacts, 'diff-live-iso.html'), renderHtml(d));
+  spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', `--screenshot=${join(artefacts, 'diff-live-iso-1400.png')}`, '--window-size=1400,900', pathToFileURL(join(artefacts, 'diff-live-iso.html')).href]);
 });
