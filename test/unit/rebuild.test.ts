@@ -114,6 +114,10 @@ test('over HTTP: reproduced, differs naming the member, an image rebuilt before 
   assert.equal(statement.predicate.verdict, 'reproduced');
   assert.equal(statement.predicate.rebuilt.digest.sha256, good.published.sha256);
   assert.doesNotMatch(JSON.stringify(statement), /T\d\d:\d\d|seconds/, 'no time in the statement');
+  // another rebuilder (another work directory) that agrees writes the same statement
+  const elsewhere = join(dir, 'elsewhere', 'work');
+  await rebuildPublished(`${server.url}image.tar`, { ...options(elsewhere), rebuilt: same });
+  assert.equal(readFileSync(join(elsewhere, 'rebuild.intoto.json'), 'utf8'), readFileSync(join(work, 'rebuild.intoto.json'), 'utf8'));
 
   // a rebuilt image with one byte changed inside etc/motd
   const other = join(dir, 'other.tar');
@@ -148,6 +152,21 @@ test('cannot rebuild: inputs outside the recipe, a bundle that does not match it
   assert.match(r3.reason!, /gone\.tar: the recipe's inputs cannot be had: the server answered 404/);
   for (const r of [r1, r2, r3]) assert.doesNotMatch(r.reason!, /\n/);
   assert.ok(!existsSync(join(dir, 'w1', 'rebuilt')), 'nothing was built');
+});
+
+test('--recipe DIR: its files are checked against the manifest, then built (here the build stops at the lock)', async (t) => {
+  const dir = tempDir(t, 'reprimage-rebuild-');
+  const release = join(dir, 'release');
+  await writeRelease(release);
+  const src = join(release, 'src');
+  const r1 = await rebuildPublished(join(release, 'image.tar'), { ...options(join(dir, 'w1')), recipeDir: src });
+  assert.equal(r1.verdict, 'cannot rebuild');
+  // the inputs matched: what stopped it is the build itself, reading the (fake) lock
+  assert.match(r1.reason!, /recipe\.yaml\.lock: /);
+  writeFileSync(join(src, 'overlay/etc/motd'), 'changed\n');
+  const r2 = await rebuildPublished(join(release, 'image.tar'), { ...options(join(dir, 'w2')), recipeDir: src });
+  assert.equal(r2.verdict, 'cannot rebuild');
+  assert.match(r2.reason!, /overlay\/etc\/motd: SHA-256 mismatch: the manifest records [0-9a-f]{64}, this is [0-9a-f]{64}$/);
 });
 
 test('URLs: downloads land in the work directory; a missing file is one line naming the URL', async (t) => {
