@@ -92,6 +92,19 @@ test('the inputs bundle: the same bytes for any umask, file times and modes a ch
   assert.equal(bundles[1], bundles[0]);
 });
 
+test('the inputs bundle: absolute keyrings are host files by hash, inputs outside the recipe directory are listed as external', async (t) => {
+  const dir = tempDir(t, 'reprimage-rebuild-');
+  const recipeFile = writeRecipeDir(join(dir, 'src'));
+  mkdirSync(join(dir, 'shared'));
+  writeFileSync(join(dir, 'shared', 'x'), 'x');
+  writeFileSync(join(dir, 'host-keyring.gpg'), 'host keyring');
+  writeFileSync(recipeFile, readFileSync(recipeFile, 'utf8').replace('keyring: keyring.gpg', `keyring: ${join(dir, 'host-keyring.gpg')}`).replace('overlays: [overlay]', 'overlays: [overlay, ../shared]'));
+  const inputs = await writeInputsBundle(await loadRecipe(recipeFile), `${recipeFile}.lock`, EPOCH, join(dir, 'b.tar'), () => undefined);
+  assert.deepEqual(inputs.host_files, [{ path: join(dir, 'host-keyring.gpg'), sha256: (await hashFile(join(dir, 'host-keyring.gpg'))).sha256 }]);
+  assert.deepEqual(inputs.external, ['../shared']);
+  assert.ok(!inputs.files.some((f) => f.path.includes('keyring') || f.path.includes('shared')));
+});
+
 test('over HTTP: reproduced, differs naming the member, an image rebuilt before compared without building; the statement and reports are written', async (t) => {
   const dir = tempDir(t, 'reprimage-rebuild-');
   const release = join(dir, 'release');
