@@ -50,6 +50,8 @@ export async function rebuildPublished(published: string, options: RebuildOption
   const work = options.workDir;
   const downloads = join(work, 'published');
   await mkdir(downloads, { recursive: true });
+  // reports of an earlier run in this directory must not pass for this run's
+  for (const stale of ['diff.txt', 'diff.json']) await rm(join(work, stale), { force: true });
 
   // before the manifest is known and checked, a problem is bad input (exit 2, no verdict)
   const located = await locateManifest(published, options.manifest);
@@ -66,12 +68,12 @@ export async function rebuildPublished(published: string, options: RebuildOption
     report_version: REBUILD_REPORT_VERSION,
     verdict: 'cannot rebuild',
     image: output.path,
-    published: { uri: (imageLocation), ...publishedDigest, listed },
-    manifest: { uri: (located.manifest), sha256: m.fileSha256, reproducible_sha256: m.reproducibleSha256 },
+    published: { uri: imageLocation, ...publishedDigest, listed },
+    manifest: { uri: located.manifest, sha256: m.fileSha256, reproducible_sha256: m.reproducibleSha256 },
     inputs: {
       recipe: m.recipe,
       lock: m.lock,
-      ...(m.inputs ? { bundle: { uri: (options.inputs ?? beside(located.manifest, m.inputs.bundle.path)), sha256: m.inputs.bundle.sha256 } } : {}),
+      ...(m.inputs ? { bundle: { uri: options.inputs ?? beside(located.manifest, m.inputs.bundle.path), sha256: m.inputs.bundle.sha256 } } : {}),
       source_date_epoch: m.sourceDateEpoch,
       packages: m.packages,
     },
