@@ -46,7 +46,7 @@ export function rebuildCommand(reporter: Reporter): Command {
         rebuilt: values.rebuilt,
         recipeDir: values.recipe,
         inputs: values.inputs,
-        cacheDir: values.cache ?? defaultCacheDir(),
+        cacheDir: values.cache ?? defaultCacheDir(process.env),
         allowToolVersions: values.allowToolVersions ?? false,
         workers,
         warn: (m) => reporter.warn(m),
