@@ -20,7 +20,7 @@ import { locateManifest, pickOutput } from './locate.js';
 import { readPublishedManifest, type PublishedManifest } from './published-manifest.js';
 import { checkCompatibility, toolsHere } from './compatibility.js';
 import { prepareInputs } from './inputs.js';
-import { beside, isUrl } from './locations.js';
+import { beside } from './locations.js';
 import { compareImages } from './compare.js';
 import { rebuildStatement } from './statement.js';
 import { REBUILD_REPORT_VERSION, type RebuildReport } from './report.js';
@@ -50,6 +50,8 @@ export async function rebuildPublished(published: string, options: RebuildOption
   const work = options.workDir;
   const downloads = join(work, 'published');
   await mkdir(downloads, { recursive: true });
+  // reports of an earlier run in this directory must not pass for this run's
+  for (const stale of ['diff.txt', 'diff.json']) await rm(join(work, stale), { force: true });
 
   // before the manifest is known and checked, a problem is bad input (exit 2, no verdict)
   const located = await locateManifest(published, options.manifest);
@@ -66,12 +68,12 @@ export async function rebuildPublished(published: string, options: RebuildOption
     report_version: REBUILD_REPORT_VERSION,
     verdict: 'cannot rebuild',
     image: output.path,
-    published: { uri: displayLocation(imageLocation), ...publishedDigest, listed },
-    manifest: { uri: displayLocation(located.manifest), sha256: m.fileSha256, reproducible_sha256: m.reproducibleSha256 },
+    published: { uri: imageLocation, ...publishedDigest, listed },
+    manifest: { uri: located.manifest, sha256: m.fileSha256, reproducible_sha256: m.reproducibleSha256 },
     inputs: {
       recipe: m.recipe,
       lock: m.lock,
-      ...(m.inputs ? { bundle: { uri: displayLocation(options.inputs ?? beside(located.manifest, m.inputs.bundle.path)), sha256: m.inputs.bundle.sha256 } } : {}),
+      ...(m.inputs ? { bundle: { uri: options.inputs ?? beside(located.manifest, m.inputs.bundle.path), sha256: m.inputs.bundle.sha256 } } : {}),
       source_date_epoch: m.sourceDateEpoch,
       packages: m.packages,
     },
@@ -112,13 +114,13 @@ export async function rebuildPublished(published: string, options: RebuildOption
 /** The rebuilt image: the one given, one rebuilt earlier in the work directory from the same inputs, or a new build. */
 async function rebuiltImage(m: PublishedManifest, name: string, options: RebuildOptions, here: ReturnType<typeof toolsHere>, notes: string[]): Promise<{ path: string; reused: boolean }> {
   if (options.rebuilt !== undefined) {
-    notes.push(`compared with ${options.rebuilt}, rebuilt before; not rebuilt here`);
+    notes.push('compared with an image rebuilt before (--rebuilt); not rebuilt here');
     return { path: options.rebuilt, reused: true };
   }
   const outDir = join(options.workDir, 'rebuilt');
   const earlier = await earlierRebuild(m, outDir, name);
   if (earlier !== undefined) {
-    notes.push(`reused the rebuild in ${outDir}, made from the same inputs`);
+    notes.push('reused the rebuild in the work directory (rebuilt/), made from the same inputs');
     return { path: earlier, reused: true };
   }
   notes.push(...checkCompatibility(m, here, options.allowToolVersions ?? false));
@@ -161,10 +163,6 @@ async function earlierRebuild(m: PublishedManifest, outDir: string, name: string
   const path = join(outDir, name);
   const digest = await hashFile(path).catch(() => undefined);
   return digest?.sha256 === output.sha256 ? path : undefined;
-}
-
-function displayLocation(location: string): string {
-  return isUrl(location) ? location : location;
 }
 
 function seconds(since: number): number {

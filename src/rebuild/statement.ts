@@ -1,9 +1,9 @@
 /**
  * The record of a verification: an in-toto Statement (v1) whose subject is the published image
  * and whose predicate (reprimage's own type) says what was rebuilt from what, and the verdict.
- * Like the build's provenance it holds no time and no host name: two rebuilders that agree
- * write the same statement, so statements from independent rebuilders can be compared byte for
- * byte. Signing it is left to the caller (the rebuilderd worker signs its own attestation).
+ * Like the build's provenance it holds no time, no host name and no work-directory path: two
+ * rebuilders that verify the same published location and agree write the same statement, so
+ * statements from independent rebuilders can be compared byte for byte. Signing it is left to the caller (the rebuilderd worker signs its own attestation).
  */
 import type { RebuildReport } from './report.js';
 

@@ -92,6 +92,19 @@ test('the inputs bundle: the same bytes for any umask, file times and modes a ch
   assert.equal(bundles[1], bundles[0]);
 });
 
+test('the inputs bundle: absolute keyrings are host files by hash, inputs outside the recipe directory are listed as external', async (t) => {
+  const dir = tempDir(t, 'reprimage-rebuild-');
+  const recipeFile = writeRecipeDir(join(dir, 'src'));
+  mkdirSync(join(dir, 'shared'));
+  writeFileSync(join(dir, 'shared', 'x'), 'x');
+  writeFileSync(join(dir, 'host-keyring.gpg'), 'host keyring');
+  writeFileSync(recipeFile, readFileSync(recipeFile, 'utf8').replace('keyring: keyring.gpg', `keyring: ${join(dir, 'host-keyring.gpg')}`).replace('overlays: [overlay]', 'overlays: [overlay, ../shared]'));
+  const inputs = await writeInputsBundle(await loadRecipe(recipeFile), `${recipeFile}.lock`, EPOCH, join(dir, 'b.tar'), () => undefined);
+  assert.deepEqual(inputs.host_files, [{ path: join(dir, 'host-keyring.gpg'), sha256: (await hashFile(join(dir, 'host-keyring.gpg'))).sha256 }]);
+  assert.deepEqual(inputs.external, ['../shared']);
+  assert.ok(!inputs.files.some((f) => f.path.includes('keyring') || f.path.includes('shared')));
+});
+
 test('over HTTP: reproduced, differs naming the member, an image rebuilt before compared without building; the statement and reports are written', async (t) => {
   const dir = tempDir(t, 'reprimage-rebuild-');
   const release = join(dir, 'release');
@@ -114,6 +127,10 @@ test('over HTTP: reproduced, differs naming the member, an image rebuilt before 
   assert.equal(statement.predicate.verdict, 'reproduced');
   assert.equal(statement.predicate.rebuilt.digest.sha256, good.published.sha256);
   assert.doesNotMatch(JSON.stringify(statement), /T\d\d:\d\d|seconds/, 'no time in the statement');
+  // another rebuilder (another work directory) that agrees writes the same statement
+  const elsewhere = join(dir, 'elsewhere', 'work');
+  await rebuildPublished(`${server.url}image.tar`, { ...options(elsewhere), rebuilt: same });
+  assert.equal(readFileSync(join(elsewhere, 'rebuild.intoto.json'), 'utf8'), readFileSync(join(work, 'rebuild.intoto.json'), 'utf8'));
 
   // a rebuilt image with one byte changed inside etc/motd
   const other = join(dir, 'other.tar');
@@ -148,6 +165,21 @@ test('cannot rebuild: inputs outside the recipe, a bundle that does not match it
   assert.match(r3.reason!, /gone\.tar: the recipe's inputs cannot be had: the server answered 404/);
   for (const r of [r1, r2, r3]) assert.doesNotMatch(r.reason!, /\n/);
   assert.ok(!existsSync(join(dir, 'w1', 'rebuilt')), 'nothing was built');
+});
+
+test('--recipe DIR: its files are checked against the manifest, then built (here the build stops at the lock)', async (t) => {
+  const dir = tempDir(t, 'reprimage-rebuild-');
+  const release = join(dir, 'release');
+  await writeRelease(release);
+  const src = join(release, 'src');
+  const r1 = await rebuildPublished(join(release, 'image.tar'), { ...options(join(dir, 'w1')), recipeDir: src });
+  assert.equal(r1.verdict, 'cannot rebuild');
+  // the inputs matched: what stopped it is the build itself, reading the (fake) lock
+  assert.match(r1.reason!, /recipe\.yaml\.lock: /);
+  writeFileSync(join(src, 'overlay/etc/motd'), 'changed\n');
+  const r2 = await rebuildPublished(join(release, 'image.tar'), { ...options(join(dir, 'w2')), recipeDir: src });
+  assert.equal(r2.verdict, 'cannot rebuild');
+  assert.match(r2.reason!, /overlay\/etc\/motd: SHA-256 mismatch: the manifest records [0-9a-f]{64}, this is [0-9a-f]{64}$/);
 });
 
 test('URLs: downloads land in the work directory; a missing file is one line naming the URL', async (t) => {
