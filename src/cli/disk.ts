@@ -16,7 +16,8 @@ import { writeAtomically } from '../io/atomic-output.js';
 import type { OpenedTree } from '../image/open-tree.js';
 import type { DiskPartitionSpec, PartitionContent } from '../image/disk.js';
 import { addPolicyOptions, shapeTree, type PolicyOptionValues } from './policy-options.js';
-import type { Reporter } from './reporter.js';
+import type { Progress, Reporter } from './reporter.js';
+import type { ProgressCount } from '../progress.js';
 
 interface DiskOptionValues extends PolicyOptionValues {
   output: string;
@@ -96,25 +97,46 @@ export function diskCommand(reporter: Reporter): Command {
       const sourceDateEpoch = epoch;
       // loaded here, not at start-up, like every command's implementation
       const { writeDisk } = await import('../image/disk.js');
-      const report = await writeAtomically(values.output, (sink) =>
-        writeDisk(sink, {
-          table,
-          partitions: specs,
-          seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
-          sourceDateEpoch,
-          diskGuid: values.diskGuid,
-          diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
-          size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
-          alignment: parseBytes(values.align, '--align'),
-          workers: values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256),
-          warn,
-          subject: values.output,
-        }),
-      );
+      const bar = reporter.progress('disk');
+      if (reporter.animates) await countPartitionReads(opened, bar);
+      let report: Awaited<ReturnType<typeof writeDisk>> | undefined;
+      try {
+        report = await writeAtomically(values.output, (sink) =>
+          writeDisk(sink, {
+            table,
+            partitions: specs,
+            seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
+            sourceDateEpoch,
+            diskGuid: values.diskGuid,
+            diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
+            size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
+            alignment: parseBytes(values.align, '--align'),
+            workers: values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256),
+            warn,
+            subject: values.output,
+          }),
+        );
+      } finally {
+        bar.end(report !== undefined);
+      }
       if (values.json) process.stdout.write(`${JSON.stringify({ output: values.output, ...report, diskSignature: report.diskSignature === undefined ? undefined : `0x${report.diskSignature.toString(16).padStart(8, '0')}` })}\n`);
     } finally {
       for (const input of opened) await input.close();
     }
+  });
+}
+
+/** One bar over the contents of every partition's tree. */
+async function countPartitionReads(opened: readonly OpenedTree[], bar: Progress): Promise<void> {
+  const { countReads } = await import('../tree/read-progress.js');
+  const done = opened.map(() => ({ entries: 0, bytes: 0 }));
+  const totals = opened.map(() => ({ entries: 0, bytes: 0 }));
+  const sum = (counts: ProgressCount[]) => counts.reduce((a, c) => ({ entries: a.entries + c.entries, bytes: a.bytes + c.bytes }), { entries: 0, bytes: 0 });
+  opened.forEach((input, i) => {
+    totals[i] = countReads(input.tree, (d) => {
+      done[i] = { ...d };
+      bar.update(sum(done), sum(totals));
+    });
   });
 }
 

@@ -5,8 +5,9 @@ import { HANDLER_IDS, type HandlerId } from '../normalize/handler.js';
 import type { FileResult } from '../normalize/file.js';
 import type { Reporter } from './reporter.js';
 
-// The handler list of `normalize --help` loads every normalizer: only when this command is named
-const registry = process.argv.includes('normalize') ? await import('../normalize/registry.js') : undefined;
+// The handler list of `normalize --help` loads every normalizer: only when help is asked for
+const wantsHelp = ['--help', '-h', 'help'].some((a) => process.argv.includes(a));
+const registry = wantsHelp ? await import('../normalize/registry.js') : undefined;
 
 interface NormalizeOptionValues {
   timestamp?: string;
@@ -42,7 +43,15 @@ export function normalizeCommand(reporter: Reporter): Command {
       }
       const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
       const { normalizePaths } = await import('../normalize/walk.js');
-      const { results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers });
+      const bar = reporter.progress('normalize');
+      let ok = false;
+      let results: FileResult[];
+      try {
+        ({ results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers, onProgress: (done, total) => bar.update(done, total) }));
+        ok = true;
+      } finally {
+        bar.end(ok);
+      }
       for (const r of results) for (const w of r.warnings) reporter.warn(w);
       if (values.json) {
         process.stdout.write(`${JSON.stringify({ timestamp, clamp: values.clamp, check: values.check ?? false, files: results.map(jsonResult), summary: summarize(results) }, null, 1)}\n`);

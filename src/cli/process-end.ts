@@ -15,9 +15,9 @@ export const EXIT_INTERNAL = 70;
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
-/** Whether an internal error also prints its stack: `--verbose`, or REPRIMAGE_DEBUG set to anything. */
+/** Whether an internal error also prints its stack: `-v`/`--verbose`, or REPRIMAGE_DEBUG set to anything. */
 export function stackWanted(argv: readonly string[]): boolean {
-  return argv.includes('--verbose') || (process.env.REPRIMAGE_DEBUG ?? '') !== '';
+  return argv.includes('--verbose') || argv.includes('-v') || (process.env.REPRIMAGE_DEBUG ?? '') !== '';
 }
 
 /** The status of the first error reported; later errors (often consequences of the first) stay silent. */

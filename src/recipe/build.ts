@@ -25,6 +25,8 @@ import { buildRootTree, clockShiftFromEnvironment, hostPackageVersion } from './
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
 import { outputPath } from './schema.js';
 import { stageTimer } from '../stage-timer.js';
+import type { StageCallback } from '../progress.js';
+import { treeTotals } from '../tree/read-progress.js';
 
 export interface LockOptions {
   cacheDir: string;
@@ -56,8 +58,10 @@ export interface BuildOptions {
   /** Compression workers of the iso output; never changes the bytes. */
   workers?: number;
   warn: (message: string) => void;
-  /** Progress lines (mmdebstrap's output, stage names). */
+  /** mmdebstrap's output, line by line. */
   log?: (line: string) => void;
+  /** Hears of each stage as it ends (lock, verify, prepare, mmdebstrap, fixups, write). */
+  onStage?: StageCallback;
 }
 
 export interface BuildResult {
@@ -66,7 +70,10 @@ export interface BuildResult {
 }
 
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const { timings, stage } = stageTimer((name) => options.log?.(`reprimage: ${name} done`));
+  const { timings, stage } = stageTimer((name, ms) => options.onStage?.(name, ms, stageDetail(name)));
+  // what each stage made, for its progress line (set just before the stage ends)
+  const details = new Map<string, string>();
+  const stageDetail = (name: string) => details.get(name);
   const recipe = await loadRecipe(recipeFile);
   const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, process.env.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);
@@ -85,6 +92,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
     stage('lock');
   }
   const inputs = await verifyLockedInputs(recipe, lock, lockFile, cache);
+  details.set('verify', `${inputs.packages.length} packages, ${inputs.sources.length} source${inputs.sources.length === 1 ? '' : 's'}`);
   stage('verify');
 
   const scratch = await makeTemporaryDirectory('reprimage-build-');
@@ -111,6 +119,10 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       faketimeLibraries: clockShiftFromEnvironment(),
     });
     try {
+      if (options.onStage) {
+        const { entries, bytes } = treeTotals(root.tree);
+        details.set('mmdebstrap', `${entries} files, ${bytes} bytes`);
+      }
       stage('mmdebstrap');
       const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
       // the fix-ups clamp times last; this only guards the rule should a fix-up ever be skipped
@@ -139,6 +151,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         outputs.push({ path, type: output.type, format: output.type === 'iso' ? 'iso9660 (live, hybrid)' : 'tar (pax)', sha256, size });
         files.push(target);
       }
+      details.set('write', outputs.map((o) => `${o.path} ${o.size} bytes`).join(', '));
       stage('write');
 
       const reproducible = {
