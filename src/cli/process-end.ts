@@ -4,7 +4,6 @@
  * these handlers; the library records its temporary files in src/io/temporaries.ts and they are
  * removed here on every way out. docs/errors.md describes what the user sees.
  */
-import { CommanderError } from 'commander';
 import { isReprimageError, fromSystemError } from '../errors.js';
 import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
 
@@ -72,8 +71,8 @@ export function reportError(e: unknown, verbose = false): number {
 }
 
 function describe(e: unknown): [status: number, line: string | undefined, stack: string | undefined] {
-  if (e instanceof CommanderError) {
-    // commander printed its own message already (configureOutput in main.ts)
+  if (isCommanderError(e)) {
+    // commander printed its own message already (configureOutput in program.ts)
     const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
     return [ok ? EXIT_OK : EXIT_USAGE_OR_INPUT, undefined, undefined];
   }
@@ -82,6 +81,14 @@ function describe(e: unknown): [status: number, line: string | undefined, stack:
   if (isReprimageError(named)) return [EXIT_USAGE_OR_INPUT, `reprimage: ${firstLine(named.message)}`, undefined];
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return [EXIT_INTERNAL, `reprimage: internal error, please report: ${firstLine(text)}`, e instanceof Error ? e.stack : undefined];
+}
+
+/**
+ * commander's errors, known by their codes rather than by class: `instanceof` would load
+ * commander at start-up, which `--version` and the signal handlers do not need.
+ */
+function isCommanderError(e: unknown): e is { code: string } {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('commander.');
 }
 
 /** One line of reasonable length: a dependency may put its whole source into a message. */
