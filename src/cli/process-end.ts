@@ -88,7 +88,8 @@ function describe(e: unknown): [status: number, line: string | undefined, stack:
  * commander at start-up, which `--version` and the signal handlers do not need.
  */
 function isCommanderError(e: unknown): e is { code: string } {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('commander.');
+  const code = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('commander.');
 }
 
 /** One line of reasonable length: a dependency may put its whole source into a message. */
