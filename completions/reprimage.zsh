@@ -32,7 +32,7 @@ _reprimage() {
         '--no-xattrs[do not read extended attributes from a source directory]' \
         '--workers[parallel workers (never changes the output bytes)]:n:_files' \
         '--seed[seed of derived identifiers (default\: reprimage\:SOURCE_DATE_EPOCH)]:text:_files' \
-        '--json[print a JSON summary of what was written]' \
+        '--json[print a JSON summary of what was written (schema reprimage-pack/1, docs/json.md)]' \
         '--comp[SquashFS compressor]:gzip|xz|zstd|lz4:(gzip xz zstd lz4)' \
         '--squashfs-deflate[SquashFS gzip\: libdeflate (default, fast) or zlib (slower; mksquashfs'\''s exact bytes)]:libdeflate|zlib:(libdeflate zlib)' \
         '--block-size[SquashFS block size\: 4K to 1M, a power of two (default 128K); ext4\: 1024 or 4096 (default 4096)]:bytes:_files' \
@@ -98,7 +98,7 @@ _reprimage() {
         '*:file:_files' ;;
     ls)
       _arguments -s \
-        '--json[print the entries as JSON (the schema of treeToJson)]' \
+        '--json[print the entries as JSON (schema reprimage-ls/1, docs/json.md)]' \
         '--no-xattrs[do not read extended attributes from a source directory]' \
         '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \
         '(-v --verbose)'{-v,--verbose}'[print more\: each stage in detail, stacks of internal errors]' \
@@ -129,7 +129,7 @@ _reprimage() {
         '--no-clamp[set every time to --timestamp (as strip-nondeterminism does) instead of only lowering later ones]' \
         '--type[use this handler for every file instead of detecting by content (zip, jar, gzip, png, ar, gettext-po, gettext-mo, pom-properties, javadoc, pyc, tar, cpio)]:type:_files' \
         '--check[change nothing; list the files that would change and exit 1 if there are any]' \
-        '--json[print a JSON report of every file]' \
+        '--json[print a JSON report of every file (schema reprimage-normalize/1, docs/json.md)]' \
         '--workers[parallel workers (never changes the output bytes)]:n:_files' \
         '(-v --verbose)'{-v,--verbose}'[print every file that is changed]' \
         '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \
@@ -154,7 +154,7 @@ _reprimage() {
         '--bisect[when the artifacts differ, rebuild with subsets of the variations to find the cause]' \
         '--only[vary only these (comma-separated ids; see docs/check.md)]:list:_files' \
         '--skip[do not vary these]:list:_files' \
-        '--json[print the report as JSON]' \
+        '--json[print the report as JSON (schema reprimage-check/1, docs/json.md)]' \
         '--work-dir[where the builds run (default\: a new temporary directory)]:dir:_files' \
         '--keep[keep the work directory (logs, artifacts of every build) and say where it is]' \
         '--timeout[stop a build that runs longer]:seconds:_files' \

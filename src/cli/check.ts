@@ -34,7 +34,7 @@ export function checkCommand(reporter: Reporter): Command {
     .option('--bisect', 'when the artifacts differ, rebuild with subsets of the variations to find the cause')
     .option('--only <list>', 'vary only these (comma-separated ids; see docs/check.md)')
     .option('--skip <list>', 'do not vary these')
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report as JSON (schema reprimage-check/1, docs/json.md)')
     .option('--work-dir <dir>', 'where the builds run (default: a new temporary directory)')
     .option('--keep', 'keep the work directory (logs, artifacts of every build) and say where it is')
     .option('--timeout <seconds>', 'stop a build that runs longer', '3600')

@@ -8,7 +8,7 @@ export function lsCommand(reporter: Reporter): Command {
   return new Command('ls')
     .description('list the entries of a directory, archive or image with their metadata')
     .argument('<image>', 'a directory, archive or image')
-    .option('--json', 'print the entries as JSON (the schema of treeToJson)')
+    .option('--json', 'print the entries as JSON (schema reprimage-ls/1, docs/json.md)')
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
     .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => {
       const { openTree } = await import('../image/open-tree.js');
@@ -17,7 +17,7 @@ export function lsCommand(reporter: Reporter): Command {
         const boot = input.format === 'iso9660' ? await isoBoot(image, input.tree) : undefined;
         if (values.json) {
           const { treeToJson } = await import('../tree/describe.js');
-          process.stdout.write(`${JSON.stringify({ input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
+          process.stdout.write(`${JSON.stringify({ schema: 'reprimage-ls/1', input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
         } else {
           for (const line of listingLines(input.tree)) process.stdout.write(`${line}\n`);
           for (const line of boot?.lines ?? []) process.stdout.write(`${line}\n`);

@@ -30,7 +30,7 @@ export function normalizeCommand(reporter: Reporter): Command {
     .option('--no-clamp', 'set every time to --timestamp (as strip-nondeterminism does) instead of only lowering later ones')
     .option('--type <type>', `use this handler for every file instead of detecting by content (${HANDLER_IDS.join(', ')})`)
     .option('--check', 'change nothing; list the files that would change and exit 1 if there are any')
-    .option('--json', 'print a JSON report of every file')
+    .option('--json', 'print a JSON report of every file (schema reprimage-normalize/1, docs/json.md)')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
     .option('-v, --verbose', 'print every file that is changed')
     .addHelpText('after', `\nHandlers:\n${registry ? registry.NORMALIZERS.map((n) => `  ${n.id.padEnd(15)} ${n.description}`).join('\n') : `  ${HANDLER_IDS.join(', ')}`}\n`)
@@ -54,7 +54,7 @@ export function normalizeCommand(reporter: Reporter): Command {
       }
       for (const r of results) for (const w of r.warnings) reporter.warn(w);
       if (values.json) {
-        process.stdout.write(`${JSON.stringify({ timestamp, clamp: values.clamp, check: values.check ?? false, files: results.map(jsonResult), summary: summarize(results) }, null, 1)}\n`);
+        process.stdout.write(`${JSON.stringify({ schema: 'reprimage-normalize/1', timestamp, clamp: values.clamp, check: values.check ?? false, files: results.map(jsonResult), summary: summarize(results) }, null, 1)}\n`);
       } else {
         for (const r of results) {
           if (r.status === 'would-change') process.stdout.write(`would change: ${r.path} (${r.handler})\n`);

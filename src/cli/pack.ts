@@ -56,7 +56,7 @@ export function packCommand(reporter: Reporter): Command {
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
     .option('--seed <text>', 'seed of derived identifiers (default: reprimage:SOURCE_DATE_EPOCH)')
-    .option('--json', 'print a JSON summary of what was written')
+    .option('--json', 'print a JSON summary of what was written (schema reprimage-pack/1, docs/json.md)')
     .option('--comp <gzip|xz|zstd|lz4>', 'SquashFS compressor', 'gzip')
     .option('--squashfs-deflate <libdeflate|zlib>', "SquashFS gzip: libdeflate (default, fast) or zlib (slower; mksquashfs's exact bytes)")
     .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two (default 128K); ext4: 1024 or 4096 (default 4096)')
@@ -161,7 +161,7 @@ export function packCommand(reporter: Reporter): Command {
     if (values.json) {
       const { size } = await stat(values.output);
       const { sha256 } = await hashFile(values.output);
-      process.stdout.write(`${JSON.stringify({ output: values.output, format, size, sha256, input: input.format })}\n`);
+      process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
     }
   });
 }
