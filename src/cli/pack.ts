@@ -11,6 +11,7 @@ import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { addPolicyOptions, pathInsideSource, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Reporter } from './reporter.js';
 import { hashFile } from '../io/hash-file.js';
+import { withInputPath } from './stdin-input.js';
 
 interface PackOptionValues extends PolicyOptionValues {
   output: string;
@@ -48,7 +49,7 @@ interface PackOptionValues extends PolicyOptionValues {
 export function packCommand(reporter: Reporter): Command {
   const cmd = new Command('pack')
     .description('write one image or archive from a directory, archive or image')
-    .argument('<src>', "a directory, an archive (tar, cpio; gzip, xz or zstd compressed or not) or an image (SquashFS, ISO 9660, ext4, FAT, GPT/MBR disk); '-' reads a tar or cpio stream from standard input")
+    .argument('<src>', "a directory, an archive (tar, cpio; gzip, xz or zstd compressed or not) or an image (SquashFS, ISO 9660, ext4, FAT, GPT/MBR disk); '-' reads a tar or cpio stream (compressed or not) from standard input")
     .requiredOption('-o, --output <file>', "the image to write ('-' for standard output, with --format)")
     .option('--format <format>', `output format (${OUTPUT_FORMATS.join(', ')}); default: from the output name`)
     .option('--tar-format <gnu|pax|ustar>', 'tar header flavour', 'gnu')
@@ -80,90 +81,93 @@ export function packCommand(reporter: Reporter): Command {
     .option('--mount-options <text>', 'ext4: default mount options stored in the superblock')
     .option('--skip-unsupported', 'FAT: leave out symlinks, devices, fifos and sockets with a warning instead of failing');
   addPolicyOptions(cmd);
-  return cmd.action(async (src: string, values: PackOptionValues) => {
-    const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
-    const tarFormat = parseTarFormat(values.tarFormat);
-    const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
-    const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
-    const compressor = await parseCompressor(values.comp);
-    const ext4BlockSize = format === 'ext4' && values.blockSize !== undefined ? parseExt4BlockSize(values.blockSize) : undefined;
-    const blockSize = format === 'ext4' || values.blockSize === undefined ? 131072 : parseSize(values.blockSize, '--block-size');
-    const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
-    const warn = (m: string) => reporter.warn(m);
-    if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
-    // the readers and writers load here, not at start-up; image/pack loads only the format written
-    const { openTree } = await import('../image/open-tree.js');
-    const { packTree } = await import('../image/pack.js');
-    const input = await openTree(src, { warn, xattrs: values.xattrs });
+  // '-': a tar or cpio stream on standard input
+  return cmd.action(async (src: string, values: PackOptionValues) => withInputPath(src, (path) => packFrom(path, values, reporter)));
+}
+
+async function packFrom(src: string, values: PackOptionValues, reporter: Reporter): Promise<void> {
+  const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
+  const tarFormat = parseTarFormat(values.tarFormat);
+  const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
+  const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
+  const compressor = await parseCompressor(values.comp);
+  const ext4BlockSize = format === 'ext4' && values.blockSize !== undefined ? parseExt4BlockSize(values.blockSize) : undefined;
+  const blockSize = format === 'ext4' || values.blockSize === undefined ? 131072 : parseSize(values.blockSize, '--block-size');
+  const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
+  const warn = (m: string) => reporter.warn(m);
+  if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
+  // the readers and writers load here, not at start-up; image/pack loads only the format written
+  const { openTree } = await import('../image/open-tree.js');
+  const { packTree } = await import('../image/pack.js');
+  const input = await openTree(src, { warn, xattrs: values.xattrs });
+  try {
+    if (input.format === 'directory' && values.output !== '-') {
+      const self = pathInsideSource(src, values.output);
+      if (self !== undefined && input.tree.remove(self)) warn(`${values.output}: the output is inside the source; left out`);
+    }
+    const sourceDateEpoch = await shapeTree(input.tree, values, reporter);
+    const options: PackOptions = {
+      tarFormat,
+      gzipLevel,
+      warn,
+      sourceDateEpoch,
+      seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
+      workers,
+      squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate) },
+      fat: {
+        fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
+        label: values.label,
+        size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
+        skipUnsupported: values.skipUnsupported ?? false,
+      },
+      ext4: {
+        blockSize: ext4BlockSize,
+        size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
+        inodes: values.inodes === undefined ? undefined : parseIntOption(values.inodes, '--inodes', 16, 0xffffffff),
+        reservedPercent: values.reservedPercent === undefined ? undefined : parseIntOption(values.reservedPercent, '--reserved-percent', 0, 50),
+        label: values.label,
+        mountOptions: values.mountOptions,
+        uuid: values.uuid,
+        hashSeed: values.hashSeed,
+      },
+      iso: {
+        volumeId: values.volid,
+        publisher: values.publisher,
+        applicationId: values.applicationId,
+        biosBoot: values.biosBoot,
+        efiBoot: values.efiBoot,
+        hybridMbr: values.hybridMbr,
+        mbrId,
+        gpt: values.gpt ?? false,
+      },
+    };
+    const bar = reporter.progress('pack');
+    if (reporter.animates) {
+      const { countReads } = await import('../tree/read-progress.js');
+      countReads(input.tree, (done, total) => bar.update(done, total));
+    }
+    let written = false;
     try {
-      if (input.format === 'directory' && values.output !== '-') {
-        const self = pathInsideSource(src, values.output);
-        if (self !== undefined && input.tree.remove(self)) warn(`${values.output}: the output is inside the source; left out`);
+      if (values.output === '-') {
+        const { StreamSink } = await import('../io/sink.js');
+        await packTree(input.tree, format, new StreamSink(process.stdout, '<stdout>'), options);
+      } else {
+        await writeAtomically(values.output, (sink) => packTree(input.tree, format, sink, options));
       }
-      const sourceDateEpoch = await shapeTree(input.tree, values, reporter);
-      const options: PackOptions = {
-        tarFormat,
-        gzipLevel,
-        warn,
-        sourceDateEpoch,
-        seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
-        workers,
-        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate) },
-        fat: {
-          fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
-          label: values.label,
-          size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
-          skipUnsupported: values.skipUnsupported ?? false,
-        },
-        ext4: {
-          blockSize: ext4BlockSize,
-          size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
-          inodes: values.inodes === undefined ? undefined : parseIntOption(values.inodes, '--inodes', 16, 0xffffffff),
-          reservedPercent: values.reservedPercent === undefined ? undefined : parseIntOption(values.reservedPercent, '--reserved-percent', 0, 50),
-          label: values.label,
-          mountOptions: values.mountOptions,
-          uuid: values.uuid,
-          hashSeed: values.hashSeed,
-        },
-        iso: {
-          volumeId: values.volid,
-          publisher: values.publisher,
-          applicationId: values.applicationId,
-          biosBoot: values.biosBoot,
-          efiBoot: values.efiBoot,
-          hybridMbr: values.hybridMbr,
-          mbrId,
-          gpt: values.gpt ?? false,
-        },
-      };
-      const bar = reporter.progress('pack');
-      if (reporter.animates) {
-        const { countReads } = await import('../tree/read-progress.js');
-        countReads(input.tree, (done, total) => bar.update(done, total));
-      }
-      let written = false;
-      try {
-        if (values.output === '-') {
-          const { StreamSink } = await import('../io/sink.js');
-          await packTree(input.tree, format, new StreamSink(process.stdout, '<stdout>'), options);
-        } else {
-          await writeAtomically(values.output, (sink) => packTree(input.tree, format, sink, options));
-        }
-        written = true;
-      } finally {
-        // a failed run leaves no bar behind its error line
-        bar.end(written);
-      }
-      if (values.output === '-') return;
+      written = true;
     } finally {
-      await input.close();
+      // a failed run leaves no bar behind its error line
+      bar.end(written);
     }
-    if (values.json) {
-      const { size } = await stat(values.output);
-      const { sha256 } = await hashFile(values.output);
-      process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
-    }
-  });
+    if (values.output === '-') return;
+  } finally {
+    await input.close();
+  }
+  if (values.json) {
+    const { size } = await stat(values.output);
+    const { sha256 } = await hashFile(values.output);
+    process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
+  }
 }
 
 /**
