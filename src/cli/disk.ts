@@ -31,6 +31,7 @@ interface DiskOptionValues extends PolicyOptionValues {
   workers?: string;
   xattrs: boolean;
   json?: boolean;
+  verbose?: boolean;
 }
 
 const FORMATS = ['fat', 'ext4', 'squashfs', 'raw'] as const;
@@ -119,6 +120,7 @@ export function diskCommand(reporter: Reporter): Command {
       } finally {
         bar.end(report !== undefined);
       }
+      if (!values.json) reporter.detail(`reprimage: ${values.output}: ${report.size} bytes, ${report.table}, ${specs.length} partition${specs.length === 1 ? '' : 's'}`);
       if (values.json) process.stdout.write(`${JSON.stringify({ output: values.output, ...report, diskSignature: report.diskSignature === undefined ? undefined : `0x${report.diskSignature.toString(16).padStart(8, '0')}` })}\n`);
     } finally {
       for (const input of opened) await input.close();

@@ -44,6 +44,7 @@ interface PackOptionValues extends PolicyOptionValues {
   uuid?: string;
   hashSeed?: string;
   mountOptions?: string;
+  verbose?: boolean;
 }
 
 export function packCommand(reporter: Reporter): Command {
@@ -167,6 +168,9 @@ async function packFrom(src: string, values: PackOptionValues, reporter: Reporte
     const { size } = await stat(values.output);
     const { sha256 } = await hashFile(values.output);
     process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
+  } else if (values.verbose) {
+    const { size } = await stat(values.output);
+    reporter.detail(`reprimage: ${values.output}: ${size} bytes (${format} from ${input.format})`);
   }
 }
 
