@@ -11,25 +11,23 @@ export function lsCommand(reporter: Reporter): Command {
     .argument('<image>', "a directory, archive or image; '-' reads a tar or cpio stream (compressed or not) from standard input")
     .option('--json', 'print the entries as JSON (schema reprimage-ls/1, docs/json.md)')
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
-    // '-': a tar or cpio stream on standard input
-    .action((image: string, values: { json?: boolean; xattrs: boolean }) => withInputPath(image, (path) => list(image, path, values, reporter)));
-}
-
-async function list(image: string, path: string, values: { json?: boolean; xattrs: boolean }, reporter: Reporter): Promise<void> {
-  const { openTree } = await import('../image/open-tree.js');
-  const input = await openTree(path, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
-  try {
-    const boot = input.format === 'iso9660' ? await isoBoot(path, input.tree) : undefined;
-    if (values.json) {
-      const { treeToJson } = await import('../tree/describe.js');
-      process.stdout.write(`${JSON.stringify({ schema: 'reprimage-ls/1', input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
-    } else {
-      for (const line of listingLines(input.tree)) process.stdout.write(`${line}\n`);
-      for (const line of boot?.lines ?? []) process.stdout.write(`${line}\n`);
-    }
-  } finally {
-    await input.close();
-  }
+    // '-': a tar or cpio stream on standard input, copied to a file that `path` then names
+    .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => withInputPath(image, async (path) => {
+      const { openTree } = await import('../image/open-tree.js');
+      const input = await openTree(path, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
+      try {
+        const boot = input.format === 'iso9660' ? await isoBoot(path, input.tree) : undefined;
+        if (values.json) {
+          const { treeToJson } = await import('../tree/describe.js');
+          process.stdout.write(`${JSON.stringify({ schema: 'reprimage-ls/1', input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
+        } else {
+          for (const line of listingLines(input.tree)) process.stdout.write(`${line}\n`);
+          for (const line of boot?.lines ?? []) process.stdout.write(`${line}\n`);
+        }
+      } finally {
+        await input.close();
+      }
+    }));
 }
 
 /** An ISO's El Torito entries and MBR/GPT partitions (docs/formats/iso9660.md, "ls"). */

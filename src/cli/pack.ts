@@ -82,96 +82,94 @@ export function packCommand(reporter: Reporter): Command {
     .option('--mount-options <text>', 'ext4: default mount options stored in the superblock')
     .option('--skip-unsupported', 'FAT: leave out symlinks, devices, fifos and sockets with a warning instead of failing');
   addPolicyOptions(cmd);
-  // '-': a tar or cpio stream on standard input
-  return cmd.action(async (src: string, values: PackOptionValues) => withInputPath(src, (path) => packFrom(path, values, reporter)));
-}
-
-async function packFrom(src: string, values: PackOptionValues, reporter: Reporter): Promise<void> {
-  const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
-  const tarFormat = parseTarFormat(values.tarFormat);
-  const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
-  const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
-  const compressor = await parseCompressor(values.comp);
-  const ext4BlockSize = format === 'ext4' && values.blockSize !== undefined ? parseExt4BlockSize(values.blockSize) : undefined;
-  const blockSize = format === 'ext4' || values.blockSize === undefined ? 131072 : parseSize(values.blockSize, '--block-size');
-  const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
-  const warn = (m: string) => reporter.warn(m);
-  if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
-  // the readers and writers load here, not at start-up; image/pack loads only the format written
-  const { openTree } = await import('../image/open-tree.js');
-  const { packTree } = await import('../image/pack.js');
-  const input = await openTree(src, { warn, xattrs: values.xattrs });
-  try {
-    if (input.format === 'directory' && values.output !== '-') {
-      const self = pathInsideSource(src, values.output);
-      if (self !== undefined && input.tree.remove(self)) warn(`${values.output}: the output is inside the source; left out`);
-    }
-    const sourceDateEpoch = await shapeTree(input.tree, values, reporter);
-    const options: PackOptions = {
-      tarFormat,
-      gzipLevel,
-      warn,
-      sourceDateEpoch,
-      seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
-      workers,
-      squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate) },
-      fat: {
-        fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
-        label: values.label,
-        size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
-        skipUnsupported: values.skipUnsupported ?? false,
-      },
-      ext4: {
-        blockSize: ext4BlockSize,
-        size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
-        inodes: values.inodes === undefined ? undefined : parseIntOption(values.inodes, '--inodes', 16, 0xffffffff),
-        reservedPercent: values.reservedPercent === undefined ? undefined : parseIntOption(values.reservedPercent, '--reserved-percent', 0, 50),
-        label: values.label,
-        mountOptions: values.mountOptions,
-        uuid: values.uuid,
-        hashSeed: values.hashSeed,
-      },
-      iso: {
-        volumeId: values.volid,
-        publisher: values.publisher,
-        applicationId: values.applicationId,
-        biosBoot: values.biosBoot,
-        efiBoot: values.efiBoot,
-        hybridMbr: values.hybridMbr,
-        mbrId,
-        gpt: values.gpt ?? false,
-      },
-    };
-    const bar = reporter.progress('pack');
-    if (reporter.animates) {
-      const { countReads } = await import('../tree/read-progress.js');
-      countReads(input.tree, (done, total) => bar.update(done, total));
-    }
-    let written = false;
+  // '-': a tar or cpio stream on standard input, copied to a file that `src` then names
+  return cmd.action(async (given: string, values: PackOptionValues) => withInputPath(given, async (src) => {
+    const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
+    const tarFormat = parseTarFormat(values.tarFormat);
+    const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
+    const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
+    const compressor = await parseCompressor(values.comp);
+    const ext4BlockSize = format === 'ext4' && values.blockSize !== undefined ? parseExt4BlockSize(values.blockSize) : undefined;
+    const blockSize = format === 'ext4' || values.blockSize === undefined ? 131072 : parseSize(values.blockSize, '--block-size');
+    const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
+    const warn = (m: string) => reporter.warn(m);
+    if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
+    // the readers and writers load here, not at start-up; image/pack loads only the format written
+    const { openTree } = await import('../image/open-tree.js');
+    const { packTree } = await import('../image/pack.js');
+    const input = await openTree(src, { warn, xattrs: values.xattrs });
     try {
-      if (values.output === '-') {
-        const { StreamSink } = await import('../io/sink.js');
-        await packTree(input.tree, format, new StreamSink(process.stdout, '<stdout>'), options);
-      } else {
-        await writeAtomically(values.output, (sink) => packTree(input.tree, format, sink, options));
+      if (input.format === 'directory' && values.output !== '-') {
+        const self = pathInsideSource(src, values.output);
+        if (self !== undefined && input.tree.remove(self)) warn(`${values.output}: the output is inside the source; left out`);
       }
-      written = true;
+      const sourceDateEpoch = await shapeTree(input.tree, values, reporter);
+      const options: PackOptions = {
+        tarFormat,
+        gzipLevel,
+        warn,
+        sourceDateEpoch,
+        seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
+        workers,
+        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate) },
+        fat: {
+          fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
+          label: values.label,
+          size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
+          skipUnsupported: values.skipUnsupported ?? false,
+        },
+        ext4: {
+          blockSize: ext4BlockSize,
+          size: values.size === undefined ? undefined : parseIntOption(values.size, '--size', 1, Number.MAX_SAFE_INTEGER),
+          inodes: values.inodes === undefined ? undefined : parseIntOption(values.inodes, '--inodes', 16, 0xffffffff),
+          reservedPercent: values.reservedPercent === undefined ? undefined : parseIntOption(values.reservedPercent, '--reserved-percent', 0, 50),
+          label: values.label,
+          mountOptions: values.mountOptions,
+          uuid: values.uuid,
+          hashSeed: values.hashSeed,
+        },
+        iso: {
+          volumeId: values.volid,
+          publisher: values.publisher,
+          applicationId: values.applicationId,
+          biosBoot: values.biosBoot,
+          efiBoot: values.efiBoot,
+          hybridMbr: values.hybridMbr,
+          mbrId,
+          gpt: values.gpt ?? false,
+        },
+      };
+      const bar = reporter.progress('pack');
+      if (reporter.animates) {
+        const { countReads } = await import('../tree/read-progress.js');
+        countReads(input.tree, (done, total) => bar.update(done, total));
+      }
+      let written = false;
+      try {
+        if (values.output === '-') {
+          const { StreamSink } = await import('../io/sink.js');
+          await packTree(input.tree, format, new StreamSink(process.stdout, '<stdout>'), options);
+        } else {
+          await writeAtomically(values.output, (sink) => packTree(input.tree, format, sink, options));
+        }
+        written = true;
+      } finally {
+        // a failed run leaves no bar behind its error line
+        bar.end(written);
+      }
+      if (values.output === '-') return;
     } finally {
-      // a failed run leaves no bar behind its error line
-      bar.end(written);
+      await input.close();
     }
-    if (values.output === '-') return;
-  } finally {
-    await input.close();
-  }
-  if (values.json) {
-    const { size } = await stat(values.output);
-    const { sha256 } = await hashFile(values.output);
-    process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
-  } else if (values.verbose) {
-    const { size } = await stat(values.output);
-    reporter.detail(`reprimage: ${values.output}: ${size} bytes (${format} from ${input.format})`);
-  }
+    if (values.json) {
+      const { size } = await stat(values.output);
+      const { sha256 } = await hashFile(values.output);
+      process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
+    } else if (values.verbose) {
+      const { size } = await stat(values.output);
+      reporter.detail(`reprimage: ${values.output}: ${size} bytes (${format} from ${input.format})`);
+    }
+  }));
 }
 
 /**
