@@ -6,6 +6,7 @@
  */
 import { isReprimageError, fromSystemError } from '../errors.js';
 import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
+import { liftProgress } from './reporter.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE_OR_INPUT = 2;
@@ -99,6 +100,7 @@ function firstLine(text: string): string {
 }
 
 function writeLine(text: string): void {
+  liftProgress(); // a bar on the terminal would share the line
   process.stderr.write(`${text}\n`);
 }
 

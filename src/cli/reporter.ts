@@ -57,6 +57,14 @@ export const DEFAULT_SETTINGS: OutputSettings = { quiet: false, verbose: false, 
 const ESC = '\u001b';
 const REDRAW_MS = 100;
 
+/** The reporter whose bar is on the terminal now, so that an error line can lift it first. */
+let drawing: (() => void) | undefined;
+
+/** Erases a bar from the terminal before process-end.ts writes an error or signal line. */
+export function liftProgress(): void {
+  drawing?.();
+}
+
 /**
  * The CLI's reporter. Made before the command line is parsed and configured once it is
  * (main.ts), so that commands can be handed it when they are defined.
@@ -133,12 +141,19 @@ export class StderrReporter implements Reporter {
           this.draw(progressText(label, { entries: Math.max(done.entries, state.done.entries), bytes: Math.max(done.bytes, state.done.bytes) }, state.total, performance.now() - started, undefined, this.width()));
           this.stream.write('\n');
           this.shown = 0;
+          if (drawing === this.lift) drawing = undefined;
         } else {
           this.erase();
         }
       },
     };
   }
+
+  /** Erases the bar, for good: the process is ending. */
+  private readonly lift = (): void => {
+    this.redraw = undefined;
+    this.erase();
+  };
 
   /** Writes one line, lifting a bar out of the way and drawing it again below. */
   private line(text: string): void {
@@ -153,12 +168,14 @@ export class StderrReporter implements Reporter {
     const pad = color ? '' : ' '.repeat(Math.max(0, this.shown - text.length));
     this.stream.write(`\r${color ? `${ESC}[K` : ''}${text}${pad}`);
     this.shown = text.length;
+    drawing = this.lift;
   }
 
   private erase(): void {
     if (this.shown === 0) return;
     this.stream.write(this.colorFor(this.stream) ? `\r${ESC}[K` : `\r${' '.repeat(this.shown)}\r`);
     this.shown = 0;
+    if (drawing === this.lift) drawing = undefined;
   }
 
   private width(): number {
@@ -175,27 +192,38 @@ export class StderrReporter implements Reporter {
  * or a counter when the whole is unknown; cut to `width` characters.
  */
 export function progressText(label: string, done: ProgressCount, total: ProgressCount | undefined, elapsedMs: number, item: string | undefined, width: number): string {
-  const parts = [label];
   const seconds = elapsedMs / 1000;
   const byBytes = total !== undefined && total.bytes > 0;
   const fraction = total === undefined ? undefined : byBytes ? done.bytes / total.bytes : total.entries > 0 ? done.entries / total.entries : 1;
+  let bar: string | undefined;
   if (fraction !== undefined) {
     const f = Math.min(1, Math.max(0, fraction));
-    const cells = 20;
+    const cells = width < 100 ? 10 : 20;
     const full = Math.round(f * cells);
-    parts.push(`[${'#'.repeat(full)}${'.'.repeat(cells - full)}] ${String(Math.floor(f * 100)).padStart(3)}%`);
+    bar = `[${'#'.repeat(full)}${'.'.repeat(cells - full)}] ${String(Math.floor(f * 100)).padStart(3)}%`;
   }
-  parts.push(total === undefined ? `${done.entries} entries` : `${Math.min(done.entries, total.entries)}/${total.entries} entries`);
-  if (done.bytes > 0 || byBytes) parts.push(total === undefined || !byBytes ? bytesText(done.bytes) : `${bytesText(Math.min(done.bytes, total.bytes))}/${bytesText(total.bytes)}`);
-  if (seconds >= 0.5 && done.bytes > 0) parts.push(`${bytesText(done.bytes / seconds)}/s`);
-  if (fraction !== undefined && fraction > 0 && fraction < 1 && seconds >= 1) parts.push(`ETA ${clock((seconds * (1 - fraction)) / fraction)}`);
-  else parts.push(clock(seconds));
-  let text = parts.join('  ');
-  if (item !== undefined && text.length + 2 < width) {
-    const room = width - text.length - 2;
-    text += `  ${item.length > room ? `…${item.slice(-(room - 1))}` : item}`;
+  const entries = total === undefined ? `${done.entries} entries` : `${Math.min(done.entries, total.entries)}/${total.entries} entries`;
+  const bytes = done.bytes > 0 || byBytes ? (total === undefined || !byBytes ? bytesText(done.bytes) : `${bytesText(Math.min(done.bytes, total.bytes))}/${bytesText(total.bytes)}`) : undefined;
+  const rate = seconds >= 0.5 && done.bytes > 0 ? `${bytesText(done.bytes / seconds)}/s` : undefined;
+  const time = fraction !== undefined && fraction > 0 && fraction < 1 && seconds >= 1 ? `ETA ${clock((seconds * (1 - fraction)) / fraction)}` : clock(seconds);
+  // what a narrow terminal loses first: the item, the rate, the bytes, the bar
+  const parts: Array<string | undefined> = [label, bar, entries, bytes, rate, time, item];
+  const dropOrder = [6, 4, 3, 1];
+  const text = () => parts.filter((p) => p !== undefined).join('  ');
+  for (const k of dropOrder) {
+    if (text().length <= width) break;
+    if (k === 6 && item !== undefined) {
+      // an item is cut from the left (the end of a path tells most) before it goes
+      const room = width - parts.slice(0, 6).filter((p) => p !== undefined).join('  ').length - 2;
+      if (room >= 12) {
+        parts[6] = item.length > room ? `…${item.slice(-(room - 1))}` : item;
+        continue;
+      }
+    }
+    parts[k] = undefined;
   }
-  return text.length > width ? text.slice(0, width) : text;
+  const line = text();
+  return line.length > width ? line.slice(0, width) : line;
 }
 
 /** Bytes in binary units with one decimal: `512 B`, `1.5 KiB`, `3.0 GiB`. */
