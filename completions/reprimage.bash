@@ -5,7 +5,7 @@ _reprimage() {
     case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=($(compgen -W "pack disk ls diff normalize po-changed check iuk iuk-apply lock build -V --version -h --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "pack disk ls diff normalize po-changed check iuk iuk-apply lock build rebuild -V --version -h --help" -- "$cur"))
     return
   fi
   local opts=""
@@ -62,6 +62,10 @@ _reprimage() {
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
       esac ;;
     build) opts="-o --output --cache --update-lock --provenance --source-date-epoch --workers -v --verbose --json -q --quiet --no-progress --color -h --help"
+      case $prev in
+        --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+      esac ;;
+    rebuild) opts="-o --output --manifest --rebuilt --recipe --inputs --cache --allow-tool-versions --workers -v --verbose --json -q --quiet --no-progress --color -h --help"
       case $prev in
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
       esac ;;

@@ -14,6 +14,7 @@ _reprimage() {
     'iuk-apply:stack an upgrade kit onto OLD in memory; with --expect NEW, exit 0 if the result equals NEW, 1 if not'
     'lock:pin the InRelease files and every package of a recipe in RECIPE.lock (verified first)'
     'build:build a recipe\: verify its locked inputs, make the root tree with mmdebstrap, write the outputs and manifest.json'
+    'rebuild:rebuild a published image from its manifest and compare (exit 0 reproduced, 1 differs, 2 cannot rebuild or bad input)'
   )
   if (( CURRENT == 2 )); then
     _describe -t commands command commands
@@ -26,7 +27,7 @@ _reprimage() {
     pack)
       _arguments -s \
         '(-o --output)'{-o,--output}'[the image to write ('\''-'\'' for standard output, with --format)]:file:_files' \
-        '--format[output format (tar, tar.gz, cpio, cpio.gz, squashfs, iso, fat, ext4); default\: from the output name]:format:_files' \
+        '--format[output format (tar, tar.gz, tar.xz, tar.zst, cpio, cpio.gz, cpio.xz, cpio.zst, squashfs, iso, fat, ext4); default\: from the output name]:format:_files' \
         '--tar-format[tar header flavour]:gnu|pax|ustar:(gnu pax ustar)' \
         '--gzip-level[deflate level of .gz outputs]:1-9:_files' \
         '--no-xattrs[do not read extended attributes from a source directory]' \
@@ -212,6 +213,23 @@ _reprimage() {
         '--workers[parallel workers (never changes the output bytes)]:n:_files' \
         '(-v --verbose)'{-v,--verbose}'[show mmdebstrap'\''s progress]' \
         '--json[print the manifest on standard output]' \
+        '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \
+        '--no-progress[draw no progress bar (bars are drawn on a terminal only)]' \
+        '--color[colour\: auto (on a terminal, unless NO_COLOR is set), always, never]:when:(auto always never)' \
+        '(-h --help)'{-h,--help}'[print the help of the command]' \
+        '*:file:_files' ;;
+    rebuild)
+      _arguments -s \
+        '(-o --output)'{-o,--output}'[work directory\: downloads, the rebuild, diff.txt/diff.json, rebuild.json, rebuild.intoto.json]:dir:_files' \
+        '--manifest[the build manifest (path or URL), when it is not beside the image]:manifest:_files' \
+        '--rebuilt[compare with this image, rebuilt before, instead of building again]:file:_files' \
+        '--recipe[a directory with the recipe and its inputs (a checkout of the release), instead of the manifest'\''s inputs bundle]:dir:_files' \
+        '--inputs[the inputs bundle (path or URL), when it is not beside the manifest]:bundle:_files' \
+        '--cache[download cache (default\: $XDG_CACHE_HOME/reprimage or ~/.cache/reprimage)]:dir:_files' \
+        '--allow-tool-versions[rebuild with other versions of mmdebstrap, apt and dpkg than the recorded ones (noted in the report)]' \
+        '--workers[parallel workers (never changes the output bytes)]:n:_files' \
+        '(-v --verbose)'{-v,--verbose}'[show the build'\''s progress]' \
+        '--json[print the report (rebuild.json) instead of the text]' \
         '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \
         '--no-progress[draw no progress bar (bars are drawn on a terminal only)]' \
         '--color[colour\: auto (on a terminal, unless NO_COLOR is set), always, never]:when:(auto always never)' \

@@ -34,10 +34,11 @@ export function buildCommand(reporter: Reporter): Command {
       const { buildRecipe } = await import('../recipe/build.js');
       const { manifest } = await buildRecipe(recipe, {
         outDir: values.output,
-        cacheDir: values.cache ?? defaultCacheDir(),
+        cacheDir: values.cache ?? defaultCacheDir(process.env),
         updateLock: values.updateLock ?? false,
         provenance: values.provenance ?? false,
         sourceDateEpoch: values.sourceDateEpoch,
+        environment: process.env,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => reporter.detail(line) : undefined,

@@ -21,6 +21,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Definer>>> =
   'iuk-apply': async () => (await import('./iuk.js')).iukApplyCommand,
   lock: async () => (await import('./lock.js')).lockCommand,
   build: async () => (await import('./build.js')).buildCommand,
+  rebuild: async () => (await import('./rebuild.js')).rebuildCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_LOADERS);

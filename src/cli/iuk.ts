@@ -50,6 +50,7 @@ export function iukCommand(reporter: Reporter): Command {
           compressor,
           workers,
           sourceDateEpoch: values.sourceDateEpoch,
+          sourceDateEpochEnv: process.env.SOURCE_DATE_EPOCH,
           squashfsPath: values.squashfsPath,
           warn: (m) => reporter.warn(m),
           onProgress: reporter.animates ? (done, total) => bar.update(done, total) : undefined,
