@@ -193,7 +193,7 @@ test('a report larger than a pipe holds arrives whole, with exit status 1, altho
   const make = (name: string, text: string) => {
     const d = join(dir, name);
     mkdirSync(d);
-    for (let i = 0; i < 400; i++) writeFileSync(join(d, `file-${String(i).padStart(4, '0')}.txt`), `${text} ${i}\n`);
+    for (let i = 0; i < 1000; i++) writeFileSync(join(d, `file-${String(i).padStart(4, '0')}.txt`), `${text} ${i}\n`);
     return d;
   };
   const a = make('a', 'left');
