@@ -8,16 +8,17 @@ export interface StageTimer {
   stage(name: string): void;
 }
 
-export function stageTimer(onStage?: (name: string) => void): StageTimer {
+export function stageTimer(onStage?: (name: string, milliseconds: number) => void): StageTimer {
   const timings: Record<string, number> = {};
   let mark = performance.now();
   return {
     timings,
     stage(name) {
       const now = performance.now();
-      timings[name] = Math.round(now - mark);
+      const ms = Math.round(now - mark);
+      timings[name] = ms;
       mark = now;
-      onStage?.(name);
+      onStage?.(name, ms);
     },
   };
 }

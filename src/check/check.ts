@@ -14,6 +14,7 @@ import { diffPaths } from '../diff/engine.js';
 import type { Difference } from '../diff/difference.js';
 import type { BuildPlan } from './plan.js';
 import { runBuild } from './runner.js';
+import { ReprimageError, isReprimageError } from '../errors.js';
 import { trackTemporary } from '../io/temporaries.js';
 import { detectVariations, type BuildSetup, type SkippedVariation, type Variation, type VariationId } from './variations.js';
 
@@ -86,7 +87,14 @@ export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<
       for (const v of enabled) v.vary(setup);
       builds++;
       options.progress(`build ${builds}: ${name}${enabled.length > 0 ? ` (${enabled.map((v) => v.id).join(', ')})` : ''}`);
-      return runBuild(plan, setup, { work, name, timeoutSeconds: options.timeoutSeconds });
+      try {
+        return await runBuild(plan, setup, { work, name, timeoutSeconds: options.timeoutSeconds });
+      } catch (e) {
+        // the work directory, with the build's log, is removed below: do not point at it
+        const log = `(log: ${join(work, `${name}.log`)})`;
+        if (options.keep || !isReprimageError(e) || !e.detail.includes(log)) throw e;
+        throw new ReprimageError(e.code, e.subject, e.detail.replace(log, '(rerun with --keep to keep its log)'));
+      }
     };
     const control = await build('control', []);
     const experiment = await build('experiment', variations.applied);

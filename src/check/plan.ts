@@ -21,7 +21,7 @@ export interface BuildPlan {
 }
 
 export function planFromCommand(command: string[], artifacts: string[], source?: string): BuildPlan {
-  if (command.length === 0) throw new ReprimageError('USAGE', 'reprimage check', 'no command given after --');
+  if (command.length === 0) throw new ReprimageError('USAGE', 'check', 'no command given after --');
   if (artifacts.length === 0) throw new ReprimageError('USAGE', '--artifact', 'name at least one artifact the command makes (--artifact PATH)');
   for (const a of artifacts) {
     if (a.startsWith('/') || a.split('/').includes('..')) throw new ReprimageError('USAGE', '--artifact', `${a}: a path inside the build directory is needed`);

@@ -38,8 +38,12 @@ export function renderCheckText(r: CheckReport, options: { maxReportSize?: numbe
   return text;
 }
 
+/** The `schema` of `check --json` (docs/json.md): its name and major version. */
+export const CHECK_JSON_SCHEMA = 'reprimage-check/1';
+
 export function renderCheckJson(r: CheckReport): string {
   return `${JSON.stringify({
+    schema: CHECK_JSON_SCHEMA,
     title: r.title,
     command: r.command,
     reproducible: r.reproducible,

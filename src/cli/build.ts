@@ -1,4 +1,5 @@
 /** `reprimage build RECIPE -o DIR`: the recipe's outputs and manifest.json, from its lock. */
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
@@ -31,7 +32,7 @@ export function buildCommand(reporter: Reporter): Command {
       // loaded here, not at start-up: the recipe code pulls in openpgp, zod and yaml
       const { defaultCacheDir } = await import('../recipe/cache.js');
       const { buildRecipe } = await import('../recipe/build.js');
-      const { manifest, files } = await buildRecipe(recipe, {
+      const { manifest } = await buildRecipe(recipe, {
         outDir: values.output,
         cacheDir: values.cache ?? defaultCacheDir(process.env),
         updateLock: values.updateLock ?? false,
@@ -40,10 +41,10 @@ export function buildCommand(reporter: Reporter): Command {
         environment: process.env,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
         warn: (m) => reporter.warn(m),
-        log: values.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        log: values.verbose ? (line) => reporter.detail(line) : undefined,
+        onStage: (name, ms, detail) => reporter.stage(name, ms, detail),
       });
       if (values.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
-      else for (const o of manifest.reproducible.outputs) process.stderr.write(`reprimage: ${o.path}: ${o.size} bytes, sha256 ${o.sha256}\n`);
-      void files;
+      else for (const o of manifest.reproducible.outputs) reporter.info(`${join(values.output, o.path)}: ${o.size} bytes, sha256 ${o.sha256}`);
     });
 }

@@ -34,12 +34,12 @@ export function checkCommand(reporter: Reporter): Command {
     .option('--bisect', 'when the artifacts differ, rebuild with subsets of the variations to find the cause')
     .option('--only <list>', 'vary only these (comma-separated ids; see docs/check.md)')
     .option('--skip <list>', 'do not vary these')
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report as JSON (schema reprimage-check/1, docs/json.md)')
     .option('--work-dir <dir>', 'where the builds run (default: a new temporary directory)')
-    .option('--keep', 'keep the work directory (logs, artifacts of every build)')
+    .option('--keep', 'keep the work directory (logs, artifacts of every build) and say where it is')
     .option('--timeout <seconds>', 'stop a build that runs longer', '3600')
     .option('--max-report-size <bytes>', 'cut each difference report at this size', '200000')
-    .option('--no-progress', 'do not print which build is running (printed on a terminal only)')
+    .option('--no-progress', 'do not print which build is running (printed on a terminal, or with --verbose)')
     .action(async (positional: string[], values: CheckOptionValues) => {
       const dashdash = process.argv.indexOf('--');
       const { planFromCommand, planFromRecipe } = await import('../check/plan.js');
@@ -55,7 +55,7 @@ export function checkCommand(reporter: Reporter): Command {
       }
       let plan;
       if (dashdash === -1) {
-        if (command.length !== 1) throw new ReprimageError('USAGE', 'reprimage check', 'give a recipe, or a command after -- (reprimage check --artifact PATH -- CMD ARGS…)');
+        if (command.length !== 1) throw new ReprimageError('USAGE', 'check', 'give a recipe, or a command after -- (reprimage check --artifact PATH -- CMD ARGS…)');
         const { defaultCacheDir } = await import('../recipe/cache.js');
         plan = await planFromRecipe(command[0]!, defaultCacheDir(process.env));
       } else {
@@ -68,13 +68,12 @@ export function checkCommand(reporter: Reporter): Command {
         workDir: values.workDir,
         keep: values.keep ?? false,
         timeoutSeconds: parseIntOption(values.timeout, '--timeout', 1, 7 * 86400),
-        progress: (m) => {
-          if (values.progress && process.stderr.isTTY) process.stderr.write(`reprimage check: ${m}\n`);
-        },
+        progress: (m) => reporter.status(`check: ${m}`),
         warn: (m) => reporter.warn(m),
       });
       const maxReportSize = values.maxReportSize === undefined ? undefined : parseIntOption(values.maxReportSize, '--max-report-size', 1, Number.MAX_SAFE_INTEGER);
       process.stdout.write(values.json ? renderCheckJson(report) : renderCheckText(report, { maxReportSize }));
+      if (report.workDir !== undefined) reporter.info(`work directory kept: ${report.workDir}`);
       process.exitCode = report.reproducible ? 0 : 1;
     });
 }

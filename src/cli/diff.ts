@@ -20,9 +20,9 @@ interface DiffOptionValues {
   excludeMetadata?: string;
   maxReportSize?: string;
   maxDiffLines: string;
-  text?: string | true;
-  json?: string | true;
-  markdown?: string | true;
+  text?: string;
+  json?: string;
+  markdown?: string;
   html?: string;
   htmlDir?: string;
   color: string;
@@ -38,27 +38,26 @@ export function diffCommand(reporter: Reporter): Command {
     .option('--exclude-metadata <list>', 'metadata not compared, comma-separated: type,mode,owner,mtime,xattrs,target,device,size,links,format')
     .option('--max-report-size <bytes>', 'cut text, Markdown and HTML reports at this size')
     .option('--max-diff-lines <n>', 'lines kept per unified diff', '256')
-    .option('--text [file]', "text report (to FILE, or '-' / nothing for standard output); the default output")
-    .option('--json [file]', 'JSON report in diffoscope\'s structure (docs/diff.md)')
-    .option('--markdown [file]', 'Markdown report')
-    .option('--html <file>', 'one self-contained HTML page with a collapsible tree of differences')
+    .option('--text <file>', "text report to FILE ('-' for standard output, the default when no report is named)")
+    .option('--json <file>', "JSON report in diffoscope's structure (docs/diff.md); '-' for standard output")
+    .option('--markdown <file>', "Markdown report; '-' for standard output")
+    .option('--html <file>', "one self-contained HTML page with a collapsible tree of differences; '-' for standard output")
     .option('--html-dir <dir>', 'HTML report split into pages loaded on demand, for large reports')
-    .option('--color <when>', 'colour the text report: auto (on a terminal), always, never', 'auto')
-    .option('--no-progress', 'do not show progress on a terminal')
+    .option('--color <when>', 'colour the text report and messages: auto (on a terminal, unless NO_COLOR is set), always, never', 'auto')
     .action(async (a: string, b: string, values: DiffOptionValues) => {
       const maxDiffLines = parseCount(values.maxDiffLines, '--max-diff-lines');
       const maxReportSize = values.maxReportSize === undefined ? undefined : parseCount(values.maxReportSize, '--max-report-size');
-      if (!['auto', 'always', 'never'].includes(values.color)) throw new ReprimageError('USAGE', '--color', `expected auto, always or never, got '${values.color}'`);
       // the engine and its comparators load here, so that other commands do not pay for them
       const { diffPaths } = await import('../diff/engine.js');
       const { parseMetadataClasses } = await import('../diff/metadata.js');
-      const progress = values.progress && process.stderr.isTTY ? progressLine() : undefined;
+      const bar = reporter.progress('diff');
+      let compared = 0;
       const options: DiffOptions = {
         exclude: values.exclude,
         excludeMetadata: values.excludeMetadata === undefined ? undefined : parseMetadataClasses(values.excludeMetadata),
         maxDiffLines,
         warn: (m) => reporter.warn(m),
-        onProgress: progress?.update,
+        onProgress: reporter.animates ? (path) => bar.update({ entries: ++compared, bytes: 0 }, undefined, path) : undefined,
       };
       let difference: Difference | undefined;
       // a damaged VM image given as an argument is an error (exit 2), not a difference
@@ -67,18 +66,17 @@ export function diffCommand(reporter: Reporter): Command {
       try {
         difference = await diffPaths(a, b, options);
       } finally {
-        progress?.clear();
+        bar.end(false); // the report follows: no bar above it
       }
       const outputs = [values.text, values.json, values.markdown, values.html, values.htmlDir].filter((v) => v !== undefined);
-      const text = values.text ?? (outputs.length === 0 ? true : undefined);
+      const text = values.text ?? (outputs.length === 0 ? '-' : undefined);
       if (difference) {
         const { renderText } = await import('../diff/presenters/text.js');
         const { renderJson } = await import('../diff/presenters/json.js');
         const { renderMarkdown } = await import('../diff/presenters/markdown.js');
         const { renderHtml, writeHtmlDir } = await import('../diff/presenters/html.js');
         if (text !== undefined) {
-          const toTerminal = text === true || text === '-';
-          const color = values.color === 'always' || (values.color === 'auto' && toTerminal && process.stdout.isTTY === true);
+          const color = reporter.colorFor(text === '-' ? process.stdout : {});
           await emit(text, renderText(difference, { color, maxReportSize }));
         }
         if (values.json !== undefined) await emit(values.json, renderJson(difference));
@@ -91,9 +89,9 @@ export function diffCommand(reporter: Reporter): Command {
     });
 }
 
-/** Writes to standard output for `true`/`-`, else atomically to the file named. */
-async function emit(target: string | true, text: string): Promise<void> {
-  if (target === true || target === '-') {
+/** Writes to standard output for `-`, else atomically to the file named. */
+async function emit(target: string, text: string): Promise<void> {
+  if (target === '-') {
     await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
     return;
   }
@@ -106,26 +104,4 @@ function parseCount(value: string, option: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new ReprimageError('USAGE', option, `expected a whole number of at least 1, got '${value}'`);
   return n;
-}
-
-/** One self-overwriting stderr line, updated at most ten times a second. */
-function progressLine(): { update: (path: string) => void; clear: () => void } {
-  let last = 0;
-  let shown = false;
-  let count = 0;
-  return {
-    update(path) {
-      count++;
-      const now = performance.now();
-      if (now - last < 100) return;
-      last = now;
-      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
-      const textLine = `comparing ${count}: ${path}`;
-      process.stderr.write(`\r\x1b[K${textLine.length > width ? `…${textLine.slice(-(width - 1))}` : textLine}`);
-      shown = true;
-    },
-    clear() {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
 }

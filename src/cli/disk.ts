@@ -17,7 +17,8 @@ import { writeAtomically } from '../io/atomic-output.js';
 import type { OpenedTree } from '../image/open-tree.js';
 import type { DiskPartitionSpec, PartitionContent } from '../image/disk.js';
 import { addPolicyOptions, shapeTree, type PolicyOptionValues } from './policy-options.js';
-import type { Reporter } from './reporter.js';
+import type { Progress, Reporter } from './reporter.js';
+import type { ProgressCount } from '../progress.js';
 
 interface DiskOptionValues extends PolicyOptionValues {
   output: string;
@@ -33,6 +34,7 @@ interface DiskOptionValues extends PolicyOptionValues {
   json?: boolean;
   format?: string;
   compress?: boolean;
+  verbose?: boolean;
 }
 
 const FORMATS = ['fat', 'ext4', 'squashfs', 'raw'] as const;
@@ -105,6 +107,8 @@ export function diskCommand(reporter: Reporter): Command {
       // loaded here, not at start-up, like every command's implementation
       const { writeDisk } = await import('../image/disk.js');
       const seed = values.seed ?? `reprimage:${sourceDateEpoch}`;
+      const bar = reporter.progress('disk');
+      if (reporter.animates) await countPartitionReads(opened, bar);
       const write = (target: string, subject: string) =>
         writeAtomically(target, (sink) =>
           writeDisk(sink, {
@@ -121,29 +125,48 @@ export function diskCommand(reporter: Reporter): Command {
             subject,
           }),
         { subject });
-      let report;
+      let report: Awaited<ReturnType<typeof writeDisk>> | undefined;
       let converted: Record<string, unknown> | undefined;
-      if (format === 'raw') {
-        report = await write(values.output, values.output);
-      } else {
-        // the raw disk goes to a sparse scratch file beside the output, then into the format
-        const { makeTemporaryDirectory } = await import('../io/temporaries.js');
-        const { convertDisk } = await import('../image/convert-disk.js');
-        const scratch = await makeTemporaryDirectory('.reprimage-disk-', dirname(values.output));
-        try {
-          const raw = join(scratch.path, 'disk.raw');
-          report = await write(raw, values.output);
-          const workers = values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256);
-          const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress, workers });
-          converted = { format, ...c.details };
-        } finally {
-          await scratch.remove();
+      try {
+        if (format === 'raw') {
+          report = await write(values.output, values.output);
+        } else {
+          // the raw disk goes to a sparse scratch file beside the output, then into the format
+          const { makeTemporaryDirectory } = await import('../io/temporaries.js');
+          const { convertDisk } = await import('../image/convert-disk.js');
+          const scratch = await makeTemporaryDirectory('.reprimage-disk-', dirname(values.output));
+          try {
+            const raw = join(scratch.path, 'disk.raw');
+            report = await write(raw, values.output);
+            const workers = values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256);
+            const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress, workers });
+            converted = { format, ...c.details };
+          } finally {
+            await scratch.remove();
+          }
         }
+      } finally {
+        bar.end(report !== undefined);
       }
+      if (!values.json) reporter.detail(`reprimage: ${values.output}: ${report.size} bytes, ${report.table}, ${specs.length} partition${specs.length === 1 ? '' : 's'}${converted ? ` (${format})` : ''}`);
       if (values.json) process.stdout.write(`${JSON.stringify({ output: values.output, ...report, image: converted, diskSignature: report.diskSignature === undefined ? undefined : `0x${report.diskSignature.toString(16).padStart(8, '0')}` })}\n`);
     } finally {
       for (const input of opened) await input.close();
     }
+  });
+}
+
+/** One bar over the contents of every partition's tree. */
+async function countPartitionReads(opened: readonly OpenedTree[], bar: Progress): Promise<void> {
+  const { countReads } = await import('../tree/read-progress.js');
+  const done = opened.map(() => ({ entries: 0, bytes: 0 }));
+  const totals = opened.map(() => ({ entries: 0, bytes: 0 }));
+  const sum = (counts: ProgressCount[]) => counts.reduce((a, c) => ({ entries: a.entries + c.entries, bytes: a.bytes + c.bytes }), { entries: 0, bytes: 0 });
+  opened.forEach((input, i) => {
+    totals[i] = countReads(input.tree, (d) => {
+      done[i] = { ...d };
+      bar.update(sum(done), sum(totals));
+    });
   });
 }
 

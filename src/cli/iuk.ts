@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import type { Difference } from '../diff/difference.js';
+import type { KitReport } from '../iuk/kit.js';
 import { ReprimageError } from '../errors.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { WHITEOUT_STYLES, type WhiteoutStyle } from '../iuk/whiteouts.js';
@@ -40,25 +41,31 @@ export function iukCommand(reporter: Reporter): Command {
       const compressor = await parseCompressor(values.comp);
       const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
       const { makeKit } = await import('../iuk/kit.js');
-      const report = await makeKit(oldPath, newPath, values.output, {
-        name: values.name,
-        whiteouts,
-        compressor,
-        workers,
-        sourceDateEpoch: values.sourceDateEpoch,
-        sourceDateEpochEnv: process.env.SOURCE_DATE_EPOCH,
-        squashfsPath: values.squashfsPath,
-        warn: (m) => reporter.warn(m),
-      });
+      const bar = reporter.progress('iuk');
+      let report: KitReport | undefined;
+      try {
+        report = await makeKit(oldPath, newPath, values.output, {
+          name: values.name,
+          whiteouts,
+          compressor,
+          workers,
+          sourceDateEpoch: values.sourceDateEpoch,
+          sourceDateEpochEnv: process.env.SOURCE_DATE_EPOCH,
+          squashfsPath: values.squashfsPath,
+          warn: (m) => reporter.warn(m),
+          onProgress: reporter.animates ? (done, total) => bar.update(done, total) : undefined,
+        });
+      } finally {
+        bar.end(report !== undefined);
+      }
       if (values.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);
         return;
       }
       const r = report.root;
-      process.stderr.write(
+      reporter.info(
         `${values.output}: ${report.kitBytes} bytes; root file system: ${r.added} added, ${r.changed} changed, ${r.removed} removed, ${r.replaced} directories replaced` +
-          (report.system ? `; medium: ${report.system.updated} updated, ${report.system.deleted} deleted` : '') +
-          '\n',
+          (report.system ? `; medium: ${report.system.updated} updated, ${report.system.deleted} deleted` : ''),
       );
     });
 }
@@ -78,7 +85,7 @@ export function iukApplyCommand(reporter: Reporter): Command {
     .option('--expect <new>', 'the build the result must equal')
     .option('--squashfs-path <path>', 'where the root file system sits in an ISO build', 'live/filesystem.squashfs')
     .option('--json', 'print a JSON report')
-    .option('--verbose', 'with --expect: print the whole difference report, not only the paths')
+    .option('-v, --verbose', 'with --expect: print the whole difference report, not only the paths')
     .action(async (oldPath: string, kitPath: string, values: IukApplyOptionValues) => {
       const warn = (m: string) => reporter.warn(m);
       const { openBuild } = await import('../iuk/open-build.js');

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import type { Reporter } from './reporter.js';
 
-export function lockCommand(_reporter: Reporter): Command {
+export function lockCommand(reporter: Reporter): Command {
   return new Command('lock')
     .description('pin the InRelease files and every package of a recipe in RECIPE.lock (verified first)')
     .argument('<recipe>', 'a recipe (YAML, docs/recipe.md)')
@@ -14,6 +14,6 @@ export function lockCommand(_reporter: Reporter): Command {
       const { lockRecipe } = await import('../recipe/build.js');
       const { lockFile, lock } = await lockRecipe(recipe, { cacheDir: values.cache ?? defaultCacheDir(process.env) });
       if (values.json) process.stdout.write(`${JSON.stringify({ lock: lockFile, packages: lock.packages.length, sources: lock.sources.map((s) => ({ uri: s.uri, suite: s.suite, in_release_sha256: s.in_release.sha256 })) })}\n`);
-      else process.stderr.write(`reprimage: ${lockFile}: ${lock.packages.length} packages locked\n`);
+      else reporter.info(`${lockFile}: ${lock.packages.length} packages locked`);
     });
 }

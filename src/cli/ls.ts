@@ -3,21 +3,23 @@ import { Command } from 'commander';
 import { displayName } from '../tree/names.js';
 import type { Tree, Node } from '../tree/tree.js';
 import type { Reporter } from './reporter.js';
+import { withInputPath } from './stdin-input.js';
 
 export function lsCommand(reporter: Reporter): Command {
   return new Command('ls')
     .description('list the entries of a directory, archive or image with their metadata')
-    .argument('<image>', 'a directory, archive or image')
-    .option('--json', 'print the entries as JSON (the schema of treeToJson)')
+    .argument('<image>', "a directory, archive or image; '-' reads a tar or cpio stream (compressed or not) from standard input")
+    .option('--json', 'print the entries as JSON (schema reprimage-ls/1, docs/json.md)')
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
-    .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => {
+    // '-': a tar or cpio stream on standard input, copied to a file that `path` then names
+    .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => withInputPath(image, async (path) => {
       const { openTree } = await import('../image/open-tree.js');
-      const input = await openTree(image, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
+      const input = await openTree(path, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
       try {
         const boot = await input.describe?.();
         if (values.json) {
           const { treeToJson } = await import('../tree/describe.js');
-          process.stdout.write(`${JSON.stringify({ input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
+          process.stdout.write(`${JSON.stringify({ schema: 'reprimage-ls/1', input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
         } else {
           for (const line of listingLines(input.tree)) process.stdout.write(`${line}\n`);
           for (const line of boot?.lines ?? []) process.stdout.write(`${line}\n`);
@@ -25,7 +27,7 @@ export function lsCommand(reporter: Reporter): Command {
       } finally {
         await input.close();
       }
-    });
+    }));
 }
 
 /**

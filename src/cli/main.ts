@@ -3,37 +3,15 @@
  * The `reprimage` command. Parsing and printing only; the work is done by the library.
  * Exit codes: 0 success (or identical), 1 differences found, 2 bad usage or bad input,
  * 70 internal error, 128+N killed by signal N (process-end.ts, docs/errors.md).
+ *
+ * Start-up is paid by every call (a build system may run `reprimage normalize` once per
+ * package), so only the module of the command named is loaded (commands.ts); `--version`
+ * loads no command at all.
  */
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { EXIT_OK, finish, ownProcess, reportError, stackWanted } from './process-end.js';
-import { packCommand } from './pack.js';
-import { lsCommand } from './ls.js';
-import { diffCommand } from './diff.js';
-import { normalizeCommand } from './normalize.js';
-import { poChangedCommand } from './po-changed.js';
-import { iukApplyCommand, iukCommand } from './iuk.js';
-import { checkCommand } from './check.js';
-import { diskCommand } from './disk.js';
-import { stderrReporter } from './reporter.js';
-import { lockCommand } from './lock.js';
-import { buildCommand } from './build.js';
-import { rebuildCommand } from './rebuild.js';
+import { EXIT_OK, EXIT_USAGE_OR_INPUT, finish, ownProcess, reportError, stackWanted } from './process-end.js';
+import { commandNamed, packageVersion } from './commands.js';
 
 export { EXIT_OK, EXIT_USAGE_OR_INPUT } from './process-end.js';
-
-/** The version in reprimage's package.json, found by walking up from this compiled file. */
-function packageVersion(): string {
-  for (let up = '../'; up.length < 30; up += '../') {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'reprimage') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
-}
 
 async function versionText(): Promise<string> {
   const { codecVersions } = await import('../compress/registry.js');
@@ -42,33 +20,21 @@ async function versionText(): Promise<string> {
   return lines.join('\n');
 }
 
-export function buildProgram(version: string): Command {
-  const quiet = process.argv.includes('--quiet') || process.argv.includes('-q');
-  const reporter = stderrReporter(quiet);
-  const program = new Command('reprimage')
-    .description('Build Linux system images bit for bit reproducibly, prove it, and explain differences.')
-    .option('-q, --quiet', 'do not print warnings')
-    .version(version, '-V, --version', 'print the version and the codec implementations')
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({
-      outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
-    });
-  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter), diskCommand(reporter), lockCommand(reporter), buildCommand(reporter), rebuildCommand(reporter)]) {
-    sub.exitOverride().configureOutput({
-      outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
-    });
-    if (!sub.options.some((o) => o.long === '--quiet')) sub.option('-q, --quiet', 'do not print warnings');
-    program.addCommand(sub);
-  }
-  return program;
-}
-
 export async function main(argv: string[]): Promise<number> {
   try {
-    // the codec list loads every codec module: build it only when it is asked for
-    const wantsVersion = argv.includes('--version') || argv.includes('-V');
-    await buildProgram(wantsVersion ? await versionText() : packageVersion()).parseAsync(argv);
+    const args = argv.slice(2);
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+      process.stdout.write(`${await versionText()}\n`);
+      return EXIT_OK;
+    }
+    const { buildProgram } = await import('./program.js');
+    const program = await buildProgram(commandNamed(args));
+    if (args.length === 0) {
+      // as tar and git do: no command is a usage error, with the usage on stderr
+      process.stderr.write(program.helpInformation());
+      return EXIT_USAGE_OR_INPUT;
+    }
+    await program.parseAsync(argv);
     // a command that found differences (diff, normalize --check) leaves 1 in process.exitCode
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {

@@ -5,8 +5,9 @@ import { HANDLER_IDS, type HandlerId } from '../normalize/handler.js';
 import type { FileResult } from '../normalize/file.js';
 import type { Reporter } from './reporter.js';
 
-// The handler list of `normalize --help` loads every normalizer: only when this command is named
-const registry = process.argv.includes('normalize') ? await import('../normalize/registry.js') : undefined;
+// The handler list of `normalize --help` loads every normalizer: only when help is asked for
+const wantsHelp = ['--help', '-h', 'help'].some((a) => process.argv.includes(a));
+const registry = wantsHelp ? await import('../normalize/registry.js') : undefined;
 
 interface NormalizeOptionValues {
   timestamp?: string;
@@ -29,7 +30,7 @@ export function normalizeCommand(reporter: Reporter): Command {
     .option('--no-clamp', 'set every time to --timestamp (as strip-nondeterminism does) instead of only lowering later ones')
     .option('--type <type>', `use this handler for every file instead of detecting by content (${HANDLER_IDS.join(', ')})`)
     .option('--check', 'change nothing; list the files that would change and exit 1 if there are any')
-    .option('--json', 'print a JSON report of every file')
+    .option('--json', 'print a JSON report of every file (schema reprimage-normalize/1, docs/json.md)')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
     .option('-v, --verbose', 'print every file that is changed')
     .addHelpText('after', `\nHandlers:\n${registry ? registry.NORMALIZERS.map((n) => `  ${n.id.padEnd(15)} ${n.description}`).join('\n') : `  ${HANDLER_IDS.join(', ')}`}\n`)
@@ -42,10 +43,18 @@ export function normalizeCommand(reporter: Reporter): Command {
       }
       const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
       const { normalizePaths } = await import('../normalize/walk.js');
-      const { results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers });
+      const bar = reporter.progress('normalize');
+      let ok = false;
+      let results: FileResult[];
+      try {
+        ({ results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers, onProgress: (done, total) => bar.update(done, total) }));
+        ok = true;
+      } finally {
+        bar.end(ok);
+      }
       for (const r of results) for (const w of r.warnings) reporter.warn(w);
       if (values.json) {
-        process.stdout.write(`${JSON.stringify({ timestamp, clamp: values.clamp, check: values.check ?? false, files: results.map(jsonResult), summary: summarize(results) }, null, 1)}\n`);
+        process.stdout.write(`${JSON.stringify({ schema: 'reprimage-normalize/1', timestamp, clamp: values.clamp, check: values.check ?? false, files: results.map(jsonResult), summary: summarize(results) }, null, 1)}\n`);
       } else {
         for (const r of results) {
           if (r.status === 'would-change') process.stdout.write(`would change: ${r.path} (${r.handler})\n`);

@@ -11,6 +11,7 @@ import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { addPolicyOptions, pathInsideSource, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Reporter } from './reporter.js';
 import { hashFile } from '../io/hash-file.js';
+import { withInputPath } from './stdin-input.js';
 
 interface PackOptionValues extends PolicyOptionValues {
   output: string;
@@ -23,7 +24,7 @@ interface PackOptionValues extends PolicyOptionValues {
   seed?: string;
   comp: string;
   squashfsDeflate?: string;
-  blockSize: string;
+  blockSize?: string;
   fragments: boolean;
   duplicates: boolean;
   volid: string;
@@ -43,12 +44,13 @@ interface PackOptionValues extends PolicyOptionValues {
   uuid?: string;
   hashSeed?: string;
   mountOptions?: string;
+  verbose?: boolean;
 }
 
 export function packCommand(reporter: Reporter): Command {
   const cmd = new Command('pack')
     .description('write one image or archive from a directory, archive or image')
-    .argument('<src>', 'a directory, or a tar/cpio archive (compressed or not)')
+    .argument('<src>', "a directory, an archive (tar, cpio; gzip, xz or zstd compressed or not) or an image (SquashFS, ISO 9660, ext4, FAT, GPT/MBR disk); '-' reads a tar or cpio stream (compressed or not) from standard input")
     .requiredOption('-o, --output <file>', "the image to write ('-' for standard output, with --format)")
     .option('--format <format>', `output format (${OUTPUT_FORMATS.join(', ')}); default: from the output name`)
     .option('--tar-format <gnu|pax|ustar>', 'tar header flavour', 'gnu')
@@ -56,10 +58,10 @@ export function packCommand(reporter: Reporter): Command {
     .option('--no-xattrs', 'do not read extended attributes from a source directory')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
     .option('--seed <text>', 'seed of derived identifiers (default: reprimage:SOURCE_DATE_EPOCH)')
-    .option('--json', 'print a JSON summary of what was written')
+    .option('--json', 'print a JSON summary of what was written (schema reprimage-pack/1, docs/json.md)')
     .option('--comp <gzip|xz|zstd|lz4>', 'SquashFS compressor', 'gzip')
     .option('--squashfs-deflate <libdeflate|zlib>', "SquashFS gzip: libdeflate (default, fast) or zlib (slower; mksquashfs's exact bytes)")
-    .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two; ext4: 1024 or 4096 (default 4096)', '128K')
+    .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two (default 128K); ext4: 1024 or 4096 (default 4096)')
     .option('--no-fragments', 'SquashFS: no fragment blocks (like mksquashfs -no-fragments)')
     .option('--no-duplicates', 'SquashFS: store identical files each time')
     .option('--volid <id>', 'ISO volume id', 'REPRIMAGE')
@@ -80,14 +82,15 @@ export function packCommand(reporter: Reporter): Command {
     .option('--mount-options <text>', 'ext4: default mount options stored in the superblock')
     .option('--skip-unsupported', 'FAT: leave out symlinks, devices, fifos and sockets with a warning instead of failing');
   addPolicyOptions(cmd);
-  return cmd.action(async (src: string, values: PackOptionValues, self: Command) => {
+  // '-': a tar or cpio stream on standard input, copied to a file that `src` then names
+  return cmd.action(async (given: string, values: PackOptionValues) => withInputPath(given, async (src) => {
     const format = chooseOutputFormat(values.output === '-' ? '' : values.output, values.format);
     const tarFormat = parseTarFormat(values.tarFormat);
     const gzipLevel = parseIntOption(values.gzipLevel, '--gzip-level', 1, 9);
     const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
     const compressor = await parseCompressor(values.comp);
-    const ext4BlockSize = format === 'ext4' && self.getOptionValueSource('blockSize') === 'cli' ? parseExt4BlockSize(values.blockSize) : undefined;
-    const blockSize = format === 'ext4' ? 131072 : parseSize(values.blockSize, '--block-size');
+    const ext4BlockSize = format === 'ext4' && values.blockSize !== undefined ? parseExt4BlockSize(values.blockSize) : undefined;
+    const blockSize = format === 'ext4' || values.blockSize === undefined ? 131072 : parseSize(values.blockSize, '--block-size');
     const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
     const warn = (m: string) => reporter.warn(m);
     if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
@@ -136,22 +139,37 @@ export function packCommand(reporter: Reporter): Command {
           gpt: values.gpt ?? false,
         },
       };
-      if (values.output === '-') {
-        const { StreamSink } = await import('../io/sink.js');
-        const sink = new StreamSink(process.stdout, '<stdout>');
-        await packTree(input.tree, format, sink, options);
-        return;
+      const bar = reporter.progress('pack');
+      if (reporter.animates) {
+        const { countReads } = await import('../tree/read-progress.js');
+        countReads(input.tree, (done, total) => bar.update(done, total));
       }
-      await writeAtomically(values.output, (sink) => packTree(input.tree, format, sink, options));
+      let written = false;
+      try {
+        if (values.output === '-') {
+          const { StreamSink } = await import('../io/sink.js');
+          await packTree(input.tree, format, new StreamSink(process.stdout, '<stdout>'), options);
+        } else {
+          await writeAtomically(values.output, (sink) => packTree(input.tree, format, sink, options));
+        }
+        written = true;
+      } finally {
+        // a failed run leaves no bar behind its error line
+        bar.end(written);
+      }
+      if (values.output === '-') return;
     } finally {
       await input.close();
     }
     if (values.json) {
       const { size } = await stat(values.output);
       const { sha256 } = await hashFile(values.output);
-      process.stdout.write(`${JSON.stringify({ output: values.output, format, size, sha256, input: input.format })}\n`);
+      process.stdout.write(`${JSON.stringify({ schema: 'reprimage-pack/1', output: values.output, format, size, sha256, input: input.format })}\n`);
+    } else if (values.verbose) {
+      const { size } = await stat(values.output);
+      reporter.detail(`reprimage: ${values.output}: ${size} bytes (${format} from ${input.format})`);
     }
-  });
+  }));
 }
 
 /**

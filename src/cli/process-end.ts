@@ -4,9 +4,9 @@
  * these handlers; the library records its temporary files in src/io/temporaries.ts and they are
  * removed here on every way out. docs/errors.md describes what the user sees.
  */
-import { CommanderError } from 'commander';
 import { isReprimageError, fromSystemError } from '../errors.js';
 import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
+import { liftProgress } from './reporter.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE_OR_INPUT = 2;
@@ -15,9 +15,9 @@ export const EXIT_INTERNAL = 70;
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
-/** Whether an internal error also prints its stack: `--verbose`, or REPRIMAGE_DEBUG set to anything. */
+/** Whether an internal error also prints its stack: `-v`/`--verbose`, or REPRIMAGE_DEBUG set to anything. */
 export function stackWanted(argv: readonly string[]): boolean {
-  return argv.includes('--verbose') || (process.env.REPRIMAGE_DEBUG ?? '') !== '';
+  return argv.includes('--verbose') || argv.includes('-v') || (process.env.REPRIMAGE_DEBUG ?? '') !== '';
 }
 
 /** The status of the first error reported; later errors (often consequences of the first) stay silent. */
@@ -72,8 +72,8 @@ export function reportError(e: unknown, verbose = false): number {
 }
 
 function describe(e: unknown): [status: number, line: string | undefined, stack: string | undefined] {
-  if (e instanceof CommanderError) {
-    // commander printed its own message already (configureOutput in main.ts)
+  if (isCommanderError(e)) {
+    // commander printed its own message already (configureOutput in program.ts)
     const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
     return [ok ? EXIT_OK : EXIT_USAGE_OR_INPUT, undefined, undefined];
   }
@@ -84,6 +84,15 @@ function describe(e: unknown): [status: number, line: string | undefined, stack:
   return [EXIT_INTERNAL, `reprimage: internal error, please report: ${firstLine(text)}`, e instanceof Error ? e.stack : undefined];
 }
 
+/**
+ * commander's errors, known by their codes rather than by class: `instanceof` would load
+ * commander at start-up, which `--version` and the signal handlers do not need.
+ */
+function isCommanderError(e: unknown): e is { code: string } {
+  const code = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('commander.');
+}
+
 /** One line of reasonable length: a dependency may put its whole source into a message. */
 function firstLine(text: string): string {
   const line = text.split('\n', 1)[0]!.trimEnd();
@@ -91,6 +100,7 @@ function firstLine(text: string): string {
 }
 
 function writeLine(text: string): void {
+  liftProgress(); // a bar on the terminal would share the line
   process.stderr.write(`${text}\n`);
 }
 

@@ -29,6 +29,8 @@ import { computeDelta, type DeltaStats } from './delta.js';
 import { DEFAULT_ROOT_SQUASHFS, openBuild, sourceOf, type OpenedBuild } from './open-build.js';
 import { deleteThenOverlay, stackLayer } from './overlay.js';
 import type { WhiteoutStyle } from './whiteouts.js';
+import type { ProgressCallback } from '../progress.js';
+import { countReads } from '../tree/read-progress.js';
 
 export interface MakeKitOptions {
   /** The delta is `live/<name>.squashfs` in system.tar. */
@@ -43,6 +45,8 @@ export interface MakeKitOptions {
   /** Where the root SquashFS sits in an ISO build. */
   squashfsPath?: string;
   warn: (message: string) => void;
+  /** Hears how much of the delta's contents the SquashFS writer has read. */
+  onProgress?: ProgressCallback;
   /** Stops the work: the call rejects with the signal's reason and leaves no kit and no scratch file. */
   signal?: AbortSignal;
 }
@@ -85,6 +89,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     // the root file system: a layer with whiteouts, written as SquashFS
     const rootDelta = await computeDelta(oldBuild.root, newBuild.root, { kind: 'layer', whiteouts: options.whiteouts, time });
     clamp(rootDelta.tree);
+    if (options.onProgress) countReads(rootDelta.tree, options.onProgress);
     const deltaFile = join(work, 'delta.squashfs');
     const { writeSquashfs } = await import('../formats/squashfs/index.js');
     await writeAtomically(

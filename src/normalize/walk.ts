@@ -10,10 +10,13 @@ import { fromSystemError } from '../errors.js';
 import { compareNames } from '../tree/names.js';
 import { defaultWorkerCount, WorkerPool } from '../parallel/ordered-pool.js';
 import { normalizeFile, type FileResult, type NormalizeOptions } from './file.js';
+import type { ProgressCallback } from '../progress.js';
 
 export interface NormalizeRun extends NormalizeOptions {
   /** Worker threads (default: the cores this process may use, at most 8). */
   workers?: number;
+  /** Hears of every file finished (entries; bytes are not counted). */
+  onProgress?: ProgressCallback;
 }
 
 export interface RunReport {
@@ -70,12 +73,19 @@ export async function normalizePaths(paths: readonly string[], run: NormalizeRun
   const options: NormalizeOptions = { timestamp: run.timestamp, clamp: run.clamp, check: run.check, type: run.type };
   const workers = Math.max(1, Math.min(run.workers ?? Math.min(defaultWorkerCount(), 8), unique.length));
   const byPath = new Map<string, FileResult>();
+  const total = { entries: unique.length, bytes: 0 };
+  const done = { entries: 0, bytes: 0 };
+  const finished = <T>(result: T): T => {
+    done.entries++;
+    run.onProgress?.(done, total);
+    return result;
+  };
   if (workers <= 1 || unique.length < 4) {
-    for (const f of unique) byPath.set(f.path, await normalizeFile(f.path, options));
+    for (const f of unique) byPath.set(f.path, finished(await normalizeFile(f.path, options)));
   } else {
     const pool = await WorkerPool.start<string, FileResult>(new URL('./task.js', import.meta.url), options, workers);
     try {
-      const results = await Promise.all(unique.map((f) => pool.run(f.path, { label: f.path })));
+      const results = await Promise.all(unique.map((f) => pool.run(f.path, { label: f.path }).then(finished)));
       unique.forEach((f, i) => byPath.set(f.path, results[i]!));
     } finally {
       await pool.close();

@@ -26,6 +26,8 @@ import { buildRootTree, clockShiftFromEnvironment, hostPackageVersion } from './
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
 import { outputFormat, outputPath } from './schema.js';
 import { stageTimer } from '../stage-timer.js';
+import type { StageCallback } from '../progress.js';
+import { treeTotals } from '../tree/read-progress.js';
 
 export interface LockOptions {
   cacheDir: string;
@@ -63,8 +65,10 @@ export interface BuildOptions {
   /** Compression workers of the iso output; never changes the bytes. */
   workers?: number;
   warn: (message: string) => void;
-  /** Progress lines (mmdebstrap's output, stage names). */
+  /** mmdebstrap's output, line by line. */
   log?: (line: string) => void;
+  /** Hears of each stage as it ends (lock, verify, prepare, mmdebstrap, fixups, write). */
+  onStage?: StageCallback;
 }
 
 export interface BuildResult {
@@ -73,7 +77,10 @@ export interface BuildResult {
 }
 
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const { timings, stage } = stageTimer((name) => options.log?.(`reprimage: ${name} done`));
+  const { timings, stage } = stageTimer((name, ms) => options.onStage?.(name, ms, stageDetail(name)));
+  // what each stage made, for its progress line (set just before the stage ends)
+  const details = new Map<string, string>();
+  const stageDetail = (name: string) => details.get(name);
   const recipe = await loadRecipe(recipeFile);
   const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, options.environment?.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);
@@ -92,6 +99,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
     stage('lock');
   }
   const inputs = await verifyLockedInputs(recipe, lock, lockFile, cache);
+  details.set('verify', `${inputs.packages.length} packages, ${inputs.sources.length} source${inputs.sources.length === 1 ? '' : 's'}`);
   stage('verify');
 
   const scratch = await makeTemporaryDirectory('reprimage-build-');
@@ -119,6 +127,10 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       hostEnvironment: options.environment ?? {},
     });
     try {
+      if (options.onStage) {
+        const { entries, bytes } = treeTotals(root.tree);
+        details.set('mmdebstrap', `${entries} files, ${bytes} bytes`);
+      }
       stage('mmdebstrap');
       const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
       // the fix-ups clamp times last; this only guards the rule should a fix-up ever be skipped
@@ -156,6 +168,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       const bundlePath = join(options.outDir, INPUTS_BUNDLE);
       const inputsRecord = await writeInputsBundle(recipe, lockFile, epoch.value, bundlePath, options.warn);
       files.push(bundlePath);
+      details.set('write', outputs.map((o) => `${o.path} ${o.size} bytes`).join(', '));
       stage('write');
 
       const reproducible = {
