@@ -22,8 +22,7 @@ export interface CodecVersion {
 /** The npm packages whose bytes end up in our output, at the versions package.json pins. */
 export const PINNED_CODEC_PACKAGES: Readonly<Record<string, string>> = {
   pako: '2.1.0',
-  'lzma-native': '8.0.6',
-  'node-liblzma': '5.1.3',
+  'node-liblzma': '4.0.2',
   '@bokuweb/zstd-wasm': '0.0.27',
   libdeflate: '0.1.0',
 };

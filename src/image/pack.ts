@@ -20,7 +20,7 @@ export interface PackOptions {
   /** Where identifiers (disk signatures, GUIDs) come from (DESIGN.md rule 4). */
   seed: string;
   workers?: number;
-  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean; deflate?: 'libdeflate' | 'zlib' };
+  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean; deflate?: 'libdeflate' | 'zlib'; blockCache?: string };
   iso: {
     volumeId: string;
     publisher?: string;
@@ -75,6 +75,7 @@ export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, opt
         noFragments: options.squashfs.noFragments,
         noDuplicates: options.squashfs.noDuplicates,
         deflate: options.squashfs.deflate,
+        blockCache: options.squashfs.blockCache,
         warn: options.warn,
       });
       return;
