@@ -178,14 +178,15 @@ function packAndRead(t: TestContext, corpus: Corpus, name: string, args: string[
 
 const IMAGES: Array<{ name: string; args: string[]; quarter?: true }> = [
   { name: 'squashfs-gzip', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'squashfs'] },
-  { name: 'squashfs-zstd', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'squashfs', '--comp', 'zstd'] },
   { name: 'squashfs-lz4', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'squashfs', '--comp', 'lz4'] },
   { name: 'tar', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'tar'] },
   { name: 'cpio', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'cpio'] },
   { name: 'ext4', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'ext4'] },
   { name: 'iso', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'iso'] },
-  // on its own tree: the same entries with a quarter of the bytes (makeCorpus)
+  // on its own tree: the same entries with a quarter of the bytes (makeCorpus); the two slow
+  // codecs meet every entry there, and the descriptor limit does not depend on the bytes
   { name: 'squashfs-xz', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'squashfs', '--comp', 'xz'], quarter: true },
+  { name: 'squashfs-zstd', args: ['pack', '%SRC', '-o', '%OUT', '--format', 'squashfs', '--comp', 'zstd'], quarter: true },
 ];
 
 for (const { name, args, quarter: small } of IMAGES) {
