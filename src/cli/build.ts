@@ -10,6 +10,7 @@ interface BuildOptionValues {
   provenance?: boolean;
   sourceDateEpoch?: string;
   workers?: string;
+  blockCache?: string;
   verbose?: boolean;
   json?: boolean;
 }
@@ -24,6 +25,7 @@ export function buildCommand(reporter: Reporter): Command {
     .option('--provenance', 'also write provenance.intoto.json (in-toto statement, SLSA provenance predicate)')
     .option('--source-date-epoch <seconds>', 'override the recipe\'s source_date_epoch')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
+    .option('--block-cache <dir>', 'reuse compressed SquashFS blocks stored in DIR and store new ones (never changes the output bytes; off by default)')
     .option('-v, --verbose', "show mmdebstrap's progress")
     .option('--json', 'print the manifest on standard output')
     .action(async (recipe: string, values: BuildOptionValues) => {
@@ -38,6 +40,7 @@ export function buildCommand(reporter: Reporter): Command {
         provenance: values.provenance ?? false,
         sourceDateEpoch: values.sourceDateEpoch,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
+        blockCache: values.blockCache,
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
       });
