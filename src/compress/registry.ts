@@ -23,7 +23,7 @@ export interface CodecVersion {
 export const PINNED_CODEC_PACKAGES: Readonly<Record<string, string>> = {
   pako: '2.1.0',
   'node-liblzma': '4.0.2',
-  '@bokuweb/zstd-wasm': '0.0.27',
+  '@hpcc-js/wasm-zstd': '1.12.5',
   libdeflate: '0.1.0',
 };
 

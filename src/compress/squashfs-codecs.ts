@@ -9,7 +9,7 @@
  * | gzip | libdeflate in WebAssembly from the npm package libdeflate 0.1.0 (`libdeflate/`; equal to native libdeflate 1.14), level 9 | zlib stream |
  * | gzip, `deflate: 'zlib'` | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib, so to mksquashfs), level 9, window 15 | zlib stream |
  * | xz | liblzma 5.8.2 in WebAssembly from the npm package node-liblzma 4.0.2 (`liblzma/`), `lzma_stream_buffer_encode` as mksquashfs calls it: LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
- * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly; one reused context, `zstd/`), level 15 | zstd frame |
+ * | zstd | @hpcc-js/wasm-zstd 1.12.5 (libzstd 1.5.7 in WebAssembly, `zstd/`; same bytes as @bokuweb/zstd-wasm 0.0.27 before it), level 15 | zstd frame |
  * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
  *
  * gzip defaults to libdeflate: ~8x faster than pako per core and ~1.7 % smaller at level 9,
