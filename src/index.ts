@@ -1,8 +1,17 @@
 /**
- * reprimage as a library: the Tree model, its loaders and policy, and every format's reader and
- * writer. The command-line tool (src/cli) is a thin layer over these.
+ * reprimage as a library. This root module holds the core: errors, the Tree model with its loaders
+ * and metadata policy, sources and sinks, codec versions, the format registry, one namespace per
+ * format (each format's reader and, where it has one, writer), and the image writers that apply
+ * the metadata policy by default. The larger parts have their own entry points, which load only
+ * what they need:
+ *
+ *   reprimage/tree, reprimage/io, reprimage/formats, reprimage/formats/<id> (tar, cpio, squashfs,
+ *   iso9660, ext4, fat, gpt, zip, ar), reprimage/image, reprimage/disk, reprimage/diff,
+ *   reprimage/normalize, reprimage/recipe, reprimage/check, reprimage/iuk.
+ *
+ * docs/api.md shows them at work. The command-line tool (src/cli) is a thin layer over these.
  */
-export { ReprimageError, type ErrorCode } from './errors.js';
+export { ReprimageError, isReprimageError, type ErrorCode } from './errors.js';
 export { Tree, newDir, newMeta, TYPE_BITS, type Node, type Meta, type Time, type WalkEntry } from './tree/tree.js';
 export { fileContent, bytesContent, rangeContent, streamContent, readContent, type Content } from './tree/content.js';
 export { compareNames, toTreePath } from './tree/names.js';
@@ -18,11 +27,18 @@ export { removeTemporariesSync, pendingOutputs, afterCriticalSections } from './
 export { GzipSink, gzipBytes } from './compress/gzip.js';
 export { detectCompression, decompressChunks, spoolToTempSource } from './compress/decompress.js';
 export { codecVersions } from './compress/registry.js';
+export { FORMATS, formatById, sniffFormat, type FormatDefinition, type WriteSettings } from './formats/index.js';
 export * as tar from './formats/tar/index.js';
 export * as cpio from './formats/cpio/index.js';
 export * as squashfs from './formats/squashfs/index.js';
 export * as iso9660 from './formats/iso9660/index.js';
+export * as ext4 from './formats/ext4/index.js';
+export * as fat from './formats/fat/index.js';
+export * as gpt from './formats/gpt/index.js';
+export * as zip from './formats/zip/index.js';
+export * as ar from './formats/ar/index.js';
 export { openTree } from './image/open-tree.js';
 export { packTree } from './image/pack.js';
+export { writeImage, writeImageFile, writeDiskImage, type ImageWriteOptions, type DiskImageOptions } from './image/write-image.js';
 export * as iuk from './iuk/index.js';
 export * as check from './check/index.js';

@@ -34,9 +34,9 @@ export function planFromCommand(command: string[], artifacts: string[], source?:
  * `reprimage build` of the recipe in a copy of its directory, `{workers}` varied, a shared
  * package cache, the recipe's outputs as artifacts). Loaded on demand: the recipe code is large.
  */
-export async function planFromRecipe(recipe: string): Promise<BuildPlan> {
+export async function planFromRecipe(recipe: string, cacheDir: string): Promise<BuildPlan> {
   const { recipeCheckPlan } = await import('../recipe/check-plan.js');
-  const plan = recipeCheckPlan(recipe);
+  const plan = recipeCheckPlan(recipe, cacheDir);
   if (plan.artifacts.length === 0) throw new ReprimageError('USAGE', recipe, 'the recipe declares no outputs to compare');
   return { title: plan.title, command: plan.command, artifacts: plan.artifacts, source: plan.source };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 export type Probe<T> = { ok: true; value: T; note?: string } | { ok: false; reason: string };
 
 function sh(args: string[], env?: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env: env ?? process.env, timeout: 20_000 });
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env, timeout: 20_000 });
   if (r.error) return { status: -1, stdout: '', stderr: r.error.message };
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -185,6 +185,6 @@ export function currentUserName(): string {
   try {
     return userInfo().username;
   } catch {
-    return process.env.USER ?? 'unknown';
+    return `uid ${process.getuid?.() ?? 'unknown'}`; // no passwd entry (a container's arbitrary uid)
   }
 }

@@ -35,10 +35,11 @@ export function buildCommand(reporter: Reporter): Command {
       const { buildRecipe } = await import('../recipe/build.js');
       const { manifest, files } = await buildRecipe(recipe, {
         outDir: values.output,
-        cacheDir: values.cache ?? defaultCacheDir(),
+        cacheDir: values.cache ?? defaultCacheDir(process.env),
         updateLock: values.updateLock ?? false,
         provenance: values.provenance ?? false,
         sourceDateEpoch: values.sourceDateEpoch,
+        environment: process.env,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
         blockCache: values.blockCache,
         warn: (m) => reporter.warn(m),

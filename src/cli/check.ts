@@ -56,7 +56,8 @@ export function checkCommand(reporter: Reporter): Command {
       let plan;
       if (dashdash === -1) {
         if (command.length !== 1) throw new ReprimageError('USAGE', 'reprimage check', 'give a recipe, or a command after -- (reprimage check --artifact PATH -- CMD ARGS…)');
-        plan = await planFromRecipe(command[0]!);
+        const { defaultCacheDir } = await import('../recipe/cache.js');
+        plan = await planFromRecipe(command[0]!, defaultCacheDir(process.env));
       } else {
         plan = planFromCommand(command, artifacts, values.source);
       }

@@ -82,10 +82,8 @@ export function diffCommand(reporter: Reporter): Command {
         if (values.markdown !== undefined) await emit(values.markdown, renderMarkdown(difference, { maxReportSize }));
         if (values.html !== undefined) await emit(values.html, renderHtml(difference, { maxReportSize }));
         if (values.htmlDir !== undefined) await writeHtmlDir(difference, values.htmlDir, { maxReportSize });
-      } else {
-        // identical: machine outputs still say so; text stays silent, as diff(1) and diffoscope do
-        if (values.json !== undefined) await emit(values.json, `${JSON.stringify({ 'diffoscope-json-version': 1, source1: a, source2: b, unified_diff: null })}\n`);
       }
+      // identical: every report stays empty, as diffoscope's do (the exit status says it)
       process.exitCode = difference ? EXIT_DIFFERENT : 0;
     });
 }

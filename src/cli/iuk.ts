@@ -46,6 +46,7 @@ export function iukCommand(reporter: Reporter): Command {
         compressor,
         workers,
         sourceDateEpoch: values.sourceDateEpoch,
+        sourceDateEpochEnv: process.env.SOURCE_DATE_EPOCH,
         squashfsPath: values.squashfsPath,
         warn: (m) => reporter.warn(m),
       });

@@ -12,7 +12,7 @@ export function lockCommand(_reporter: Reporter): Command {
       // loaded here, not at start-up: the recipe code pulls in openpgp, zod and yaml
       const { defaultCacheDir } = await import('../recipe/cache.js');
       const { lockRecipe } = await import('../recipe/build.js');
-      const { lockFile, lock } = await lockRecipe(recipe, { cacheDir: values.cache ?? defaultCacheDir() });
+      const { lockFile, lock } = await lockRecipe(recipe, { cacheDir: values.cache ?? defaultCacheDir(process.env) });
       if (values.json) process.stdout.write(`${JSON.stringify({ lock: lockFile, packages: lock.packages.length, sources: lock.sources.map((s) => ({ uri: s.uri, suite: s.suite, in_release_sha256: s.in_release.sha256 })) })}\n`);
       else process.stderr.write(`reprimage: ${lockFile}: ${lock.packages.length} packages locked\n`);
     });

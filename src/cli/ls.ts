@@ -14,7 +14,7 @@ export function lsCommand(reporter: Reporter): Command {
       const { openTree } = await import('../image/open-tree.js');
       const input = await openTree(image, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
       try {
-        const boot = input.format === 'iso9660' ? await isoBoot(image, input.tree) : undefined;
+        const boot = await input.describe?.();
         if (values.json) {
           const { treeToJson } = await import('../tree/describe.js');
           process.stdout.write(`${JSON.stringify({ input: image, format: input.format, entries: treeToJson(input.tree), ...(boot ? { boot: boot.json } : {}) }, null, 1)}\n`);
@@ -26,20 +26,6 @@ export function lsCommand(reporter: Reporter): Command {
         await input.close();
       }
     });
-}
-
-/** An ISO's El Torito entries and MBR/GPT partitions (docs/formats/iso9660.md, "ls"). */
-async function isoBoot(path: string, tree: Tree): Promise<{ json: object; lines: string[] }> {
-  const { openIso } = await import('../formats/iso9660/index.js');
-  const { isoBootJson, isoBootLines } = await import('../formats/iso9660/describe.js');
-  const { openFileSource } = await import('../io/source.js');
-  const source = await openFileSource(path);
-  try {
-    const image = await openIso(source);
-    return { json: isoBootJson(image, tree), lines: isoBootLines(image, tree) };
-  } finally {
-    await source.close();
-  }
 }
 
 /**

@@ -18,6 +18,7 @@ import { diskCommand } from './disk.js';
 import { stderrReporter } from './reporter.js';
 import { lockCommand } from './lock.js';
 import { buildCommand } from './build.js';
+import { rebuildCommand } from './rebuild.js';
 
 export { EXIT_OK, EXIT_USAGE_OR_INPUT } from './process-end.js';
 
@@ -53,7 +54,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({
       outputError: (message, write) => write(`reprimage: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });
-  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter), diskCommand(reporter), lockCommand(reporter), buildCommand(reporter)]) {
+  for (const sub of [packCommand(reporter), lsCommand(reporter), diffCommand(reporter), normalizeCommand(reporter), poChangedCommand(reporter), iukCommand(reporter), iukApplyCommand(reporter), checkCommand(reporter), diskCommand(reporter), lockCommand(reporter), buildCommand(reporter), rebuildCommand(reporter)]) {
     sub.exitOverride().configureOutput({
       outputError: (message, write) => write(`reprimage ${sub.name()}: ${message.replace(/^error: /, '').trimEnd()}\n`),
     });

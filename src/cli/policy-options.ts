@@ -61,7 +61,7 @@ export async function shapeTree(tree: Tree, values: PolicyOptionValues, reporter
   applyPolicy(tree, policy);
   // file lists come after the policy so that the modes and owners they give are kept as given;
   // their times are clamped like every other
-  for (const { listFile, entries } of lists) await applyFileList(tree, entries, { baseDir: dirname(resolve(listFile)) });
+  for (const { listFile, entries } of lists) await applyFileList(tree, entries, { baseDir: dirname(resolve(listFile)), env: process.env });
   if (lists.length > 0) applyPolicy(tree, { ...policy, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
   return sourceDateEpoch;
 }

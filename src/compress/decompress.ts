@@ -349,8 +349,11 @@ export async function spoolToTempSource(chunks: AsyncIterable<Uint8Array>, name:
       if (length > SPOOL_WINDOW / 16) return file.read(offset, length);
       if (offset < windowAt || offset + length > windowAt + window.length) {
         if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > file.size) return file.read(offset, length); // its error
+        // window and its offset change together, after the read: reads may overlap in time
+        const fresh = await file.read(offset, Math.min(SPOOL_WINDOW, file.size - offset));
+        window = fresh;
         windowAt = offset;
-        window = await file.read(offset, Math.min(SPOOL_WINDOW, file.size - offset));
+        return fresh.slice(0, length);
       }
       return window.slice(offset - windowAt, offset - windowAt + length);
     },

@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS } from './squashfs-codecs.js';
-import { INITRAMFS_CODECS } from '../image/initramfs-repack.js';
+import { XZ_OUTPUT_CODEC } from './xz-sink.js';
+import { ZSTD_OUTPUT_CODEC } from './zstd-sink.js';
+import { INITRAMFS_CODECS } from './initramfs-codecs.js';
 
 export interface CodecVersion {
   /** What is written: `gzip` (a .gz stream), `squashfs xz` (SquashFS blocks), … */
@@ -64,6 +66,9 @@ export function implementationOf(pkg: string): string {
  */
 export function codecVersions(): Array<{ codec: string; implementation: string }> {
   const out: CodecVersion[] = [{ codec: 'gzip', implementation: implementationOf('pako') }];
+  // the whole-output codecs of pack's .xz and .zst outputs
+  out.push({ codec: 'xz', implementation: XZ_OUTPUT_CODEC.replace(/^node-liblzma \S+/, implementationOf('node-liblzma')) });
+  out.push({ codec: 'zstd', implementation: ZSTD_OUTPUT_CODEC.replace(/^@hpcc-js\/wasm-zstd@\S+/, implementationOf('@hpcc-js/wasm-zstd')) });
   for (const [codec, described] of Object.entries(SQUASHFS_CODEC_IMPLEMENTATIONS)) {
     const pkg = Object.keys(PINNED_CODEC_PACKAGES).find((p) => described.startsWith(`${p} `));
     const implementation = pkg === undefined ? described : described.replace(`${pkg} ${PINNED_CODEC_PACKAGES[pkg]}`, implementationOf(pkg));

@@ -48,6 +48,8 @@ export interface Container {
 export interface Member {
   /** The name shown: a path inside the container. */
   readonly name: string;
+  /** The name shown in reports, when not `name`: `./etc/x` for archive members, as diffoscope shows them. */
+  readonly label?: string;
   /** What pairs members across the two sides, when not the name (the one stream inside a gzip file). */
   readonly key?: string;
   /**

@@ -9,6 +9,25 @@
  */
 import { unifiedDiff, type UnifiedDiffOptions } from './unified.js';
 
+/**
+ * What happened to one member, for the summary at the top of a report. Member nodes carry the
+ * entry for `added`, `removed` and `content`; a container's `file list` node carries those of
+ * its members that differ in metadata only (they get no node of their own).
+ */
+export interface EntryChange {
+  kind: 'added' | 'removed' | 'content' | 'metadata';
+  /** Whole paths on each side (absent on the side a member is missing from). */
+  path1?: string;
+  path2?: string;
+  /** Metadata classes that differ (`mtime`, `mode`, …). */
+  fields: string[];
+  size1?: number;
+  size2?: number;
+}
+
+/** What joins the parts of a whole path: `a.iso ▸ live/filesystem.squashfs ▸ etc/shadow`. */
+export const PATH_SEPARATOR = ' ▸ ';
+
 /** The name diffoscope gives the absent side of a member present on one side only. */
 export const MISSING = '/dev/null';
 
@@ -17,6 +36,10 @@ export class Difference {
   details: Difference[] = [];
   path1?: string;
   path2?: string;
+  /** Set on member nodes: what changed in that member. */
+  entry?: EntryChange;
+  /** Set on `file list` nodes: the members differing in metadata only. */
+  entries?: EntryChange[];
 
   constructor(
     public source1: string,
@@ -59,8 +82,20 @@ export class Difference {
     m.details = this.details.map((d) => d.mirror());
     if (this.path2 !== undefined) m.path1 = this.path2;
     if (this.path1 !== undefined) m.path2 = this.path1;
+    if (this.entry) m.entry = mirrorEntry(this.entry);
+    if (this.entries) m.entries = this.entries.map(mirrorEntry);
     return m;
   }
+}
+
+function mirrorEntry(e: EntryChange): EntryChange {
+  const kind = e.kind === 'added' ? 'removed' : e.kind === 'removed' ? 'added' : e.kind;
+  const m: EntryChange = { kind, fields: [...e.fields] };
+  if (e.path2 !== undefined) m.path1 = e.path2;
+  if (e.path1 !== undefined) m.path2 = e.path1;
+  if (e.size2 !== undefined) m.size1 = e.size2;
+  if (e.size1 !== undefined) m.size2 = e.size1;
+  return m;
 }
 
 /**

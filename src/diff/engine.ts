@@ -16,15 +16,16 @@ import { compareNames } from '../tree/names.js';
 import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
 import { contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
 import { HEAD_SIZE, type Comparator, type Container, type Member } from './comparator.js';
-import { Difference, MISSING } from './difference.js';
+import { Difference, MISSING, PATH_SEPARATOR, type EntryChange } from './difference.js';
+import { aggregateComments, changedClasses, LISTED_CLASSES, listingLine } from './file-list.js';
 import { fieldLines, type MetadataClass } from './metadata.js';
 import { binaryDifference } from './comparators/binary.js';
+import { binaryViews } from './comparators/binary-views.js';
 import { textDifference } from './comparators/text.js';
 import { treeContainer } from './comparators/tree-members.js';
 import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
 
-/** What joins the parts of a whole path: `a.iso ▸ live/filesystem.squashfs ▸ etc/shadow`. */
-export const PATH_SEPARATOR = ' ▸ ';
+export { PATH_SEPARATOR };
 
 export interface DiffOptions {
   /** Glob patterns of member paths to leave out (docs/metadata-policy.md syntax). */
@@ -42,6 +43,12 @@ export interface DiffOptions {
   warn?: (message: string) => void;
   /** Hears the whole path of each member as its comparison starts. */
   onProgress?: (path: string) => void;
+}
+
+/** One member pair compared: its node (if it needs one) and what changed, for the file list. */
+interface MemberResult {
+  node?: Difference;
+  entry?: EntryChange;
 }
 
 interface Side {
@@ -131,7 +138,18 @@ class Engine {
   async compareBytes(x: Side, y: Side, d: Difference): Promise<void> {
     try {
       const names: [string, string] = [x.name, y.name];
-      const bytes = (await textDifference(x.blob, y.blob, names, this.diffOptions)) ?? (await binaryDifference(x.blob, y.blob, names, this.diffOptions));
+      const text = await textDifference(x.blob, y.blob, names, this.diffOptions);
+      if (text) {
+        d.unifiedDiff = text.unifiedDiff;
+        d.comments.push(...text.comments);
+        return;
+      }
+      // readelf, objdump, strings, file(1) views first; the hex dump when they explain nothing
+      const views = await binaryViews(x.blob, y.blob, names, this.diffOptions);
+      d.comments.push(...views.comments);
+      d.details.push(...views.details);
+      if (views.explains) return;
+      const bytes = await binaryDifference(x.blob, y.blob, names, this.diffOptions);
       d.unifiedDiff = bytes.unifiedDiff;
       d.comments.push(...bytes.comments);
     } catch (e) {
@@ -139,7 +157,7 @@ class Engine {
     }
   }
 
-  /** The differences between two opened containers: described structures, member order, members. */
+  /** The differences between two opened containers: described structures, file list, member order, members. */
   async compareContainers(oa: Container, ob: Container, x: Side, y: Side, depth: number): Promise<Difference[]> {
     const out: Difference[] = [];
     const none: Record<string, string> = {};
@@ -148,6 +166,7 @@ class Engine {
       const diff = Difference.fromText(key, key, da[key] ?? '', db[key] ?? '', this.diffOptions);
       if (diff) out.push(diff);
     }
+    const structures = out.length;
     const [ma, mb] = await Promise.all([oa.members(), ob.members()]);
     const keep = (m: Member) => !this.excluded(m.name);
     const la = ma.filter(keep);
@@ -170,32 +189,65 @@ class Engine {
     const mapB = byKey(lb);
     const keys = [...new Set([...mapA.keys(), ...mapB.keys()])].sort(compareNames);
     const results = await inOrder(keys, this.concurrency, (k) => this.compareMember(mapA.get(k), mapB.get(k), x, y, depth));
-    for (const r of results) if (r) out.push(r);
+    const list = this.fileList(la, lb, results);
+    if (list) out.splice(structures, 0, list);
+    for (const r of results) if (r.node) out.push(r.node);
     return out;
   }
 
-  async compareMember(ma: Member | undefined, mb: Member | undefined, x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+  /**
+   * The `file list` node: both sides' listings diffed, and the members differing in metadata
+   * only counted in its comments. Undefined when no listed field differs and no member is on
+   * one side only (then the listing is not even built).
+   */
+  fileList(la: Member[], lb: Member[], results: MemberResult[]): Difference | undefined {
+    const metadataOnly = results.map((r) => r.entry).filter((e): e is EntryChange => e?.kind === 'metadata');
+    const listed = results.some((r) => r.entry && (r.entry.kind === 'added' || r.entry.kind === 'removed' || r.entry.fields.some((f) => LISTED_CLASSES.has(f as MetadataClass))));
+    if (!listed && metadataOnly.length === 0) return undefined;
+    const lines = (list: Member[]) => list.filter((m) => !m.transparent).map((m) => listingLine(m.fields, m.label ?? m.name, this.excludeMetadata));
+    const d = listed ? Difference.fromLines('file list', 'file list', lines(la), lines(lb), this.diffOptions) : undefined;
+    const node = d ?? new Difference('file list', 'file list');
+    if (metadataOnly.length > 0) {
+      node.entries = metadataOnly;
+      node.comments.push(...aggregateComments(metadataOnly.map((e) => e.fields)));
+    }
+    return node.isEmpty ? undefined : node;
+  }
+
+  async compareMember(ma: Member | undefined, mb: Member | undefined, x: Side, y: Side, depth: number): Promise<MemberResult> {
     const path1 = ma && (ma.transparent ? x.path : x.path + PATH_SEPARATOR + ma.name);
     const path2 = mb && (mb.transparent ? y.path : y.path + PATH_SEPARATOR + mb.name);
     this.options.onProgress?.(path1 ?? path2!);
     if (!ma || !mb) {
       const only = (ma ?? mb)!;
-      const d = new Difference(ma ? only.name : MISSING, mb ? only.name : MISSING);
+      const d = new Difference(ma ? (only.label ?? only.name) : MISSING, mb ? (only.label ?? only.name) : MISSING);
       if (!only.transparent) {
         if (ma) d.path1 = path1;
         else d.path2 = path2;
       }
       d.comments.push(`only in ${ma ? x.path : y.path}`);
-      const lines = fieldLines(only.fields, this.excludeMetadata);
-      const listing = Difference.fromLines('', '', ma ? lines : [], mb ? lines : [], this.diffOptions);
+      const line = [listingLine(only.fields, only.label ?? only.name, this.excludeMetadata)];
+      const listing = Difference.fromLines('', '', ma ? line : [], mb ? line : [], this.diffOptions);
       if (listing) d.unifiedDiff = listing.unifiedDiff;
-      return d;
+      d.entry = { kind: ma ? 'removed' : 'added', fields: [] };
+      if (ma) {
+        d.entry.path1 = path1;
+        if (ma.content) d.entry.size1 = ma.content.size;
+      } else {
+        d.entry.path2 = path2;
+        if (mb!.content) d.entry.size2 = mb!.content.size;
+      }
+      return { node: d, entry: d.entry };
     }
-    const d = new Difference(ma.name, mb.name);
+    const d = new Difference(ma.label ?? ma.name, mb.label ?? mb.name);
     if (!ma.transparent) d.path1 = path1;
     if (!mb.transparent) d.path2 = path2;
-    const meta = Difference.fromLines('metadata', 'metadata', fieldLines(ma.fields, this.excludeMetadata), fieldLines(mb.fields, this.excludeMetadata), this.diffOptions);
+    const fields = changedClasses(ma.fields, mb.fields, this.excludeMetadata);
+    // listed fields show in the container's file list; the others (xattrs, format fields) here
+    const unlisted = (m: Member) => fieldLines(m.fields.filter((f) => !LISTED_CLASSES.has(f.class)), this.excludeMetadata);
+    const meta = Difference.fromLines('metadata', 'metadata', unlisted(ma), unlisted(mb), this.diffOptions);
     if (meta) d.details.push(meta);
+    let content = false;
     const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path
     if (ma.content && mb.content && !sameLink) {
       const sa: Side = { name: ma.name, path: path1!, blob: contentBlob(ma.content, path1!) };
@@ -203,14 +255,17 @@ class Engine {
       try {
         const sub = await this.compareBlobs(sa, sb, depth);
         if (sub) {
+          content = true;
           d.unifiedDiff = sub.unifiedDiff;
           d.comments.push(...sub.comments);
           d.details.push(...sub.details);
         }
       } catch (e) {
+        content = true;
         d.comments.push(`could not compare the contents: ${message(e)}`);
       }
     } else if (ma.container && mb.container) {
+      const before = d.details.length;
       const [oa, ob] = await Promise.allSettled([ma.container(), mb.container()]);
       try {
         if (oa.status === 'rejected' || ob.status === 'rejected') {
@@ -225,8 +280,15 @@ class Engine {
       } finally {
         await Promise.allSettled([oa.status === 'fulfilled' ? oa.value.close() : undefined, ob.status === 'fulfilled' ? ob.value.close() : undefined]);
       }
+      content = d.details.length > before || d.comments.length > 0;
     }
-    return d.isEmpty ? undefined : d;
+    if (!content && fields.length === 0) return {};
+    const entry: EntryChange = { kind: content ? 'content' : 'metadata', fields, path1, path2 };
+    if (ma.content) entry.size1 = ma.content.size;
+    if (mb.content) entry.size2 = mb.content.size;
+    if (content && !ma.transparent) d.entry = entry;
+    // a member differing in listed metadata only is told by the file list alone
+    return { node: d.isEmpty ? undefined : d, entry };
   }
 
   /** Two directories on disk: their entries compared as members (the roots' own metadata left out). */

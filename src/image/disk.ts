@@ -15,8 +15,9 @@ import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import type { Tree } from '../tree/tree.js';
 import { deriveU32, deriveUuid } from '../tree/identifiers.js';
+import { ID_PURPOSES as ID, scopedPurpose, type IdPurpose } from '../tree/id-purposes.js';
 import {
-  buildGptTables, encodeMbr, mbrTypeFor, normalizeGuid, parseAttributes, partitionTypeGuid, partitionTypeName, protectiveMbr,
+  mbrTypeFor, normalizeGuid, parseAttributes, partitionTypeGuid, partitionTypeName, writeGpt, writeMbr,
   GPT_DEFAULT_ENTRY_COUNT, GPT_ENTRY_SIZE, type GptEntry, type MbrPartition,
 } from '../formats/gpt/index.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
@@ -126,7 +127,7 @@ export async function writeDisk(sink: Sink, o: DiskOptions): Promise<DiskReport>
     const key = typeGuid ?? `mbr-${mbrType}`;
     const k = rank.get(key) ?? 0;
     rank.set(key, k + 1);
-    const uuid = spec.uuid !== undefined ? normalizeGuid(spec.uuid, `${where} uuid`) : deriveUuid(o.seed, `disk partition ${key} ${k}`);
+    const uuid = spec.uuid !== undefined ? normalizeGuid(spec.uuid, `${where} uuid`) : deriveUuid(o.seed, ID.diskPartition(key, k));
     if (spec.size !== undefined && (!Number.isSafeInteger(spec.size) || spec.size <= 0 || spec.size % SECTOR !== 0)) {
       throw new ReprimageError('USAGE', `${where} size`, `must be a positive multiple of 512 bytes, got ${spec.size}`);
     }
@@ -138,8 +139,8 @@ export async function writeDisk(sink: Sink, o: DiskOptions): Promise<DiskReport>
     }
     return { spec, typeGuid, mbrType, uuid, attributes, name, where };
   });
-  const diskGuid = table === 'gpt' ? (o.diskGuid !== undefined ? normalizeGuid(o.diskGuid, '--disk-guid') : deriveUuid(o.seed, 'disk gpt disk guid')) : undefined;
-  const diskSignature = table === 'mbr' ? (o.diskSignature ?? deriveU32(o.seed, 'disk mbr disk signature')) : undefined;
+  const diskGuid = table === 'gpt' ? (o.diskGuid !== undefined ? normalizeGuid(o.diskGuid, '--disk-guid') : deriveUuid(o.seed, ID.diskGptDiskGuid)) : undefined;
+  const diskSignature = table === 'mbr' ? (o.diskSignature ?? deriveU32(o.seed, ID.diskMbrDiskSignature)) : undefined;
 
   await skip(sink, roundUp(headSectors * SECTOR, align));
   const reports: DiskPartitionReport[] = [];
@@ -185,17 +186,10 @@ export async function writeDisk(sink: Sink, o: DiskOptions): Promise<DiskReport>
       attributes: p.attributes,
       name: p.name,
     }));
-    const t = buildGptTables({ totalSectors, diskGuid: diskGuid!, entries, entryCount });
-    await skip(sink, t.backupEntriesLba * SECTOR - sink.position);
-    await sink.write(t.entries);
-    await sink.write(t.backupHeader);
-    await sink.writeAt(0, protectiveMbr(totalSectors));
-    await sink.writeAt(SECTOR, t.primaryHeader);
-    await sink.writeAt(t.primaryEntriesLba * SECTOR, t.entries);
+    await writeGpt(sink, { totalSectors, diskGuid: diskGuid!, entries, entryCount });
   } else {
-    await skip(sink, total - sink.position);
     const parts: MbrPartition[] = plans.map((p, i) => ({ bootable: p.spec.bootable ?? false, type: p.mbrType!, firstLba: reports[i]!.offset / SECTOR, sectors: reports[i]!.size / SECTOR }));
-    await sink.writeAt(0, encodeMbr({ diskSignature: diskSignature!, partitions: parts }));
+    await writeMbr(sink, total, { diskSignature: diskSignature!, partitions: parts });
   }
   await sink.flush();
   return { table, size: total, diskGuid, diskSignature, partitions: reports };
@@ -205,7 +199,7 @@ async function writeContent(
   sink: Sink, spec: DiskPartitionSpec, start: number, partUuid: string, o: DiskOptions, subject: string,
 ): Promise<{ contentSize: number; filesystemId?: string }> {
   const c = spec.content;
-  const purpose = (what: string) => `disk partition ${partUuid} ${what}`;
+  const purpose = (what: IdPurpose) => scopedPurpose(ID.diskPartitionScope(partUuid), what);
   switch (c.kind) {
     case 'empty':
       return { contentSize: 0 };
@@ -213,7 +207,7 @@ async function writeContent(
       return { contentSize: await copyFile(sink, c.path, spec.size) };
     case 'fat': {
       const { writeFat } = await import('../formats/fat/index.js');
-      const volumeSerial = deriveU32(o.seed, purpose('fat volume serial'));
+      const volumeSerial = deriveU32(o.seed, purpose(ID.fatVolumeSerial));
       const r = await writeFat(c.tree, sink, {
         fatType: c.fatType, label: c.label, size: spec.size, volumeSerial, time: o.sourceDateEpoch, hiddenSectors: start / SECTOR,
       });
@@ -228,10 +222,10 @@ async function writeContent(
     case 'ext4': {
       // the systemd-repart convention: file-system identifiers follow from the partition's
       const { writeExt4 } = await import('../formats/ext4/index.js');
-      const uuid = deriveUuid(o.seed, purpose('ext4 uuid'));
+      const uuid = deriveUuid(o.seed, purpose(ID.ext4Uuid));
       const r = await writeExt4(c.tree, sink, {
         blockSize: c.blockSize, size: spec.size, label: c.label, uuid,
-        journalUuid: deriveUuid(o.seed, purpose('ext4 journal uuid')), hashSeed: deriveUuid(o.seed, purpose('ext4 hash seed')),
+        journalUuid: deriveUuid(o.seed, purpose(ID.ext4JournalUuid)), hashSeed: deriveUuid(o.seed, purpose(ID.ext4HashSeed)),
         time: o.sourceDateEpoch, subject,
       });
       return { contentSize: r.size, filesystemId: uuid };

@@ -11,13 +11,16 @@
  * all of the cost (reading and writing the cpio take 1-2 s); docs/live-iso.md has the numbers.
  */
 import { ReprimageError } from '../errors.js';
-import { LIBDEFLATE_PACKAGE, createDeflateCompressor, type DeflateCompressor } from '../compress/libdeflate/compressor.js';
-import { ZSTD_PACKAGE, createZstdCompressor } from '../compress/zstd/compressor.js';
+import { createDeflateCompressor, type DeflateCompressor } from '../compress/libdeflate/compressor.js';
+import { createZstdCompressor } from '../compress/zstd/compressor.js';
+import { INITRAMFS_GZIP_LEVEL, INITRAMFS_ZSTD_LEVEL } from '../compress/initramfs-codecs.js';
 import { loadCpioSegments } from '../formats/cpio/index.js';
 import { writeCpio } from '../formats/cpio/index.js';
 import { MemorySink } from '../io/sink.js';
 import { bufferSource } from '../io/source.js';
 import { applyPolicy } from '../tree/policy.js';
+
+export { INITRAMFS_CODECS, INITRAMFS_GZIP_LEVEL, INITRAMFS_ZSTD_LEVEL } from '../compress/initramfs-codecs.js';
 
 export interface RepackedInitramfs {
   bytes: Uint8Array;
@@ -25,24 +28,6 @@ export interface RepackedInitramfs {
   segments: string[];
 }
 
-/**
- * zstd level of the main archive: 3, zstd's own default. mkinitramfs uses 9, which in our
- * WebAssembly zstd runs at ≈ 15-20 MB/s on a loaded 2-core machine (9 s for a 130 MB archive);
- * 6 took ≈ 5 s for 4 % more bytes, 3 takes ≈ 1.6 s for 14 % more (35.0 MB instead of 30.7 MB).
- */
-export const INITRAMFS_ZSTD_LEVEL = 3;
-/**
- * libdeflate level of a gzip main archive (what mkinitramfs falls back to when the root has no
- * zstd binary). pako at level 9 took 80 s for 150 MB; libdeflate 6 takes ≈ 4 s and its output
- * is smaller than pako's 9; libdeflate 9 took 21 s for 1 % less.
- */
-export const INITRAMFS_GZIP_LEVEL = 6;
-
-/** How the repack compresses, for manifests and docs. */
-export const INITRAMFS_CODECS = {
-  gzip: `${LIBDEFLATE_PACKAGE} (libdeflate in WebAssembly) level ${INITRAMFS_GZIP_LEVEL}, one gzip member`,
-  zstd: `${ZSTD_PACKAGE} level ${INITRAMFS_ZSTD_LEVEL}, one frame`,
-} as const;
 
 /**
  * Repacks `initrd` (the bytes of /boot/initrd.img-*). Compressors we cannot write (xz, lz4,

@@ -24,6 +24,7 @@ import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { MemorySink, type Sink } from '../io/sink.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
 import { deriveU32, deriveUuid } from '../tree/identifiers.js';
+import { ID_PURPOSES as ID } from '../tree/id-purposes.js';
 import { compareNames } from '../tree/names.js';
 import { Tree, newDir, type FileNode, type Node } from '../tree/tree.js';
 import { LIVE_INITRD, LIVE_KERNEL, LIVE_SQUASHFS, grubCfg, isolinuxCfg, liveCmdline } from './boot-menus.js';
@@ -171,7 +172,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
       espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
       espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, 'live iso esp serial'), time: epoch, label: 'EFIBOOT' });
+      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), time: epoch, label: 'EFIBOOT' });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
@@ -183,8 +184,8 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
       bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true },
       efi: esp ? { appendedImage: bytesContent(esp, 'efi.img') } : undefined,
       hybridMbr: mbr,
-      mbrId: deriveU32(options.seed, 'live iso mbr disk signature'),
-      gpt: { diskGuid: deriveUuid(options.seed, 'live iso gpt disk'), partitionGuids: [0, 1, 2].map((i) => deriveUuid(options.seed, `live iso gpt partition ${i}`)) },
+      mbrId: deriveU32(options.seed, ID.liveIsoMbrDiskSignature),
+      gpt: { diskGuid: deriveUuid(options.seed, ID.liveIsoGptDisk), partitionGuids: [0, 1, 2].map((i) => deriveUuid(options.seed, ID.liveIsoGptPartition(i))) },
       // the big file last and the boot files first, as live-build's xorriso sort list does
       sortWeights: new Map([
         ['isolinux/isolinux.bin', 30],

@@ -8,18 +8,19 @@ import { ReprimageError, fromSystemError } from '../errors.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import type { Tree } from '../tree/tree.js';
+import { SNIFF_HEAD_SIZE } from '../formats/registry.js';
 
 export interface OpenedTree {
   tree: Tree;
   /** What the input was recognized as, e.g. `directory`, `tar`, `gzip ▸ cpio`. */
   format: string;
+  /** Decoded structures of the innermost format worth listing beside the entries (an ISO's boot entries). */
+  describe?(): Promise<{ json: object; lines: string[] }>;
   /** Releases the open files behind the Tree's lazy contents; call after the last read. */
   close(): Promise<void>;
 }
 
-const HEAD_SIZE = 64 * 1024;
-
-export async function openTree(path: string, options: { warn: (m: string) => void; xattrs?: boolean }): Promise<OpenedTree> {
+export async function openTree(path: string, options: { warn: (m: string) => void; xattrs?: boolean; signal?: AbortSignal }): Promise<OpenedTree> {
   let info;
   try {
     info = await stat(path);
@@ -40,17 +41,15 @@ export async function openTree(path: string, options: { warn: (m: string) => voi
   }
 }
 
-async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void }): Promise<OpenedTree> {
+/**
+ * Opens `source` by its content: compression layers are peeled off first, then the formats of
+ * the registry are tried in its order. The opened image owns `source`.
+ */
+export async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void; signal?: AbortSignal }): Promise<OpenedTree> {
   // the readers load only for a file input (they bring in every codec): a directory needs none
   const { detectCompression, decompressSegment } = await import('../compress/decompress.js');
-  const { loadTar, sniffTar } = await import('../formats/tar/index.js');
-  const { loadCpio, sniffCpio } = await import('../formats/cpio/index.js');
-  const { sniffSquashfs } = await import('../formats/squashfs/reader.js');
-  const { sniffIso } = await import('../formats/iso9660/reader.js');
-  const { sniffFat } = await import('../formats/fat/reader.js');
-  const { sniffPartitionTable } = await import('../formats/gpt/reader.js');
-  const { sniffExt4 } = await import('../formats/ext4/read-superblock.js');
-  const head = await source.read(0, Math.min(HEAD_SIZE, source.size));
+  const { sniffFormat, readableFormatsText } = await import('../formats/registry.js');
+  const head = await source.read(0, Math.min(SNIFF_HEAD_SIZE, source.size));
   const compression = detectCompression(head);
   if (compression !== undefined) {
     if (layers.length >= 4) throw new ReprimageError('UNSUPPORTED', source.name, 'compressed more than four times over');
@@ -61,10 +60,11 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
       // more after the compressed stream: a concatenated initramfs, whose segments the kernel
       // unpacks whatever their codec; the cpio reader walks them all from the start
       const innerHead = await inner.read(0, Math.min(16, inner.size));
+      const { sniffCpio } = await import('../formats/cpio/reader.js');
       if (sniffCpio(innerHead)) {
         await inner.close();
-        const { tree, close } = await loadCpioClosing(loadCpio, source, options.warn);
-        return { tree, format: [...layers, 'cpio (concatenated segments)'].join(' ▸ '), close };
+        const { openCpio } = await import('../formats/cpio/format.js');
+        return openCpio(source, options.warn, [...layers, 'cpio (concatenated segments)'].join(' ▸ '));
       }
     }
     const trailing = source.size - rest;
@@ -76,65 +76,17 @@ async function openSource(source: RandomAccessSource, layers: string[], options:
     if (trailing > 0) options.warn(`${name}: ${trailing} bytes after the ${compression} data (from byte ${rest}) left out`);
     return opened;
   }
-  const format = [...layers];
-  let tree: Tree;
-  if (sniffCpio(head)) {
-    const opened = await loadCpioClosing(loadCpio, source, options.warn);
-    format.push('cpio');
-    return { tree: opened.tree, format: format.join(' ▸ '), close: opened.close };
-  } else if (sniffSquashfs(head)) {
-    const { openSquashfs } = await import('../formats/squashfs/index.js');
-    tree = await (await openSquashfs(source, { warn: options.warn })).tree();
-    format.push('squashfs');
-  } else if (sniffIso(head)) {
-    const { openIso } = await import('../formats/iso9660/index.js');
-    tree = await (await openIso(source)).tree();
-    format.push('iso9660');
-  } else if (sniffExt4(head)) {
-    const { openExt4 } = await import('../formats/ext4/reader.js');
-    tree = await (await openExt4(source, { warn: options.warn })).tree();
-    format.push('ext4');
-  } else if (sniffFat(head)) {
-    const { openFat } = await import('../formats/fat/index.js');
-    tree = await (await openFat(source)).tree();
-    format.push('fat');
-  } else if (sniffPartitionTable(head)) {
-    // a disk image: one directory per partition, each opened by its own content (src/image/disk-tree.ts)
-    const { openDiskTree } = await import('./disk-tree.js');
-    const disk = await openDiskTree(source, (slice) => openSource(slice, [], options), options.warn);
-    tree = disk.tree;
-    format.push(disk.format);
-  } else if (sniffTar(head)) {
-    tree = await loadTar(source, { warn: options.warn });
-    format.push('tar');
-  } else {
-    throw new ReprimageError('UNSUPPORTED', source.name, 'not a format reprimage reads (tar, cpio, SquashFS, ISO 9660, ext2/3/4, FAT, gzip, xz, zstd)');
+  const found = await sniffFormat(head, source.size);
+  if (found === undefined) {
+    throw new ReprimageError('UNSUPPORTED', source.name, `not a format reprimage reads (${readableFormatsText()}; gzip, xz, zstd, lz4 or lzma compressed)`);
   }
-  return { tree, format: format.join(' ▸ '), close: () => source.close() };
-}
-
-/**
- * A cpio Tree whose close also closes the spooled files of its compressed segments (they stay
- * open for the Tree's lazy contents; left to garbage collection they would be closed with a
- * warning from Node).
- */
-async function loadCpioClosing(
-  loadCpio: typeof import('../formats/cpio/index.js').loadCpio,
-  source: RandomAccessSource,
-  warn: (m: string) => void,
-): Promise<{ tree: Tree; close: () => Promise<void> }> {
-  const spooled: RandomAccessSource[] = [];
-  const close = async () => {
-    for (const s of spooled) await s.close();
-    await source.close();
-  };
-  try {
-    const tree = await loadCpio(source, { warn, onSegment: (s) => { if (s.compression !== undefined) spooled.push(s.source); } });
-    return { tree, close };
-  } catch (e) {
-    for (const s of spooled) await s.close();
-    throw e;
-  }
+  const opened = await found.handler.open(source, {
+    warn: options.warn,
+    signal: options.signal,
+    // a partition or a package member: opened by its own content, as a file would be
+    openNested: (inner) => openSource(inner, [], options),
+  });
+  return { ...opened, format: [...layers, opened.format].join(' ▸ ') };
 }
 
 /** The offset of the first non-zero byte from `at` on (zero padding follows compressed segments), or the size. */

@@ -1,14 +1,16 @@
 /**
- * Writes a Tree as one image or archive of the chosen output format. This is where formats meet
- * compression and identifiers; the format modules themselves know nothing of each other.
+ * Writes a Tree as one image or archive of the chosen output format: the command line's options
+ * become the registry's write context and settings (src/formats/format.ts), and a compressed
+ * output wraps the sink in a pinned codec. The format modules themselves know nothing of each other.
  */
 import { readFile } from 'node:fs/promises';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import type { Tree } from '../tree/tree.js';
-import { deriveU32, deriveUuid } from '../tree/identifiers.js';
+import { seededIdentifiers } from '../tree/id-purposes.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
-import type { OutputFormat } from './output-formats.js';
+import type { WriteContext, WriteSettings } from '../formats/format.js';
+import type { OutputCompression, OutputFormat } from './output-formats.js';
 
 export interface PackOptions {
   /** Header flavour of tar outputs. */
@@ -44,91 +46,81 @@ export interface PackOptions {
     journalUuid?: string;
   };
   warn: (message: string) => void;
+  signal?: AbortSignal;
 }
 
-/** Format modules load on first use: a tar job should not pay for the SquashFS codecs. */
+/**
+ * Writes `tree` as the output named `format` (see output-formats.ts) through the format
+ * registry. Format modules load on first use: a tar job does not pay for the SquashFS codecs.
+ */
 export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, options: PackOptions): Promise<void> {
-  switch (format) {
-    case 'tar': {
-      const { writeTar } = await import('../formats/tar/index.js');
-      return writeTar(tree, sink, { format: options.tarFormat, headerTime: options.sourceDateEpoch, warn: options.warn });
-    }
-    case 'cpio': {
-      const { writeCpio } = await import('../formats/cpio/index.js');
-      return writeCpio(tree, sink, { warn: options.warn });
-    }
-    case 'tar.gz':
-    case 'cpio.gz': {
+  const { chooseOutput } = await import('./output-formats.js');
+  const choice = chooseOutput('', format);
+  const handler = await choice.format.load();
+  if (handler.write === undefined) throw new ReprimageError('USAGE', '--format', `${choice.format.title} is read, not written`);
+  const ctx: WriteContext = { buildTime: options.sourceDateEpoch, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
+  const settings = await writeSettings(options, choice.format.id);
+  // every writer stops at its next write once the signal is aborted, without knowing of it
+  if (options.signal) sink = abortable(sink, options.signal);
+  if (choice.compression === undefined) return handler.write(tree, sink, ctx, settings);
+  const compressed = await compressingSink(choice.compression, choice.format.id, sink, options.gzipLevel);
+  await handler.write(tree, compressed, ctx, settings);
+  await compressed.close();
+}
+
+/** The sink that compresses a whole output; the codecs are pinned (src/compress, docs/compression.md). */
+async function compressingSink(codec: OutputCompression, formatId: string, sink: Sink, gzipLevel: number): Promise<Sink & { close(): Promise<void> }> {
+  switch (codec) {
+    case 'gzip': {
       const { GzipSink } = await import('../compress/gzip.js');
-      const gz = new GzipSink(sink, { level: options.gzipLevel });
-      await packTree(tree, format === 'tar.gz' ? 'tar' : 'cpio', gz, options);
-      await gz.close();
-      return;
+      return new GzipSink(sink, { level: gzipLevel });
     }
-    case 'squashfs': {
-      const { writeSquashfs } = await import('../formats/squashfs/index.js');
-      await writeSquashfs(tree, sink, {
-        compressor: options.squashfs.compressor,
-        blockSize: options.squashfs.blockSize,
-        workers: options.workers,
-        mkfsTime: options.sourceDateEpoch,
-        noFragments: options.squashfs.noFragments,
-        noDuplicates: options.squashfs.noDuplicates,
-        deflate: options.squashfs.deflate,
-        blockCache: options.squashfs.blockCache,
-        warn: options.warn,
-      });
-      return;
+    case 'xz': {
+      const { XzSink } = await import('../compress/xz-sink.js');
+      return new XzSink(sink);
     }
-    case 'fat': {
-      const { writeFat } = await import('../formats/fat/index.js');
-      await writeFat(tree, sink, {
-        fatType: options.fat.fatType,
-        label: options.fat.label,
-        size: options.fat.size,
-        volumeSerial: deriveU32(options.seed, 'fat volume serial'),
-        time: options.sourceDateEpoch,
-        skipUnsupported: options.fat.skipUnsupported,
-        warn: options.warn,
-      } as Parameters<typeof writeFat>[2]);
-      return;
-    }
-    case 'ext4': {
-      const { writeExt4 } = await import('../formats/ext4/index.js');
-      const o = options.ext4 ?? {};
-      await writeExt4(tree, sink, {
-        blockSize: o.blockSize,
-        size: o.size,
-        inodes: o.inodes,
-        reservedPercent: o.reservedPercent,
-        label: o.label,
-        mountOptions: o.mountOptions,
-        uuid: o.uuid ?? deriveUuid(options.seed, 'ext4 uuid'),
-        hashSeed: o.hashSeed ?? deriveUuid(options.seed, 'ext4 hash seed'),
-        journalUuid: o.journalUuid ?? deriveUuid(options.seed, 'ext4 journal uuid'),
-        time: options.sourceDateEpoch,
-      });
-      return;
-    }
-    case 'iso': {
-      const { writeIso } = await import('../formats/iso9660/index.js');
-      const o = options.iso;
-      const hybrid = o.hybridMbr === undefined ? undefined : await readMbrCode(o.hybridMbr);
-      await writeIso(tree, sink, {
-        volumeId: o.volumeId,
-        publisher: o.publisher,
-        applicationId: o.applicationId,
-        creationTime: options.sourceDateEpoch,
-        bios: o.biosBoot === undefined ? undefined : { bootImage: o.biosBoot, bootInfoTable: true },
-        efi: o.efiBoot === undefined ? undefined : { bootImage: o.efiBoot },
-        hybridMbr: hybrid,
-        mbrId: hybrid === undefined ? undefined : (o.mbrId ?? deriveU32(options.seed, 'iso mbr disk signature')),
-        gpt: o.gpt ? { diskGuid: deriveUuid(options.seed, 'iso gpt disk'), partitionGuids: [0, 1, 2, 3].map((i) => deriveUuid(options.seed, `iso gpt partition ${i}`)) } : undefined,
-        warn: options.warn,
-      });
-      return;
+    case 'zstd': {
+      const { ZstdSink, ZSTD_OUTPUT_FRAME } = await import('../compress/zstd-sink.js');
+      // the kernel wants each zstd frame of an initramfs to hold a whole cpio archive
+      return new ZstdSink(sink, formatId === 'cpio' ? Infinity : ZSTD_OUTPUT_FRAME);
     }
   }
+}
+
+/** `sink`, refusing every write once `signal` is aborted (with the signal's reason). */
+function abortable(sink: Sink, signal: AbortSignal): Sink {
+  return {
+    get position() {
+      return sink.position;
+    },
+    write: (bytes) => (signal.throwIfAborted(), sink.write(bytes)),
+    writeAt: (offset, bytes) => (signal.throwIfAborted(), sink.writeAt(offset, bytes)),
+    flush: () => sink.flush(),
+    skip: sink.skip ? (length) => (signal.throwIfAborted(), sink.skip!(length)) : undefined,
+    fill: sink.fill ? (length, produce) => (signal.throwIfAborted(), sink.fill!(length, produce)) : undefined,
+  };
+}
+
+/** PackOptions as the registry's per-format settings. */
+async function writeSettings(options: PackOptions, formatId: string): Promise<WriteSettings> {
+  const iso = options.iso;
+  return {
+    tar: { flavour: options.tarFormat },
+    squashfs: options.squashfs,
+    fat: options.fat,
+    ext4: options.ext4,
+    iso: {
+      volumeId: iso.volumeId,
+      publisher: iso.publisher,
+      applicationId: iso.applicationId,
+      biosBoot: iso.biosBoot,
+      efiBoot: iso.efiBoot,
+      // read only for an ISO: other outputs ignore the ISO options
+      hybridMbr: iso.hybridMbr === undefined || formatId !== 'iso9660' ? undefined : await readMbrCode(iso.hybridMbr),
+      mbrId: iso.mbrId,
+      gpt: iso.gpt,
+    },
+  };
 }
 
 /** The boot code of an isohybrid MBR (e.g. syslinux's isohdpfx.bin): its first 432 bytes. */

@@ -3,7 +3,9 @@
  * beside the target, which is flushed to disk (fsync) and renamed into place on success, after
  * which the directory is flushed too, so that after a crash the name holds the old file or the
  * new one, never a prefix. On failure the temporary is removed; on SIGINT/SIGTERM the program
- * that owns the process removes it (src/io/temporaries.ts: this module installs no handler).
+ * that owns the process removes it (src/io/temporaries.ts: this module installs no handler). A
+ * library caller stops a write with an AbortSignal instead: the temporary is removed and the
+ * call rejects with the signal's reason, with nothing at the target.
  *
  * A temporary is named `.<target>.<host>.<pid>.<n>.tmp`. A run that was killed outright
  * (SIGKILL, power loss) cannot remove its own; the next write of the same target on the same host
@@ -25,6 +27,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** The name errors give for the output (default: `target`), when the target is itself a scratch file. */
   subject?: string;
+  /** Abandons the write: `produce` is no longer awaited, the temporary is removed, the target left as it was. */
+  signal?: AbortSignal;
 }
 
 let counter = 0;
@@ -38,6 +42,8 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
   const options = typeof modeOrOptions === 'number' ? { mode: modeOrOptions } : modeOrOptions;
   const mode = options.mode ?? 0o644;
   const subject = options.subject ?? target;
+  const signal = options.signal;
+  signal?.throwIfAborted();
   await removeStaleTemporaries(target);
   const temp = temporaryPathFor(target);
   let fh;
@@ -49,7 +55,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
   const tracked = trackTemporary(temp, { target: subject });
   try {
     const sink = new FileSink(fh, subject);
-    const result = await produce(sink);
+    const result = await untilAborted(produce(sink), signal);
     await sink.flush();
     await fh.truncate(sink.position);
     await fh.chmod(mode); // the umask must not decide the mode of what we make
@@ -57,6 +63,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     // the bytes reach the disk before the name points at them, or a crash could leave a named
     // file of the right size full of zeros; a full disk can also show up only here
     if (!special) await fh.sync();
+    signal?.throwIfAborted(); // the last moment the target can still be left alone
     await fh.close();
     fh = undefined;
     if (special) {
@@ -74,8 +81,24 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     if (fh) await fh.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     tracked.release();
+    if (signal?.aborted && e === signal.reason) throw e;
     throw namingOutput(e, temp, subject);
   }
+}
+
+/**
+ * `work`, or the signal's reason as soon as it aborts. An abandoned `work` goes on until its next
+ * write fails on the closed file; its rejection is then ignored.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**

@@ -36,11 +36,15 @@ export interface MakeKitOptions {
   whiteouts: WhiteoutStyle;
   compressor: SquashfsCompressorName;
   workers?: number;
-  /** `--source-date-epoch`; else $SOURCE_DATE_EPOCH; else the newest mtime of the new build. */
+  /** `--source-date-epoch`; else `sourceDateEpochEnv`; else the newest mtime of the new build. */
   sourceDateEpoch?: string;
+  /** The SOURCE_DATE_EPOCH variable as the calling program read it (library code reads no environment). */
+  sourceDateEpochEnv?: string;
   /** Where the root SquashFS sits in an ISO build. */
   squashfsPath?: string;
   warn: (message: string) => void;
+  /** Stops the work: the call rejects with the signal's reason and leaves no kit and no scratch file. */
+  signal?: AbortSignal;
 }
 
 export interface KitReport {
@@ -86,7 +90,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     await writeAtomically(
       deltaFile,
       (sink) => writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, mkfsTime: epoch, warn: options.warn }),
-      { subject: scratchSubject(output, deltaFile) },
+      { subject: scratchSubject(output, deltaFile), signal: options.signal },
     );
     const deltaBytes = (await stat(deltaFile)).size;
 
@@ -112,7 +116,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     system.set(deltaPath, plainFile(fileContent(deltaFile, deltaBytes), epoch), { mtime: time });
     clamp(system);
     const systemTar = join(work, 'system.tar');
-    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }), { subject: scratchSubject(output, systemTar) });
+    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }), { subject: scratchSubject(output, systemTar), signal: options.signal });
 
     const control: KitControl = {
       format: IUK_FORMAT_VERSION,
@@ -128,7 +132,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     kit.set('FORMAT', plainFile(bytesContent(Buffer.from(FORMAT_TEXT), 'FORMAT'), epoch));
     kit.set('control.yml', plainFile(bytesContent(Buffer.from(encodeControl(control), 'utf8'), 'control.yml'), epoch));
     kit.set('system.tar', plainFile(fileContent(systemTar, (await stat(systemTar)).size), epoch));
-    await writeAtomically(output, (sink) => writeTar(kit, sink, { format: 'gnu', namePrefix: '', headerTime: epoch }));
+    await writeAtomically(output, (sink) => writeTar(kit, sink, { format: 'gnu', namePrefix: '', headerTime: epoch }), { signal: options.signal });
     const { stats } = rootDelta;
     return {
       kit: output,
@@ -170,9 +174,9 @@ function plainFile(content: FileNode['content'], epoch: number): Node {
   return { kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: { sec: epoch, nsec: 0 }, xattrs: new Map(), content };
 }
 
-/** The option, else $SOURCE_DATE_EPOCH, else (with a warning) the newest mtime in the new build. */
+/** The option, else SOURCE_DATE_EPOCH, else (with a warning) the newest mtime in the new build. */
 function kitEpoch(build: OpenedBuild, options: MakeKitOptions): number {
-  const env = process.env.SOURCE_DATE_EPOCH;
+  const env = options.sourceDateEpochEnv;
   if (options.sourceDateEpoch !== undefined || (env !== undefined && env !== '')) {
     return resolveSourceDateEpoch({ option: options.sourceDateEpoch, env, warn: options.warn });
   }

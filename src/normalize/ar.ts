@@ -5,14 +5,11 @@
  * keeps its mode; the GNU long-name table (`//`) is left alone. Member data is copied.
  */
 import { corruptError, truncatedError } from '../errors.js';
+import { AR_FIELDS, AR_FMAG, AR_HEADER_SIZE, AR_MAGIC, setArField, writeArMembers, type ArField } from '../formats/ar/index.js';
 import type { RandomAccessSource } from '../io/source.js';
 import type { NormalizeContext, Normalizer } from './handler.js';
 import { normalizedTime } from './handler.js';
 
-export const AR_MAGIC = '!<arch>\n';
-export const AR_HEADER_SIZE = 60;
-/** Member header fields (offset, length), all ASCII, space padded. */
-const AR_FIELDS = { name: [0, 16], mtime: [16, 12], uid: [28, 6], gid: [34, 6], mode: [40, 8], size: [48, 10], magic: [58, 2] } as const;
 const CHUNK = 1 << 20;
 
 interface Member {
@@ -21,12 +18,9 @@ interface Member {
   dataSize: number;
 }
 
-function field(header: Uint8Array, f: readonly [number, number]): string {
-  return Buffer.from(header.subarray(f[0], f[0] + f[1])).toString('latin1');
-}
-
-function put(header: Uint8Array, f: readonly [number, number], text: string): void {
-  header.set(Buffer.from(text.padEnd(f[1], ' ').slice(0, f[1]), 'latin1'), f[0]);
+function field(header: Uint8Array, f: ArField): string {
+  const [at, width] = AR_FIELDS[f];
+  return Buffer.from(header.subarray(at, at + width)).toString('latin1');
 }
 
 async function readMembers(source: RandomAccessSource, ctx: NormalizeContext): Promise<Member[]> {
@@ -36,8 +30,8 @@ async function readMembers(source: RandomAccessSource, ctx: NormalizeContext): P
   while (at < source.size) {
     if (source.size - at < AR_HEADER_SIZE) throw truncatedError(subject, 'ar member header', at, AR_HEADER_SIZE - (source.size - at));
     const header = (await source.read(at, AR_HEADER_SIZE)).slice();
-    if (field(header, AR_FIELDS.magic) !== '`\n') throw corruptError(subject, 'ar member header', at, 'bad header magic');
-    const sizeText = field(header, AR_FIELDS.size).trimEnd();
+    if (field(header, 'fmag') !== AR_FMAG) throw corruptError(subject, 'ar member header', at, 'bad header magic');
+    const sizeText = field(header, 'size').trimEnd();
     if (!/^\d+$/.test(sizeText)) throw corruptError(subject, 'ar member header', at, `bad size field ${JSON.stringify(sizeText)}`);
     const dataSize = Number(sizeText);
     const padded = dataSize + (dataSize & 1);
@@ -51,16 +45,16 @@ async function readMembers(source: RandomAccessSource, ctx: NormalizeContext): P
 }
 
 function normalizeHeader(header: Uint8Array, ctx: NormalizeContext): void {
-  const name = field(header, AR_FIELDS.name);
+  const name = field(header, 'name');
   if (name.startsWith('// ')) return; // GNU long-name table: no times, owners or modes in use
-  const mtimeText = field(header, AR_FIELDS.mtime).trim();
+  const mtimeText = field(header, 'mtime').trim();
   const mtime = /^\d+$/.test(mtimeText) ? Number(mtimeText) : Number.MAX_SAFE_INTEGER;
-  put(header, AR_FIELDS.mtime, String(normalizedTime(ctx, mtime)));
-  put(header, AR_FIELDS.uid, '0');
-  put(header, AR_FIELDS.gid, '0');
+  setArField(header, 'mtime', String(normalizedTime(ctx, mtime)));
+  setArField(header, 'uid', '0');
+  setArField(header, 'gid', '0');
   if (name.startsWith('/ ')) return; // the symbol table keeps its mode
-  const mode = parseInt(field(header, AR_FIELDS.mode).trim() || '0', 8);
-  put(header, AR_FIELDS.mode, (Number.isNaN(mode) ? 0 : mode) & 0o100 ? '755' : '644');
+  const mode = parseInt(field(header, 'mode').trim() || '0', 8);
+  setArField(header, 'mode', (Number.isNaN(mode) ? 0 : mode) & 0o100 ? '755' : '644');
 }
 
 export const arNormalizer: Normalizer = {
@@ -69,13 +63,16 @@ export const arNormalizer: Normalizer = {
   detect: (head) => Buffer.from(head.subarray(0, 8)).toString('latin1') === AR_MAGIC,
   async prepare(source, ctx) {
     const members = await readMembers(source, ctx);
-    return async (sink) => {
-      await sink.write(new TextEncoder().encode(AR_MAGIC));
-      for (const m of members) {
-        await sink.write(m.header);
-        const from = m.headerAt + AR_HEADER_SIZE;
-        for (let p = 0; p < m.dataSize; p += CHUNK) await sink.write(await source.read(from + p, Math.min(CHUNK, m.dataSize - p)));
-      }
-    };
+    return (sink) =>
+      writeArMembers(
+        sink,
+        members.map((m) => ({
+          header: m.header,
+          async writeData(s) {
+            const from = m.headerAt + AR_HEADER_SIZE;
+            for (let p = 0; p < m.dataSize; p += CHUNK) await s.write(await source.read(from + p, Math.min(CHUNK, m.dataSize - p)));
+          },
+        })),
+      );
   },
 };

@@ -14,6 +14,7 @@ import { MemorySink } from '../io/sink.js';
 import { ComparingSink } from './compare-sink.js';
 import { HEAD_SIZE, type HandlerId, type NormalizeContext, type Rewrite } from './handler.js';
 import { detectNormalizer, normalizerById } from './registry.js';
+import { normalizeTree } from './tree.js';
 
 export interface NormalizeOptions {
   /** SOURCE_DATE_EPOCH, in seconds. */
@@ -81,7 +82,7 @@ export async function normalizeFile(path: string, options: NormalizeOptions): Pr
     const normalizer = options.type ? normalizerById(options.type) : detectNormalizer(head, source.size, basename(path));
     if (!normalizer) return result;
     result.handler = normalizer.id;
-    const ctx: NormalizeContext = { timestamp: options.timestamp, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m) };
+    const ctx: NormalizeContext = { timestamp: options.timestamp, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers: normalizeTree };
     const rewrite = await normalizer.prepare(source, ctx);
     if (!rewrite) {
       result.status = 'left-alone';

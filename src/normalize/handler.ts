@@ -8,6 +8,8 @@
 import { ReprimageError } from '../errors.js';
 import type { RandomAccessSource } from '../io/source.js';
 import type { Sink } from '../io/sink.js';
+import type { ErrorCode } from '../errors.js';
+import type { Tree } from '../tree/tree.js';
 
 /** The handlers reprimage has; `--type` takes one of these names. */
 export const HANDLER_IDS = ['zip', 'jar', 'gzip', 'png', 'ar', 'gettext-po', 'gettext-mo', 'pom-properties', 'javadoc', 'pyc', 'tar', 'cpio'] as const;
@@ -26,7 +28,19 @@ export interface NormalizeContext {
   /** How many archives this file is inside (0 on disk); the archive handlers bound it. */
   readonly depth?: number;
   warn(message: string): void;
+  /**
+   * Runs every handler over the files of an archive's member Tree (tree.ts's `normalizeTree`).
+   * The tar and cpio handlers get it from their caller rather than importing it, since it
+   * dispatches through the registry that lists them (no import cycle).
+   */
+  readonly normalizeMembers: MemberNormalizer;
 }
+
+/** What `NormalizeContext.normalizeMembers` does: one result per recognised member file. */
+export type MemberNormalizer = (
+  tree: Tree,
+  options: { timestamp: number; clamp: boolean; subject: string; depth: number; concurrency: number },
+) => Promise<Array<{ warnings: string[]; error?: { code: ErrorCode; message: string } }>>;
 
 /** Writes the complete normalized file, front to back. */
 export type Rewrite = (sink: Sink) => Promise<void>;

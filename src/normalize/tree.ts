@@ -107,6 +107,7 @@ async function normalizeNode(path: string, node: FileNode, options: TreeNormaliz
       subject,
       depth: options.depth ?? 0,
       warn: (m) => warnings.push(m),
+      normalizeMembers: normalizeTree,
     };
     const rewrite = await normalizer.prepare(source, ctx);
     if (!rewrite) {

@@ -19,13 +19,13 @@ import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
 import { isJavadoc, normalizeJavadocBytes } from './javadoc.js';
 import { normalizePropertiesBytes } from './pom-properties.js';
 import {
-  dosToUnix, encodeCentralHeader, encodeDataDescriptor, encodeEocd, encodeLocalHeader, encodeZip64Eocd,
-  encodeZip64Locator, joinExtra, splitExtra, unixToDos,
+  dosToUnix, joinExtra, splitExtra, unixToDos,
   EXTRA_EXTENDED_TIMESTAMP, EXTRA_INFOZIP_UNIX_2, EXTRA_INFOZIP_UNIX_NEW, EXTRA_INFOZIP_UNIX_OLD, EXTRA_NTFS,
   EXTRA_PKWARE_UNIX, EXTRA_ZIP64, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, HOST_UNIX, METHOD_DEFLATED, METHOD_STORED,
   ZIP_LOCAL_HEADER_SIZE, type ExtraField,
 } from '../formats/zip/layout.js';
 import { readZipDirectory, type ZipDirectoryEntry as ParsedEntry } from '../formats/zip/reader.js';
+import { writeZip } from '../formats/zip/writer.js';
 
 /**
  * The earliest time zip entries get: 1980-01-01 12:01 UTC, as Archive::Zip and
@@ -37,7 +37,6 @@ const MEMBER_LIMIT = 256 << 20;
 /** Nested jars inside jars inside jars: enough for every real build, bounded for hostile ones. */
 const MAX_NESTING = 4;
 const COPY_CHUNK = 1 << 20;
-const U32 = 0xffffffff;
 
 export type ZipFlavor = 'zip' | 'jar';
 
@@ -287,20 +286,6 @@ async function planEntry(source: RandomAccessSource, e: ParsedEntry, ctx: Normal
   };
 }
 
-function zip64Record(values: bigint[]): ExtraField {
-  const data = new Uint8Array(8 * values.length);
-  const d = new DataView(data.buffer);
-  values.forEach((v, i) => d.setBigUint64(8 * i, v, true));
-  return { id: EXTRA_ZIP64, data };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 async function copyRange(source: RandomAccessSource, sink: Sink, at: number, length: number): Promise<void> {
   for (let done = 0; done < length; ) {
     const n = Math.min(COPY_CHUNK, length - done);
@@ -338,100 +323,29 @@ export async function prepareZip(source: RandomAccessSource, ctx: NormalizeConte
 
   return async (sink) => {
     if (zip.prefix > 0) await copyRange(source, sink, 0, zip.prefix);
-    const offsets: number[] = [];
-    for (const p of planned) {
-      offsets.push(sink.position - zip.shift);
-      const localZip64 = p.keepZip64 || p.uncompressedSize > U32 || p.compressedSize > U32;
-      const descriptor = (p.flags & FLAG_DATA_DESCRIPTOR) !== 0;
-      let extra = p.localExtra;
-      if (localZip64) extra = concat(extra, joinExtra([zip64Record(descriptor ? [0n, 0n] : [BigInt(p.uncompressedSize), BigInt(p.compressedSize)])]));
-      await sink.write(
-        encodeLocalHeader(
-          {
-            versionNeeded: localZip64 ? Math.max(45, p.versionNeeded) : p.versionNeeded,
-            flags: p.flags,
-            method: p.method,
-            dosDate: p.dos.dosDate,
-            dosTime: p.dos.dosTime,
-            crc32: descriptor ? 0 : p.crc32,
-            compressedSize: localZip64 ? U32 : descriptor ? 0 : p.compressedSize,
-            uncompressedSize: localZip64 ? U32 : descriptor ? 0 : p.uncompressedSize,
-          },
-          p.name,
-          extra,
-        ),
-      );
-      if (p.data) await sink.write(p.data);
-      else await copyRange(source, sink, p.e.dataAt, p.compressedSize);
-      if (descriptor) await sink.write(encodeDataDescriptor(p.crc32, p.compressedSize, p.uncompressedSize, localZip64));
-    }
-    const cdOffset = sink.position - zip.shift;
-    let anyZip64 = false;
-    for (const [i, p] of planned.entries()) {
-      const offset = offsets[i]!;
-      // The central header takes the zip64 form only when a value does not fit; a kept local
-      // zip64 record still makes the end record zip64 (as Archive::Zip writes it).
-      const zip64 = p.uncompressedSize > U32 || p.compressedSize > U32 || offset > U32;
-      anyZip64 ||= zip64 || p.keepZip64;
-      let extra = p.cdExtra;
-      if (zip64) {
-        const values: bigint[] = [];
-        if (p.uncompressedSize > U32) values.push(BigInt(p.uncompressedSize));
-        if (p.compressedSize > U32) values.push(BigInt(p.compressedSize));
-        if (offset > U32 || values.length === 0) values.push(BigInt(offset));
-        extra = concat(extra, joinExtra([zip64Record(values)]));
-      }
-      await sink.write(
-        encodeCentralHeader({
-          versionMadeBy: p.e.cd.versionMadeBy,
-          hostSystem: p.e.cd.hostSystem,
-          versionNeeded: zip64 ? Math.max(45, p.versionNeeded) : p.versionNeeded,
-          flags: p.flags,
-          method: p.method,
-          dosDate: p.dos.dosDate,
-          dosTime: p.dos.dosTime,
-          crc32: p.crc32,
-          compressedSize: Math.min(p.compressedSize, U32),
-          uncompressedSize: Math.min(p.uncompressedSize, U32),
-          diskStart: 0,
-          internalAttributes: p.e.cd.internalAttributes,
-          externalAttributes: p.externalAttributes,
-          localHeaderOffset: offset > U32 || (zip64 && !(p.uncompressedSize > U32) && !(p.compressedSize > U32)) ? U32 : offset,
-          name: p.name,
-          extra,
-          comment: p.e.cd.comment,
-        }),
-      );
-    }
-    const cdSize = sink.position - zip.shift - cdOffset;
-    const count = planned.length;
-    if (anyZip64 || count > 0xffff || cdSize > U32 || cdOffset > U32) {
-      const recordAt = sink.position - zip.shift;
-      const madeBy = zip.zip64?.versionMadeBy ?? 0;
-      await sink.write(
-        encodeZip64Eocd({
-          versionMadeBy: madeBy === 0 ? 45 : madeBy,
-          versionNeeded: Math.max(45, zip.zip64?.versionNeeded ?? 0),
-          disk: 0,
-          cdDisk: 0,
-          entriesOnDisk: count,
-          entries: count,
-          cdSize,
-          cdOffset,
-        }),
-      );
-      await sink.write(encodeZip64Locator(recordAt));
-    }
-    await sink.write(
-      encodeEocd({
-        disk: 0,
-        cdDisk: 0,
-        entriesOnDisk: Math.min(count, 0xffff),
-        entries: Math.min(count, 0xffff),
-        cdSize: Math.min(cdSize, U32),
-        cdOffset: Math.min(cdOffset, U32),
-        comment: zip.comment,
-      }),
+    await writeZip(
+      sink,
+      planned.map((p) => ({
+        name: p.name,
+        versionMadeBy: p.e.cd.versionMadeBy,
+        hostSystem: p.e.cd.hostSystem,
+        versionNeeded: p.versionNeeded,
+        flags: p.flags,
+        method: p.method,
+        dosDate: p.dos.dosDate,
+        dosTime: p.dos.dosTime,
+        crc32: p.crc32,
+        compressedSize: p.compressedSize,
+        uncompressedSize: p.uncompressedSize,
+        localExtra: p.localExtra,
+        centralExtra: p.cdExtra,
+        internalAttributes: p.e.cd.internalAttributes,
+        externalAttributes: p.externalAttributes,
+        comment: p.e.cd.comment,
+        keepZip64: p.keepZip64,
+        writeData: (s) => (p.data ? s.write(p.data) : copyRange(source, s, p.e.dataAt, p.compressedSize)),
+      })),
+      { shift: zip.shift, comment: zip.comment, zip64: zip.zip64 },
     );
   };
 }

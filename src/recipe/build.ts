@@ -18,12 +18,13 @@ import { applyRootFixups } from './fixups-hook.js';
 import { lockInputs, verifyLockedInputs } from './inputs.js';
 import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
-import { currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
+import { INPUTS_BUNDLE, writeInputsBundle } from './inputs-bundle.js';
 import { buildRootTree, clockShiftFromEnvironment, hostPackageVersion } from './rootfs.js';
 import { recipeSourceDateEpoch } from './source-date-epoch.js';
-import { outputPath } from './schema.js';
+import { outputFormat, outputPath } from './schema.js';
 import { stageTimer } from '../stage-timer.js';
 
 export interface LockOptions {
@@ -53,6 +54,12 @@ export interface BuildOptions {
   /** Also write provenance.intoto.json. */
   provenance?: boolean;
   sourceDateEpoch?: string;
+  /**
+   * The calling program's environment (the CLI passes its own; a library call reads none): its
+   * SOURCE_DATE_EPOCH, the PATH mmdebstrap runs with, and libfaketime's variables under
+   * `reprimage check`'s clock variation. Default: empty.
+   */
+  environment?: Readonly<Record<string, string | undefined>>;
   /** Compression workers of the iso output; never changes the bytes. */
   workers?: number;
   /** A SquashFS block cache directory (off by default; `reprimage check` never passes one). */
@@ -70,7 +77,7 @@ export interface BuildResult {
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
   const { timings, stage } = stageTimer((name) => options.log?.(`reprimage: ${name} done`));
   const recipe = await loadRecipe(recipeFile);
-  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, process.env.SOURCE_DATE_EPOCH);
+  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, options.environment?.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);
 
   const lockFile = lockPathOf(recipe.file);
@@ -110,7 +117,8 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       hooks,
       workDir: work,
       log: options.log,
-      faketimeLibraries: clockShiftFromEnvironment(),
+      faketimeLibraries: clockShiftFromEnvironment(options.environment ?? {}),
+      hostEnvironment: options.environment ?? {},
     });
     try {
       stage('mmdebstrap');
@@ -134,17 +142,26 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
             writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
+        } else if (output.type === 'disk') {
+          // the installed system on a bootable GPT disk (docs/cloud-disk.md)
+          const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
+          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
+          for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
         } else {
           await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
         }
         const { sha256, size } = await hashFile(target);
-        outputs.push({ path, type: output.type, format: output.type === 'iso' ? 'iso9660 (live, hybrid)' : 'tar (pax)', sha256, size });
+        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size });
         files.push(target);
       }
+      // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
+      const bundlePath = join(options.outDir, INPUTS_BUNDLE);
+      const inputsRecord = await writeInputsBundle(recipe, lockFile, epoch.value, bundlePath, options.warn);
+      files.push(bundlePath);
       stage('write');
 
       const reproducible = {
-        manifest_version: 1 as const,
+        manifest_version: MANIFEST_VERSION,
         name: recipe.name,
         recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
         lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
@@ -156,6 +173,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         packages: inputs.packages.map((p) => ({ name: p.locked.name, version: p.locked.version, architecture: p.locked.architecture, sha256: p.locked.sha256 })),
         fixups,
         outputs,
+        inputs: inputsRecord,
       };
       const manifest = manifestOf(reproducible, {
         timings_ms: timings,

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { hashFile } from '../io/hash-file.js';
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+/** $XDG_CACHE_HOME/reprimage, else ~/.cache/reprimage, from the environment the program passes (the CLI: its own). */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string {
   const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(base, 'reprimage');
 }

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromSystemError } from '../errors.js';
-import { defaultCacheDir } from './cache.js';
 import { parseRecipe } from './recipe.js';
 import { outputPath } from './schema.js';
 
@@ -19,8 +18,8 @@ export interface RecipeCheckPlan {
   source: string;
 }
 
-/** The plan for `recipeFile`; `cacheDir` is shared by both builds (default: the user's cache, fixed now so a varied HOME does not move it). */
-export function recipeCheckPlan(recipeFile: string, cacheDir = defaultCacheDir()): RecipeCheckPlan {
+/** The plan for `recipeFile`; `cacheDir` is shared by both builds (the caller fixes it now, so a varied HOME does not move it). */
+export function recipeCheckPlan(recipeFile: string, cacheDir: string): RecipeCheckPlan {
   let text: string;
   try {
     text = readFileSync(recipeFile, 'utf8');

@@ -3,10 +3,13 @@
  * part is a pure function of the inputs (recipe, lock, SOURCE_DATE_EPOCH, reprimage, codec and
  * tool versions) and of the output bytes; `reproducible_sha256` hashes exactly that part.
  * Timings and download counts live in `run`, outside the hash, because they differ every time.
+ * The hash is taken over the canonical JSON (RFC 8785) of that part, so a verifier in another
+ * language computes the same value from the parsed manifest.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { codecVersions } from '../compress/registry.js';
+import { canonicalJson } from './canonical-json.js';
 
 export interface ManifestOutput {
   path: string;
@@ -16,8 +19,24 @@ export interface ManifestOutput {
   size: number;
 }
 
+/**
+ * What a rebuilder needs besides the published files: the bundle of the recipe's own inputs
+ * (src/recipe/inputs-bundle.ts) and each file in it by hash, the host files the recipe names
+ * by absolute path (keyrings) by hash, and the inputs that lie outside the recipe's directory
+ * and are therefore not carried (a rebuild cannot proceed without them).
+ */
+export interface ManifestInputs {
+  bundle: { path: string; sha256: string; size: number };
+  files: Array<{ path: string; sha256: string; size: number }>;
+  host_files: Array<{ path: string; sha256: string }>;
+  external: string[];
+}
+
+/** 2: `inputs` added, and the hash is over canonical JSON (version 1 hashed JSON.stringify's output). */
+export const MANIFEST_VERSION = 2 as const;
+
 export interface ReproducibleManifest {
-  manifest_version: 1;
+  manifest_version: typeof MANIFEST_VERSION;
   name: string;
   recipe: { file: string; sha256: string };
   lock: { file: string; sha256: string };
@@ -31,6 +50,7 @@ export interface ReproducibleManifest {
   /** How many paths each root-file-system fix-up changed (src/normalize/fixups), in the order they ran. */
   fixups: Record<string, number>;
   outputs: ManifestOutput[];
+  inputs: ManifestInputs;
 }
 
 export interface BuildManifest {
@@ -40,7 +60,12 @@ export interface BuildManifest {
 }
 
 export function manifestOf(reproducible: ReproducibleManifest, run: BuildManifest['run']): BuildManifest {
-  return { reproducible, reproducible_sha256: createHash('sha256').update(JSON.stringify(reproducible)).digest('hex'), run };
+  return { reproducible, reproducible_sha256: reproducibleSha256(reproducible), run };
+}
+
+/** SHA-256 of the canonical JSON (RFC 8785) of a manifest's reproducible part. */
+export function reproducibleSha256(reproducible: unknown): string {
+  return createHash('sha256').update(canonicalJson(reproducible, 'manifest reproducible part')).digest('hex');
 }
 
 export function serializeManifest(m: BuildManifest): string {
@@ -75,7 +100,7 @@ export function provenanceStatement(m: ReproducibleManifest, sourceUrls: string[
     predicate: {
       buildDefinition: {
         buildType: 'https://reprimage.invalid/recipe-build/v1',
-        externalParameters: { recipe: m.recipe, lock: m.lock, source_date_epoch: m.source_date_epoch },
+        externalParameters: { recipe: m.recipe, lock: m.lock, source_date_epoch: m.source_date_epoch, inputs: m.inputs.bundle },
         internalParameters: { codecs: m.codecs, tools: m.tools },
         resolvedDependencies: [
           ...m.sources.map((s, i) => ({ uri: sourceUrls[i], digest: { sha256: s.in_release_sha256 } })),

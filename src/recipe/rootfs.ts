@@ -35,6 +35,8 @@ export interface RootTreeOptions {
    * `clockShiftFromEnvironment`), so that a shifted clock reaches package scripts and hooks.
    */
   faketimeLibraries?: string[];
+  /** The calling program's environment: mmdebstrap gets its PATH and, with `faketimeLibraries`, libfaketime's variables. */
+  hostEnvironment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RootTree {
@@ -85,7 +87,7 @@ function quote(s: string): string {
  * drop the shifted clock exactly where builds read it (package scripts, hooks); passing it on
  * makes the variation apply, so a hook writing the date is caught instead of passing unnoticed.
  */
-export function clockShiftFromEnvironment(env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): string[] {
+export function clockShiftFromEnvironment(env: Readonly<Record<string, string | undefined>>, exists: (path: string) => boolean = existsSync): string[] {
   if (!env.FAKETIME) return [];
   return (env.LD_PRELOAD ?? '')
     .split(/[:\s]+/)
@@ -106,9 +108,9 @@ function expandLibToken(path: string, exists: (path: string) => boolean): string
   return dirs.map((d) => path.replace(/\$\{?LIB\}?/g, d)).find(exists);
 }
 
-function clockShiftEnvironment(libraries: string[] | undefined): NodeJS.ProcessEnv {
+function clockShiftEnvironment(libraries: string[] | undefined, host: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
   if (!libraries?.length) return {};
-  const passed = Object.entries(process.env).filter(([k]) => k.startsWith('FAKETIME') || k.startsWith('DONT_FAKE') || k === 'NO_FAKE_STAT');
+  const passed = Object.entries(host).filter(([k]) => k.startsWith('FAKETIME') || k.startsWith('DONT_FAKE') || k === 'NO_FAKE_STAT');
   return { ...Object.fromEntries(passed), LD_PRELOAD: libraries.join(':') };
 }
 
@@ -116,14 +118,14 @@ function clockShiftEnvironment(libraries: string[] | undefined): NodeJS.ProcessE
 export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   const tarPath = join(o.workDir, 'mmdebstrap.tar');
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: o.hostEnvironment?.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     SOURCE_DATE_EPOCH: String(o.sourceDateEpoch),
     LC_ALL: 'C.UTF-8',
     LANG: 'C.UTF-8',
     TZ: 'UTC',
     HOME: '/root',
     TMPDIR: o.workDir,
-    ...clockShiftEnvironment(o.faketimeLibraries),
+    ...clockShiftEnvironment(o.faketimeLibraries, o.hostEnvironment ?? {}),
   };
   // a fixed umask, and (as root) a private UTS namespace so the host name cannot leak in
   const script = 'umask 022; if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then exec unshare --uts sh -c \'hostname reprimage && exec "$0" "$@"\' mmdebstrap "$@"; fi; exec mmdebstrap "$@"';

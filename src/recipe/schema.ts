@@ -21,9 +21,34 @@ export const SourceSchema = z
   })
   .strict();
 
+/** Bytes: a whole number, or a whole number with a binary unit K, M, G or T (`2G` = 2 GiB). */
+const byteSize = z.unknown().transform((v, ctx) => {
+  const m = typeof v === 'string' ? /^([1-9][0-9]*)([KMGT]?)$/.exec(v) : undefined;
+  const n = typeof v === 'number' ? v : m ? Number(m[1]) * (m[2] === '' ? 1 : 1024 ** ('KMGT'.indexOf(m[2]!) + 1)) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: `${v === undefined ? 'required: ' : ''}expected a size such as 2G, 512M or a number of bytes` });
+    return z.NEVER;
+  }
+  return n;
+});
+const mibSize = byteSize.refine((n) => n % (1 << 20) === 0, 'must be a whole number of MiB');
+
+/** disk only: a partition between the ESP and the root file system. */
+export const DiskPartitionSchema = z
+  .object({
+    /** `swap`, or where an ext4 file system is mounted (its part of the root tree moves into it). */
+    mountpoint: z.string().regex(/^(swap|\/[a-z0-9._/-]*[a-z0-9._-])$/, 'swap or an absolute path such as /boot'),
+    size: mibSize,
+  })
+  .strict();
+
+/** Keys only one output type takes. */
+const ISO_KEYS = ['squashfs_compressor', 'volume_id'] as const;
+const DISK_KEYS = ['size', 'esp_size', 'bios_boot_size', 'boot', 'partitions', 'grow_root', 'format'] as const;
+
 export const OutputSchema = z
   .object({
-    type: z.enum(['rootfs', 'iso']),
+    type: z.enum(['rootfs', 'iso', 'disk']),
     /** File name inside the output directory. */
     path: z.string().regex(/^[^/\0]+$/, 'a plain file name').optional(),
     /** iso only (docs/live-iso.md): compressor of live/filesystem.squashfs; default xz. */
@@ -32,8 +57,28 @@ export const OutputSchema = z
     kernel_cmdline: z.string().regex(/^[^\n"]*$/, 'one line without double quotes').optional(),
     /** iso only: the volume id (at most 32 characters A-Z, 0-9, _); default the name upper-cased. */
     volume_id: z.string().regex(/^[A-Z0-9_]{1,32}$/, 'at most 32 characters A-Z, 0-9 or _').optional(),
+    /** disk only (docs/cloud-disk.md): the whole disk; the root partition takes the rest. Default 2G. */
+    size: mibSize.optional(),
+    /** disk only: EFI system partition; default 64M. */
+    esp_size: mibSize.optional(),
+    /** disk only: BIOS boot partition (GRUB's core.img); default 1M. */
+    bios_boot_size: mibSize.optional(),
+    /** disk only: the firmware it boots with; default both. */
+    boot: z.array(z.enum(['bios', 'uefi'])).min(1).optional(),
+    /** disk only: extra partitions. */
+    partitions: z.array(DiskPartitionSchema).optional(),
+    /** disk only: grow the root partition and file system to the disk on first boot; default true. */
+    grow_root: z.boolean().optional(),
+    /** disk only: the image format; default raw. */
+    format: z.enum(['raw']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    const foreign = o.type === 'disk' ? ISO_KEYS : o.type === 'iso' ? DISK_KEYS : [...ISO_KEYS, ...DISK_KEYS, 'kernel_cmdline' as const];
+    for (const key of foreign) {
+      if (o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not a key of a ${o.type} output` });
+    }
+  });
 
 export const RecipeSchema = z
   .object({
@@ -64,5 +109,12 @@ export type RecipeData = z.infer<typeof RecipeSchema>;
 
 /** Where an output is written under the build's output directory. */
 export function outputPath(output: RecipeOutput): string {
-  return output.path ?? (output.type === 'iso' ? 'live.iso' : 'rootfs.tar');
+  return output.path ?? (output.type === 'iso' ? 'live.iso' : output.type === 'disk' ? 'disk.img' : 'rootfs.tar');
+}
+
+/** The manifest's description of an output's format. */
+export function outputFormat(output: RecipeOutput): string {
+  if (output.type === 'iso') return 'iso9660 (live, hybrid)';
+  if (output.type === 'disk') return `${output.format ?? 'raw'} disk (GPT, ${(output.boot ?? ['bios', 'uefi']).join(' + ')})`;
+  return 'tar (pax)';
 }

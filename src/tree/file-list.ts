@@ -132,7 +132,7 @@ function parseLine(op: FileListEntry['op'], words: Word[], where: string): FileL
 
 /**
  * Applies parsed lines in order. A `file` line's LOCATION is a host path: `${VAR}` in it is
- * replaced from `env` (default: the process environment), and a relative one resolves against
+ * replaced from `env` (default: none; the CLI passes its environment), and a relative one resolves against
  * `baseDir`; its contents are read lazily, when a writer streams them. Entries a line creates,
  * and missing parent directories (0755, root-owned), take the mtime of the tree's root.
  * Errors name the line: NOT_FOUND for a line that changes a missing entry, CONFLICT for a line
@@ -145,7 +145,7 @@ export async function applyFileList(
 ): Promise<void> {
   for (const entry of entries) {
     try {
-      applyEntry(tree, entry, options.baseDir, options.env ?? process.env);
+      applyEntry(tree, entry, options.baseDir, options.env ?? {});
     } catch (e) {
       throw atLine(e, entry.line);
     }

@@ -37,9 +37,10 @@ test('the HTML page shows the tree of differences in Chromium, and a screenshot 
   const dom = chromium(['--dump-dom', pathToFileURL(page).href]);
   assert.match(dom, /<h1>Comparing .*a\.tar and .*b\.tar<\/h1>/);
   for (const member of ['etc/shadow', 'etc/big.conf']) {
-    assert.match(dom, new RegExp(`<summary>[^<]*a\\.tar ▸ ${member.replace('.', '\\.')}</summary>`), member);
+    assert.match(dom, new RegExp(`<summary title="[^"]*a\\.tar ▸ ${member.replace('.', '\\.')}">\\./${member.replace('.', '\\.')}<`), member);
   }
   assert.match(dom, /<span class="del">-root:\*:19000::::::<\/span><span class="add">\+root:!:19000::::::<\/span>/);
+  assert.match(dom, /<section id="summary">.*<td class="n">2<\/td><td>changed in content/s);
   assert.ok((dom.match(/<details/g) ?? []).length >= 3);
   const shot = join(dir, 'report.png');
   chromium([`--screenshot=${shot}`, '--window-size=1200,900', pathToFileURL(page).href]);

@@ -156,3 +156,26 @@ test('a signal that comes during a section that must not be cut short is acted o
   await section;
   assert.deepEqual(calls, ['at once: nothing in progress', 'section done', 'exit after the section']);
 });
+
+test('an AbortSignal abandons the write: the call rejects with its reason, no temporary and no target remain', async (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, 'out.img');
+  const controller = new AbortController();
+  const written = writeAtomically(
+    target,
+    async (sink) => {
+      await sink.write(Buffer.from('part'));
+      controller.abort(new Error('stopped by the caller'));
+      await new Promise((r) => setTimeout(r, 20));
+      await sink.write(Buffer.from('more')); // buffered, or failing on the closed file: either way unseen
+      await sink.flush();
+    },
+    { signal: controller.signal },
+  );
+  await assert.rejects(written, /stopped by the caller/);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(readdirSync(dir), []);
+  // an already aborted signal writes nothing at all
+  await assert.rejects(writeAtomically(target, bytes('x'), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  assert.deepEqual(readdirSync(dir), []);
+});

@@ -76,9 +76,9 @@ test('check RECIPE: the plan builds the recipe with reprimage build in a copy of
   const { join } = await import('node:path');
   const { REPO } = await import('../helpers/cli.js');
   const recipe = join(REPO, 'examples', 'bookworm-minimal', 'recipe.yaml');
-  const plan = await planFromRecipe(recipe);
+  const plan = await planFromRecipe(recipe, '/var/cache/x');
   assert.equal(plan.source, join(REPO, 'examples', 'bookworm-minimal'));
   assert.ok(plan.command.includes('build') && plan.command.includes('{workers}'), plan.command.join(' '));
   assert.ok(plan.artifacts.length > 0 && plan.artifacts.every((a) => a.startsWith('out/')), plan.artifacts.join(' '));
-  await assert.rejects(planFromRecipe(join(REPO, 'no-such-recipe.yaml')), (e: unknown) => isReprimageError(e) && e.code === 'NOT_FOUND');
+  await assert.rejects(planFromRecipe(join(REPO, 'no-such-recipe.yaml'), '/var/cache/x'), (e: unknown) => isReprimageError(e) && e.code === 'NOT_FOUND');
 });

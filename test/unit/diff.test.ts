@@ -17,7 +17,8 @@ import { renderText } from '../../src/diff/presenters/text.js';
 import { renderJson, toJson } from '../../src/diff/presenters/json.js';
 import { renderMarkdown } from '../../src/diff/presenters/markdown.js';
 import { renderHtml } from '../../src/diff/presenters/html.js';
-import { parseMetadataClasses } from '../../src/diff/metadata.js';
+import { formatMode, formatTime, parseMetadataClasses } from '../../src/diff/metadata.js';
+import { summarize } from '../../src/diff/summary.js';
 import { hexRow } from '../../src/diff/comparators/binary.js';
 import { decompressedName } from '../../src/diff/comparators/compressed.js';
 import { ReprimageError } from '../../src/errors.js';
@@ -63,8 +64,9 @@ function* nodes(d: Difference): Generator<Difference> {
   for (const c of d.details) yield* nodes(c);
 }
 
+/** Whole paths the report names: member nodes, and members a file list names as differing in metadata only. */
 function memberPaths(d: Difference): string[] {
-  return [...nodes(d)].flatMap((n) => [n.path1, n.path2]).filter((p): p is string => p !== undefined);
+  return [...nodes(d)].flatMap((n) => [n.path1, n.path2, ...(n.entries ?? []).flatMap((e) => [e.path1, e.path2])]).filter((p): p is string => p !== undefined);
 }
 
 function allComments(d: Difference): string[] {
@@ -152,16 +154,31 @@ test('identical archives: no difference', async () => {
   assert.equal(await diff(a, a.slice()), undefined);
 });
 
-test('tar pair differing in one mtime: the metadata of exactly that member', async () => {
+test('tar pair differing in one mtime: a file list naming exactly that member, no node of its own', async () => {
   const d = await diff(await tarOf(sampleTree()), await tarOf(sampleTree({ mtime: 2000 })), {}, ['a.tar', 'b.tar']);
   assert.ok(d);
-  assert.deepEqual(d.details.map((c) => c.path1), ['a.tar ▸ etc/hostname']);
-  const member = d.details[0]!;
-  assert.equal(member.unifiedDiff, null);
-  assert.equal(member.details.length, 1);
-  assert.equal(member.details[0]!.source1, 'metadata');
-  assert.match(member.details[0]!.unifiedDiff!, /-mtime: 1970-01-01 00:16:40\.000000000 UTC \(@1000\)\n\+mtime: 1970-01-01 00:33:20\.000000000 UTC \(@2000\)/);
-  assert.deepEqual(allComments(d), []);
+  assert.deepEqual(d.details.map((c) => c.source1), ['file list']);
+  const list = d.details[0]!;
+  assert.deepEqual(list.comments, ['1 entry differs only in mtime']);
+  assert.deepEqual(list.entries, [{ kind: 'metadata', fields: ['mtime'], path1: 'a.tar ▸ etc/hostname', path2: 'b.tar ▸ etc/hostname', size1: 4, size2: 4 }]);
+  assert.match(list.unifiedDiff!, /^--rw-r--r-- 0\/0 +4 1970-01-01T00:16:40Z \.\/etc\/hostname\n\+-rw-r--r-- 0\/0 +4 1970-01-01T00:33:20Z \.\/etc\/hostname$/m);
+  assert.deepEqual(allComments(d), ['1 entry differs only in mtime']);
+});
+
+test('many members differing in metadata only are aggregated, by field', async () => {
+  const big = (mtime: number, mode: number) => {
+    const t = sampleTree();
+    for (let i = 0; i < 40; i++) t.set(`etc/f${i}`, { kind: 'file', mode: i === 0 ? mode : 0o644, uid: 0, gid: 0, mtime: { sec: i < 30 ? mtime : 5, nsec: 0 }, xattrs: new Map(), content: bytesContent(enc('x')) });
+    return tarOf(t);
+  };
+  const d = await diff(await big(10, 0o644), await big(20, 0o4755), {}, ['a.tar', 'b.tar']);
+  assert.ok(d);
+  assert.deepEqual(d.details.map((c) => c.source1), ['file list']);
+  assert.deepEqual(d.details[0]!.comments, ['29 entries differ only in mtime', '1 entry differs only in mode, mtime']);
+  assert.match(d.details[0]!.unifiedDiff!, /\+-rwsr-xr-x 0\/0 +1 1970-01-01T00:00:20Z \.\/etc\/f0\n/);
+  const text = renderText(d);
+  assert.match(text, /^┄ summary: 0 added, 0 removed, 0 changed in content, 30 changed in metadata only \(mtime 30, mode 1\)$/m);
+  assert.ok(text.split('\n').length < 90, text); // one listing line a side, not a block of fields per member
 });
 
 test('tar pair differing in one byte of one file: a text diff of that file', async () => {
@@ -175,9 +192,11 @@ test('members present on one side only are named with /dev/null on the other sid
   const d = await diff(await tarOf(sampleTree({ extra: true })), await tarOf(sampleTree({ drop: true })), {}, ['a.tar', 'b.tar']);
   assert.ok(d);
   const byName = new Map(d.details.map((c) => [`${c.source1} | ${c.source2}`, c]));
-  assert.deepEqual([...byName.keys()].sort(), ['bin/dash | /dev/null', 'etc/new | /dev/null'].sort());
-  assert.equal(byName.get('etc/new | /dev/null')!.path1, 'a.tar ▸ etc/new');
-  assert.deepEqual(byName.get('bin/dash | /dev/null')!.comments, ['only in b.tar'.replace('b.tar', 'a.tar')]);
+  assert.deepEqual([...byName.keys()].sort(), ['./bin/dash | /dev/null', './etc/new | /dev/null', 'file list | file list'].sort());
+  assert.equal(byName.get('./etc/new | /dev/null')!.path1, 'a.tar ▸ etc/new');
+  assert.deepEqual(byName.get('./bin/dash | /dev/null')!.comments, ['only in a.tar']);
+  assert.match(byName.get('./bin/dash | /dev/null')!.unifiedDiff!, /^@@ -1 \+0,0 @@\n--rwxr-xr-x 0\/0 +8 1970-01-01T00:16:40Z \.\/bin\/dash\n$/);
+  assert.equal(summarize(d).removed, 2);
 });
 
 test('diff(b, a) is the mirror of diff(a, b)', async () => {
@@ -200,7 +219,7 @@ test('gzip: header differences and the data inside, reported under the outer nam
   const d = await diff(ga, gb, {}, ['a.tar.gz', 'b.tar.gz']);
   assert.ok(d);
   assert.equal(d.details[0]!.source1, 'gzip header');
-  assert.match(d.details[0]!.unifiedDiff!, /-mtime: 0 \(not set\)\n\+mtime: 1970-01-01 00:00:01/);
+  assert.match(d.details[0]!.unifiedDiff!, /-mtime: 0 \(not set\)\n\+mtime: 1970-01-01T00:00:01Z \(@1\)/);
   const inner = d.details[1];
   assert.ok(inner);
   assert.equal(inner.source1, 'a.tar');
@@ -228,9 +247,9 @@ test('cpio: each segment of a concatenated initramfs is its own member', async (
   };
   const d = await diff(await build({}), await build({ mtime: 3000 }), {}, ['a.img', 'b.img']);
   assert.ok(d);
-  assert.deepEqual(allComments(d), []);
+  assert.deepEqual(allComments(d), ['1 entry differs only in mtime']);
   assert.deepEqual(d.details.map((c) => c.path1), ['a.img ▸ segment 2']);
-  assert.deepEqual(d.details[0]!.details.map((c) => c.path1), ['a.img ▸ segment 2 ▸ etc/hostname']);
+  assert.deepEqual(memberPaths(d.details[0]!), ['a.img ▸ segment 2', 'b.img ▸ segment 2', 'a.img ▸ segment 2 ▸ etc/hostname', 'b.img ▸ segment 2 ▸ etc/hostname']);
   assert.equal(await diff(await build({}), await build({})), undefined);
 });
 
@@ -297,9 +316,23 @@ test('--exclude leaves members out; --exclude-metadata leaves metadata classes o
   const b = await tarOf(sampleTree({ mtime: 9, byte: true }));
   const d = await diff(a, b, { exclude: ['shadow'] }, ['a.tar', 'b.tar']);
   assert.ok(d);
-  assert.deepEqual(d.details.map((c) => c.path1), ['a.tar ▸ etc/hostname']);
+  assert.deepEqual(memberPaths(d), ['a.tar', 'b.tar', 'a.tar ▸ etc/hostname', 'b.tar ▸ etc/hostname']);
+  // without mtime, the file list has no time column
+  const noTimes = await diff(a, b, { excludeMetadata: parseMetadataClasses('mtime') }, ['a.tar', 'b.tar']);
+  assert.deepEqual(noTimes?.details.map((c) => c.source1), ['./etc/shadow']);
   assert.equal(await diff(a, b, { exclude: ['etc/shadow'], excludeMetadata: parseMetadataClasses('mtime') }), undefined);
   assert.throws(() => parseMetadataClasses('mtime,colour'), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE');
+});
+
+test('metadata formats: modes as ls shows them with octal, times in UTC ISO 8601', () => {
+  assert.equal(formatMode(0o100644), '-rw-r--r-- (0644)');
+  assert.equal(formatMode(0o644, 'file'), '-rw-r--r-- (0644)');
+  assert.equal(formatMode(0o4755, 'file'), '-rwsr-xr-x (4755)');
+  assert.equal(formatMode(0o1777, 'dir'), 'drwxrwxrwt (1777)');
+  assert.equal(formatMode(0o2644, 'file'), '-rw-r-Sr-- (2644)');
+  assert.equal(formatMode(0o120777), 'lrwxrwxrwx (0777)');
+  assert.equal(formatTime({ sec: 1700000000, nsec: 0 }), '2023-11-14T22:13:20Z (@1700000000)');
+  assert.equal(formatTime({ sec: 1700000000, nsec: 500 }), '2023-11-14T22:13:20.000000500Z (@1700000000.000000500)');
 });
 
 test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () => {
@@ -311,16 +344,19 @@ test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () 
     [
       '--- a.tar',
       '+++ b.tar',
-      '├── a.tar ▸ etc/hostname',
-      '│ ├── metadata',
-      '│ │ @@ -2,5 +2,5 @@',
-      '│ │  mode: 0644',
-      '│ │  uid: 0',
-      '│ │  gid: 0',
-      '│ │ -mtime: 1970-01-01 00:16:40.000000000 UTC (@1000)',
-      '│ │ +mtime: 1970-01-01 00:00:07.000000000 UTC (@7)',
-      '│ │  size: 4',
-      '├── a.tar ▸ etc/shadow',
+      '┄ summary: 0 added, 0 removed, 1 changed in content, 1 changed in metadata only (mtime 1)',
+      '┄ largest changes first:',
+      '┄   etc/shadow (+1 −1 lines, 19 bytes)',
+      '├── file list',
+      '│ ┄ 1 entry differs only in mtime',
+      '│ @@ -3,5 +3,5 @@',
+      '│  -rwxr-xr-x 0/0          8 1970-01-01T00:16:40Z ./bin/dash',
+      '│  lrwxrwxrwx 0/0          - 1970-01-01T00:16:40Z ./bin/sh -> dash',
+      '│  drwxr-xr-x 0/0          - 1970-01-01T00:16:40Z ./etc',
+      '│ --rw-r--r-- 0/0          4 1970-01-01T00:16:40Z ./etc/hostname',
+      '│ +-rw-r--r-- 0/0          4 1970-01-01T00:00:07Z ./etc/hostname',
+      '│  -rw-r----- 0/0         19 1970-01-01T00:16:40Z ./etc/shadow',
+      '├── ./etc/shadow',
       '│ @@ -1 +1 @@',
       '│ -root:*:19000::::::',
       '│ +root:!:19000::::::',
@@ -333,14 +369,30 @@ test('presenters: text, JSON in diffoscope structure, Markdown, HTML', async () 
   assert.equal(json['diffoscope-json-version'], 1);
   assert.deepEqual(Object.keys(json).slice(0, 4), ['diffoscope-json-version', 'source1', 'source2', 'unified_diff']);
   const details = json.details as Array<Record<string, unknown>>;
-  assert.deepEqual(details.map((x) => x.source1), ['etc/hostname', 'etc/shadow']);
+  assert.deepEqual(details.map((x) => x.source1), ['file list', './etc/shadow']);
   assert.equal(details[1]!.unified_diff, '@@ -1 +1 @@\n-root:*:19000::::::\n+root:!:19000::::::\n');
   assert.equal(details[1]!.path1, 'a.tar ▸ etc/shadow');
+  assert.deepEqual(json.summary, {
+    added: 0,
+    removed: 0,
+    changed_content: 1,
+    changed_metadata_only: 1,
+    metadata_fields: { mtime: 1 },
+    largest: [{ path: 'etc/shadow', kind: 'content', lines_removed: 1, lines_added: 1, lines_cut: 0, size1: 19, size2: 19 }],
+  });
   const md = renderMarkdown(d);
   assert.match(md, /^# Comparing `a\.tar` and `b\.tar`\n/);
-  assert.match(md, /## `a\.tar ▸ etc\/shadow`\n\n```diff\n@@ -1 \+1 @@\n-root:\*/);
+  assert.match(md, /\*\*Summary:\*\* 0 added, 0 removed, 1 changed in content, 1 changed in metadata only \(mtime 1\)\./);
+  assert.match(md, /## `\.\/etc\/shadow`\n\n```diff\n@@ -1 \+1 @@\n-root:\*/);
   const html = renderHtml(d);
-  assert.match(html, /<summary>a\.tar ▸ etc\/shadow<\/summary>/);
+  assert.match(html, /<summary[^>]*>.*\.\/etc\/shadow.*<\/summary>/);
   assert.match(html, /<span class="del">-root:\*:19000::::::<\/span>/);
+  // side by side, the changed character highlighted; the file list folded, the content open
+  assert.match(html, /<td class="del">root:<del>\*<\/del>:19000::::::<\/td><td class="ln">1<\/td><td class="add">root:<ins>!<\/ins>:19000::::::<\/td>/);
+  assert.match(html, /<details id="d-\d+" class="meta">.*file list/);
+  assert.match(html, /<details id="d-(\d+)" open><summary title="a\.tar ▸ etc\/shadow">\.\/etc\/shadow<span class="size">19 bytes<\/span>/);
+  const anchor = /<section id="summary">.*<a href="#(d-\d+)">etc\/shadow<\/a>/.exec(html);
+  assert.ok(anchor && html.includes(`<details id="${anchor[1]}" open><summary title="a.tar ▸ etc/shadow">`), 'the summary links to the node');
+  assert.doesNotMatch(html, /<script[^>]* src=/);
   assert.doesNotMatch(html, /<(link|img)\b|src="http/);
 });

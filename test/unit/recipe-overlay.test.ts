@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tools.js';
 import { writeOverlayTar } from '../../src/recipe/overlay.js';
 import { manifestOf, provenanceStatement, type ReproducibleManifest } from '../../src/recipe/manifest.js';
+import { canonicalJson } from '../../src/recipe/canonical-json.js';
 import { openFileSource } from '../../src/io/source.js';
 import { loadTar } from '../../src/formats/tar/index.js';
 import { readContent } from '../../src/tree/content.js';
@@ -71,7 +72,7 @@ test('the overlay tar is the same bytes for any umask, creation order and file t
 });
 
 const REPRODUCIBLE: ReproducibleManifest = {
-  manifest_version: 1,
+  manifest_version: 2,
   name: 'x',
   recipe: { file: 'recipe.yaml', sha256: '1'.repeat(64) },
   lock: { file: 'recipe.yaml.lock', sha256: '2'.repeat(64) },
@@ -83,13 +84,17 @@ const REPRODUCIBLE: ReproducibleManifest = {
   packages: [{ name: 'less', version: '590-2', architecture: 'amd64', sha256: '4'.repeat(64) }],
   fixups: { 'machine-id': 1 },
   outputs: [{ path: 'rootfs.tar', type: 'rootfs', format: 'tar (pax)', sha256: '5'.repeat(64), size: 10240 }],
+  inputs: { bundle: { path: 'recipe-inputs.tar', sha256: '6'.repeat(64), size: 10240 }, files: [{ path: 'recipe.yaml', sha256: '1'.repeat(64), size: 9 }], host_files: [], external: [] },
 };
 
 test('the manifest hash covers the reproducible part and not the run', () => {
   const a = manifestOf(REPRODUCIBLE, { timings_ms: { mmdebstrap: 1 }, node: '20.20.2', downloads: { files: 3, bytes: 9, from_cache: 0 } });
   const b = manifestOf(structuredClone(REPRODUCIBLE), { timings_ms: { mmdebstrap: 99999 }, node: '22.1.0', downloads: { files: 0, bytes: 0, from_cache: 3 } });
   assert.equal(a.reproducible_sha256, b.reproducible_sha256);
-  assert.equal(a.reproducible_sha256, createHash('sha256').update(JSON.stringify(REPRODUCIBLE)).digest('hex'));
+  // canonical JSON (RFC 8785): members sorted, no white space, whatever order the object was built in
+  assert.equal(a.reproducible_sha256, createHash('sha256').update(canonicalJson(REPRODUCIBLE)).digest('hex'));
+  const reordered = Object.fromEntries(Object.entries(REPRODUCIBLE).reverse()) as unknown as ReproducibleManifest;
+  assert.equal(manifestOf(reordered, a.run).reproducible_sha256, a.reproducible_sha256);
   const c = manifestOf({ ...REPRODUCIBLE, source_date_epoch: EPOCH + 1 }, a.run);
   assert.notEqual(c.reproducible_sha256, a.reproducible_sha256);
 });

@@ -194,7 +194,7 @@ test('the check plan builds the recipe in a copy of its directory and compares i
   assert.deepEqual(plan.artifacts, ['out/rootfs.tar']);
   assert.equal(plan.source, join(REPO, 'examples/bookworm-minimal'));
   assert.deepEqual(plan.command.slice(2), ['build', 'recipe.yaml', '-o', 'out', '--workers', '{workers}', '--cache', '/var/cache/x', '--quiet']);
-  assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml')), /no such file/);
+  assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml'), '/var/cache/x'), /no such file/);
   // an iso output without a path is compared where build writes it
   const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');

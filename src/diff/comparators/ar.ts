@@ -4,7 +4,7 @@
  * debian-binary first), and its bytes recursed into.
  */
 import type { Comparator } from '../comparator.js';
-import { formatTime } from '../metadata.js';
+import { formatMode, formatTime } from '../metadata.js';
 import { readArMembers, sniffAr } from '../../formats/ar/index.js';
 import { rangeContent } from '../../tree/content.js';
 import { withSource } from './open-helpers.js';
@@ -26,7 +26,7 @@ export const arComparator: Comparator = {
           members.map((m) => ({
             name: m.name,
             fields: [
-              { key: 'mode', value: m.mode.toString(8).padStart(6, '0'), class: 'mode' as const },
+              { key: 'mode', value: formatMode(m.mode), class: 'mode' as const },
               { key: 'uid', value: String(m.uid), class: 'owner' as const },
               { key: 'gid', value: String(m.gid), class: 'owner' as const },
               { key: 'mtime', value: formatTime({ sec: m.mtime, nsec: 0 }), class: 'mtime' as const },

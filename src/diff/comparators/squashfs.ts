@@ -2,6 +2,7 @@
 import type { Comparator } from '../comparator.js';
 import { sniffSquashfs } from '../../formats/squashfs/reader.js';
 import { withSource } from './open-helpers.js';
+import { formatTime } from '../metadata.js';
 import { describeFields, treeContainer } from './tree-members.js';
 
 export const squashfsComparator: Comparator = {
@@ -15,7 +16,7 @@ export const squashfsComparator: Comparator = {
       return treeContainer(tree, {
         async describe() {
           const { superblock, compressor, flags } = image.describe();
-          return { superblock: describeFields({ ...superblock, compressor, flags: flags.join(' ') }) };
+          return { superblock: describeFields({ ...superblock, modTime: formatTime({ sec: superblock.modTime, nsec: 0 }), compressor, flags: flags.join(' ') }) };
         },
         close: () => source.close(),
       });

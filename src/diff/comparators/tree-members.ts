@@ -3,16 +3,20 @@
  * one member per path, with the node's metadata as fields and its contents as bytes.
  */
 import type { Container, Member } from '../comparator.js';
-import { nodeFields } from '../metadata.js';
+import { NONE_64, nodeFields } from '../metadata.js';
 import type { Tree } from '../../tree/tree.js';
 
-/** The root is listed as `.` when `root` is true (archives record it; a top-level directory's own times are noise). */
+/**
+ * The root is listed as `.` when `root` is true (archives record it; a top-level directory's own
+ * times are noise); then members are labelled `./path`, as diffoscope names archive members.
+ */
 export function treeMembers(tree: Tree, options: { root?: boolean } = {}): Member[] {
   const out: Member[] = [];
   for (const { path, node, linkTo } of tree.walk()) {
     if (path === '' && !options.root) continue;
     out.push({
       name: path === '' ? '.' : path,
+      label: options.root ? `./${path}` : undefined,
       fields: nodeFields(node, linkTo),
       content: node.kind === 'file' ? node.content : undefined,
       linkTo,
@@ -34,12 +38,16 @@ export function treeContainer(
   };
 }
 
-/** `key: value` lines of a flat record, in the record's key order. Bigints and arrays print plainly. */
+/**
+ * `key: value` lines of a flat record, in the record's key order. Bigints and arrays print
+ * plainly; an all-ones 64-bit value (a table that is not there) prints as `none`.
+ */
 export function describeFields(record: object): string {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
-    if (value instanceof Uint8Array) lines.push(`${key}: ${Buffer.from(value).toString('hex')}`);
+    if (value === NONE_64) lines.push(`${key}: none`);
+    else if (value instanceof Uint8Array) lines.push(`${key}: ${Buffer.from(value).toString('hex')}`);
     else if (typeof value === 'object' && value !== null) lines.push(`${key}: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
     else lines.push(`${key}: ${String(value)}`);
   }

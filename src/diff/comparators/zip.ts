@@ -4,7 +4,7 @@
  * extra fields, comment) as metadata; then each entry's bytes, recursed into.
  */
 import type { Comparator } from '../comparator.js';
-import type { MetaField } from '../metadata.js';
+import { formatMode, type MetaField } from '../metadata.js';
 import { openZip, sniffZip, ZIP_METHODS, type ZipEntry } from '../../formats/zip/index.js';
 import { withSource } from './open-helpers.js';
 import { describeFields } from './tree-members.js';
@@ -54,7 +54,7 @@ function entryFields(e: ZipEntry): MetaField[] {
     { key: 'internal attributes', value: `0x${e.internalAttributes.toString(16)}`, class: 'format' },
     { key: 'external attributes', value: `0x${e.externalAttributes.toString(16).padStart(8, '0')}`, class: madeByUnix ? 'mode' : 'format' },
   ];
-  if (madeByUnix) fields.push({ key: 'unix mode', value: (e.externalAttributes >>> 16).toString(8).padStart(6, '0'), class: 'mode' });
+  if (madeByUnix) fields.push({ key: 'mode', value: formatMode(e.externalAttributes >>> 16), class: 'mode' });
   fields.push(
     { key: 'extra field (central)', value: hex(e.extra), class: 'format' },
     { key: 'extra field (local)', value: hex(e.localExtra), class: 'format' },

@@ -1,10 +1,11 @@
 /**
- * The text report, in diffoscope's layout: `---`/`+++` for the two inputs, `├──` for each
- * difference inside (members by their whole path), `│┄` for comments, and the unified diffs
- * indented under their heading. With `color`, removed lines are red, added green, hunk headers
+ * The text report, in diffoscope's layout: `---`/`+++` for the two inputs, the summary as `┄`
+ * lines, `├──` for each difference inside (members by their name in their container, as
+ * diffoscope names them), `│┄` for comments, and the unified diffs indented under their heading. With `color`, removed lines are red, added green, hunk headers
  * cyan. `maxReportSize` (bytes) cuts the report with a closing line saying so.
  */
 import type { Difference } from '../difference.js';
+import { summarize, summaryLines } from '../summary.js';
 
 export interface TextOptions {
   color?: boolean;
@@ -52,6 +53,7 @@ export function renderText(root: Difference, options: TextOptions = {}): string 
   try {
     line(`--- ${title(root, 1)}`);
     line(`+++ ${title(root, 2)}`);
+    for (const s of summaryLines(summarize(root))) line(paint('dim', `┄ ${s}`));
     visit(root, '');
   } catch (e) {
     if (!(e instanceof Budget)) throw e;
@@ -61,12 +63,12 @@ export function renderText(root: Difference, options: TextOptions = {}): string 
 }
 
 /**
- * A node's heading: one line when both sides have the same local name (the whole path of the
- * first side), else the two sides' titles.
+ * A node's heading, relative to its container (the parent heading gives the rest of the path):
+ * one line when both sides have the same local name, else the two sides' names.
  */
 export function headings(d: Difference): string[] {
-  if (d.source1 === d.source2) return [d.path1 ?? d.path2 ?? d.source1];
-  return [title(d, 1), title(d, 2)];
+  if (d.source1 === d.source2) return [d.source1];
+  return [d.source1, d.source2];
 }
 
 /** A node's heading on one side: the whole path for files and members, else the local name. */

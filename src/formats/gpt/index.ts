@@ -1,7 +1,8 @@
 /**
  * GPT and MBR partition tables: pure codecs (MBR, GPT header and entries, GUIDs), a builder of a
  * whole GPT for a disk size, partition type names of the Discoverable Partitions Specification,
- * attribute names, and a reader that checks every CRC and bound. See docs/formats/gpt.md.
+ * attribute names, a writer of the tables onto a disk image, a reader that checks every CRC and
+ * bound, and the disk opened as a Tree (one directory per partition). See docs/formats/gpt.md.
  */
 export { GUID_SIZE, ZERO_GUID, decodeGuid, encodeGuid, isGuid, normalizeGuid } from './guid.js';
 export {
@@ -13,6 +14,8 @@ export {
   crc32, decodeGptEntries, decodeGptHeader, encodeGptEntries, encodeGptHeader, encodeName, hasGptSignature, type GptEntry, type GptHeader,
 } from './gpt.js';
 export { buildGptTables, checkPartitionLayout, type GptTables, type GptTablesRequest } from './tables.js';
+export { writeGpt, writeMbr } from './writer.js';
+export { PARTITION_TABLE_FILE, describePartitionTable, openDiskTree, partitionEntryName } from './disk-tree.js';
 export { GPT_PARTITION_TYPES, mbrTypeFor, partitionTypeGuid, partitionTypeName } from './partition-types.js';
 export { GPT_ATTRIBUTE_BITS, describeAttributes, parseAttributes } from './attributes.js';
 export {

@@ -1,0 +1,116 @@
+/**
+ * The contract between one format folder and the rest of reprimage. Each folder has a
+ * `format.ts` exporting one `FormatDefinition`; `registry.ts` lists them, in sniffing order. What
+ * the definition holds directly (names, suffixes) costs nothing to import; `load()` brings in the
+ * reader and writer, so a command pays only for the formats it touches.
+ *
+ * docs/formats/adding-a-format.md walks through adding one.
+ */
+import type { RandomAccessSource } from '../io/source.js';
+import type { Sink } from '../io/sink.js';
+import type { Identifiers } from '../tree/id-purposes.js';
+import type { Tree } from '../tree/tree.js';
+import type { SquashfsCompressorName } from '../compress/squashfs-codecs.js';
+
+export interface FormatDefinition {
+  /** Stable id: what `ls --json` reports as the format, and the diff comparator's id. */
+  readonly id: string;
+  /** One line for people, e.g. `SquashFS 4.0`. */
+  readonly title: string;
+  /** The names `pack --format` accepts for this output; the first is the one reported. Empty when not written. */
+  readonly outputNames: readonly string[];
+  /** File name endings that choose this output (lower case, with the dot), longest first. */
+  readonly suffixes: readonly string[];
+  /** Whether the format is a byte stream that `pack` may compress as a whole (tar, cpio). */
+  readonly compressible?: boolean;
+  /** Whether `pack` writes it (then `load()` gives a handler with `write`). */
+  readonly writable: boolean;
+  /** The reader, sniffer and writer. */
+  load(): Promise<FormatHandler>;
+}
+
+export interface FormatHandler {
+  /**
+   * Whether data starting with `head` (the first 64 KiB, or all of a shorter input of `size`
+   * bytes) is this format. Decided by content, never by a name.
+   */
+  sniff(head: Uint8Array, size: number): boolean;
+  /** Opens an input recognized by `sniff` as a Tree. The opened image owns `source`: its close() closes it. */
+  open(source: RandomAccessSource, ctx: OpenContext): Promise<OpenedImage>;
+  /** Writes `tree` as this format; present exactly when the definition says `writable`. */
+  write?(tree: Tree, sink: Sink, ctx: WriteContext, settings: WriteSettings): Promise<void>;
+}
+
+export interface OpenContext {
+  warn: (message: string) => void;
+  /**
+   * Opens bytes inside this input (a partition, a package's data member) by their own content,
+   * compressed or not: how a container format reaches the formats inside it.
+   */
+  openNested(source: RandomAccessSource): Promise<OpenedImage>;
+  signal?: AbortSignal;
+}
+
+export interface OpenedImage {
+  tree: Tree;
+  /** What was recognized, e.g. `tar`, `gpt (p1-esp: fat)`, `deb (data.tar.xz: xz ▸ tar)`. */
+  format: string;
+  /**
+   * Decoded structures worth showing beside the entries (an ISO's boot catalog and partitions),
+   * as JSON for `ls --json` and as lines for `ls`. Absent when there are none.
+   */
+  describe?(): Promise<{ json: object; lines: string[] }>;
+  /** Releases the open files behind the Tree's lazy contents; call after the last read. */
+  close(): Promise<void>;
+}
+
+/**
+ * What every writer is given. `buildTime` is the one name of SOURCE_DATE_EPOCH for all writers
+ * (file system creation times, header times, volume dates); identifiers come only from `ids`,
+ * whose purposes live in src/tree/id-purposes.ts.
+ */
+export interface WriteContext {
+  /** Seconds since the epoch: SOURCE_DATE_EPOCH, or the documented fallback. */
+  buildTime: number;
+  ids: Identifiers;
+  warn: (message: string) => void;
+  /** Parallel workers; never changes the bytes. */
+  workers?: number;
+  signal?: AbortSignal;
+}
+
+/** The settings of each writer, chosen on the command line or by a library caller; all optional. */
+export interface WriteSettings {
+  tar?: { flavour?: 'gnu' | 'pax' | 'ustar' };
+  squashfs?: { compressor?: SquashfsCompressorName; blockSize?: number; noFragments?: boolean; noDuplicates?: boolean; deflate?: 'libdeflate' | 'zlib'; blockCache?: string };
+  iso?: {
+    volumeId?: string;
+    publisher?: string;
+    applicationId?: string;
+    /** A path inside the tree: the El Torito BIOS no-emulation boot image. */
+    biosBoot?: string;
+    /** A path inside the tree: the El Torito UEFI boot image (a FAT image). */
+    efiBoot?: string;
+    /** isohybrid MBR boot code (its first 432 bytes are used). */
+    hybridMbr?: Uint8Array;
+    mbrId?: number;
+    gpt?: boolean;
+  };
+  fat?: { fatType?: 12 | 16 | 32; label?: string; size?: number; skipUnsupported?: boolean };
+  ext4?: {
+    blockSize?: 1024 | 4096;
+    size?: number;
+    inodes?: number;
+    reservedPercent?: number;
+    label?: string;
+    mountOptions?: string;
+    uuid?: string;
+    hashSeed?: string;
+    journalUuid?: string;
+  };
+}
+
+/** An OpenedImage over a Tree read from `source` and nothing else. */
+export function openedTree(tree: Tree, format: string, source: RandomAccessSource): OpenedImage {
+  return { tree, format, close: () => source.close() };
+}

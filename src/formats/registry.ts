@@ -1,0 +1,56 @@
+/**
+ * Every format reprimage reads or writes, in the one order inputs are sniffed in: by `ls`,
+ * `pack`, `diff`, and every other command that opens an image (src/image/open-tree.ts,
+ * src/diff/registry.ts). Adding a format is one folder with a `format.ts` and one line here
+ * (docs/formats/adding-a-format.md).
+ *
+ * The order puts strong magic numbers at byte 0 first (cpio `0707`, SquashFS `hsqs`), then
+ * formats recognized further in: ISO 9660 (`CD001` at 32 KiB) before partition tables, since an
+ * isohybrid ISO also carries an MBR and a GPT; ext4 (superblock at 1 KiB) before FAT, whose
+ * boot sector checks are weaker; then ar and zip; tar last, as its only mark is a header checksum.
+ * Compressed data (gzip, xz, zstd …) is not a format here but a layer, peeled off first by the
+ * caller (src/compress/decompress.ts).
+ */
+import type { FormatDefinition, FormatHandler } from './format.js';
+import { arFormat } from './ar/format.js';
+import { cpioFormat } from './cpio/format.js';
+import { ext4Format } from './ext4/format.js';
+import { fatFormat } from './fat/format.js';
+import { diskFormat } from './gpt/format.js';
+import { iso9660Format } from './iso9660/format.js';
+import { squashfsFormat } from './squashfs/format.js';
+import { tarFormat } from './tar/format.js';
+import { zipFormat } from './zip/format.js';
+
+export const FORMATS: readonly FormatDefinition[] = [
+  cpioFormat,
+  squashfsFormat,
+  iso9660Format,
+  ext4Format,
+  fatFormat,
+  diskFormat,
+  arFormat,
+  zipFormat,
+  tarFormat,
+];
+
+/** Bytes read before sniffing: enough for ISO 9660's first volume descriptor at 32 KiB. */
+export const SNIFF_HEAD_SIZE = 64 * 1024;
+
+export function formatById(id: string): FormatDefinition | undefined {
+  return FORMATS.find((f) => f.id === id);
+}
+
+/** The first format, in registry order, that recognizes `head`; its handler is loaded. */
+export async function sniffFormat(head: Uint8Array, size: number): Promise<{ format: FormatDefinition; handler: FormatHandler } | undefined> {
+  for (const format of FORMATS) {
+    const handler = await format.load();
+    if (handler.sniff(head, size)) return { format, handler };
+  }
+  return undefined;
+}
+
+/** `tar, cpio, SquashFS …`: what an error says reprimage reads. */
+export function readableFormatsText(): string {
+  return FORMATS.map((f) => f.title.replace(/ \(.*$/, '')).join(', ');
+}

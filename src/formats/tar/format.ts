@@ -1,0 +1,20 @@
+/** tar in the format registry: read (ustar, GNU, pax; lenient as GNU tar), written (gnu by default), compressible. */
+import type { FormatDefinition } from '../format.js';
+import { openedTree } from '../format.js';
+
+export const tarFormat: FormatDefinition = {
+  id: 'tar',
+  title: 'tar (ustar, GNU, pax)',
+  outputNames: ['tar'],
+  suffixes: ['.tar'],
+  compressible: true,
+  writable: true,
+  async load() {
+    const { loadTar, sniffTar } = await import('./reader.js');
+    return {
+      sniff: (head) => sniffTar(head),
+      open: async (source, ctx) => openedTree(await loadTar(source, { warn: ctx.warn }), 'tar', source),
+      write: async (tree, sink, ctx, settings) => (await import('./writer.js')).writeTar(tree, sink, { format: settings.tar?.flavour ?? 'gnu', headerTime: ctx.buildTime, warn: ctx.warn }),
+    };
+  },
+};
