@@ -20,7 +20,7 @@ _reprimage() {
         --permissions) COMPREPLY=($(compgen -W "keep normalize" -- "$cur")); return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
       esac ;;
-    disk) opts="-o --output -p --partition --table --seed --disk-guid --disk-signature --size --align --workers --no-xattrs --json --source-date-epoch --file-list --exclude --exclude-from --empty --empty-from --owner --permissions -q --quiet -v --verbose --no-progress --color -h --help"
+    disk) opts="-o --output -p --partition --table --seed --disk-guid --disk-signature --size --align --workers --no-xattrs --format --compress --json --source-date-epoch --file-list --exclude --exclude-from --empty --empty-from --owner --permissions -q --quiet -v --verbose --no-progress --color -h --help"
       case $prev in
         --table) COMPREPLY=($(compgen -W "gpt mbr" -- "$cur")); return ;;
         --owner) COMPREPLY=($(compgen -W "keep root" -- "$cur")); return ;;

@@ -69,6 +69,8 @@ complete -c reprimage -n "__fish_seen_subcommand_from disk" -l size -r -F -d 'wh
 complete -c reprimage -n "__fish_seen_subcommand_from disk" -l align -r -F -d 'partition alignment'
 complete -c reprimage -n "__fish_seen_subcommand_from disk" -l workers -r -F -d 'parallel workers (never changes the output bytes)'
 complete -c reprimage -n "__fish_seen_subcommand_from disk" -l no-xattrs -d 'do not read extended attributes from source directories'
+complete -c reprimage -n "__fish_seen_subcommand_from disk" -l format -r -F -d 'raw, qcow2, vhd (fixed, as Azure takes it), vhd-dynamic, vmdk (streamOptimized), ova or gce (default: from the output name: .img .qcow2 .vhd .vmdk .ova .tar.gz; else raw)'
+complete -c reprimage -n "__fish_seen_subcommand_from disk" -l compress -d 'qcow2: deflate the clusters (as qemu-img convert -c)'
 complete -c reprimage -n "__fish_seen_subcommand_from disk" -l json -d 'print what was written as JSON'
 complete -c reprimage -n "__fish_seen_subcommand_from disk" -l source-date-epoch -r -F -d 'the build time: mtimes are clamped to it (default: $SOURCE_DATE_EPOCH)'
 complete -c reprimage -n "__fish_seen_subcommand_from disk" -l file-list -r -F -d 'add or override entries with a file list (see docs/file-list.md); repeatable'

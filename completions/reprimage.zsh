@@ -82,6 +82,8 @@ _reprimage() {
         '--align[partition alignment]:bytes:_files' \
         '--workers[parallel workers (never changes the output bytes)]:n:_files' \
         '--no-xattrs[do not read extended attributes from source directories]' \
+        '--format[raw, qcow2, vhd (fixed, as Azure takes it), vhd-dynamic, vmdk (streamOptimized), ova or gce (default\: from the output name\: .img .qcow2 .vhd .vmdk .ova .tar.gz; else raw)]:format:_files' \
+        '--compress[qcow2\: deflate the clusters (as qemu-img convert -c)]' \
         '--json[print what was written as JSON]' \
         '--source-date-epoch[the build time\: mtimes are clamped to it (default\: $SOURCE_DATE_EPOCH)]:seconds:_files' \
         '*--file-list[add or override entries with a file list (see docs/file-list.md); repeatable]:file:_files' \

@@ -11,6 +11,7 @@ interface BuildOptionValues {
   provenance?: boolean;
   sourceDateEpoch?: string;
   workers?: string;
+  blockCache?: string;
   verbose?: boolean;
   json?: boolean;
 }
@@ -25,6 +26,7 @@ export function buildCommand(reporter: Reporter): Command {
     .option('--provenance', 'also write provenance.intoto.json (in-toto statement, SLSA provenance predicate)')
     .option('--source-date-epoch <seconds>', 'override the recipe\'s source_date_epoch')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
+    .option('--block-cache <dir>', 'reuse compressed SquashFS blocks stored in DIR and store new ones (never changes the output bytes; off by default)')
     .option('-v, --verbose', "show mmdebstrap's progress")
     .option('--json', 'print the manifest on standard output')
     .action(async (recipe: string, values: BuildOptionValues) => {
@@ -40,6 +42,7 @@ export function buildCommand(reporter: Reporter): Command {
         sourceDateEpoch: values.sourceDateEpoch,
         environment: process.env,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
+        blockCache: values.blockCache,
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => reporter.detail(line) : undefined,
         onStage: (name, ms, detail) => reporter.stage(name, ms, detail),

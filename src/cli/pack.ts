@@ -25,6 +25,7 @@ interface PackOptionValues extends PolicyOptionValues {
   comp: string;
   squashfsDeflate?: string;
   blockSize?: string;
+  blockCache?: string;
   fragments: boolean;
   duplicates: boolean;
   volid: string;
@@ -62,6 +63,7 @@ export function packCommand(reporter: Reporter): Command {
     .option('--comp <gzip|xz|zstd|lz4>', 'SquashFS compressor', 'gzip')
     .option('--squashfs-deflate <libdeflate|zlib>', "SquashFS gzip: libdeflate (default, fast) or zlib (slower; mksquashfs's exact bytes)")
     .option('--block-size <bytes>', 'SquashFS block size: 4K to 1M, a power of two (default 128K); ext4: 1024 or 4096 (default 4096)')
+    .option('--block-cache <dir>', 'SquashFS: reuse compressed blocks stored in DIR and store new ones (same bytes as without; off by default)')
     .option('--no-fragments', 'SquashFS: no fragment blocks (like mksquashfs -no-fragments)')
     .option('--no-duplicates', 'SquashFS: store identical files each time')
     .option('--volid <id>', 'ISO volume id', 'REPRIMAGE')
@@ -111,7 +113,7 @@ export function packCommand(reporter: Reporter): Command {
         sourceDateEpoch,
         seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
         workers,
-        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate) },
+        squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate), blockCache: values.blockCache },
         fat: {
           fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),
           label: values.label,

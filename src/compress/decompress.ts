@@ -9,17 +9,15 @@
  * | gzip | node:zlib (raw inflate; header, CRC-32 and size checked here) | each member's trailer |
  * | zstd | fzstd | walking frame and block headers |
  * | lz4 (frame and legacy) | `lz4-frame.ts` | the decoder |
- * | xz | xz-decompress (xz-embedded in WebAssembly) | its stream footer (`xz-stream-end.ts`) |
- * | lzma (lzma-alone) | lzma-native | runs to the end of the file |
+ * | xz | liblzma in WebAssembly (`liblzma/decoder.ts`) | its stream footer (`xz-stream-end.ts`) |
+ * | lzma (lzma-alone) | liblzma in WebAssembly | its declared size or end marker |
  * | bzip2, lzop | — (UNSUPPORTED: no well-kept pure JavaScript decoder) | |
  */
-import { createRequire } from 'node:module';
 import { createGunzip, createInflateRaw } from 'node:zlib';
 import { Readable, type Transform } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as fzstd from 'fzstd';
-import xzDecompress from 'xz-decompress';
 import { ReprimageError } from '../errors.js';
 import type { RandomAccessSource } from '../io/source.js';
 import { openFileSource } from '../io/source.js';
@@ -27,6 +25,7 @@ import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { ByteReader } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { decodeLz4Stream } from './lz4-frame.js';
+import { decodeLzmaChunks } from './liblzma/decoder.js';
 import { xzStreamEnd } from './xz-stream-end.js';
 import { checkZstdWindow, zstdHeaderRest, ZstdWindowGuard } from './zstd-window.js';
 
@@ -77,10 +76,8 @@ export async function* decompressChunks(input: AsyncIterable<Uint8Array>, kind: 
         yield* unzstd(input, subject);
         return;
       case 'xz':
-        yield* unxz(input);
-        return;
       case 'lzma':
-        yield* throughTransform(input, lzmaAloneDecoder());
+        yield* decodeLzmaChunks(input, kind);
         return;
       case 'lz4': {
         const reader = new ByteReader(input);
@@ -108,8 +105,8 @@ export interface DecompressedSegment {
 /**
  * Decompresses the compressed data starting at `offset` of `source` and stops where it ends,
  * as the kernel does for each segment of a concatenated initramfs: after the last gzip member,
- * zstd frame, lz4 stream or the xz stream's footer; lzma (no end marker to find) runs to the
- * end of the source. The decompressed bytes
+ * zstd frame, lz4 stream or the xz stream's footer; lzma (no end to find without decoding)
+ * takes the rest of the source, and its decoder stops where the stream ends. The decompressed bytes
  * go to an anonymous temporary file (see spoolToTempSource); close the returned source.
  */
 export async function decompressSegment(source: RandomAccessSource, offset: number, kind: Compression, subject: string): Promise<DecompressedSegment> {
@@ -156,29 +153,8 @@ function codecError(e: unknown, kind: Compression, subject: string): unknown {
   if (e instanceof ReprimageError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const code = (e as { code?: unknown }).code;
-  // xz-embedded's XZ_BUF_ERROR (8) and liblzma's LZMA_BUF_ERROR mean the input stopped early
-  const truncated = /unexpected end|unexpected eof|truncat|end of (file|stream|input)|error code 8$|no progress is possible/i.test(msg) || code === 'Z_BUF_ERROR';
-  const detail = (kind === 'xz' ? xzErrorText(msg) : undefined) ?? msg;
-  return new ReprimageError(truncated ? 'TRUNCATED' : 'CORRUPT_IMAGE', subject, `${truncated ? 'truncated' : 'corrupt'} ${kind} data (${detail})`, { cause: e });
-}
-
-/**
- * xz-embedded reports only a number ("get_next_output failed with error code 5"); its enum
- * xz_ret says what each means.
- */
-const XZ_ERRORS: Record<string, string> = {
-  '2': 'an integrity check type the decoder does not know',
-  '3': 'out of memory',
-  '4': 'the dictionary is larger than the decoder allows',
-  '5': 'not an xz stream: bad header magic, or bytes after a stream that start no other',
-  '6': 'unsupported xz options (a filter or header flag xz-embedded does not handle)',
-  '7': 'the compressed data or its integrity check is damaged',
-  '8': 'the input ends in the middle of the stream',
-};
-
-function xzErrorText(msg: string): string | undefined {
-  const code = /error code (\d+)$/.exec(msg)?.[1];
-  return code === undefined ? undefined : XZ_ERRORS[code];
+  const truncated = /unexpected end|unexpected eof|truncat|end of (file|stream|input)/i.test(msg) || code === 'Z_BUF_ERROR';
+  return new ReprimageError(truncated ? 'TRUNCATED' : 'CORRUPT_IMAGE', subject, `${truncated ? 'truncated' : 'corrupt'} ${kind} data (${msg})`, { cause: e });
 }
 
 async function* sourceChunks(source: RandomAccessSource, from: number, to: number, stop?: () => boolean): AsyncIterable<Uint8Array> {
@@ -212,41 +188,6 @@ async function* unzstd(input: AsyncIterable<Uint8Array>, subject: string): Async
   if (!any) throw new Error('unexpected end of input');
   stream.push(new Uint8Array(0), true);
   while (out.length > 0) yield out.shift()!;
-}
-
-async function* unxz(input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  const iterator = input[Symbol.asyncIterator]();
-  const web = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await iterator.next();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      } catch (e) {
-        controller.error(e);
-      }
-    },
-  });
-  const reader = new xzDecompress.XzReadableStream(web).getReader();
-  let any = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    any = true;
-    yield value;
-  }
-  if (!any) throw new Error('unexpected end of input');
-}
-
-function lzmaAloneDecoder(): Transform {
-  const require = createRequire(import.meta.url);
-  const lzma = require('lzma-native') as { createStream(kind: 'aloneDecoder'): Transform };
-  const stream = lzma.createStream('aloneDecoder');
-  // Past the end its header declares, the decoder takes no more input: a write that arrives then
-  // never completes, the reading loop waits with nothing pending, and the process just exits.
-  // The stream is done at its end, whatever follows it.
-  stream.once('end', () => stream.destroy());
-  return stream;
 }
 
 /** gzip members from `offset` on, each checked against its CRC-32 and size; `onEnd` hears where they stop. */

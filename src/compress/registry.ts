@@ -24,9 +24,8 @@ export interface CodecVersion {
 /** The npm packages whose bytes end up in our output, at the versions package.json pins. */
 export const PINNED_CODEC_PACKAGES: Readonly<Record<string, string>> = {
   pako: '2.1.0',
-  'lzma-native': '8.0.6',
-  'node-liblzma': '5.1.3',
-  '@bokuweb/zstd-wasm': '0.0.27',
+  'node-liblzma': '4.0.2',
+  '@hpcc-js/wasm-zstd': '1.12.5',
   libdeflate: '0.1.0',
 };
 
@@ -69,7 +68,7 @@ export function codecVersions(): Array<{ codec: string; implementation: string }
   const out: CodecVersion[] = [{ codec: 'gzip', implementation: implementationOf('pako') }];
   // the whole-output codecs of pack's .xz and .zst outputs
   out.push({ codec: 'xz', implementation: XZ_OUTPUT_CODEC.replace(/^node-liblzma \S+/, implementationOf('node-liblzma')) });
-  out.push({ codec: 'zstd', implementation: ZSTD_OUTPUT_CODEC.replace(/^@bokuweb\/zstd-wasm@\S+/, implementationOf('@bokuweb/zstd-wasm')) });
+  out.push({ codec: 'zstd', implementation: ZSTD_OUTPUT_CODEC.replace(/^@hpcc-js\/wasm-zstd@\S+/, implementationOf('@hpcc-js/wasm-zstd')) });
   for (const [codec, described] of Object.entries(SQUASHFS_CODEC_IMPLEMENTATIONS)) {
     const pkg = Object.keys(PINNED_CODEC_PACKAGES).find((p) => described.startsWith(`${p} `));
     const implementation = pkg === undefined ? described : described.replace(`${pkg} ${PINNED_CODEC_PACKAGES[pkg]}`, implementationOf(pkg));

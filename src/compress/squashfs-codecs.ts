@@ -8,8 +8,8 @@
  * |---|---|---|
  * | gzip | libdeflate in WebAssembly from the npm package libdeflate 0.1.0 (`libdeflate/`; equal to native libdeflate 1.14), level 9 | zlib stream |
  * | gzip, `deflate: 'zlib'` | pako 2.1.0 (zlib 1.2.x deflate; bytes equal to system zlib, so to mksquashfs), level 9, window 15 | zlib stream |
- * | xz | liblzma 5.8.4 in WebAssembly from the npm package node-liblzma 5.1.3 (`xz-buffer-encoder.ts`), `lzma_stream_buffer_encode` as mksquashfs calls it: LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
- * | zstd | @bokuweb/zstd-wasm 0.0.27 (libzstd in WebAssembly; one reused context, `zstd/`), level 15 | zstd frame |
+ * | xz | liblzma 5.8.2 in WebAssembly from the npm package node-liblzma 4.0.2 (`liblzma/`), `lzma_stream_buffer_encode` as mksquashfs calls it: LZMA2 preset 6 with dictionary = block size, optional x86 BCJ | .xz stream, CRC32 |
+ * | zstd | @hpcc-js/wasm-zstd 1.12.5 (libzstd 1.5.7 in WebAssembly, `zstd/`; same bytes as @bokuweb/zstd-wasm 0.0.27 before it), level 15 | zstd frame |
  * | lz4 | `lz4-block.ts` here (pure TypeScript, greedy; lz4js 0.2.0 breaks the block end rules) | LZ4 block |
  *
  * gzip defaults to libdeflate: ~8x faster than pako per core and ~1.7 % smaller at level 9,
@@ -18,20 +18,18 @@
  * xz no longer compresses with lzma-native: its prebuilt linux-x64 addon carries a liblzma
  * built without optimisation (-O0) that needs ~1.6x the CPU (docs/compression.md).
  *
- * Decompression (for the reader) uses node:zlib for zlib, lzma-native for xz, fzstd for zstd
+ * Decompression (for the reader) uses node:zlib for zlib, the same liblzma for xz, fzstd for zstd
  * and a bounds-checked LZ4 block decoder written here.
  */
-import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
 import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from './libdeflate/compressor.js';
 import { ZSTD_PACKAGE, createZstdCompressor } from './zstd/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
-import { XZ_WASM_PACKAGE, xzBufferEncoder } from './xz-buffer-encoder.js';
+import { XZ_WASM_PACKAGE, xzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { decodeXzBlock } from './liblzma/decoder.js';
 import { decodeBlockInto } from './lz4-frame.js';
-
-const require = createRequire(import.meta.url);
 
 export type SquashfsCompressorName = 'gzip' | 'xz' | 'zstd' | 'lz4';
 export const SQUASHFS_COMPRESSORS: readonly SquashfsCompressorName[] = ['gzip', 'xz', 'zstd', 'lz4'];
@@ -63,7 +61,7 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
 /** Name, implementation and version of each codec, for manifests and reports. */
 export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
   gzip: `${LIBDEFLATE_PACKAGE} (libdeflate in WebAssembly), level 9`,
-  xz: `${XZ_WASM_PACKAGE} (liblzma 5.8.4 in WebAssembly)`,
+  xz: `${XZ_WASM_PACKAGE} (liblzma 5.8.2 in WebAssembly)`,
   zstd: ZSTD_PACKAGE,
   lz4: 'reprimage lz4-block 1 (pure TypeScript)',
 };
@@ -175,15 +173,6 @@ export async function createSquashfsCodec(settings: SquashfsCodecSettings): Prom
   }
 }
 
-/** lzma-native, used only to decompress (the reader). */
-interface LzmaNative {
-  decompress(data: Buffer, options?: unknown): Promise<Buffer>;
-}
-
-function lzma(): LzmaNative {
-  return require('lzma-native') as LzmaNative;
-}
-
 async function xzCodec(blockSize: number, bcj: boolean): Promise<SquashfsBlockCodec> {
   const encoder = await xzBufferEncoder();
   return {
@@ -221,13 +210,11 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
       };
     case 4:
       return async (data, max) => {
-        let out: Uint8Array;
         try {
-          out = await lzma().decompress(Buffer.from(data), { memlimit: 64 << 20 });
+          return await decodeXzBlock(data, max);
         } catch (e) {
           throw bad(e);
         }
-        return checked(new Uint8Array(out), max);
       };
     case 5:
       return async (data, max) => lz4DecompressBlock(data, max, subject);

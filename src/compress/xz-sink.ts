@@ -2,7 +2,7 @@
  * .xz output of a whole stream (`pack -o x.tar.xz`, `x.cpio.xz`): one xz stream of independent
  * LZMA2 blocks of 24 MiB (three times the 8 MiB dictionary, the block size `xz -T` picks at
  * preset 6), each compressed by liblzma's `lzma_stream_buffer_encode` in WebAssembly
- * (xz-buffer-encoder.ts), CRC32 check as the kernel's initramfs decoder requires. Each call
+ * (liblzma/buffer-encoder.ts), CRC32 check as the kernel's initramfs decoder requires. Each call
  * makes a one-block stream; its block is kept and the stream's own header, index and footer are
  * replaced by one header, one index listing every block and one footer (the .xz file format,
  * tukaani.org/xz/xz-file-format.txt, §2.1 and §4). One stream, so every reader — xz, GNU tar,
@@ -12,7 +12,7 @@ import { ReprimageError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import { ChunkingSink } from './chunking-sink.js';
 import { crc32 } from './crc32.js';
-import { XZ_WASM_PACKAGE, xzBufferEncoder, type XzBufferEncoder } from './xz-buffer-encoder.js';
+import { XZ_WASM_PACKAGE, xzBufferEncoder, type XzBufferEncoder } from './liblzma/buffer-encoder.js';
 
 /** LZMA2 preset 6's dictionary, as `xz -6` (the default). */
 export const XZ_OUTPUT_DICTIONARY = 8 << 20;

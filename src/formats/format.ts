@@ -82,7 +82,7 @@ export interface WriteContext {
 /** The settings of each writer, chosen on the command line or by a library caller; all optional. */
 export interface WriteSettings {
   tar?: { flavour?: 'gnu' | 'pax' | 'ustar' };
-  squashfs?: { compressor?: SquashfsCompressorName; blockSize?: number; noFragments?: boolean; noDuplicates?: boolean; deflate?: 'libdeflate' | 'zlib' };
+  squashfs?: { compressor?: SquashfsCompressorName; blockSize?: number; noFragments?: boolean; noDuplicates?: boolean; deflate?: 'libdeflate' | 'zlib'; blockCache?: string };
   iso?: {
     volumeId?: string;
     publisher?: string;

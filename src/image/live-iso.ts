@@ -53,6 +53,8 @@ export interface LiveIsoOptions {
   /** Words after `boot=live components`; default `console=ttyS0,115200 console=tty0`. */
   kernelCmdline?: string;
   workers?: number;
+  /** A SquashFS block cache directory (formats/squashfs/block-cache.ts); never changes the bytes. */
+  blockCache?: string;
   /** Where the SquashFS is spooled; default the OS temp directory. */
   tempDir?: string;
   /** The user's name for the ISO being made, named (with the scratch file) when spooling fails. */
@@ -146,7 +148,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     const squashfsPath = join(work, 'filesystem.squashfs');
     await writeAtomically(
       squashfsPath,
-      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, warn }),
+      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, blockCache: options.blockCache, warn }),
       { subject: scratchSubject(options.subject, squashfsPath) },
     );
     const squashfsSize = (await stat(squashfsPath)).size;

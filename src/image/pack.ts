@@ -22,7 +22,7 @@ export interface PackOptions {
   /** Where identifiers (disk signatures, GUIDs) come from (docs/design.md rule 4). */
   seed: string;
   workers?: number;
-  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean; deflate?: 'libdeflate' | 'zlib' };
+  squashfs: { compressor: SquashfsCompressorName; blockSize: number; noFragments: boolean; noDuplicates: boolean; deflate?: 'libdeflate' | 'zlib'; blockCache?: string };
   iso: {
     volumeId: string;
     publisher?: string;

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { ReprimageError } from '../errors.js';
+import { decompressChunks } from '../compress/decompress.js';
 import type { ContentCache } from './cache.js';
 import { hashMismatch } from './cache.js';
 import { field, parseStanzas, releaseChecksums, type ReleaseFile, type Stanza } from './deb822.js';
@@ -116,7 +116,7 @@ async function fetchPackages(source: RecipeSource, base: string, sums: Map<strin
     const url = archiveUrl(source.uri, `dists/${source.suite}/${base}${ext}`);
     const path = await cache.fetchExpected(url, want, url);
     const raw = await readFile(path);
-    const bytes = ext === '.gz' ? gunzipSync(raw) : ext === '.xz' ? await unxz(raw) : raw;
+    const bytes = ext === '.gz' ? gunzipSync(raw) : ext === '.xz' ? await unxz(raw, url) : raw;
     if (plain && ext !== '') {
       const actual = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
       if (actual.sha256 !== plain.sha256 || actual.size !== plain.size) throw hashMismatch(`${url} (uncompressed)`, plain, actual);
@@ -126,11 +126,9 @@ async function fetchPackages(source: RecipeSource, base: string, sums: Map<strin
   throw new ReprimageError('NOT_FOUND', archiveUrl(source.uri, `dists/${source.suite}/InRelease`), `Release lists no ${base} index`);
 }
 
-async function unxz(raw: Buffer): Promise<Buffer> {
-  const { XzReadableStream } = (await import('xz-decompress')).default;
-  const chunks: Buffer[] = [];
-  const stream = new XzReadableStream(Readable.toWeb(Readable.from([raw])) as unknown as ReadableStream<Uint8Array>);
-  for await (const c of Readable.fromWeb(stream as unknown as import('node:stream/web').ReadableStream<Uint8Array>)) chunks.push(Buffer.from(c as Uint8Array));
+async function unxz(raw: Buffer, subject: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of decompressChunks((async function* () { yield raw; })(), 'xz', subject)) chunks.push(c);
   return Buffer.concat(chunks);
 }
 

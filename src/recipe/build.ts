@@ -64,6 +64,8 @@ export interface BuildOptions {
   environment?: Readonly<Record<string, string | undefined>>;
   /** Compression workers of the iso output; never changes the bytes. */
   workers?: number;
+  /** A SquashFS block cache directory (off by default; `reprimage check` never passes one). */
+  blockCache?: string;
   warn: (message: string) => void;
   /** mmdebstrap's output, line by line. */
   log?: (line: string) => void;
@@ -149,7 +151,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, tempDir: work, subject: target, warn: options.warn }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else if (output.type === 'disk') {

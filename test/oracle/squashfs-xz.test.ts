@@ -1,4 +1,4 @@
-// Oracle tests of the SquashFS xz codec (liblzma 5.8.4 in WebAssembly, lzma_stream_buffer_encode)
+// Oracle tests of the SquashFS xz codec (liblzma 5.8.2 in WebAssembly, lzma_stream_buffer_encode)
 // against mksquashfs -comp xz, which makes the same call with the same settings through the
 // host's liblzma (5.4.1 on Debian 12): the images must be byte-identical. A failure here on
 // another host can also mean that its liblzma encodes differently; unsquashfs must still extract.

@@ -69,7 +69,7 @@ async function fixedInitrd(compression: 'gzip' | 'zstd'): Promise<Uint8Array> {
   return compression === 'gzip' ? gzipSync(main, { level: 1 }) : (await createZstdCompressor(1))(main);
 }
 
-// The repack's codecs (libdeflate and @bokuweb/zstd-wasm, pinned, at the levels the repack
+// The repack's codecs (libdeflate and @hpcc-js/wasm-zstd, pinned, at the levels the repack
 // sets): a version or level change shows up here as a new hash, on purpose.
 const REPACKED_SHA256 = {
   gzip: '009f2d4f4345f76d818b0098af1b480bf1c222266e709eabe10fa72119cb63ee',

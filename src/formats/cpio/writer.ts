@@ -17,6 +17,7 @@
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import { displayName, nameBytes } from '../../tree/names.js';
+import { copyToSink } from '../../tree/content.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
 import { CPIO_ARCHIVE_BLOCK, CPIO_TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
 
@@ -106,6 +107,8 @@ async function writeEntry(sink: Sink, name: string, node: Node, ino: number, nli
   if (size === 0) return;
   if (target) {
     await sink.write(target);
+  } else if (node.kind === 'file' && (await copyToSink(node.content, sink))) {
+    // read straight into the sink's buffer: no allocation per file (as the tar writer)
   } else if (node.kind === 'file') {
     let seen = 0;
     for await (const chunk of node.content.chunks()) {

@@ -19,6 +19,7 @@ import type { Content } from '../../tree/content.js';
 import { ReprimageError } from '../../errors.js';
 import type { OrderedPipeline, WorkerPool } from '../../parallel/ordered-pool.js';
 import type { CompressJob, CompressResult } from './compress-task.js';
+import type { BlockCache } from './block-cache.js';
 import { SQUASHFS_BLOCK_UNCOMPRESSED, SQUASHFS_INVALID_FRAGMENT } from './constants.js';
 import type { FragmentEntry } from './layout/tables.js';
 
@@ -49,6 +50,8 @@ export interface BlockProcessorOptions {
   duplicates: boolean;
   uncompressedData: boolean;
   uncompressedFragments: boolean;
+  /** Compressed blocks to reuse, and to add to (off when undefined). */
+  cache?: BlockCache;
 }
 
 /** A fragment block being filled; `first` and `last` name its files in errors. */
@@ -266,7 +269,7 @@ export class BlockProcessor {
         return;
       }
       const job: CompressJob = { data: block, metadata: false, raw: this.o.uncompressedData };
-      const work = this.pool.run(job, { transfer: [block.buffer as ArrayBuffer], label: path });
+      const work = this.#compress(job, path);
       await this.#pipeline.submit(work.then((result) => ({ kind: 'block' as const, run, index: i, result })));
     };
     if (first) await submitBlock(first);
@@ -300,8 +303,21 @@ export class BlockProcessor {
     const index = open.index;
     const job: CompressJob = { data, metadata: false, raw: this.o.uncompressedFragments };
     const label = open.first === open.last ? `${open.first} (fragment block ${index})` : `fragment block ${index} (${open.first} … ${open.last})`;
-    const work = this.pool.run(job, { transfer: [data.buffer], label });
+    const work = this.#compress(job, label);
     await this.#pipeline.submit(work.then((result) => ({ kind: 'fragment' as const, index, result })));
+  }
+
+  /** Compresses a block on the pool, or takes it from the block cache (and stores what it computes). */
+  #compress(job: CompressJob, label: string): Promise<CompressResult> {
+    const cache = this.o.cache;
+    if (!cache) return this.pool.run(job, { transfer: [job.data.buffer as ArrayBuffer], label });
+    const key = cache.keyOf(job);
+    const found = cache.get(key);
+    if (found) return Promise.resolve(found);
+    return this.pool.run(job, { transfer: [job.data.buffer as ArrayBuffer], label }).then((result) => {
+      cache.put(key, result);
+      return result;
+    });
   }
 
   async #emit(e: Emitted): Promise<void> {

@@ -24,6 +24,7 @@ export const squashfsFormat: FormatDefinition = {
           noFragments: s.noFragments,
           noDuplicates: s.noDuplicates,
           deflate: s.deflate,
+          blockCache: s.blockCache,
           warn: ctx.warn,
         });
       },

@@ -25,6 +25,7 @@ import {
 } from '../../compress/squashfs-codecs.js';
 import { OrderedPipeline, WorkerPool, defaultWorkerCount } from '../../parallel/ordered-pool.js';
 import { BlockProcessor, type FileData } from './block-processor.js';
+import { BlockCache, type BlockCacheStats } from './block-cache.js';
 import type { CompressJob, CompressResult } from './compress-task.js';
 import {
   CompressorId,
@@ -81,6 +82,11 @@ export interface SquashfsWriteOptions {
   deflate?: SquashfsDeflateImplementation;
   /** Pad the image to a multiple of 4 KiB, as mksquashfs does (default true). */
   pad?: boolean;
+  /**
+   * A directory of compressed blocks to reuse and add to (block-cache.ts); off by default. The
+   * image is byte for byte the one written without it.
+   */
+  blockCache?: string;
   /** Receives warnings (times out of range, xattrs that cannot be stored). */
   warn?: (message: string) => void;
 }
@@ -99,6 +105,8 @@ export interface SquashfsWriteReport {
   duplicateFiles: number;
   fragments: number;
   dataBytes: number;
+  /** Hits, misses and damaged entries of the block cache, when one was used. */
+  blockCache?: BlockCacheStats;
 }
 
 const MAX_U32 = 0xffffffff;
@@ -144,6 +152,7 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
   if (compOptions) await sink.write(await encodeMetadataBlock(compOptions, undefined));
 
   // Phase 2: file data.
+  const cache = options.blockCache === undefined ? undefined : new BlockCache(options.blockCache, settings);
   const pool = await WorkerPool.start<CompressJob, CompressResult>(new URL('./compress-task.js', import.meta.url), settings, workers);
   const files = new Map<Node, FileData>();
   let blocks: BlockProcessor;
@@ -160,6 +169,7 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
         duplicates,
         uncompressedData: options.uncompressedData ?? false,
         uncompressedFragments: options.uncompressedFragments ?? false,
+        cache,
       },
     );
     for (const { path, node, linkTo } of tree.walk()) {
@@ -373,5 +383,6 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
     duplicateFiles,
     fragments: blocks.fragments.length,
     dataBytes: blocks.dataBytes,
+    ...(cache ? { blockCache: cache.stats } : {}),
   };
 }

@@ -1,9 +1,6 @@
 /**
  * Whole .xz streams made in one call to liblzma's `lzma_stream_buffer_encode` (the call
- * mksquashfs's xz compressor makes), run in the WebAssembly build of liblzma 5.8 that the npm
- * package node-liblzma ships as `lib/wasm/liblzma.wasm`. Only that .wasm and its Emscripten
- * glue are loaded, never the package's native addon (which may link the host's liblzma), so
- * the bytes depend on the pinned package version alone (docs/design.md rule 6).
+ * mksquashfs's xz compressor makes), in the WebAssembly liblzma of `module.ts`.
  *
  * Why not lzma-native: its prebuilt linux-x64 addon carries a liblzma compiled without
  * optimisation (-O0) and needs ~1.6x the CPU of this build (docs/compression.md).
@@ -13,23 +10,10 @@
  * here: `lzma_filter` and `lzma_options_lzma` as liblzma 5.8's `lzma.h` defines them for a
  * 32-bit target.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-
-const require = createRequire(import.meta.url);
+import { allocZeroed, LZMA, LIBLZMA_PACKAGE, liblzmaModule, liblzmaVersion, type LiblzmaModule } from './module.js';
 
 /** The npm package whose .wasm writes xz bytes, at the version package.json pins. */
-export const XZ_WASM_PACKAGE = 'node-liblzma 5.1.3';
-
-/** The parts of the Emscripten module used here. */
-interface LiblzmaModule {
-  HEAPU8: Uint8Array;
-  _malloc(size: number): number;
-  _free(ptr: number): void;
-  _lzma_version_string(): number;
-  _lzma_stream_buffer_encode(filters: number, check: number, allocator: number, input: number, inSize: number, out: number, outPos: number, outSize: number): number;
-}
+export const XZ_WASM_PACKAGE = LIBLZMA_PACKAGE;
 
 /** The settings of one xz filter chain: LZMA2 at preset 6 with this dictionary, x86 BCJ in front if asked. */
 export interface XzChain {
@@ -44,7 +28,6 @@ export interface XzBufferEncoder {
   readonly liblzmaVersion: string;
 }
 
-const LZMA_OK = 0;
 const LZMA_CHECK_CRC32 = 1;
 const LZMA_FILTER_X86 = 0x04n;
 const LZMA_FILTER_LZMA2 = 0x21n;
@@ -68,26 +51,14 @@ let encoderPromise: Promise<XzBufferEncoder> | undefined;
  * use and shared by every caller on the thread (encode is synchronous, so calls cannot overlap).
  */
 export function xzBufferEncoder(): Promise<XzBufferEncoder> {
-  encoderPromise ??= loadModule().then(encoderOn);
+  encoderPromise ??= liblzmaModule().then(encoderOn);
   encoderPromise.catch(() => (encoderPromise = undefined));
   return encoderPromise;
 }
 
-/** Instantiates the package's .wasm through its Emscripten glue, handing it the bytes (no fetch). */
-async function loadModule(): Promise<LiblzmaModule> {
-  const glue = require.resolve('node-liblzma/wasm/liblzma.js');
-  const wasm = readFileSync(require.resolve('node-liblzma/wasm/liblzma.wasm'));
-  const { default: create } = (await import(pathToFileURL(glue).href)) as { default: (o: { wasmBinary: Uint8Array }) => Promise<LiblzmaModule> };
-  return create({ wasmBinary: new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength) });
-}
-
 function encoderOn(m: LiblzmaModule): XzBufferEncoder {
-  const alloc = (size: number) => {
-    const p = m._malloc(size);
-    if (p === 0) throw new Error(`liblzma WebAssembly: cannot allocate ${size} bytes`);
-    m.HEAPU8.fill(0, p, p + size);
-    return p;
-  };
+  const alloc = (size: number) => allocZeroed(m, size);
+
   // The heap views are replaced when the memory grows: always read m.HEAPU8 afresh.
   const view = () => new DataView(m.HEAPU8.buffer);
 
@@ -135,19 +106,17 @@ function encoderOn(m: LiblzmaModule): XzBufferEncoder {
     capacity = size;
   };
 
-  const versionAt = m._lzma_version_string();
-  const versionEnd = m.HEAPU8.indexOf(0, versionAt);
-  const liblzmaVersion = new TextDecoder().decode(m.HEAPU8.subarray(versionAt, versionEnd));
+  const version = liblzmaVersion(m);
 
   return {
-    liblzmaVersion,
+    liblzmaVersion: version,
     encode(data, chain) {
       const filters = chainOf(chain);
       reserve(Math.max(data.length, 1));
       m.HEAPU8.set(data, input);
       view().setUint32(outPos, 0, true);
       const ret = m._lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC32, 0, input, data.length, output, outPos, outputBound(capacity));
-      if (ret !== LZMA_OK) throw new Error(`liblzma WebAssembly: lzma_stream_buffer_encode returned ${ret}`);
+      if (ret !== LZMA.OK) throw new Error(`liblzma WebAssembly: lzma_stream_buffer_encode returned ${ret}`);
       const size = view().getUint32(outPos, true);
       return m.HEAPU8.slice(output, output + size);
     },
