@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every row of the performance table (issue 19) on both benchmark trees, in
+ * `npm run bench`: every row of the performance table (docs/benchmarks.md) on both benchmark trees, in
  * one run: reprimage against its peer on the same tree, one after the other and alternating
  * (ours, peer, ours, peer …), with wall time, CPU time, peak RSS and output size of each, the
  * ratio, and whether the outputs are byte-identical where they must be.

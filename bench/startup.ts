@@ -4,7 +4,7 @@
  *   node dist/bench/startup.js [RUNS]   (default 21 of each, interleaved)
  * The three commands run in turn, round after round, so that load from elsewhere falls on all
  * of them alike; each figure is the median wall time. Prints the ratios to `node -e 0`; the
- * goal (issue 18) is at most 1.3x for both.
+ * goal is at most 1.3x for both.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * VM image formats: writing qcow2, VHD and VMDK from a raw disk image, reprimage (convertDisk,
  * one process per conversion, start-up included) against `qemu-img convert` on the same input,
  * in one run; ratio printed, and whether qemu-img compare finds both outputs equal to the raw disk.
- *   node dist/bench/vm-formats.js [TREE]    (default: the reference root file system of ../shared/bench)
+ *   node dist/bench/vm-formats.js [TREE]    (default: the reference root file system, docs/benchmarks.md)
  * The raw disk is made by `reprimage disk` from the tree (an ESP and an ext4 root).
  */
 import { spawnSync } from 'node:child_process';
@@ -38,7 +38,7 @@ try {
     const theirs = join(out, `qemu.${format}`);
     const compress = label.includes('compressed') ? ['compress'] : [];
     const q = measure(`qemu-img convert (${label})`, ['qemu-img', 'convert', '-f', 'raw', ...qemuArgs, raw, theirs]);
-    // ours flushes its output to the disk before renaming it into place (DESIGN.md rule 7): qemu-img then sync(1) does as much
+    // ours flushes its output to the disk before renaming it into place (docs/design.md rule 7): qemu-img then sync(1) does as much
     const qs = measure(`qemu-img + sync (${label})`, ['sh', '-c', 'out=$1; shift; qemu-img convert -f raw "$@" && sync "$out"', 'sh', theirs, ...qemuArgs, raw, theirs]);
     const r = measure(`reprimage (${label})`, [process.execPath, RUN, raw, format, ours, ...compress]);
     const same = (p: string) => spawnSync('qemu-img', ['compare', '-q', '-f', 'raw', '-F', qemuFormat, raw, p]).status === 0;

@@ -10,7 +10,7 @@ _reprimage() {
   fi
   local opts=""
   case $cmd in
-    pack) opts="-o --output --format --tar-format --gzip-level --no-xattrs --workers --seed --json --comp --squashfs-deflate --block-size --no-fragments --no-duplicates --volid --publisher --application-id --bios-boot --efi-boot --hybrid-mbr --mbr-id --gpt --fat-type --label --size --inodes --reserved-percent --uuid --hash-seed --mount-options --skip-unsupported --source-date-epoch --file-list --exclude --exclude-from --empty --empty-from --owner --permissions -q --quiet -v --verbose --no-progress --color -h --help"
+    pack) opts="-o --output --format --tar-format --gzip-level --no-xattrs --workers --seed --json --comp --squashfs-deflate --block-size --block-cache --no-fragments --no-duplicates --volid --publisher --application-id --bios-boot --efi-boot --hybrid-mbr --mbr-id --gpt --fat-type --label --size --inodes --reserved-percent --uuid --hash-seed --mount-options --skip-unsupported --source-date-epoch --file-list --exclude --exclude-from --empty --empty-from --owner --permissions -q --quiet -v --verbose --no-progress --color -h --help"
       case $prev in
         --tar-format) COMPREPLY=($(compgen -W "gnu pax ustar" -- "$cur")); return ;;
         --comp) COMPREPLY=($(compgen -W "gzip xz zstd lz4" -- "$cur")); return ;;
@@ -61,7 +61,7 @@ _reprimage() {
       case $prev in
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
       esac ;;
-    build) opts="-o --output --cache --update-lock --provenance --source-date-epoch --workers -v --verbose --json -q --quiet --no-progress --color -h --help"
+    build) opts="-o --output --cache --update-lock --provenance --source-date-epoch --workers --block-cache -v --verbose --json -q --quiet --no-progress --color -h --help"
       case $prev in
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
       esac ;;

@@ -37,6 +37,7 @@ _reprimage() {
         '--comp[SquashFS compressor]:gzip|xz|zstd|lz4:(gzip xz zstd lz4)' \
         '--squashfs-deflate[SquashFS gzip\: libdeflate (default, fast) or zlib (slower; mksquashfs'\''s exact bytes)]:libdeflate|zlib:(libdeflate zlib)' \
         '--block-size[SquashFS block size\: 4K to 1M, a power of two (default 128K); ext4\: 1024 or 4096 (default 4096)]:bytes:_files' \
+        '--block-cache[SquashFS\: reuse compressed blocks stored in DIR and store new ones (same bytes as without; off by default)]:dir:_files' \
         '--no-fragments[SquashFS\: no fragment blocks (like mksquashfs -no-fragments)]' \
         '--no-duplicates[SquashFS\: store identical files each time]' \
         '--volid[ISO volume id]:id:_files' \
@@ -213,6 +214,7 @@ _reprimage() {
         '--provenance[also write provenance.intoto.json (in-toto statement, SLSA provenance predicate)]' \
         '--source-date-epoch[override the recipe'\''s source_date_epoch]:seconds:_files' \
         '--workers[parallel workers (never changes the output bytes)]:n:_files' \
+        '--block-cache[reuse compressed SquashFS blocks stored in DIR and store new ones (never changes the output bytes; off by default)]:dir:_files' \
         '(-v --verbose)'{-v,--verbose}'[show mmdebstrap'\''s progress]' \
         '--json[print the manifest on standard output]' \
         '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \

@@ -1,6 +1,6 @@
 /**
  * Reads a raw disk image in fixed units (clusters, grains) and deflates the non-zero ones on
- * worker threads, handing them to `emit` strictly in disk order (DESIGN.md rule 5): the output
+ * worker threads, handing them to `emit` strictly in disk order (docs/design.md rule 5): the output
  * is the same with 1 worker or 16. The backlog is bounded (4 units per worker).
  */
 import type { RandomAccessSource } from '../io/source.js';

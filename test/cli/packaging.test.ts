@@ -72,7 +72,7 @@ test('npm install -g --engine-strict of the packed tarball, then reprimage --ver
   const prefix = join(dir, 'prefix');
   const install = spawnSync('npm', ['install', '-g', '--engine-strict', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, tarball], { encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } });
   if (install.status !== 0 && /EBADENGINE|ENOTFOUND|EAI_AGAIN|ECONNREFUSED/.test(install.stderr) && !IN_CI) {
-    // a dependency whose engines exclude this Node.js (issue 18), or no registry: CI fails here
+    // a dependency whose engines exclude this Node.js, or no registry: CI fails here
     skipOrFailInCi(t, `npm install -g --engine-strict failed: ${install.stderr.split('\n').find((l) => /EBADENGINE|notsup Not compatible|ENOTFOUND|EAI_AGAIN/.test(l)) ?? install.stderr}`);
     return;
   }

@@ -1,6 +1,6 @@
 /**
  * Reading xz and lzma-alone data with the WebAssembly liblzma of `module.ts`: the same library
- * that writes reprimage's xz bytes reads them back (one xz implementation, issue 18).
+ * that writes reprimage's xz bytes reads them back (one xz implementation).
  *
  * - `decodeXzBlock`: one whole .xz stream in memory (a SquashFS block), `lzma_stream_buffer_decode`.
  * - `decodeLzmaChunks`: a stream of any length, in bounded memory, `lzma_stream_decoder` (with

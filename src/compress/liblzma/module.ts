@@ -4,7 +4,7 @@
  * .lzma streams, SquashFS xz blocks). Only the .wasm and its Emscripten glue are loaded, through
  * the subpaths the package exports for them (`node-liblzma/wasm/liblzma.js` and `.wasm`), never
  * its native addon (which may link the host's liblzma): the bytes depend on the package version
- * alone (DESIGN.md rule 6). One instance per thread, made on first use.
+ * alone (docs/design.md rule 6). One instance per thread, made on first use.
  *
  * 4.0.x, not 5.x: 5.x declares `engines: node >= 22` and reprimage supports Node 20. Its liblzma
  * (5.8.2) writes the same bytes as 5.1.3's (5.8.4): 3,003 real 128 KiB blocks compared, with

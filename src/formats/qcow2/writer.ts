@@ -21,7 +21,7 @@ import {
   QCOW2_HEADER_V3_SIZE, QCOW2_OFLAG_COMPRESSED, QCOW2_OFLAG_COPIED, compressedShift, encodeQcow2Header,
 } from './layout.js';
 
-/** The codec of compressed clusters, recorded in reports (DESIGN.md rule 6). */
+/** The codec of compressed clusters, recorded in reports (docs/design.md rule 6). */
 export const QCOW2_COMPRESSION = 'deflate (raw, 4 KiB window, level 6) by pako 2.1.0';
 
 export interface Qcow2WriteOptions {

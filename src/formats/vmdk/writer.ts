@@ -21,7 +21,7 @@ import {
   VMDK_COMPRESSION_DEFLATE, VMDK_FLAGS, VMDK_GD_AT_END, VMDK_MARKER, encodeVmdkHeader, encodeVmdkMarker, vmdkDescriptor, type VmdkHeader,
 } from './layout.js';
 
-/** The codec of the grains, recorded in reports (DESIGN.md rule 6). */
+/** The codec of the grains, recorded in reports (docs/design.md rule 6). */
 export const VMDK_COMPRESSION = `zlib (level 6) by ${LIBDEFLATE_PACKAGE}`;
 
 const SECTOR = 512;
