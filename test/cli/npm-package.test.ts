@@ -1,15 +1,17 @@
 /**
- * The package as a user gets it: `npm pack`, the tarball installed into a scratch project under
- * /tmp without the network (dependencies from the npm cache that `npm ci` filled), then a program
- * of that project (test/fixtures/npm-consumer/consumer.mts) type-checked with strict + NodeNext
- * against the published declarations, and run: it imports every entry point of package.json's
- * `exports`, writes SquashFS, FAT, ext4 and a GPT disk from a directory, reads them back and diffs
- * two of them.
+ * The package as a user gets it: `npm pack`, the tarball unpacked into a scratch project under
+ * /tmp as `node_modules/reprimage`, its runtime dependencies linked from the repository's
+ * node_modules (no network, and nothing that `npm ci` may not have cached: an offline
+ * `npm install` of the tarball also needs the registry's metadata of every dependency), then a
+ * program of that project (test/fixtures/npm-consumer/consumer.mts) type-checked with strict +
+ * NodeNext against the published declarations, and run: it imports every entry point of
+ * package.json's `exports`, writes SquashFS, FAT, ext4 and a GPT disk from a directory, reads them
+ * back and diffs two of them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tools.js';
@@ -21,7 +23,7 @@ function run(command: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
-test('a scratch project installs the packed tarball offline, type-checks against its declarations and writes and diffs images with it', { timeout: 600_000 }, (t) => {
+test('a scratch project with the packed tarball type-checks against its declarations and writes and diffs images with it', { timeout: 600_000 }, (t) => {
   const dir = tempDir(t);
   run('npm', ['pack', '--silent', '--pack-destination', dir], REPO);
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
@@ -29,7 +31,16 @@ test('a scratch project installs the packed tarball offline, type-checks against
   const project = join(dir, 'consumer');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true, type: 'module' })}\n`);
-  run('npm', ['install', '--offline', '--loglevel=error', join(dir, tarball)], project);
+  const modules = join(project, 'node_modules');
+  mkdirSync(join(modules, 'reprimage'), { recursive: true });
+  run('tar', ['-xzf', join(dir, tarball), '-C', join(modules, 'reprimage'), '--strip-components=1'], project);
+  // what npm would install: the dependencies the packed package.json declares (theirs resolve from their real paths)
+  const packed = JSON.parse(readFileSync(join(modules, 'reprimage', 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: unknown };
+  for (const dep of Object.keys(packed.dependencies)) {
+    mkdirSync(join(modules, dep, '..'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules', dep), join(modules, dep), 'dir');
+  }
+  assert.ok(!readdirSync(modules).includes('typescript') && !readdirSync(modules).includes('@types'), 'no development dependency is visible');
   for (const f of ['consumer.mts', 'tsconfig.json']) copyFileSync(join(REPO, 'test/fixtures/npm-consumer', f), join(project, f));
   // the compiler and Node's own types come from the repository; everything else from the install
   run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.', '--typeRoots', join(REPO, 'node_modules/@types'), '--types', 'node'], project);
