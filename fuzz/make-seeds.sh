@@ -20,7 +20,7 @@ ln -s ../etc/hello "$t/usr/link"
 ln "$t/etc/hello" "$t/etc/hardlink"
 find "$t" -exec touch -h -d @1700000000 {} +
 
-rm -rf "$out" && mkdir -p "$out"/{tar,cpio,initramfs,squashfs,iso9660,fat,ext4,gpt,zip,ar,gzip,xz,zstd,lz4,lzma,recipe,deb822,inrelease,file-list}
+rm -rf "$out" && mkdir -p "$out"/{tar,cpio,initramfs,squashfs,iso9660,fat,ext4,gpt,zip,ar,gzip,xz,zstd,lz4,lzma,recipe,deb822,inrelease,file-list,qcow2,vhd,vmdk}
 
 for f in gnu posix ustar v7; do tar -C "$t" --format=$f --sort=name --owner=0 --group=0 -cf "$out/tar/$f.tar" . 2>/dev/null || true; done
 for f in newc crc odc; do (cd "$t" && find . | LC_ALL=C sort | cpio -o -H $f --quiet) >"$out/cpio/$f.cpio"; done
@@ -50,6 +50,25 @@ truncate -s 512K "$out/gpt/gpt.img"
 sgdisk -o -U 11111111-2222-3333-4444-555555555555 -n 1:34:+100K -t 1:ef00 -c 1:esp -n 2:0:+200K -t 2:8300 "$out/gpt/gpt.img" >/dev/null
 truncate -s 512K "$out/gpt/mbr.img"
 printf 'label: dos\nlabel-id: 0x12345678\nstart=1, size=200, type=83\nstart=201, size=300, type=5\nstart=202, size=50, type=83\nstart=260, size=50, type=83\n' | sfdisk -q "$out/gpt/mbr.img" >/dev/null
+
+# VM images of a small disk (the GPT seed with an ext2 file system in it), made by qemu-img with 4 KiB
+# clusters where it has the option, so that the seeds stay small; a dynamic VHD from qemu-img is
+# a 2 MiB block at least (over the input cap), so that one is ours, with 4 KiB blocks (needs dist/)
+cp "$out/gpt/gpt.img" "$work/disk.img"
+dd if="$out/ext4/ext2.img" of="$work/disk.img" bs=512 seek=34 count=200 conv=notrunc status=none
+qemu-img convert -f raw -O qcow2 -o cluster_size=4096 "$work/disk.img" "$out/qcow2/plain.qcow2"
+qemu-img convert -c -f raw -O qcow2 -o cluster_size=4096 "$work/disk.img" "$out/qcow2/compressed.qcow2"
+qemu-img convert -f raw -O qcow2 -o cluster_size=4096,compat=0.10 "$work/disk.img" "$out/qcow2/v2.qcow2"
+qemu-img convert -f raw -O vpc -o subformat=fixed,force_size "$work/disk.img" "$out/vhd/fixed.vhd"
+node --input-type=module -e '
+  const { writeVhd } = await import(process.cwd() + "/dist/src/formats/vhd/index.js");
+  const { writeAtomically } = await import(process.cwd() + "/dist/src/io/atomic-output.js");
+  const { openFileSource } = await import(process.cwd() + "/dist/src/io/source.js");
+  const src = await openFileSource(process.argv[1]);
+  await writeAtomically(process.argv[2], (sink) => writeVhd(src, sink, { type: "dynamic", blockSize: 4096, seed: "fuzz", sourceDateEpoch: 1700000000 }));
+  await src.close();' "$work/disk.img" "$out/vhd/dynamic-4k.vhd"
+qemu-img convert -f raw -O vmdk "$work/disk.img" "$out/vmdk/monolithic-sparse.vmdk"
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$work/disk.img" "$out/vmdk/stream-optimized.vmdk"
 
 (cd "$t" && zip -qrX "$OLDPWD/$out/zip/deflated.zip" . && zip -qrX0 "$OLDPWD/$out/zip/stored.zip" .)
 (cd "$t" && ar rcD "$OLDPWD/$out/ar/gnu.a" etc/hello usr/share/numbers usr/share/doc/a-file-name-long-enough-to-need-long-name-support.txt)

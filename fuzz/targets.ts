@@ -96,6 +96,24 @@ function inChunks(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const quiet = (): void => undefined;
 
+/** The disk a VM image holds, read in 64 KiB steps up to DISK_CAP (a small image may claim terabytes of zeros). */
+const DISK_CAP = 4 * 1024 * 1024;
+
+function vmImage(name: string, what: string, module: string, opener: string): FuzzTarget {
+  return {
+    name,
+    what,
+    seeds: [`fuzz/seeds/${name}`],
+    async setup(lib) {
+      const open = (await load<Record<string, (s: RandomAccessSource) => Promise<{ disk: RandomAccessSource }>>>(lib, module))[opener]!;
+      return async (input) => {
+        const { disk } = await open(meteredSource(input, `fuzz.${name}`));
+        for (let at = 0; at < Math.min(disk.size, DISK_CAP); at += 65536) await disk.read(at, Math.min(65536, disk.size - at));
+      };
+    },
+  };
+}
+
 function decoder(kind: 'gzip' | 'xz' | 'zstd' | 'lz4' | 'lzma', seeds: string[]): FuzzTarget {
   return {
     name: kind,
@@ -200,6 +218,9 @@ export const TARGETS: FuzzTarget[] = [
       };
     },
   },
+  vmImage('qcow2', 'qcow2 images, plain, compressed and version 2 (openQcow2, the disk read)', 'formats/qcow2/reader.js', 'openQcow2'),
+  vmImage('vhd', 'VHD images, fixed and dynamic (openVhd, the disk read)', 'formats/vhd/reader.js', 'openVhd'),
+  vmImage('vmdk', 'VMDK images, monolithicSparse and streamOptimized (openVmdk, the disk read)', 'formats/vmdk/reader.js', 'openVmdk'),
   {
     name: 'zip',
     what: 'zip archives, stored and deflated (openZip, every entry read)',

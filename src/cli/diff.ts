@@ -61,6 +61,9 @@ export function diffCommand(reporter: Reporter): Command {
         onProgress: progress?.update,
       };
       let difference: Difference | undefined;
+      // a damaged VM image given as an argument is an error (exit 2), not a difference
+      const { checkVmImageArgument } = await import('../image/vm-disk.js');
+      for (const p of [a, b]) await checkVmImageArgument(p);
       try {
         difference = await diffPaths(a, b, options);
       } finally {

@@ -10,6 +10,7 @@
  * `swap:size=64M`.
  */
 import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
@@ -30,6 +31,8 @@ interface DiskOptionValues extends PolicyOptionValues {
   workers?: string;
   xattrs: boolean;
   json?: boolean;
+  format?: string;
+  compress?: boolean;
 }
 
 const FORMATS = ['fat', 'ext4', 'squashfs', 'raw'] as const;
@@ -60,10 +63,15 @@ export function diskCommand(reporter: Reporter): Command {
     .option('--align <bytes>', 'partition alignment', '1M')
     .option('--workers <n>', 'parallel workers (never changes the output bytes)')
     .option('--no-xattrs', 'do not read extended attributes from source directories')
+    .option('--format <format>', 'raw, qcow2, vhd (fixed, as Azure takes it), vhd-dynamic, vmdk (streamOptimized), ova or gce (default: from the output name: .img .qcow2 .vhd .vmdk .ova .tar.gz; else raw)')
+    .option('--compress', 'qcow2: deflate the clusters (as qemu-img convert -c)')
     .option('--json', 'print what was written as JSON');
   addPolicyOptions(cmd);
   return cmd.action(async (values: DiskOptionValues) => {
     if (values.partition.length === 0) throw new ReprimageError('USAGE', '--partition', 'give at least one partition');
+    const { diskFormatFromName, parseDiskFormat } = await import('../image/convert-disk.js');
+    const format = values.format !== undefined ? parseDiskFormat(values.format) : (diskFormatFromName(values.output) ?? 'raw');
+    if (values.compress && format !== 'qcow2') throw new ReprimageError('USAGE', '--compress', `only qcow2 clusters are compressed, not ${format}`);
     const table = values.table === 'gpt' || values.table === 'mbr' ? values.table : undefined;
     if (!table) throw new ReprimageError('USAGE', '--table', `expected gpt or mbr, got '${values.table}'`);
     const args = values.partition.map((p) => parsePartitionArgument(p));
@@ -96,22 +104,43 @@ export function diskCommand(reporter: Reporter): Command {
       const sourceDateEpoch = epoch;
       // loaded here, not at start-up, like every command's implementation
       const { writeDisk } = await import('../image/disk.js');
-      const report = await writeAtomically(values.output, (sink) =>
-        writeDisk(sink, {
-          table,
-          partitions: specs,
-          seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
-          sourceDateEpoch,
-          diskGuid: values.diskGuid,
-          diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
-          size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
-          alignment: parseBytes(values.align, '--align'),
-          workers: values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256),
-          warn,
-          subject: values.output,
-        }),
-      );
-      if (values.json) process.stdout.write(`${JSON.stringify({ output: values.output, ...report, diskSignature: report.diskSignature === undefined ? undefined : `0x${report.diskSignature.toString(16).padStart(8, '0')}` })}\n`);
+      const seed = values.seed ?? `reprimage:${sourceDateEpoch}`;
+      const write = (target: string, subject: string) =>
+        writeAtomically(target, (sink) =>
+          writeDisk(sink, {
+            table,
+            partitions: specs,
+            seed,
+            sourceDateEpoch,
+            diskGuid: values.diskGuid,
+            diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
+            size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
+            alignment: parseBytes(values.align, '--align'),
+            workers: values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256),
+            warn,
+            subject,
+          }),
+        { subject });
+      let report;
+      let converted: Record<string, unknown> | undefined;
+      if (format === 'raw') {
+        report = await write(values.output, values.output);
+      } else {
+        // the raw disk goes to a sparse scratch file beside the output, then into the format
+        const { makeTemporaryDirectory } = await import('../io/temporaries.js');
+        const { convertDisk } = await import('../image/convert-disk.js');
+        const scratch = await makeTemporaryDirectory('.reprimage-disk-', dirname(values.output));
+        try {
+          const raw = join(scratch.path, 'disk.raw');
+          report = await write(raw, values.output);
+          const workers = values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256);
+          const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress, workers });
+          converted = { format, ...c.details };
+        } finally {
+          await scratch.remove();
+        }
+      }
+      if (values.json) process.stdout.write(`${JSON.stringify({ output: values.output, ...report, image: converted, diskSignature: report.diskSignature === undefined ? undefined : `0x${report.diskSignature.toString(16).padStart(8, '0')}` })}\n`);
     } finally {
       for (const input of opened) await input.close();
     }

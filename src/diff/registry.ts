@@ -19,12 +19,16 @@ import { fatComparator } from './comparators/fat.js';
 import { iso9660Comparator } from './comparators/iso9660.js';
 import { squashfsComparator } from './comparators/squashfs.js';
 import { tarComparator } from './comparators/tar.js';
+import { vmDiskComparator } from './comparators/vm-disk.js';
 import { zipComparator } from './comparators/zip.js';
 
 /** Each registry format's comparator, by format id (a unit test checks that none is missing). */
-export const FORMAT_COMPARATORS: ReadonlyMap<string, Comparator> = new Map(
-  [iso9660Comparator, squashfsComparator, ext4Comparator, fatComparator, diskComparator, cpioComparator, tarComparator, arComparator, zipComparator].map((c) => [c.id, c]),
-);
+export const FORMAT_COMPARATORS: ReadonlyMap<string, Comparator> = new Map([
+  ...[iso9660Comparator, squashfsComparator, ext4Comparator, fatComparator, diskComparator, cpioComparator, tarComparator, arComparator, zipComparator].map((c) => [c.id, c] as const),
+  // one comparator for every disk, whatever holds it, so that `diff a.qcow2 b.vhd` (or a qcow2
+  // against a raw image) compares the disks; it leaves a raw disk to diskComparator
+  ...['qcow2', 'vhd', 'vmdk', 'disk'].map((id) => [id, vmDiskComparator] as const),
+]);
 
 /** A registry format without a comparator of its own: its reader's Tree, member by member. */
 export function treeComparator(format: FormatDefinition, handler: FormatHandler): Comparator {

@@ -17,6 +17,9 @@ import { cpioFormat } from './cpio/format.js';
 import { ext4Format } from './ext4/format.js';
 import { fatFormat } from './fat/format.js';
 import { diskFormat } from './gpt/format.js';
+import { qcow2Format } from './qcow2/format.js';
+import { vhdFormat } from './vhd/format.js';
+import { vmdkFormat } from './vmdk/format.js';
 import { iso9660Format } from './iso9660/format.js';
 import { squashfsFormat } from './squashfs/format.js';
 import { tarFormat } from './tar/format.js';
@@ -28,6 +31,9 @@ export const FORMATS: readonly FormatDefinition[] = [
   iso9660Format,
   ext4Format,
   fatFormat,
+  qcow2Format,
+  vhdFormat,
+  vmdkFormat,
   diskFormat,
   arFormat,
   zipFormat,

@@ -76,7 +76,9 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
     if (trailing > 0) options.warn(`${name}: ${trailing} bytes after the ${compression} data (from byte ${rest}) left out`);
     return opened;
   }
-  const found = await sniffFormat(head, source.size);
+  // a fixed VHD is known only by its footer, in the last 512 bytes, which sniffing the head cannot see
+  const { hasVhdFooter } = await import('../formats/vhd/reader.js');
+  const found = (await hasVhdFooter(source)) ? await vhdFound() : await sniffFormat(head, source.size);
   if (found === undefined) {
     throw new ReprimageError('UNSUPPORTED', source.name, `not a format reprimage reads (${readableFormatsText()}; gzip, xz, zstd, lz4 or lzma compressed)`);
   }
@@ -87,6 +89,11 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
     openNested: (inner) => openSource(inner, [], options),
   });
   return { ...opened, format: [...layers, opened.format].join(' ▸ ') };
+}
+
+async function vhdFound(): Promise<{ handler: import('../formats/format.js').FormatHandler }> {
+  const { vhdFormat } = await import('../formats/vhd/format.js');
+  return { handler: await vhdFormat.load() };
 }
 
 /** The offset of the first non-zero byte from `at` on (zero padding follows compressed segments), or the size. */
