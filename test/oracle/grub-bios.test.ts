@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import { grubBiosSetup } from '../../src/image/grub-bios-setup.js';
 import { makeGrubCoreImage, CORE_MODULES } from '../../src/image/grub-mkimage.js';
 import { writeCloudDisk } from '../../src/image/cloud-disk.js';
-import { writeCloudDiskOutput } from '../../src/image/cloud-disk-output.js';
+import { writeCloudDiskOutput } from '../../src/recipe/cloud-disk-output.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { bytesContent, fileContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Node } from '../../src/tree/tree.js';
