@@ -34,8 +34,11 @@ function convertAll(raw: string, outDir: string, env: Record<string, string>, um
   const script = `
     const { convertDisk } = await import(${JSON.stringify(join(REPO, 'dist/src/image/convert-disk.js'))});
     for (const [f, name, compress] of [['raw', 'd.img'], ['qcow2', 'd.qcow2'], ['qcow2', 'c.qcow2', true], ['vhd', 'd.vhd'], ['vhd-dynamic', 'dyn.vhd'], ['vmdk', 'd.vmdk'], ['ova', 'd.ova'], ['gce', 'd.tar.gz']])
-      await convertDisk(process.argv[1], f, { output: process.argv[2] + '/' + name, seed: 'cli', sourceDateEpoch: ${EPOCH}, compress });`;
-  const r = spawnSync('sh', ['-c', `umask ${umask.toString(8)}; exec "$0" "$@"`, process.execPath, '--input-type=module', '-e', script, raw, outDir], { env: { ...process.env, ...env } });
+      await convertDisk(process.argv[2], f, { output: process.argv[3] + '/' + name, seed: 'cli', sourceDateEpoch: ${EPOCH}, compress });`;
+  // a script file, not --input-type=module -e: worker threads inherit the flags and refuse that one
+  const file = `${outDir}.mjs`;
+  writeFileSync(file, script);
+  const r = spawnSync('sh', ['-c', `umask ${umask.toString(8)}; exec "$0" "$@"`, process.execPath, file, raw, outDir], { env: { ...process.env, ...env } });
   assert.equal(r.status, 0, String(r.stderr));
   return Object.fromEntries(readdirSync(outDir).map((n) => [n, sha256(join(outDir, n))]));
 }
