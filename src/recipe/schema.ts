@@ -3,6 +3,10 @@
  * keys are errors, so a typo never silently drops a setting.
  */
 import { z } from 'zod';
+import type { DiskFormat } from '../image/convert-disk.js';
+
+/** convertDisk's formats (src/image/convert-disk.ts; a unit test keeps the lists equal), listed here so loading a recipe loads no writer. */
+export const RECIPE_DISK_FORMATS = ['raw', 'qcow2', 'vhd', 'vhd-dynamic', 'vmdk', 'ova', 'gce'] as const satisfies readonly DiskFormat[];
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
 const debName = z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/, 'a Debian package name');
@@ -44,7 +48,7 @@ export const DiskPartitionSchema = z
 
 /** Keys only one output type takes. */
 const ISO_KEYS = ['squashfs_compressor', 'volume_id'] as const;
-const DISK_KEYS = ['size', 'esp_size', 'bios_boot_size', 'boot', 'partitions', 'grow_root', 'format'] as const;
+const DISK_KEYS = ['size', 'esp_size', 'bios_boot_size', 'boot', 'partitions', 'grow_root', 'format', 'compress'] as const;
 
 export const OutputSchema = z
   .object({
@@ -69,8 +73,10 @@ export const OutputSchema = z
     partitions: z.array(DiskPartitionSchema).optional(),
     /** disk only: grow the root partition and file system to the disk on first boot; default true. */
     grow_root: z.boolean().optional(),
-    /** disk only: the image format; default raw. */
-    format: z.enum(['raw']).optional(),
+    /** disk only: the image format (docs/formats/: qcow2, vhd, …); default raw. */
+    format: z.enum(RECIPE_DISK_FORMATS).optional(),
+    /** disk only, qcow2: deflate its clusters (as qemu-img convert -c); default false. */
+    compress: z.boolean().optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -78,6 +84,7 @@ export const OutputSchema = z
     for (const key of foreign) {
       if (o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not a key of a ${o.type} output` });
     }
+    if (o.compress !== undefined && o.format !== 'qcow2') ctx.addIssue({ code: 'custom', path: ['compress'], message: 'only format qcow2 has compressed clusters' });
   });
 
 export const RecipeSchema = z
@@ -107,9 +114,12 @@ export type RecipeSource = z.infer<typeof SourceSchema>;
 export type RecipeOutput = z.infer<typeof OutputSchema>;
 export type RecipeData = z.infer<typeof RecipeSchema>;
 
+/** The default file name's extension of each disk format. */
+const DISK_EXTENSIONS: Record<DiskFormat, string> = { raw: 'img', qcow2: 'qcow2', vhd: 'vhd', 'vhd-dynamic': 'vhd', vmdk: 'vmdk', ova: 'ova', gce: 'tar.gz' };
+
 /** Where an output is written under the build's output directory. */
 export function outputPath(output: RecipeOutput): string {
-  return output.path ?? (output.type === 'iso' ? 'live.iso' : output.type === 'disk' ? 'disk.img' : 'rootfs.tar');
+  return output.path ?? (output.type === 'iso' ? 'live.iso' : output.type === 'disk' ? `disk.${DISK_EXTENSIONS[output.format ?? 'raw']}` : 'rootfs.tar');
 }
 
 /** The manifest's description of an output's format. */

@@ -8,15 +8,17 @@
 //   device of its -d directory: the test gives it a tmpfs whose "device" is the image file, in a
 //   private mount namespace (root and unshare needed), so no loop device and no host disk.
 // - writeCloudDisk on a small tree: sgdisk -v, e2fsck -fn and fsck.fat -n clean, bytes equal
-//   under TZ/umask, the MBR's code is boot.img's pointing at the BIOS boot partition.
+//   under TZ/umask, the MBR's code is boot.img's pointing at the BIOS boot partition; the same
+//   output as qcow2 is clean for qemu-img check and equal to the raw one for qemu-img compare.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { grubBiosSetup } from '../../src/image/grub-bios-setup.js';
 import { makeGrubCoreImage, CORE_MODULES } from '../../src/image/grub-mkimage.js';
 import { writeCloudDisk } from '../../src/image/cloud-disk.js';
+import { writeCloudDiskOutput } from '../../src/recipe/cloud-disk-output.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { bytesContent, fileContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Node } from '../../src/tree/tree.js';
@@ -194,3 +196,15 @@ test('a small system on a disk: clean for sgdisk, e2fsck and fsck.fat, identical
   assert.equal(swap.subarray(4096 - 10, 4096).toString(), 'SWAPSPACE2');
 });
 
+
+test('the disk output in qcow2: qemu-img check clean, qemu-img compare equal to the raw output', async (t) => {
+  if (!requireGrub(t) || !requireTool(t, 'qemu-img')) return;
+  const dir = tempDir(t);
+  const context = { name: 'small', seed: 'small', sourceDateEpoch: 1700000000, tempDir: dir };
+  const output = { type: 'disk' as const, size: 64 << 20, esp_size: 33 << 20 };
+  await writeCloudDiskOutput(smallSystem(), join(dir, 'disk.img'), output, context);
+  await writeCloudDiskOutput(smallSystem(), join(dir, 'disk.qcow2'), { ...output, format: 'qcow2' }, context);
+  run('qemu-img', ['check', join(dir, 'disk.qcow2')]);
+  run('qemu-img', ['compare', '-f', 'raw', '-F', 'qcow2', join(dir, 'disk.img'), join(dir, 'disk.qcow2')]);
+  assert.deepEqual(readdirSync(dir).sort(), ['disk.img', 'disk.qcow2']);
+});

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRecipe } from '../../src/recipe/recipe.js';
-import { outputFormat, outputPath } from '../../src/recipe/schema.js';
+import { RECIPE_DISK_FORMATS, outputFormat, outputPath } from '../../src/recipe/schema.js';
+import { DISK_FORMATS } from '../../src/image/convert-disk.js';
 import { ReprimageError } from '../../src/errors.js';
 import { grubBiosSetup } from '../../src/image/grub-bios-setup.js';
 import { addGrubRedundancy } from '../../src/image/grub-reed-solomon.js';
@@ -60,12 +61,19 @@ test('a disk output: sizes in bytes or with K/M/G/T, partitions, boot firmware; 
   assert.equal(outputFormat(o), 'raw disk (GPT, uefi)');
   const d = parseRecipe(HEAD + '  - type: disk\n', 'r.yaml').outputs[0]!;
   assert.equal(outputFormat(d), 'raw disk (GPT, bios + uefi)');
+  const q = parseRecipe(HEAD + '  - type: disk\n    format: qcow2\n    compress: true\n', 'r.yaml').outputs[0]!;
+  assert.equal(outputPath(q), 'disk.qcow2');
+  assert.equal(outputFormat(q), 'qcow2 disk (GPT, bios + uefi)');
+  assert.equal(outputPath({ ...q, format: 'gce' }), 'disk.tar.gz');
+  // the recipe's list of formats is convertDisk's
+  assert.deepEqual([...RECIPE_DISK_FORMATS], [...DISK_FORMATS]);
 });
 
 test('disk output errors name the line and the key', () => {
   assert.equal(recipeError('  - type: disk\n    size: 2X\n'), 'r.yaml:11: outputs[0].size: expected a size such as 2G, 512M or a number of bytes');
   assert.equal(recipeError('  - type: disk\n    size: 1000\n'), 'r.yaml:11: outputs[0].size: must be a whole number of MiB');
-  assert.equal(recipeError('  - type: disk\n    format: vhdx\n'), 'r.yaml:11: outputs[0].format: expected one of "raw"');
+  assert.equal(recipeError('  - type: disk\n    format: vhdx\n'), 'r.yaml:11: outputs[0].format: expected one of "raw", "qcow2", "vhd", "vhd-dynamic", "vmdk", "ova", "gce"');
+  assert.equal(recipeError('  - type: disk\n    format: vmdk\n    compress: true\n'), 'r.yaml:12: outputs[0].compress: only format qcow2 has compressed clusters');
   assert.equal(recipeError('  - type: disk\n    boot: [coreboot]\n'), 'r.yaml:11: outputs[0].boot[0]: expected one of "bios", "uefi"');
   assert.equal(recipeError('  - type: disk\n    volume_id: X\n'), 'r.yaml:11: outputs[0].volume_id: not a key of a disk output');
   assert.equal(recipeError('  - type: iso\n    size: 2G\n'), 'r.yaml:11: outputs[0].size: not a key of a iso output');
