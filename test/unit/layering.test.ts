@@ -20,6 +20,7 @@ import { REPO } from '../helpers/cli.js';
 const RANKS: Readonly<Record<string, number>> = {
   'errors.ts': 0,
   'stage-timer.ts': 0,
+  'progress.ts': 0,
   types: 0,
   io: 1,
   tree: 2,
