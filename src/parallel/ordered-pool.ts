@@ -49,6 +49,13 @@ interface Pending<O> {
   label: string | undefined;
 }
 
+/**
+ * A worker's young generation, in MiB. Workers allocate a few short-lived objects per job; with
+ * V8's default (tens of MiB per thread) each one held ~35 MiB more than it needed: the SquashFS
+ * writer on the reference rootfs peaked at 270 MiB with 2 workers, 195 MiB with this, in the same time.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
 /** The default number of workers: the cores this process may use. */
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism());
@@ -113,7 +120,7 @@ export class WorkerPool<I, O> {
     const ready: Promise<void>[] = [];
     const settled: Array<() => void> = [];
     for (let i = 0; i < workers; i++) {
-      const w = new Worker(entry, { workerData: { module: moduleUrl.href, init } });
+      const w = new Worker(entry, { workerData: { module: moduleUrl.href, init }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       pool.#workers.push(w);
       pool.#inFlight.push(new Set());
       ready.push(
