@@ -49,13 +49,6 @@ interface Pending<O> {
   label: string | undefined;
 }
 
-/**
- * A worker's young generation, in MiB. Workers allocate a few short-lived objects per job; with
- * V8's default (tens of MiB per thread) each one held ~35 MiB more than it needed: the SquashFS
- * writer on the reference rootfs peaked at 270 MiB with 2 workers, 195 MiB with this, in the same time.
- */
-const WORKER_YOUNG_GENERATION_MB = 4;
-
 /** The default number of workers: the cores this process may use. */
 export function defaultWorkerCount(): number {
   return Math.max(1, availableParallelism());
@@ -108,8 +101,10 @@ export class WorkerPool<I, O> {
   /**
    * Starts `workers` threads that each load `moduleUrl` and call its `createHandler(init)`.
    * With `workers <= 1` the module runs on this thread instead (same handler, same results).
+   * `limits.youngGenerationMb` caps each worker's young generation (V8's default is tens of MiB
+   * per thread), for workers that allocate little per job.
    */
-  static async start<I, O>(moduleUrl: URL, init: unknown, workers: number): Promise<WorkerPool<I, O>> {
+  static async start<I, O>(moduleUrl: URL, init: unknown, workers: number, limits?: { youngGenerationMb?: number }): Promise<WorkerPool<I, O>> {
     const pool = new WorkerPool<I, O>();
     if (workers <= 1) {
       const mod = (await import(moduleUrl.href)) as TaskModule<I, O>;
@@ -120,7 +115,7 @@ export class WorkerPool<I, O> {
     const ready: Promise<void>[] = [];
     const settled: Array<() => void> = [];
     for (let i = 0; i < workers; i++) {
-      const w = new Worker(entry, { workerData: { module: moduleUrl.href, init }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const w = new Worker(entry, { workerData: { module: moduleUrl.href, init }, ...(limits?.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: limits.youngGenerationMb } } : {}) });
       pool.#workers.push(w);
       pool.#inFlight.push(new Set());
       ready.push(
