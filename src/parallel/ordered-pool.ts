@@ -101,8 +101,10 @@ export class WorkerPool<I, O> {
   /**
    * Starts `workers` threads that each load `moduleUrl` and call its `createHandler(init)`.
    * With `workers <= 1` the module runs on this thread instead (same handler, same results).
+   * `limits.youngGenerationMb` caps each worker's young generation (V8's default is tens of MiB
+   * per thread), for workers that allocate little per job.
    */
-  static async start<I, O>(moduleUrl: URL, init: unknown, workers: number): Promise<WorkerPool<I, O>> {
+  static async start<I, O>(moduleUrl: URL, init: unknown, workers: number, limits?: { youngGenerationMb?: number }): Promise<WorkerPool<I, O>> {
     const pool = new WorkerPool<I, O>();
     if (workers <= 1) {
       const mod = (await import(moduleUrl.href)) as TaskModule<I, O>;
@@ -113,7 +115,7 @@ export class WorkerPool<I, O> {
     const ready: Promise<void>[] = [];
     const settled: Array<() => void> = [];
     for (let i = 0; i < workers; i++) {
-      const w = new Worker(entry, { workerData: { module: moduleUrl.href, init } });
+      const w = new Worker(entry, { workerData: { module: moduleUrl.href, init }, ...(limits?.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: limits.youngGenerationMb } } : {}) });
       pool.#workers.push(w);
       pool.#inFlight.push(new Set());
       ready.push(
