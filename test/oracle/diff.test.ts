@@ -80,7 +80,7 @@ function diffoscopeFiles(a: string, b: string, cwd: string): string[] {
     if (depth > 0 && !aspect) for (const s of [n.source1, n.source2]) if (s !== '/dev/null') names.add(clean(s));
     if (n.source1 === 'file list' && n.unified_diff) {
       for (const line of n.unified_diff.split('\n')) {
-        if (!/^[-+][^-+]/.test(line)) continue;
+        if (!/^[-+]/.test(line)) continue;
         const tokens = line.slice(1).trim().split(/\s+/);
         const arrow = tokens.indexOf('->');
         const last = arrow > 0 ? tokens[arrow - 1]! : tokens[tokens.length - 1]!;

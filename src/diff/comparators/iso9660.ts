@@ -9,6 +9,7 @@ import { sniffIso } from '../../formats/iso9660/reader.js';
 import type { IsoImage } from '../../formats/iso9660/index.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { rangeContent } from '../../tree/content.js';
+import { formatTime } from '../metadata.js';
 import { withSource } from './open-helpers.js';
 import { describeFields, treeMembers } from './tree-members.js';
 
@@ -31,14 +32,23 @@ export const iso9660Comparator: Comparator = {
     }),
 };
 
+/** The descriptor's dates (seconds since the epoch, or undefined when not set) in UTC ISO 8601, as every time in a report. */
+function withTimes(record: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const [key, value] of Object.entries(out)) {
+    if (key.endsWith('Date')) out[key] = typeof value === 'number' ? formatTime({ sec: value, nsec: 0 }) : 'not set';
+  }
+  return out;
+}
+
 function describeIso(image: IsoImage): Record<string, string> {
   const { rootDirectoryRecord, ...primary } = image.volumes.primary;
   const out: Record<string, string> = {
-    'primary volume descriptor': describeFields({ ...primary, rootDirectoryRecord, rockRidge: image.rockRidge }),
+    'primary volume descriptor': describeFields({ ...withTimes(primary), rootDirectoryRecord, rockRidge: image.rockRidge }),
   };
   if (image.volumes.joliet) {
     const { rootDirectoryRecord: jr, ...joliet } = image.volumes.joliet;
-    out['Joliet volume descriptor'] = describeFields({ ...joliet, rootDirectoryRecord: jr });
+    out['Joliet volume descriptor'] = describeFields({ ...withTimes(joliet), rootDirectoryRecord: jr });
   }
   if (image.bootCatalog) {
     out['El Torito boot catalog'] = `sector: ${image.bootCatalog.sector}\n${image.bootCatalog.entries.map((e, i) => `entry ${i + 1}: ${JSON.stringify(e)}\n`).join('')}`;
