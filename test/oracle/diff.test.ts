@@ -13,15 +13,17 @@ import { diffPaths } from '../../src/diff/engine.js';
 import type { Difference } from '../../src/diff/difference.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/diff.js', import.meta.url));
+const REPORTER = fileURLToPath(new URL('../../src/cli/reporter.js', import.meta.url));
 const T0 = 1_700_000_000;
 
 /** Runs `reprimage diff ARGS` in a child process, as main.ts will: exit code from process.exitCode. */
 function cli(args: string[], cwd: string): { status: number; stdout: string; stderr: string } {
   const script = `
     const { diffCommand } = await import(${JSON.stringify(CLI)});
+    const { stderrReporter } = await import(${JSON.stringify(REPORTER)});
     process.exitCode = 2;
     try {
-      await diffCommand({ warn: (m) => process.stderr.write('reprimage: warning: ' + m + '\\n') }).exitOverride().parseAsync(${JSON.stringify(args)}, { from: 'user' });
+      await diffCommand(stderrReporter(false)).exitOverride().parseAsync(${JSON.stringify(args)}, { from: 'user' });
     } catch (e) { process.stderr.write('reprimage: ' + e.message + '\\n'); process.exitCode = 2; }`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

@@ -111,6 +111,9 @@ function* run(m: LiblzmaModule, strm: number, outBuf: number, action: number): G
     if (produced > 0) yield m.HEAPU8.slice(outBuf, outBuf + produced);
     if (ret === LZMA.STREAM_END) return true;
     if (ret !== LZMA.OK) throw failure(ret);
+    // while this generator was suspended another stream's decoder may have grown the
+    // WebAssembly memory, which detaches the old buffer: read through a fresh view
+    v = new DataView(m.HEAPU8.buffer);
     if (v.getUint32(strm + 4, true) === 0 && produced < CHUNK) return false;
   }
 }
