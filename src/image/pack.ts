@@ -34,17 +34,8 @@ export interface PackOptions {
     gpt: boolean;
   };
   fat: { fatType?: 12 | 16 | 32; label?: string; size?: number; skipUnsupported: boolean };
-  ext4?: {
-    blockSize?: 1024 | 4096;
-    size?: number;
-    inodes?: number;
-    reservedPercent?: number;
-    label?: string;
-    mountOptions?: string;
-    uuid?: string;
-    hashSeed?: string;
-    journalUuid?: string;
-  };
+  /** The ext4 writer's settings, as the registry's writers take them. */
+  ext4?: WriteSettings['ext4'];
   warn: (message: string) => void;
   signal?: AbortSignal;
 }
