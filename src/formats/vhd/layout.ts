@@ -98,12 +98,18 @@ export function encodeVhdFooter(f: VhdFooter): Uint8Array {
   return out;
 }
 
+/** A view of a footer or dynamic header whose stored checksum has been verified. */
+function checkedView(bytes: Uint8Array, size: number, checksumAt: number, subject: string, what: string, at: number): DataView {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, size);
+  const stored = v.getUint32(checksumAt);
+  const expected = vhdChecksum(bytes.subarray(0, size), checksumAt);
+  if (stored !== expected) throw corruptError(subject, what, at + checksumAt, `checksum 0x${stored.toString(16)}, expected 0x${expected.toString(16)}`);
+  return v;
+}
+
 export function decodeVhdFooter(bytes: Uint8Array, subject: string, at: number): VhdFooter {
   if (!isVhdFooter(bytes) || bytes.length < VHD_FOOTER_SIZE) throw corruptError(subject, 'VHD footer', at, 'no "conectix" cookie');
-  const v = new DataView(bytes.buffer, bytes.byteOffset, VHD_FOOTER_SIZE);
-  const stored = v.getUint32(F.checksum);
-  const expected = vhdChecksum(bytes.subarray(0, VHD_FOOTER_SIZE), F.checksum);
-  if (stored !== expected) throw corruptError(subject, 'VHD footer', at + F.checksum, `checksum 0x${stored.toString(16)}, expected 0x${expected.toString(16)}`);
+  const v = checkedView(bytes, VHD_FOOTER_SIZE, F.checksum, subject, 'VHD footer', at);
   return {
     features: v.getUint32(F.features),
     formatVersion: v.getUint32(F.formatVersion),
@@ -138,10 +144,7 @@ export function encodeVhdDynamicHeader(h: VhdDynamicHeader): Uint8Array {
 
 export function decodeVhdDynamicHeader(bytes: Uint8Array, subject: string, at: number): VhdDynamicHeader {
   if (bytes.length < VHD_DYNAMIC_HEADER_SIZE || ascii(bytes.subarray(0, 8)) !== VHD_DYNAMIC_COOKIE) throw corruptError(subject, 'VHD dynamic header', at, 'no "cxsparse" cookie');
-  const v = new DataView(bytes.buffer, bytes.byteOffset, VHD_DYNAMIC_HEADER_SIZE);
-  const stored = v.getUint32(D.checksum);
-  const expected = vhdChecksum(bytes.subarray(0, VHD_DYNAMIC_HEADER_SIZE), D.checksum);
-  if (stored !== expected) throw corruptError(subject, 'VHD dynamic header', at + D.checksum, `checksum 0x${stored.toString(16)}, expected 0x${expected.toString(16)}`);
+  const v = checkedView(bytes, VHD_DYNAMIC_HEADER_SIZE, D.checksum, subject, 'VHD dynamic header', at);
   return {
     dataOffset: v.getBigUint64(D.dataOffset),
     tableOffset: v.getBigUint64(D.tableOffset),
