@@ -18,7 +18,7 @@ import { applyRootFixups } from './fixups-hook.js';
 import { lockInputs, verifyLockedInputs } from './inputs.js';
 import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
-import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageRecord, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
 import { INPUTS_BUNDLE, writeInputsBundle } from './inputs-bundle.js';
@@ -179,7 +179,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
         lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
         source_date_epoch: epoch.value,
-        reprimage: { version: reprimageVersion() },
+        reprimage: reprimageRecord(),
         codecs: currentCodecs(),
         tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
         sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),

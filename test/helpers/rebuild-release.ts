@@ -17,7 +17,7 @@ import { bytesContent } from '../../src/tree/content.js';
 import { newMeta, Tree } from '../../src/tree/tree.js';
 import { loadRecipe } from '../../src/recipe/recipe.js';
 import { writeInputsBundle } from '../../src/recipe/inputs-bundle.js';
-import { currentCodecs, manifestOf, reprimageVersion, serializeManifest, type ReproducibleManifest } from '../../src/recipe/manifest.js';
+import { currentCodecs, manifestOf, reprimageRecord, serializeManifest, type ReproducibleManifest } from '../../src/recipe/manifest.js';
 
 export const EPOCH = 1783764997;
 export const MOTD = 'Built by reprimage for a rebuild test.\n';
@@ -78,7 +78,7 @@ export async function writeRelease(dir: string, edit: (r: ReproducibleManifest) 
     recipe: { file: 'recipe.yaml', sha256: recipe.sha256 },
     lock: { file: 'recipe.yaml.lock', sha256: (await hashFile(`${recipeFile}.lock`)).sha256 },
     source_date_epoch: EPOCH,
-    reprimage: { version: reprimageVersion() },
+    reprimage: reprimageRecord(),
     codecs: currentCodecs(),
     tools: {},
     sources: [],
