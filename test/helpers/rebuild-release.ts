@@ -5,14 +5,15 @@
  * counting requests, for the URL cases.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CLI, REPO } from './cli.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { hashFile } from '../../src/io/hash-file.js';
-import { writeTar } from '../../src/formats/tar/index.js';
+import { readTarEntries, writeTar } from '../../src/formats/tar/index.js';
+import { openFileSource } from '../../src/io/source.js';
 import { bytesContent } from '../../src/tree/content.js';
 import { newMeta, Tree } from '../../src/tree/tree.js';
 import { loadRecipe } from '../../src/recipe/recipe.js';
@@ -91,6 +92,21 @@ export async function writeRelease(dir: string, edit: (r: ReproducibleManifest) 
   const manifest = join(dir, 'manifest.json');
   writeFileSync(manifest, serializeManifest(manifestOf(reproducible, { timings_ms: {}, node: process.versions.node, downloads: { files: 0, bytes: 0, from_cache: 0 } })));
   return { manifest, image, bundle };
+}
+
+/** A copy of the tar image `tar` under `target`, with one byte of `member`'s data flipped. */
+export async function flipByteOfTarMember(tar: string, member: string, target: string): Promise<void> {
+  const source = await openFileSource(tar);
+  let at = -1;
+  try {
+    for await (const r of readTarEntries(source)) if (r.name.replace(/^\.\//, '') === member) at = r.dataOffset;
+  } finally {
+    await source.close();
+  }
+  if (at <= 0) throw new Error(`${member} is not in ${tar}`);
+  const bytes = readFileSync(tar);
+  bytes[at] = bytes[at]! ^ 0x20;
+  writeFileSync(target, bytes);
 }
 
 export interface StaticServer {
