@@ -17,6 +17,7 @@
 # Root is needed (chroot, mounts). Run it in its own mount and PID namespaces as above: then no
 # mount or process outlives it, whatever stops it.
 #   PORT          rebuilderd's port on 127.0.0.1 (default 18484); the releases are served on PORT+1
+#   WORK_ROOT     where the chroot and the served copies are made (default /var/tmp)
 #   CHROOT_CACHE  keep the chroot as a tarball in this directory, named by what decides its
 #                 contents: the package list and the SHA-256 of trixie's InRelease (a new state
 #                 of the archive makes a new one; older ones are removed)
@@ -28,8 +29,8 @@ web=$((port + 1))
 timeout=${TIMEOUT:-1800}
 mirror=http://deb.debian.org/debian
 include=rebuilderd,rebuilderd-worker,rebuildctl,nodejs,ca-certificates,mmdebstrap,debian-archive-keyring
-chroot_dir=$(mktemp -d /var/tmp/reprimage-rebuilderd.XXXXXX)
-site=$(mktemp -d)
+chroot_dir=$(mktemp -d "${WORK_ROOT:-/var/tmp}/reprimage-rebuilderd.XXXXXX")
+site=$(mktemp -d "${WORK_ROOT:-${TMPDIR:-/tmp}}/reprimage-rebuilderd-site.XXXXXX")
 pids=""
 cleanup() {
 	for pid in $pids; do kill "$pid" 2>/dev/null || true; done
@@ -88,10 +89,17 @@ python3 -m http.server "$web" --bind 127.0.0.1 --directory "$site" >/dev/null 2>
 pids="$pids $!"
 chroot "$chroot_dir" sh -c 'cd /var/lib/rebuilderd && exec rebuilderd -c /etc/rebuilderd.conf' >"$site/rebuilderd.log" 2>&1 &
 pids="$pids $!"
-for _ in $(seq 100); do
-	chroot "$chroot_dir" rebuildctl status >/dev/null 2>&1 && break
-	sleep 0.2
-done
+# both answer within a minute, even on a busy machine
+ready() {
+	for _ in $(seq 120); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	echo "$0: no answer from: $*" >&2
+	exit 1
+}
+ready node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$web/"
+ready chroot "$chroot_dir" rebuildctl status
 artifacts=0
 for release in "$@"; do
 	name=$(basename "$release")
@@ -110,6 +118,8 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
 	sleep 2
 done
 chroot "$chroot_dir" rebuildctl pkgs ls --distro reprimage
+echo "--- rebuildctl pkgs ls --json:"
+chroot "$chroot_dir" rebuildctl pkgs ls --distro reprimage --json
 for release in "$@"; do
 	name=$(basename "$release")
 	echo "--- build log of $name:"

@@ -112,13 +112,11 @@ test('a real rebuilderd (Debian trixie) with the reprimage backend: the release 
   assert.ok(!run.timedOut, `stopped after ${seconds.toFixed(0)} s:\n${run.output.slice(-4000)}`);
   assert.equal(run.status, 0, run.output.slice(-4000));
 
-  // `rebuildctl pkgs ls`: one line per artifact, its status first, then the suite (the release's directory name)
-  const statuses = run.output
-    .split('\n')
-    .map((line) => /^\[(GOOD|BAD)\s*\]\s+reprimage\/?\s*(\S+)\s+(\S+)/.exec(line) ?? /^\[(GOOD|BAD)\s*\].*\b(release|tampered)\b.*?\b(rootfs\.tar|recipe-inputs\.tar)\b/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => `${m[2]} ${m[3]} ${m[1]}`)
-    .sort();
+  // `rebuildctl pkgs ls --json`: one record per artifact, with its suite (the release's directory name) and status
+  const listing = /^--- rebuildctl pkgs ls --json:\n([\s\S]*?)^--- build log of /m.exec(run.output);
+  assert.ok(listing, run.output.slice(-4000));
+  const rows = JSON.parse(listing[1]!) as Array<{ name: string; suite: string; status: string }>;
+  const statuses = rows.map((r) => `${r.suite} ${r.name} ${r.status}`).sort();
   assert.deepEqual(statuses, ['release recipe-inputs.tar GOOD', 'release rootfs.tar GOOD', 'tampered recipe-inputs.tar GOOD', 'tampered rootfs.tar BAD'], run.output.slice(-4000));
 
   // the build logs: the copy's names the changed file; one of the two was a whole build in the worker
