@@ -115,6 +115,9 @@ export function fileContent(diskPath: string, size: number): Content {
   };
 }
 
+/** Where `finish` reads the byte that must not be there. */
+const PROBE = new Uint8Array(1);
+
 function openFileReader(diskPath: string, size: number): SyncReader {
   const path = displayName(diskPath);
   let fd: number;
@@ -138,13 +141,14 @@ function openFileReader(diskPath: string, size: number): SyncReader {
       seen += into.length;
     },
     finish() {
-      let now: number;
+      // one byte more, rather than fstat: the same system call cost without a Stats object per file
+      let more: number;
       try {
-        now = fstatSync(fd).size;
+        more = readSync(fd, PROBE, 0, 1, size);
       } catch (e) {
         throw fromSystemError(e, path);
       }
-      if (now > size) throw new ReprimageError('IO', path, `file grew beyond ${size} bytes while reading it`);
+      if (more > 0) throw new ReprimageError('IO', path, `file grew beyond ${size} bytes while reading it`);
     },
     close() {
       closeSync(fd);
