@@ -79,6 +79,32 @@ export function kindFromMode(mode: number): NodeKind | undefined {
 
 export const EPOCH: Time = Object.freeze({ sec: 0, nsec: 0 });
 
+/** A map that refuses changes: the shared `NO_XATTRS`. */
+class UnchangeableMap<K, V> extends Map<K, V> {
+  override set(): this {
+    throw new Error('internal: NO_XATTRS is shared by many nodes; give the node its own map first (ownXattrs)');
+  }
+  override delete(): boolean {
+    throw new Error('internal: NO_XATTRS is shared by many nodes');
+  }
+  override clear(): void {
+    throw new Error('internal: NO_XATTRS is shared by many nodes');
+  }
+}
+
+/**
+ * The extended attributes of every node a large loader makes without any: one empty map for all
+ * of them (an empty Map per entry was a quarter of a loaded root file system's memory). It refuses
+ * changes; code adding an attribute to a node it did not make calls `ownXattrs` first.
+ */
+export const NO_XATTRS: ReadonlyMap<string, Uint8Array> & Map<string, Uint8Array> = new UnchangeableMap<string, Uint8Array>();
+
+/** The node's own xattrs map, made for it if it still shares NO_XATTRS. */
+export function ownXattrs(node: Meta): Map<string, Uint8Array> {
+  if (node.xattrs === NO_XATTRS) node.xattrs = new Map();
+  return node.xattrs;
+}
+
 export function newMeta(partial: Partial<Meta> = {}): Meta {
   return {
     mode: partial.mode ?? 0o755,
