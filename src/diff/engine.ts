@@ -41,6 +41,11 @@ export interface DiffOptions {
   /** The comparators, in the order they are tried (default: registry.ts). */
   comparators?: readonly Comparator[];
   warn?: (message: string) => void;
+  /**
+   * How `diffPaths` names its two inputs in the report, when not by the paths given (`-` for
+   * standard input that the CLI spooled to a temporary file).
+   */
+  labels?: readonly [string, string];
   /** Hears the whole path of each member as its comparison starts. */
   onProgress?: (path: string) => void;
 }
@@ -292,16 +297,16 @@ class Engine {
   }
 
   /** Two directories on disk: their entries compared as members (the roots' own metadata left out). */
-  async compareDirectories(a: string, b: string): Promise<Difference | undefined> {
+  async compareDirectories(a: string, b: string, la = a, lb = b): Promise<Difference | undefined> {
     const load = (p: string) => loadDirectory(p, { warn: this.warn });
     const [ta, tb] = await Promise.all([load(a), load(b)]);
-    const x: Side = { name: a, path: a, blob: emptyBlob };
-    const y: Side = { name: b, path: b, blob: emptyBlob };
+    const x: Side = { name: la, path: la, blob: emptyBlob };
+    const y: Side = { name: lb, path: lb, blob: emptyBlob };
     const details = await this.compareContainers(treeContainer(ta, { root: false }), treeContainer(tb, { root: false }), x, y, 1);
     if (details.length === 0) return undefined;
-    const d = new Difference(a, b);
-    d.path1 = a;
-    d.path2 = b;
+    const d = new Difference(la, lb);
+    d.path1 = la;
+    d.path2 = lb;
     d.details = details;
     return d;
   }
@@ -323,21 +328,22 @@ const emptyBlob: Blob = {
  */
 export async function diffPaths(a: string, b: string, options: DiffOptions = {}): Promise<Difference | undefined> {
   const engine = new Engine(options);
-  const [sa, sb] = await Promise.all([statOf(a), statOf(b)]);
-  for (const [s, p] of [[sa, a], [sb, b]] as const) {
-    if (!s.isFile() && !s.isDirectory()) throw new ReprimageError('USAGE', p, 'not a regular file or a directory');
+  const [la, lb] = options.labels ?? [a, b];
+  const [sa, sb] = await Promise.all([statOf(a, la), statOf(b, lb)]);
+  for (const [s, l] of [[sa, la], [sb, lb]] as const) {
+    if (!s.isFile() && !s.isDirectory()) throw new ReprimageError('USAGE', l, 'not a regular file or a directory');
   }
-  if (sa.isDirectory() && sb.isDirectory()) return engine.compareDirectories(a, b);
+  if (sa.isDirectory() && sb.isDirectory()) return engine.compareDirectories(a, b, la, lb);
   if (sa.isDirectory() !== sb.isDirectory()) {
-    const d = Difference.withComment(a, b, `${sa.isDirectory() ? a : b} is a directory, ${sa.isDirectory() ? b : a} is a file`);
-    d.path1 = a;
-    d.path2 = b;
+    const d = Difference.withComment(la, lb, `${sa.isDirectory() ? la : lb} is a directory, ${sa.isDirectory() ? lb : la} is a file`);
+    d.path1 = la;
+    d.path2 = lb;
     return d;
   }
-  const d = await engine.compareBlobs({ name: a, path: a, blob: fileBlob(a, sa.size) }, { name: b, path: b, blob: fileBlob(b, sb.size) }, 0);
+  const d = await engine.compareBlobs({ name: la, path: la, blob: fileBlob(a, sa.size, la) }, { name: lb, path: lb, blob: fileBlob(b, sb.size, lb) }, 0);
   if (d) {
-    d.path1 = a;
-    d.path2 = b;
+    d.path1 = la;
+    d.path2 = lb;
   }
   return d;
 }
@@ -352,11 +358,11 @@ export async function diffBlobs(a: { name: string; blob: Blob }, b: { name: stri
   return d;
 }
 
-async function statOf(path: string) {
+async function statOf(path: string, label: string) {
   try {
     return await stat(path);
   } catch (e) {
-    throw fromSystemError(e, path);
+    throw fromSystemError(e, label);
   }
 }
 
