@@ -25,8 +25,10 @@ export interface QemuBootOptions {
   cdrom?: string;
   /** A raw disk image attached as a hard disk and booted from (when there is no cdrom). */
   disk?: string;
-  /** How the disk is attached: 'ide' (default, what every firmware boots) or 'virtio'. */
-  diskInterface?: 'ide' | 'virtio' | 'none';
+  /** How the disk is attached: 'ide' (default, what every firmware boots), 'virtio', or 'ahci' (SATA, as VMware and Hyper-V attach VMDK and VHD). */
+  diskInterface?: 'ide' | 'virtio' | 'ahci' | 'none';
+  /** The disk's image format as qemu names it (raw, qcow2, vmdk, vpc); default raw. */
+  diskFormat?: string;
   /** Direct kernel boot instead of firmware boot (the disk is then only data). */
   kernel?: string;
   initrd?: string;
@@ -114,8 +116,12 @@ export function qemuArgs(options: QemuBootOptions, scratch: string, accel: 'kvm'
   }
   const snapshot = options.snapshot ?? true;
   if (options.cdrom) args.push('-drive', `file=${options.cdrom},format=raw,media=cdrom,readonly=on,if=ide,index=2`);
-  if (options.disk) {
-    args.push('-drive', `file=${options.disk},format=raw,if=${options.diskInterface ?? 'ide'},index=0${snapshot ? ',snapshot=on' : ''}${options.diskInterface === 'none' ? ',id=disk0' : ''}`);
+  if (options.disk && options.diskInterface === 'ahci') {
+    args.push('-device', 'ahci,id=ahci0');
+    args.push('-drive', `file=${options.disk},format=${options.diskFormat ?? 'raw'},if=none,id=disk0${snapshot ? ',snapshot=on' : ''}`);
+    args.push('-device', 'ide-hd,drive=disk0,bus=ahci0.0,bootindex=0');
+  } else if (options.disk) {
+    args.push('-drive', `file=${options.disk},format=${options.diskFormat ?? 'raw'},if=${options.diskInterface ?? 'ide'},index=0${snapshot ? ',snapshot=on' : ''}${options.diskInterface === 'none' ? ',id=disk0' : ''}`);
   }
   if (options.kernel) {
     args.push('-kernel', options.kernel);
