@@ -4,6 +4,7 @@
  * policy (times clamped, excludes) → outputs + manifest. Every input is verified before anything
  * is installed, and nothing is written to the output directory before the tree is complete.
  */
+import type { RawDiskCache } from './cloud-disk-output.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
@@ -144,6 +145,8 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       });
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
+      // several disk outputs (one disk in several formats) share their raw images
+      const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
       for (const output of recipe.outputs) {
         const path = outputPath(output);
         const target = join(options.outDir, path);
@@ -157,7 +160,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         } else if (output.type === 'disk') {
           // the installed system on a bootable GPT disk (docs/cloud-disk.md)
           const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
-          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
+          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
           for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
         } else {
           await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
