@@ -113,3 +113,14 @@ test('the installer script refuses a disk too small, the boot medium and a damag
   writeFileSync(gz, damaged);
   refusal(install(root, target), target, /the image on the medium is damaged: SHA-256 of install\/disk\.img\.gz is [0-9a-f]{64}, expected [0-9a-f]{64}/);
 });
+
+test('without a target the installer script lists the disks with size and model and asks once; Enter cancels, nothing written', async (t) => {
+  if (!requireTool(t, 'busybox')) return;
+  const dir = tempDir(t, 'reprimage-installer-ask-');
+  const root = await medium(dir, gptImage(8));
+  const r = run('busybox', ['sh', SCRIPT, '--medium', root], { allowFail: true, input: '\n' });
+  const out = r.stdout.toString();
+  assert.equal(r.status, 2, out);
+  if (/no disk to install onto/.test(out)) return t.diagnostic('this machine has no disk to list');
+  assert.match(out, /^Disks:\n( {2}\/dev\/\S+ {2}[\d.]+ (B|KiB|MiB|GiB|TiB) {2}.+\n)+Install demo \(8\.0 MiB\) onto which disk\? Everything on it is lost\.\nType its name \(e\.g\. \/dev\/\S+\), or press Enter to cancel: reprimage-install: refused: cancelled; nothing was written\n$/m);
+});
