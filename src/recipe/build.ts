@@ -147,6 +147,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       const files: string[] = [];
       // several disk outputs (one disk in several formats) share their raw images
       const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
+      const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
       for (const output of recipe.outputs) {
         const path = outputPath(output);
         const target = join(options.outDir, path);
@@ -162,11 +163,20 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
           const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
           for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
+        } else if (output.type === 'installer-iso') {
+          // the installer of a pinned disk image (docs/installer.md); that image is an input
+          const { writeInstallerOutput } = await import('./installer-output.js');
+          const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
+          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, sourceDateEpoch: epoch.value, cache, tempDir: work, warn: options.warn, buildImageRecipe });
+          for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
+          const { image } = installer;
+          installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
         } else {
           await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
         }
         const { sha256, size } = await hashFile(target);
-        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size });
+        const image = installerImages.get(path);
+        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size, ...(image ? { image } : {}) });
         files.push(target);
       }
       // the recipe's own inputs, so that a rebuilder with only the published files can rebuild

@@ -83,7 +83,7 @@ test('disk output errors name the line and the key', () => {
   assert.equal(recipeError('  - type: disk\n    partitions:\n      - mountpoint: boot\n        size: 1M\n'), 'r.yaml:12: outputs[0].partitions[0].mountpoint: swap or an absolute path such as /boot');
   assert.match(recipeError('  - type: disk\n    partitions:\n      - mountpoint: /srv\n'), /^r\.yaml:12: outputs\[0\]\.partitions\[0\]\.size: required/);
   assert.match(recipeError('  - type: disk\n    size: [1]\n'), /^r\.yaml:11: outputs\[0\]\.size: expected a size such as 2G/);
-  assert.equal(recipeError('  - type: disks\n'), 'r.yaml:10: outputs[0].type: expected one of "rootfs", "iso", "disk"');
+  assert.equal(recipeError('  - type: disks\n'), 'r.yaml:10: outputs[0].type: expected one of "rootfs", "iso", "disk", "installer-iso"');
   // vhd and vhd-dynamic both default to disk.vhd
   assert.equal(recipeError('  - type: disk\n    format: vhd\n  - type: disk\n    format: vhd-dynamic\n'), 'r.yaml:12: outputs[1].path: another output is already written to disk.vhd: give this one its own path');
   assert.equal(recipeError('  - type: disk\n  - type: rootfs\n    path: disk.img\n'), 'r.yaml:12: outputs[1].path: another output is already written to disk.img: give this one its own path');
