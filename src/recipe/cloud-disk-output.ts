@@ -17,7 +17,7 @@ export const DEFAULT_DISK_SIZE = 2 * 1024 ** 3;
 export interface DiskOutputContext {
   name: string;
   seed: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   workers?: number;
   tempDir?: string;
   warn?: (message: string) => void;
@@ -32,7 +32,7 @@ export async function writeCloudDiskOutput(tree: Tree, target: string, output: R
     const raw = join(scratch.path, 'disk.raw');
     const report = await writeRaw(tree, raw, target, output, c);
     const started = Date.now();
-    await convertDisk(raw, format, { output: target, seed: c.seed, sourceDateEpoch: c.sourceDateEpoch, compress: output.compress, name: c.name, workers: c.workers });
+    await convertDisk(raw, format, { output: target, seed: c.seed, buildTime: c.buildTime, compress: output.compress, name: c.name, workers: c.workers });
     report.timings.convert = Date.now() - started;
     return report;
   } finally {
@@ -45,7 +45,7 @@ async function writeRaw(tree: Tree, path: string, target: string, output: Recipe
   try {
     return await writeAtomically(path, (sink) =>
       writeCloudDisk(tree, sink, {
-        name: c.name, seed: c.seed, sourceDateEpoch: c.sourceDateEpoch,
+        name: c.name, seed: c.seed, buildTime: c.buildTime,
         size: output.size ?? DEFAULT_DISK_SIZE, espSize: output.esp_size, biosBootSize: output.bios_boot_size,
         bios: boot.includes('bios'), uefi: boot.includes('uefi'), partitions: output.partitions,
         kernelCmdline: output.kernel_cmdline, growRoot: output.grow_root,

@@ -211,7 +211,7 @@ function uefiTree(kernel = true): Tree {
 async function diskError(tree: Tree, output: Partial<RecipeOutput>): Promise<{ message: string; left: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
   try {
-    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir });
+    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir });
   } catch (e) {
     assert.ok(e instanceof ReprimageError, String(e));
     const left = readdirSync(dir);

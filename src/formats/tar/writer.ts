@@ -22,7 +22,7 @@ export interface TarWriteOptions {
   /** `./` (default) names entries as `tar -C DIR -cf OUT .` does, the root included as `./`; `''` omits the root. */
   namePrefix?: './' | '';
   /** The mtime of pax extended headers; GNU tar writes its `--mtime` value there (pass SOURCE_DATE_EPOCH). Default 0. */
-  headerTime?: number;
+  buildTime?: number;
   warn?: (message: string) => void;
 }
 
@@ -95,7 +95,7 @@ export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions)
         await writeGnuEntry(sink, fields);
         break;
       case 'pax':
-        await writePaxEntry(sink, fields, node, linkTo === undefined, options.headerTime ?? 0);
+        await writePaxEntry(sink, fields, node, linkTo === undefined, options.buildTime ?? 0);
         break;
       case 'ustar':
         await sink.write(ustarHeader(fields, display));
@@ -190,7 +190,7 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 // ---- pax -------------------------------------------------------------------------------------
 
-async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs: boolean, headerTime: number): Promise<void> {
+async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs: boolean, buildTime: number): Promise<void> {
   const records: Uint8Array[] = [];
   // GNU tar stores the link target before it starts the header, so `linkpath` comes first; it
   // moves a target only when it is too long, but a name also when it is not plain ASCII
@@ -210,7 +210,7 @@ async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs
   if (records.length > 0) {
     const body = Buffer.concat(records);
     const h = baseHeader(
-      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: headerTime, type: TYPE.paxLocal },
+      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: buildTime, type: TYPE.paxLocal },
       MAGIC_USTAR,
       true,
       '',
