@@ -217,7 +217,7 @@ function uefiTree(kernel = true): Tree {
 async function diskError(tree: Tree, output: Partial<RecipeOutput>): Promise<{ message: string; left: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
   try {
-    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir });
+    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir });
   } catch (e) {
     assert.ok(e instanceof ReprimageError, String(e));
     const left = readdirSync(dir);
@@ -253,7 +253,7 @@ test('bad input to a disk output: no kernel, a root or ESP too small — one err
 test('outputs of one layout share one raw image: the raw output is the disk written alone, the qcow2 holds the same bytes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
   try {
-    const context = { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir };
+    const context = { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir };
     const layout: RecipeOutput = { type: 'disk', boot: ['uefi'], size: 64 << 20, esp_size: 8 << 20 };
     const alone = join(dir, 'alone.img');
     await writeCloudDiskOutput(uefiTree(), alone, layout, context);

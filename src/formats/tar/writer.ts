@@ -22,7 +22,7 @@ export interface TarWriteOptions {
   /** `./` (default) names entries as `tar -C DIR -cf OUT .` does, the root included as `./`; `''` omits the root. */
   namePrefix?: './' | '';
   /** The mtime of pax extended headers; GNU tar writes its `--mtime` value there (pass SOURCE_DATE_EPOCH). Default 0. */
-  headerTime?: number;
+  buildTime?: number;
   warn?: (message: string) => void;
 }
 
@@ -97,7 +97,7 @@ export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions)
         await writeGnuEntry(out, fields);
         break;
       case 'pax':
-        await writePaxEntry(out, fields, node, linkTo === undefined, options.headerTime ?? 0);
+        await writePaxEntry(out, fields, node, linkTo === undefined, options.buildTime ?? 0);
         break;
       case 'ustar':
         await out.write(ustarHeader(out.header(), fields, display()));
@@ -218,7 +218,7 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 // ---- pax -------------------------------------------------------------------------------------
 
-async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, withXattrs: boolean, headerTime: number): Promise<void> {
+async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, withXattrs: boolean, buildTime: number): Promise<void> {
   const records: Uint8Array[] = [];
   // GNU tar stores the link target before it starts the header, so `linkpath` comes first; it
   // moves a target only when it is too long, but a name also when it is not plain ASCII
@@ -239,7 +239,7 @@ async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, wit
     const body = Buffer.concat(records);
     const h = baseHeader(
       out.header(),
-      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: headerTime, type: TYPE.paxLocal },
+      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: buildTime, type: TYPE.paxLocal },
       MAGIC_USTAR,
       true,
       '',
