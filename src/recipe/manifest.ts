@@ -17,6 +17,8 @@ export interface ManifestOutput {
   format: string;
   sha256: string;
   size: number;
+  /** installer-iso only: the raw disk image it carries, and that image as compressed on the medium. */
+  image?: { sha256: string; size: number; compressed: { codec: string; implementation: string; sha256: string; size: number } };
 }
 
 /**

@@ -56,7 +56,7 @@ export async function writeImage(path: string, motd = MOTD): Promise<void> {
   const tree = new Tree();
   tree.ensureDir('etc', { mode: 0o755, mtime: { sec: EPOCH, nsec: 0 } });
   tree.set('etc/motd', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: EPOCH, nsec: 0 } }), content: bytesContent(new TextEncoder().encode(motd)) });
-  await writeAtomically(path, (sink) => writeTar(tree, sink, { format: 'pax', headerTime: EPOCH }));
+  await writeAtomically(path, (sink) => writeTar(tree, sink, { format: 'pax', buildTime: EPOCH }));
 }
 
 /**
