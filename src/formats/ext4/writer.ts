@@ -64,6 +64,7 @@ export interface Ext4WriteReport {
 }
 
 const encoder = new TextEncoder();
+const NO_RUNS: Array<{ logical: number; length: number }> = [];
 
 export function uuidBytes(text: string, subject: string): Uint8Array {
   const hex = text.replace(/-/g, '');
@@ -128,6 +129,8 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
 
   const plan = planTree(tree, blockSize, hashing, { lostAndFound: o.lostAndFound ?? true, time: o.buildTime });
   const { geometry: g, journal, cursor } = layOut(plan, o, blockSize, subject);
+  // allocation is done: the runs it started from need not stay in memory while the image is written
+  for (const p of plan.inodes) p.logicalRuns = NO_RUNS;
   const B = blockSize;
   const ipg = g.inodesPerGroup;
   const fsTime: Time = { sec: o.buildTime, nsec: 0 };
