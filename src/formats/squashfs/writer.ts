@@ -51,8 +51,8 @@ export interface SquashfsWriteOptions {
   blockSize?: number;
   /** Compression threads; default: the cores available. Output does not depend on it. */
   workers?: number;
-  /** The filesystem creation time (pass SOURCE_DATE_EPOCH); seconds, 0..2^32-1. */
-  mkfsTime: number;
+  /** The build time (SOURCE_DATE_EPOCH), seconds, 0..2^32-1: the superblock's creation time. */
+  buildTime: number;
   /** Store no fragments: small files and tails get blocks of their own (-no-fragments). */
   noFragments?: boolean;
   /** Pack the tails of large files into fragments too (-always-use-fragments). */
@@ -117,8 +117,8 @@ function validate(o: SquashfsWriteOptions): { blockSize: number; blockLog: numbe
   if (!Number.isInteger(blockLog) || blockLog < 12 || blockLog > 20) {
     throw new ReprimageError('USAGE', '--block-size', `must be a power of two from 4096 to 1048576, not ${blockSize}`);
   }
-  if (!Number.isInteger(o.mkfsTime) || o.mkfsTime < 0 || o.mkfsTime > MAX_U32) {
-    throw new ReprimageError('USAGE', 'mkfs time', `must be an integer from 0 to ${MAX_U32}, not ${o.mkfsTime}`);
+  if (!Number.isInteger(o.buildTime) || o.buildTime < 0 || o.buildTime > MAX_U32) {
+    throw new ReprimageError('USAGE', 'buildTime', `must be an integer from 0 to ${MAX_U32}, not ${o.buildTime}`);
   }
   const workers = o.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new ReprimageError('USAGE', '--workers', `must be 1..256, not ${workers}`);
@@ -369,7 +369,7 @@ async function writeImage(tree: Tree, sink: Sink, options: SquashfsWriteOptions,
     (compOptions ? SquashfsFlag.COMPRESSOR_OPTIONS : 0);
   const superblock: Superblock = {
     inodeCount: rootNumber,
-    modTime: options.mkfsTime,
+    modTime: options.buildTime,
     blockSize,
     fragmentCount: blocks.fragments.length,
     compressor: CompressorId[compressor],
