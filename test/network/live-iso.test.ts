@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, REPO, runCli, sha256 } from '../helpers/cli.js';
 import { requireRecipeBuild } from '../helpers/network.js';
+import { keepRelease } from '../helpers/rebuild-examples.js';
 import { bootQemu, describeBoot, requireQemu } from '../helpers/qemu.js';
 import { IN_CI, requireTool, skipOrFailInCi, tempDir } from '../helpers/tools.js';
 import { diffPaths } from '../../src/diff/engine.js';
@@ -96,6 +97,8 @@ test('reprimage check examples/live-minimal: the ISO is byte-identical under eve
   // the README's main job builds exactly this recipe and publishes the hash
   const published = /^([0-9a-f]{64}) {2}live\.iso$/m.exec(readFileSync(join(REPO, 'README.md'), 'utf8'));
   assert.equal(sha256(isoA), published?.[1], 'README.md publishes another live.iso SHA-256');
+  // the control build with its manifest and inputs bundle is a release: rebuild-live.test.ts rebuilds it
+  keepRelease(EXAMPLE, join(work, 'control.artifacts/out'));
   if (missing.length > 0) skipOrFailInCi(t, `not proved under ${missing.join(', ')}: ${describeCheck(report)}`);
 });
 
