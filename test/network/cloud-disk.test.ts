@@ -134,7 +134,9 @@ test('the disk in every format passes its oracle: sgdisk, fsck.fat, e2fsck, qemu
   mkdirSync(join(dir, 'x'));
   run('tar', ['-xSzf', gce, '-C', join(dir, 'x')]);
   const extracted = join(dir, 'x/disk.raw');
-  assert.equal((await hashFile(extracted)).sha256, (await hashFile(disk)).sha256);
+  assert.equal(statSync(extracted).size, 2 * GIB);
+  // qemu-img compare skips the holes of both files: much faster than hashing 2 GiB again
+  assert.equal(run('qemu-img', ['compare', '-q', '-f', 'raw', '-F', 'raw', disk, extracted], { allowFail: true }).status, 0, 'disk.raw extracted from the tarball differs from disk.img');
   assert.ok(statSync(extracted).blocks * 512 < GIB, 'extracted sparse');
   rmSync(dir, { recursive: true, force: true });
 });
