@@ -6,7 +6,7 @@
  * calls it): `input` is the path of a raw image, an open RandomAccessSource, or a stream of raw
  * bytes (spooled to a sparse temporary file first, since the GCE tarball reads its input twice);
  * the output appears whole or not at all (src/io/atomic-output.ts). Every byte depends only on
- * the raw image and the options: times come from `sourceDateEpoch`, identifiers from `seed`.
+ * the raw image and the options: times come from `buildTime`, identifiers from `seed`.
  *
  * | format        | what is written                                                  | file name |
  * |---------------|------------------------------------------------------------------|-----------|
@@ -38,7 +38,7 @@ export interface ConvertDiskOptions {
   /** Where the formats' identifiers come from (VHD unique id, VMDK CID). */
   seed: string;
   /** Times in the output (VHD footer, tar member mtime). */
-  sourceDateEpoch: number;
+  buildTime: number;
   /** qcow2: deflate clusters (as `qemu-img convert -c`). */
   compress?: boolean;
   /** Threads that compress qcow2 clusters and VMDK grains (never changes the bytes); default: the cores available. */
@@ -206,7 +206,7 @@ async function convertSource(source: RandomAccessSource, format: DiskFormat, o: 
     case 'vhd-dynamic': {
       const { writeVhd } = await import('../formats/vhd/index.js');
       const type = format === 'vhd' ? 'fixed' : 'dynamic';
-      return report(await writeAtomically(o.output, (sink) => writeVhd(source, sink, { type, seed: o.seed, sourceDateEpoch: o.sourceDateEpoch, subject })));
+      return report(await writeAtomically(o.output, (sink) => writeVhd(source, sink, { type, seed: o.seed, buildTime: o.buildTime, subject })));
     }
     case 'vmdk': {
       const { writeVmdk, VMDK_COMPRESSION } = await import('../formats/vmdk/index.js');
@@ -217,7 +217,7 @@ async function convertSource(source: RandomAccessSource, format: DiskFormat, o: 
       return report(await writeOva(source, o));
     case 'gce': {
       const { writeGceTarball } = await import('../formats/gce/index.js');
-      return report(await writeAtomically(o.output, (sink) => writeGceTarball(source, sink, { mtime: o.sourceDateEpoch, subject })));
+      return report(await writeAtomically(o.output, (sink) => writeGceTarball(source, sink, { buildTime: o.buildTime, subject })));
     }
   }
 }
@@ -247,7 +247,7 @@ async function writeOva(source: RandomAccessSource, o: ConvertDiskOptions): Prom
           bytes(`${name}.ovf`, ovf),
           bytes(`${name}.mf`, mf),
           { name: diskFile, size: vmdk.size, write: (s) => copySparse(vmdk, s) },
-        ], o.sourceDateEpoch),
+        ], o.buildTime),
       );
     } finally {
       await vmdk.close();

@@ -45,7 +45,7 @@ export interface LiveIsoOptions {
   name: string;
   /** Default: the name upper-cased, other characters as `_`, at most 32. */
   volumeId?: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Derives the MBR signature, GPT GUIDs and the ESP serial. */
   seed: string;
   /** Default xz. */
@@ -72,13 +72,13 @@ export interface LiveIsoReport {
   timings: Record<string, number>;
 }
 
-function volumeIdOf(name: string): string {
+export function volumeIdOf(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32);
 }
 
-function fileAt(tree: Tree, path: string, what: string, required: true): FileNode;
-function fileAt(tree: Tree, path: string, what: string, required: false): FileNode | undefined;
-function fileAt(tree: Tree, path: string, what: string, required: boolean): FileNode | undefined {
+export function fileAt(tree: Tree, path: string, what: string, required: true): FileNode;
+export function fileAt(tree: Tree, path: string, what: string, required: false): FileNode | undefined;
+export function fileAt(tree: Tree, path: string, what: string, required: boolean): FileNode | undefined {
   let node = tree.get(path);
   // Debian ships some of these as symlinks within /usr/lib; follow relative and absolute ones a few times
   for (let hops = 0; node?.kind === 'symlink' && hops < 8; hops++) {
@@ -103,7 +103,7 @@ function normalize(path: string): string {
 }
 
 /** The kernel and initramfs of the newest kernel version in /boot (bytewise order of versions). */
-function findKernel(tree: Tree, warn: (m: string) => void): { version: string; kernel: FileNode; initrd: FileNode } {
+export function findKernel(tree: Tree, warn: (m: string) => void): { version: string; kernel: FileNode; initrd: FileNode } {
   const boot = tree.get('boot');
   const versions = boot?.kind === 'dir' ? [...boot.children.keys()].filter((n) => n.startsWith('vmlinuz-')).map((n) => n.slice('vmlinuz-'.length)).sort(compareNames) : [];
   const version = versions[versions.length - 1];
@@ -121,7 +121,7 @@ function findKernel(tree: Tree, warn: (m: string) => void): { version: string; k
  */
 export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptions): Promise<LiveIsoReport> {
   const warn = options.warn ?? (() => {});
-  const epoch = options.sourceDateEpoch;
+  const epoch = options.buildTime;
   const { timings, stage } = stageTimer();
 
   const { version, kernel, initrd } = findKernel(root, warn);
@@ -148,7 +148,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     const squashfsPath = join(work, 'filesystem.squashfs');
     await writeAtomically(
       squashfsPath,
-      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, blockCache: options.blockCache, warn }),
+      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', buildTime: epoch, workers: options.workers, blockCache: options.blockCache, warn }),
       { subject: scratchSubject(options.subject, squashfsPath) },
     );
     const squashfsSize = (await stat(squashfsPath)).size;
@@ -172,7 +172,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
       espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
       espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), time: epoch, label: 'EFIBOOT' });
+      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), buildTime: epoch, label: 'EFIBOOT' });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
@@ -180,7 +180,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
 
     const iso = await writeIso(medium, sink, {
       volumeId: options.volumeId ?? volumeIdOf(options.name),
-      creationTime: epoch,
+      buildTime: epoch,
       bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true },
       efi: esp ? { appendedImage: bytesContent(esp, 'efi.img') } : undefined,
       hybridMbr: mbr,

@@ -24,7 +24,7 @@ export type RawDiskCache = Map<string, { path: string; report: CloudDiskReport }
 export interface DiskOutputContext {
   name: string;
   seed: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   workers?: number;
   tempDir?: string;
   warn?: (message: string) => void;
@@ -75,7 +75,7 @@ async function writeShared(tree: Tree, target: string, output: RecipeOutput, c: 
 /** Writes `raw` as the output's format at `target`; returns the milliseconds it took. */
 async function convert(raw: string, target: string, output: RecipeOutput, c: DiskOutputContext): Promise<number> {
   const started = Date.now();
-  await convertDisk(raw, output.format ?? 'raw', { output: target, seed: c.seed, sourceDateEpoch: c.sourceDateEpoch, compress: output.compress, name: c.name, workers: c.workers });
+  await convertDisk(raw, output.format ?? 'raw', { output: target, seed: c.seed, buildTime: c.buildTime, compress: output.compress, name: c.name, workers: c.workers });
   return Date.now() - started;
 }
 
@@ -84,7 +84,7 @@ async function writeRaw(tree: Tree, path: string, target: string, output: Recipe
   try {
     return await writeAtomically(path, (sink) =>
       writeCloudDisk(tree, sink, {
-        name: c.name, seed: c.seed, sourceDateEpoch: c.sourceDateEpoch,
+        name: c.name, seed: c.seed, buildTime: c.buildTime,
         size: output.size ?? DEFAULT_DISK_SIZE, espSize: output.esp_size, biosBootSize: output.bios_boot_size,
         bios: boot.includes('bios'), uefi: boot.includes('uefi'), partitions: output.partitions,
         kernelCmdline: output.kernel_cmdline, growRoot: output.grow_root,

@@ -83,7 +83,7 @@ test('disk output errors name the line and the key', () => {
   assert.equal(recipeError('  - type: disk\n    partitions:\n      - mountpoint: boot\n        size: 1M\n'), 'r.yaml:12: outputs[0].partitions[0].mountpoint: swap or an absolute path such as /boot');
   assert.match(recipeError('  - type: disk\n    partitions:\n      - mountpoint: /srv\n'), /^r\.yaml:12: outputs\[0\]\.partitions\[0\]\.size: required/);
   assert.match(recipeError('  - type: disk\n    size: [1]\n'), /^r\.yaml:11: outputs\[0\]\.size: expected a size such as 2G/);
-  assert.equal(recipeError('  - type: disks\n'), 'r.yaml:10: outputs[0].type: expected one of "rootfs", "iso", "disk"');
+  assert.equal(recipeError('  - type: disks\n'), 'r.yaml:10: outputs[0].type: expected one of "rootfs", "iso", "disk", "installer-iso"');
   // vhd and vhd-dynamic both default to disk.vhd
   assert.equal(recipeError('  - type: disk\n    format: vhd\n  - type: disk\n    format: vhd-dynamic\n'), 'r.yaml:12: outputs[1].path: another output is already written to disk.vhd: give this one its own path');
   assert.equal(recipeError('  - type: disk\n  - type: rootfs\n    path: disk.img\n'), 'r.yaml:12: outputs[1].path: another output is already written to disk.img: give this one its own path');
@@ -217,7 +217,7 @@ function uefiTree(kernel = true): Tree {
 async function diskError(tree: Tree, output: Partial<RecipeOutput>): Promise<{ message: string; left: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
   try {
-    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir });
+    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir });
   } catch (e) {
     assert.ok(e instanceof ReprimageError, String(e));
     const left = readdirSync(dir);
@@ -253,7 +253,7 @@ test('bad input to a disk output: no kernel, a root or ESP too small — one err
 test('outputs of one layout share one raw image: the raw output is the disk written alone, the qcow2 holds the same bytes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
   try {
-    const context = { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir };
+    const context = { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir };
     const layout: RecipeOutput = { type: 'disk', boot: ['uefi'], size: 64 << 20, esp_size: 8 << 20 };
     const alone = join(dir, 'alone.img');
     await writeCloudDiskOutput(uefiTree(), alone, layout, context);
