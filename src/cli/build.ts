@@ -34,12 +34,13 @@ export function buildCommand(reporter: Reporter): Command {
       // loaded here, not at start-up: the recipe code pulls in openpgp, zod and yaml
       const { defaultCacheDir } = await import('../recipe/cache.js');
       const { buildRecipe } = await import('../recipe/build.js');
+      const { resolveSourceDateEpoch } = await import('../tree/policy.js');
       const { manifest } = await buildRecipe(recipe, {
         outDir: values.output,
         cacheDir: values.cache ?? defaultCacheDir(process.env),
         updateLock: values.updateLock ?? false,
         provenance: values.provenance ?? false,
-        sourceDateEpoch: values.sourceDateEpoch,
+        buildTime: values.sourceDateEpoch === undefined ? undefined : resolveSourceDateEpoch({ option: values.sourceDateEpoch, warn: () => undefined }),
         environment: process.env,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
         blockCache: values.blockCache,

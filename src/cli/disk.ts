@@ -115,7 +115,7 @@ export function diskCommand(reporter: Reporter): Command {
             table,
             partitions: specs,
             seed,
-            sourceDateEpoch,
+            buildTime: sourceDateEpoch,
             diskGuid: values.diskGuid,
             diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
             size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
@@ -139,7 +139,7 @@ export function diskCommand(reporter: Reporter): Command {
             const raw = join(scratch.path, 'disk.raw');
             report = await write(raw, values.output);
             const workers = values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256);
-            const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress, workers });
+            const c = await convertDisk(raw, format, { output: values.output, seed, buildTime: sourceDateEpoch, compress: values.compress, workers });
             converted = { format, ...c.details };
           } finally {
             await scratch.remove();

@@ -47,7 +47,7 @@ export function normalizeCommand(reporter: Reporter): Command {
       let ok = false;
       let results: FileResult[];
       try {
-        ({ results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers, onProgress: (done, total) => bar.update(done, total) }));
+        ({ results } = await normalizePaths(paths, { buildTime: timestamp, clamp: values.clamp, check: values.check, type, workers, onProgress: (done, total) => bar.update(done, total) }));
         ok = true;
       } finally {
         bar.end(ok);

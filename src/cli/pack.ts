@@ -110,7 +110,7 @@ export function packCommand(reporter: Reporter): Command {
         tarFormat,
         gzipLevel,
         warn,
-        sourceDateEpoch,
+        buildTime: sourceDateEpoch,
         seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
         workers,
         squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate), blockCache: values.blockCache },

@@ -58,7 +58,7 @@ export interface DiskOptions {
   /** Where identifiers come from. */
   seed: string;
   /** File-system creation times; mtimes in the trees should already be clamped to it. */
-  sourceDateEpoch: number;
+  buildTime: number;
   diskGuid?: string;
   /** MBR disk signature (MBR tables); default: derived from the seed. */
   diskSignature?: number;
@@ -209,14 +209,14 @@ async function writeContent(
       const { writeFat } = await import('../formats/fat/index.js');
       const volumeSerial = deriveU32(o.seed, purpose(ID.fatVolumeSerial));
       const r = await writeFat(c.tree, sink, {
-        fatType: c.fatType, label: c.label, size: spec.size, volumeSerial, time: o.sourceDateEpoch, hiddenSectors: start / SECTOR,
+        fatType: c.fatType, label: c.label, size: spec.size, volumeSerial, buildTime: o.buildTime, hiddenSectors: start / SECTOR,
       });
       for (const w of r.warnings) o.warn?.(`${subject}: ${w}`);
       return { contentSize: r.size, filesystemId: volumeSerial.toString(16).padStart(8, '0').replace(/^(....)/, '$1-').toUpperCase() };
     }
     case 'squashfs': {
       const { writeSquashfs } = await import('../formats/squashfs/index.js');
-      const r = await writeSquashfs(c.tree, sink, { compressor: c.compressor, mkfsTime: o.sourceDateEpoch, workers: o.workers, warn: o.warn });
+      const r = await writeSquashfs(c.tree, sink, { compressor: c.compressor, buildTime: o.buildTime, workers: o.workers, warn: o.warn });
       return { contentSize: r.imageSize };
     }
     case 'ext4': {
@@ -226,7 +226,7 @@ async function writeContent(
       const r = await writeExt4(c.tree, sink, {
         blockSize: c.blockSize, size: spec.size, label: c.label, uuid,
         journalUuid: deriveUuid(o.seed, purpose(ID.ext4JournalUuid)), hashSeed: deriveUuid(o.seed, purpose(ID.ext4HashSeed)),
-        time: o.sourceDateEpoch, subject,
+        buildTime: o.buildTime, subject,
       });
       return { contentSize: r.size, filesystemId: uuid };
     }

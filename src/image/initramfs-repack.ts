@@ -34,14 +34,14 @@ export interface RepackedInitramfs {
  * bzip2 …) are an UNSUPPORTED error naming the file; set COMPRESS=zstd or gzip in
  * /etc/initramfs-tools/initramfs.conf.
  */
-export async function repackInitramfs(initrd: Uint8Array, name: string, sourceDateEpoch: number): Promise<RepackedInitramfs> {
+export async function repackInitramfs(initrd: Uint8Array, name: string, buildTime: number): Promise<RepackedInitramfs> {
   const segments = await loadCpioSegments(bufferSource(initrd, name));
   if (segments.length === 0) throw new ReprimageError('CORRUPT_IMAGE', name, 'holds no cpio archive');
   const out = new MemorySink();
   const kinds: string[] = [];
   try {
     for (const { segment, tree } of segments) {
-      applyPolicy(tree, { sourceDateEpoch, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+      applyPolicy(tree, { buildTime, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
       const kind = segment.compression ?? 'none';
       kinds.push(kind);
       if (kind !== 'none' && kind !== 'gzip' && kind !== 'zstd') {

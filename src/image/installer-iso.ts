@@ -49,7 +49,7 @@ export interface InstallerIsoOptions {
   /** The image's name, shown by the installer. */
   imageName: string;
   volumeId?: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   seed: string;
   /** Words on the installer's kernel command line; default DEFAULT_INSTALLER_CMDLINE. */
   kernelCmdline?: string;
@@ -99,7 +99,7 @@ export function imageConf(imageName: string, image: CompressedImageReport): stri
 /** Writes the installer ISO for the raw disk image at `imagePath`, with the boot files and kernel of `root`. */
 export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sink, options: InstallerIsoOptions): Promise<InstallerIsoReport> {
   const warn = options.warn ?? (() => {});
-  const epoch = options.sourceDateEpoch;
+  const epoch = options.buildTime;
   const { timings, stage } = stageTimer();
   const meta = (mode: number) => ({ mode, uid: 0, gid: 0, mtime: { sec: epoch, nsec: 0 }, xattrs: new Map<string, Uint8Array>() });
   const file = (content: FileNode['content'], mode = 0o644): Node => ({ kind: 'file', ...meta(mode), content });
@@ -163,13 +163,13 @@ export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sin
       espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
       espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), time: epoch, label: 'EFIBOOT' });
+      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), buildTime: epoch, label: 'EFIBOOT' });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
     const iso = await writeIso(medium, sink, {
       volumeId: options.volumeId ?? volumeIdOf(options.name),
-      creationTime: epoch,
+      buildTime: epoch,
       bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true },
       efi: esp ? { appendedImage: bytesContent(esp, 'efi.img') } : undefined,
       hybridMbr: mbr,

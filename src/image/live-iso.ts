@@ -45,7 +45,7 @@ export interface LiveIsoOptions {
   name: string;
   /** Default: the name upper-cased, other characters as `_`, at most 32. */
   volumeId?: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Derives the MBR signature, GPT GUIDs and the ESP serial. */
   seed: string;
   /** Default xz. */
@@ -121,7 +121,7 @@ export function findKernel(tree: Tree, warn: (m: string) => void): { version: st
  */
 export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptions): Promise<LiveIsoReport> {
   const warn = options.warn ?? (() => {});
-  const epoch = options.sourceDateEpoch;
+  const epoch = options.buildTime;
   const { timings, stage } = stageTimer();
 
   const { version, kernel, initrd } = findKernel(root, warn);
@@ -148,7 +148,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     const squashfsPath = join(work, 'filesystem.squashfs');
     await writeAtomically(
       squashfsPath,
-      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, blockCache: options.blockCache, warn }),
+      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', buildTime: epoch, workers: options.workers, blockCache: options.blockCache, warn }),
       { subject: scratchSubject(options.subject, squashfsPath) },
     );
     const squashfsSize = (await stat(squashfsPath)).size;
@@ -172,7 +172,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
       espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
       espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), time: epoch, label: 'EFIBOOT' });
+      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), buildTime: epoch, label: 'EFIBOOT' });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
@@ -180,7 +180,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
 
     const iso = await writeIso(medium, sink, {
       volumeId: options.volumeId ?? volumeIdOf(options.name),
-      creationTime: epoch,
+      buildTime: epoch,
       bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true },
       efi: esp ? { appendedImage: bytesContent(esp, 'efi.img') } : undefined,
       hybridMbr: mbr,

@@ -18,7 +18,7 @@ export interface PackOptions {
   /** Deflate level of `.gz` outputs. */
   gzipLevel: number;
   /** Filesystem and volume creation times. */
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Where identifiers (disk signatures, GUIDs) come from (docs/design.md rule 4). */
   seed: string;
   workers?: number;
@@ -46,7 +46,7 @@ export interface PackOptions {
  */
 export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, options: PackOptions): Promise<void> {
   const { chooseOutput } = await import('./output-formats.js');
-  const ctx: WriteContext = { buildTime: options.sourceDateEpoch, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
+  const ctx: WriteContext = { buildTime: options.buildTime, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
   const settings = await writeSettings(options, chooseOutput('', format).format.id);
   await writeOutput(tree, format, sink, ctx, settings, { gzipLevel: options.gzipLevel });
 }

@@ -16,8 +16,8 @@ import type { WriteSettings } from '../formats/format.js';
 import type { PackOptions } from './pack.js';
 import type { DiskOptions, DiskReport } from './disk.js';
 
-/** The parts of the metadata policy a caller may change; `sourceDateEpoch` is always `buildTime`. */
-export type WritePolicy = Partial<Omit<MetadataPolicy, 'sourceDateEpoch'>>;
+/** The parts of the metadata policy a caller may change; its time is always the call's `buildTime`. */
+export type WritePolicy = Partial<Omit<MetadataPolicy, 'buildTime'>>;
 
 export interface ImageWriteOptions {
   /**
@@ -74,7 +74,7 @@ export async function writeImageFile(tree: Tree, format: string, path: string, o
   await writeAtomically(path, (sink) => writeImage(tree, format, sink, options), { signal: options.signal });
 }
 
-export interface DiskImageOptions extends Omit<DiskOptions, 'seed' | 'sourceDateEpoch'> {
+export interface DiskImageOptions extends Omit<DiskOptions, 'seed' | 'buildTime'> {
   /** As for `writeImage`: creation times, and the time every partition's file times are clamped to. */
   buildTime: number;
   /** As for `writeImage`; default `reprimage:<buildTime>`. */
@@ -93,7 +93,7 @@ export async function writeDiskImage(path: string, options: DiskImageOptions): P
   const { buildTime: _time, policy, signal, ...rest } = options;
   const partitions = options.partitions.map((p) => ('tree' in p.content ? { ...p, content: { ...p.content, tree: preparedTree(p.content.tree, buildTime, policy) } } : p));
   const { writeDisk } = await import('./disk.js');
-  return writeAtomically(path, (sink) => writeDisk(sink, { ...rest, partitions, sourceDateEpoch: buildTime, seed: options.seed ?? `reprimage:${buildTime}`, subject: options.subject ?? path }), { signal });
+  return writeAtomically(path, (sink) => writeDisk(sink, { ...rest, partitions, buildTime, seed: options.seed ?? `reprimage:${buildTime}`, subject: options.subject ?? path }), { signal });
 }
 
 function checkedBuildTime(t: number): number {
@@ -105,7 +105,7 @@ function checkedBuildTime(t: number): number {
 function preparedTree(tree: Tree, buildTime: number, policy: WritePolicy | false | undefined): Tree {
   if (policy === false) return tree;
   const copy = copyTree(tree);
-  applyPolicy(copy, { clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [], ...policy, sourceDateEpoch: buildTime });
+  applyPolicy(copy, { clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [], ...policy, buildTime });
   return copy;
 }
 
@@ -139,7 +139,7 @@ function packOptions(buildTime: number, o: ImageWriteOptions): PackOptions {
   return {
     tarFormat: s.tar?.flavour ?? 'gnu',
     gzipLevel: 9,
-    sourceDateEpoch: buildTime,
+    buildTime,
     seed: o.seed ?? `reprimage:${buildTime}`,
     workers: o.workers,
     squashfs: { compressor: s.squashfs?.compressor ?? 'gzip', blockSize: s.squashfs?.blockSize ?? 131072, noFragments: s.squashfs?.noFragments ?? false, noDuplicates: s.squashfs?.noDuplicates ?? false, deflate: s.squashfs?.deflate },

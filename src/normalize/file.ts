@@ -18,8 +18,8 @@ import { normalizeTree } from './tree.js';
 
 export interface NormalizeOptions {
   /** SOURCE_DATE_EPOCH, in seconds. */
-  timestamp: number;
-  /** Clamp times to `timestamp` (default) rather than setting every time to it. */
+  buildTime: number;
+  /** Clamp times to `buildTime` (default) rather than setting every time to it. */
   clamp: boolean;
   /** Only tell what would change; write nothing. */
   check?: boolean;
@@ -82,7 +82,7 @@ export async function normalizeFile(path: string, options: NormalizeOptions): Pr
     const normalizer = options.type ? normalizerById(options.type) : detectNormalizer(head, source.size, basename(path));
     if (!normalizer) return result;
     result.handler = normalizer.id;
-    const ctx: NormalizeContext = { timestamp: options.timestamp, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers: normalizeTree };
+    const ctx: NormalizeContext = { buildTime: options.buildTime, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers: normalizeTree };
     const rewrite = await normalizer.prepare(source, ctx);
     if (!rewrite) {
       result.status = 'left-alone';

@@ -70,7 +70,7 @@ export async function collectFiles(paths: readonly string[]): Promise<Collected[
 export async function normalizePaths(paths: readonly string[], run: NormalizeRun): Promise<RunReport> {
   const files = await collectFiles(paths);
   const unique = files.filter((f) => f.linkOf === undefined);
-  const options: NormalizeOptions = { timestamp: run.timestamp, clamp: run.clamp, check: run.check, type: run.type };
+  const options: NormalizeOptions = { buildTime: run.buildTime, clamp: run.clamp, check: run.check, type: run.type };
   const workers = Math.max(1, Math.min(run.workers ?? Math.min(defaultWorkerCount(), 8), unique.length));
   const byPath = new Map<string, FileResult>();
   const total = { entries: unique.length, bytes: 0 };

@@ -4,6 +4,7 @@
  * policy (times clamped, excludes) → outputs + manifest. Every input is verified before anything
  * is installed, and nothing is written to the output directory before the tree is complete.
  */
+import type { RawDiskCache } from './cloud-disk-output.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
@@ -18,7 +19,7 @@ import { applyRootFixups } from './fixups-hook.js';
 import { lockInputs, verifyLockedInputs } from './inputs.js';
 import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
-import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageRecord, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
 import { INPUTS_BUNDLE, writeInputsBundle } from './inputs-bundle.js';
@@ -55,7 +56,8 @@ export interface BuildOptions {
   updateLock?: boolean;
   /** Also write provenance.intoto.json. */
   provenance?: boolean;
-  sourceDateEpoch?: string;
+  /** The build time (SOURCE_DATE_EPOCH), before the recipe's own `source_date_epoch`; default: the recipe's, then `environment`'s, then the recipe's Git commit time. */
+  buildTime?: number;
   /**
    * The calling program's environment (the CLI passes its own; a library call reads none): its
    * SOURCE_DATE_EPOCH, the PATH mmdebstrap runs with, and libfaketime's variables under
@@ -84,7 +86,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
   const details = new Map<string, string>();
   const stageDetail = (name: string) => details.get(name);
   const recipe = await loadRecipe(recipeFile);
-  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, options.environment?.SOURCE_DATE_EPOCH);
+  const epoch = recipeSourceDateEpoch(recipe, options.buildTime, options.environment?.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);
 
   const lockFile = lockPathOf(recipe.file);
@@ -120,7 +122,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       architecture: recipe.architecture,
       sourcesLine,
       packages: inputs.packages.map((p) => p.locked.name),
-      sourceDateEpoch: epoch.value,
+      buildTime: epoch.value,
       overlayTar,
       hooks,
       workDir: work,
@@ -134,9 +136,9 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         details.set('mmdebstrap', `${entries} files, ${bytes} bytes`);
       }
       stage('mmdebstrap');
-      const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
+      const fixups = await applyRootFixups(root.tree, { buildTime: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
       // the fix-ups clamp times last; this only guards the rule should a fix-up ever be skipped
-      applyPolicy(root.tree, { sourceDateEpoch: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+      applyPolicy(root.tree, { buildTime: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
       stage('fixups');
 
       await mkdir(options.outDir, { recursive: true }).catch((e) => {
@@ -144,6 +146,8 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       });
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
+      // several disk outputs (one disk in several formats) share their raw images
+      const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
       const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
       for (const output of recipe.outputs) {
         const path = outputPath(output);
@@ -152,24 +156,24 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else if (output.type === 'disk') {
           // the installed system on a bootable GPT disk (docs/cloud-disk.md)
           const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
-          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
+          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, buildTime: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
           for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
         } else if (output.type === 'installer-iso') {
           // the installer of a pinned disk image (docs/installer.md); that image is an input
           const { writeInstallerOutput } = await import('./installer-output.js');
           const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
-          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, sourceDateEpoch: epoch.value, cache, tempDir: work, warn: options.warn, buildImageRecipe });
+          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, warn: options.warn, buildImageRecipe });
           for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
           const { image } = installer;
           installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
         } else {
-          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
+          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }));
         }
         const { sha256, size } = await hashFile(target);
         const image = installerImages.get(path);
@@ -189,7 +193,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
         lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
         source_date_epoch: epoch.value,
-        reprimage: { version: reprimageVersion() },
+        reprimage: reprimageRecord(),
         codecs: currentCodecs(),
         tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
         sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),

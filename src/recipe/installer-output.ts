@@ -18,7 +18,7 @@ import type { RecipeOutput } from './schema.js';
 export interface InstallerOutputContext {
   name: string;
   recipeFile: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   cache: ContentCache;
   tempDir?: string;
   warn?: (message: string) => void;
@@ -60,7 +60,7 @@ export async function writeInstallerOutput(tree: Tree, target: string, output: R
   const image = await installerImage(output, c);
   const report = await writeAtomically(target, (sink) =>
     writeInstallerIso(tree, image.path, sink, {
-      name: c.name, imageName: imageNameOf(output), volumeId: output.volume_id, sourceDateEpoch: c.sourceDateEpoch, seed: c.name,
+      name: c.name, imageName: imageNameOf(output), volumeId: output.volume_id, buildTime: c.buildTime, seed: c.name,
       kernelCmdline: output.kernel_cmdline, tempDir: c.tempDir, warn: c.warn,
     }),
   );

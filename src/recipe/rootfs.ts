@@ -21,7 +21,7 @@ export interface RootTreeOptions {
   sourcesLine: string;
   /** Names of every locked package: with variant custom, apt installs these and only these. */
   packages: string[];
-  sourceDateEpoch: number;
+  buildTime: number;
   /** A tar (written by reprimage) unpacked over the tree before the hooks. */
   overlayTar?: string;
   /** Shell scripts run inside the chroot, in order. */
@@ -119,7 +119,7 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   const tarPath = join(o.workDir, 'mmdebstrap.tar');
   const env: NodeJS.ProcessEnv = {
     PATH: o.hostEnvironment?.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    SOURCE_DATE_EPOCH: String(o.sourceDateEpoch),
+    SOURCE_DATE_EPOCH: String(o.buildTime),
     LC_ALL: 'C.UTF-8',
     LANG: 'C.UTF-8',
     TZ: 'UTC',

@@ -129,7 +129,16 @@ export const RecipeSchema = z
     source_date_epoch: z.number().int().nonnegative().max(2 ** 33).optional(),
     outputs: z.array(OutputSchema).min(1).default([{ type: 'rootfs' }]),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    // two outputs at one path would overwrite each other (vhd and vhd-dynamic both default to disk.vhd)
+    const seen = new Set<string>();
+    r.outputs.forEach((o, i) => {
+      const path = outputPath(o);
+      if (seen.has(path)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'path'], message: `another output is already written to ${path}: give this one its own path` });
+      seen.add(path);
+    });
+  });
 
 export type RecipeSource = z.infer<typeof SourceSchema>;
 export type RecipeOutput = z.infer<typeof OutputSchema>;

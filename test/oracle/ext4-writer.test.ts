@@ -34,7 +34,7 @@ const TOOL_ENV = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8'
 async function build(t: T, tree: Tree, options: Partial<Ext4WriteOptions> = {}): Promise<{ img: string; report: Ext4WriteReport; dir: string }> {
   const dir = tempDir(t);
   const img = join(dir, 'fs.ext4');
-  const report = await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, time: EPOCH, ...options }));
+  const report = await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, buildTime: EPOCH, ...options }));
   return { img, report, dir };
 }
 
@@ -262,7 +262,7 @@ test('random trees (fast-check) all pass e2fsck -fn', async (t) => {
         }
       }
       const img = join(dir, `random-${n++}.ext4`);
-      await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, time: EPOCH, blockSize }));
+      await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, buildTime: EPOCH, blockSize }));
       assertClean(img);
     }),
     { numRuns: 12 },

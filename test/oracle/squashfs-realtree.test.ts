@@ -63,7 +63,7 @@ test('a real Debian tree: unsquashfs lists, extracts and keeps xattrs exactly, f
     const image = join(dir, `${compressor}.sqfs`);
     const fh = await open(image, 'w');
     try {
-      await writeSquashfs(tree, new FileSink(fh, image), { compressor, mkfsTime: EPOCH, workers: 2 });
+      await writeSquashfs(tree, new FileSink(fh, image), { compressor, buildTime: EPOCH, workers: 2 });
     } finally {
       await fh.close();
     }

@@ -127,7 +127,7 @@ export function sampleTree(o: SampleOptions = {}): Tree {
 /** Writes `tree` into an image in memory. */
 export async function imageOf(tree: Tree, options: Partial<SquashfsWriteOptions> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeSquashfs(tree, sink, { mkfsTime: EPOCH, workers: 1, ...options });
+  await writeSquashfs(tree, sink, { buildTime: EPOCH, workers: 1, ...options });
   return sink.bytes();
 }
 

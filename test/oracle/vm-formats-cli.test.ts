@@ -34,7 +34,7 @@ function convertAll(raw: string, outDir: string, env: Record<string, string>, um
   const script = `
     const { convertDisk } = await import(${JSON.stringify(join(REPO, 'dist/src/image/convert-disk.js'))});
     for (const [f, name, compress] of [['raw', 'd.img'], ['qcow2', 'd.qcow2'], ['qcow2', 'c.qcow2', true], ['vhd', 'd.vhd'], ['vhd-dynamic', 'dyn.vhd'], ['vmdk', 'd.vmdk'], ['ova', 'd.ova'], ['gce', 'd.tar.gz']])
-      await convertDisk(process.argv[2], f, { output: process.argv[3] + '/' + name, seed: 'cli', sourceDateEpoch: ${EPOCH}, compress });`;
+      await convertDisk(process.argv[2], f, { output: process.argv[3] + '/' + name, seed: 'cli', buildTime: ${EPOCH}, compress });`;
   // a script file, not --input-type=module -e: worker threads inherit the flags and refuse that one
   const file = `${outDir}.mjs`;
   writeFileSync(file, script);
@@ -91,7 +91,7 @@ test('damaged images and bad options: one line naming the file or option, exit 2
   const good = join(dir, 'good.qcow2');
   const vhd = join(dir, 'good.vhd');
   const vmdk = join(dir, 'good.vmdk');
-  for (const [f, out] of [['qcow2', good], ['vhd', vhd], ['vmdk', vmdk]] as const) await convertDisk(raw, f, { output: out, seed: 's', sourceDateEpoch: Number(EPOCH) });
+  for (const [f, out] of [['qcow2', good], ['vhd', vhd], ['vmdk', vmdk]] as const) await convertDisk(raw, f, { output: out, seed: 's', buildTime: Number(EPOCH) });
   const bytes = readFileSync(good);
   const damaged: Array<[string, Buffer, RegExp]> = [];
   let b = Buffer.from(bytes);

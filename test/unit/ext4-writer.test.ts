@@ -30,7 +30,7 @@ const IDS = {
 
 async function build(tree: Tree, options: Partial<Ext4WriteOptions> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeExt4(tree, sink, { ...IDS, time: EPOCH, ...options });
+  await writeExt4(tree, sink, { ...IDS, buildTime: EPOCH, ...options });
   return sink.bytes();
 }
 

@@ -42,7 +42,7 @@ function sampleTree(withSymlink = true): Tree {
 
 function packOptions(): PackOptions {
   return {
-    tarFormat: 'gnu', gzipLevel: 9, sourceDateEpoch: EPOCH, seed: 'registry-test', workers: 1, warn: () => undefined,
+    tarFormat: 'gnu', gzipLevel: 9, buildTime: EPOCH, seed: 'registry-test', workers: 1, warn: () => undefined,
     squashfs: { compressor: 'gzip', blockSize: 131072, noFragments: false, noDuplicates: false },
     iso: { volumeId: 'REGISTRY', gpt: false },
     fat: { skipUnsupported: true },
@@ -62,7 +62,7 @@ async function fixtures(): Promise<Map<string, { bytes: Uint8Array; from: string
   const disk = new MemorySink();
   await writeDisk(disk, {
     partitions: [{ type: 'esp', content: { kind: 'fat', tree: sampleTree(false) } }, { type: 'linux-generic', size: 1 << 20, content: { kind: 'empty' } }],
-    seed: 'registry-test', sourceDateEpoch: EPOCH,
+    seed: 'registry-test', buildTime: EPOCH,
   });
   return new Map([
     ['cpio', file('cpio/gnu-newc.cpio')],
@@ -76,7 +76,7 @@ async function fixtures(): Promise<Map<string, { bytes: Uint8Array; from: string
     ['disk', { bytes: disk.bytes(), from: 'our disk writer (GPT, FAT partition)' }],
     // the same disk in the VM image formats (their oracle tests check them against qemu-img)
     ['qcow2', { bytes: await vmImage(disk.bytes(), (src, s) => writeQcow2(src, s)), from: 'our qcow2 writer (the GPT disk)' }],
-    ['vhd', { bytes: await vmImage(disk.bytes(), (src, s) => writeVhd(src, s, { type: 'dynamic', seed: 'registry-test', sourceDateEpoch: EPOCH })), from: 'our dynamic VHD writer (the GPT disk)' }],
+    ['vhd', { bytes: await vmImage(disk.bytes(), (src, s) => writeVhd(src, s, { type: 'dynamic', seed: 'registry-test', buildTime: EPOCH })), from: 'our dynamic VHD writer (the GPT disk)' }],
     ['vmdk', { bytes: await vmImage(disk.bytes(), (src, s) => writeVmdk(src, s, { seed: 'registry-test', workers: 1 })), from: 'our VMDK writer (the GPT disk)' }],
   ]);
 }

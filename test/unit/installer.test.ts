@@ -110,7 +110,7 @@ async function buildIso(t: import('node:test').TestContext, seed = 'installer-te
   const dir = tempDir(t, 'reprimage-installer-unit-');
   const image = gptImage(8);
   writeFileSync(join(dir, 'disk.img'), image);
-  const options: InstallerIsoOptions = { name: 'installer-test', imageName: 'demo', sourceDateEpoch: 1700000000, seed, tempDir: dir };
+  const options: InstallerIsoOptions = { name: 'installer-test', imageName: 'demo', buildTime: 1700000000, seed, tempDir: dir };
   const sink = new MemorySink();
   await writeInstallerIso(await installerRoot(), join(dir, 'disk.img'), sink, options);
   return { bytes: sink.bytes().slice(), image };

@@ -118,7 +118,7 @@ test('boot menus hold the live-boot command line and nothing of the build host',
 });
 
 function options(extra: Partial<LiveIsoOptions> = {}): LiveIsoOptions {
-  return { name: 'live-test', sourceDateEpoch: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'gzip', ...extra };
+  return { name: 'live-test', buildTime: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'gzip', ...extra };
 }
 
 async function build(extra: Partial<LiveIsoOptions> = {}, boot = fakeBootLoaders()): Promise<{ bytes: Uint8Array; report: Awaited<ReturnType<typeof writeLiveIso>> }> {

@@ -151,7 +151,7 @@ test("apt's simulation lines give name, version and architecture", () => {
 });
 
 test('mmdebstrap gets exactly the locked packages, the host files removed first, then overlays and hooks', () => {
-  const args = mmdebstrapArguments({ suite: 'bookworm', architecture: 'amd64', sourcesLine: 'deb [trusted=yes] copy:/r ./', packages: ['a', 'b'], sourceDateEpoch: 1, overlayTar: '/w/o.tar', hooks: ['/h/1.sh'], workDir: '/w' });
+  const args = mmdebstrapArguments({ suite: 'bookworm', architecture: 'amd64', sourcesLine: 'deb [trusted=yes] copy:/r ./', packages: ['a', 'b'], buildTime: 1, overlayTar: '/w/o.tar', hooks: ['/h/1.sh'], workDir: '/w' });
   assert.ok(args.includes('--variant=custom'));
   assert.ok(args.includes('--include=a,b'));
   const hooks = args.filter((a) => a.startsWith('--customize-hook='));
@@ -163,7 +163,7 @@ test('mmdebstrap gets exactly the locked packages, the host files removed first,
     '--customize-hook=rm -f "$1/tmp/reprimage-hook-0"',
   ]);
   assert.deepEqual(args.slice(-3), ['bookworm', '-', 'deb [trusted=yes] copy:/r ./']);
-  assert.throws(() => mmdebstrapArguments({ suite: 's', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/with space.sh'], workDir: '/w' }), /may not contain spaces/);
+  assert.throws(() => mmdebstrapArguments({ suite: 's', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], buildTime: 1, hooks: ['/h/with space.sh'], workDir: '/w' }), /may not contain spaces/);
 });
 
 test('a shifted clock (faketime) reaches the chroot: the library is copied in first and removed last, only under faketime', () => {
@@ -176,7 +176,7 @@ test('a shifted clock (faketime) reaches the chroot: the library is copied in fi
   const expanded = clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1' }, found);
   assert.deepEqual(expanded, [process.arch === 'x64' ? lib : '/usr/lib64/faketime/libfaketime.so.1']);
   assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1' }, () => false), []);
-  const base = { suite: 'bookworm', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/1.sh'], workDir: '/w' };
+  const base = { suite: 'bookworm', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], buildTime: 1, hooks: ['/h/1.sh'], workDir: '/w' };
   assert.ok(!mmdebstrapArguments(base).some((a) => a.includes('faketime')));
   const args = mmdebstrapArguments({ ...base, faketimeLibraries: [lib] });
   const setup = args.filter((a) => a.startsWith('--setup-hook='));
@@ -185,13 +185,14 @@ test('a shifted clock (faketime) reaches the chroot: the library is copied in fi
   assert.match(last, /dpkg -S \/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1 .*\|\| \{ rm -f "\$1\/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1"; rmdir/);
 });
 
-test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest', async () => {
+test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest (kept beside them, with the inputs bundle)', async () => {
   const { recipeCheckPlan } = await import('../../src/recipe/check-plan.js');
   const { REPO } = await import('../helpers/cli.js');
   const { join } = await import('node:path');
   const recipe = join(REPO, 'examples/bookworm-minimal/recipe.yaml');
   const plan = recipeCheckPlan(recipe, '/var/cache/x');
   assert.deepEqual(plan.artifacts, ['out/rootfs.tar']);
+  assert.deepEqual(plan.kept, ['out/manifest.json', 'out/recipe-inputs.tar']);
   assert.equal(plan.source, join(REPO, 'examples/bookworm-minimal'));
   assert.deepEqual(plan.command.slice(2), ['build', 'recipe.yaml', '-o', 'out', '--workers', '{workers}', '--cache', '/var/cache/x', '--quiet']);
   assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml'), '/var/cache/x'), /no such file/);

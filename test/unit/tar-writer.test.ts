@@ -46,8 +46,8 @@ for (const format of ['gnu', 'pax', 'ustar'] as const) {
   test(`${format}: the sample tree gives the pinned bytes`, async () => {
     const spec = format === 'ustar' ? ustarSafe(sampleSpec()) : sampleSpec();
     const tree = specToTree(spec, { epoch: E });
-    applyPolicy(tree, { sourceDateEpoch: E + 5, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
-    const bytes = await tarBytes(tree, { format, headerTime: E + 5, warn: () => undefined });
+    applyPolicy(tree, { buildTime: E + 5, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
+    const bytes = await tarBytes(tree, { format, buildTime: E + 5, warn: () => undefined });
     assert.equal(bytes.length % RECORD, 0);
     assert.equal(sha(bytes), PINNED[format]);
   });
@@ -204,9 +204,9 @@ test('same bytes under any time zone, umask, locale and directory listing order 
     const out = [];
     for (const format of ['gnu', 'pax']) {
       const tree = await loadDirectory(where);
-      applyPolicy(tree, { sourceDateEpoch: ${E + 100}, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
+      applyPolicy(tree, { buildTime: ${E + 100}, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
       const s = new MemorySink();
-      await writeTar(tree, s, { format, headerTime: ${E + 100} });
+      await writeTar(tree, s, { format, buildTime: ${E + 100} });
       out.push(format + ' ' + createHash('sha256').update(s.bytes()).digest('hex'));
     }
     console.log(out.join('\\n'));

@@ -27,7 +27,7 @@ export const ext4Format: FormatDefinition = {
           uuid: o.uuid ?? ctx.ids(ID_PURPOSES.ext4Uuid).uuid(),
           hashSeed: o.hashSeed ?? ctx.ids(ID_PURPOSES.ext4HashSeed).uuid(),
           journalUuid: o.journalUuid ?? ctx.ids(ID_PURPOSES.ext4JournalUuid).uuid(),
-          time: ctx.buildTime,
+          buildTime: ctx.buildTime,
         });
       },
     };

@@ -14,6 +14,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
+import type { Content } from '../../tree/content.js';
 import type { Time, Tree } from '../../tree/tree.js';
 import { directoryBlocks, type DirHashing } from './directory.js';
 import { encodeExtentTree, type Extent } from './extents.js';
@@ -44,7 +45,7 @@ export interface Ext4WriteOptions {
   journalUuid: string;
   hashSeed: string;
   /** SOURCE_DATE_EPOCH: mkfs, write and check times, and the time of lost+found. */
-  time: number;
+  buildTime: number;
   /** Add lost+found (as mke2fs does) when the tree has no entry of that name; default true. */
   lostAndFound?: boolean;
   /** Name of the output in messages. */
@@ -116,7 +117,7 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
   if (blockSize !== 1024 && blockSize !== 4096) throw new ReprimageError('USAGE', '--block-size', `ext4 block size must be 1024 or 4096, got ${blockSize}`);
   const reservedPercent = o.reservedPercent ?? 5;
   if (!(reservedPercent >= 0 && reservedPercent <= 50)) throw new ReprimageError('USAGE', '--reserved-percent', `must be from 0 to 50, got ${reservedPercent}`);
-  if (!Number.isSafeInteger(o.time) || o.time < 0) throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${o.time}`);
+  if (!Number.isSafeInteger(o.buildTime) || o.buildTime < 0) throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${o.buildTime}`);
   const uuid = uuidBytes(o.uuid, '--uuid');
   const hashSeed = uuidBytes(o.hashSeed, '--hash-seed');
   const journalUuid = uuidBytes(o.journalUuid, 'journal UUID');
@@ -125,11 +126,11 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
   const hashing: DirHashing = { version: HASH.halfMd4, seed: seedWords(hashSeed) };
   const seed = checksumSeed(uuid);
 
-  const plan = planTree(tree, blockSize, hashing, { lostAndFound: o.lostAndFound ?? true, time: o.time });
+  const plan = planTree(tree, blockSize, hashing, { lostAndFound: o.lostAndFound ?? true, time: o.buildTime });
   const { geometry: g, journal, cursor } = layOut(plan, o, blockSize, subject);
   const B = blockSize;
   const ipg = g.inodesPerGroup;
-  const fsTime: Time = { sec: o.time, nsec: 0 };
+  const fsTime: Time = { sec: o.buildTime, nsec: 0 };
 
   // ── per-group numbers, bitmaps and descriptors ──
   const usedInodesIn = (grp: number) => Math.min(ipg, Math.max(0, plan.lastIno - grp * ipg));
@@ -227,7 +228,7 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
   // ── the fixed items, by byte offset ──
   const sbFields = {
     geometry: g, freeBlocks, freeInodes, reservedBlocks: Math.floor((g.blocksCount * reservedPercent) / 100),
-    uuid, hashSeed, label, mountOptions, time: o.time, journalBackup,
+    uuid, hashSeed, label, mountOptions, time: o.buildTime, journalBackup,
   };
   const fixed: Array<{ offset: number; bytes: () => Uint8Array }> = [];
   g.groupPlaces.forEach((p, grp) => {
@@ -297,7 +298,7 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
       block.set(p.target!);
       await writeBlocksAt(p.extents, [block]);
     } else if (n.kind === 'file' && p.extents.length > 0) {
-      await writeFileData(p, n.content, B, seekBlock, write);
+      await writeFileData(p, n.content, B, seekBlock, write, sink, (bytes) => (pos += bytes));
     }
     if (p.treeBlocks.length > 0) await writeTreeBlocks(p.extents, p.treeBlocks, p.ino);
   }
@@ -313,12 +314,33 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
 /** Streams a file's contents into its extents; bytes in holes (outside every extent) are dropped. */
 async function writeFileData(
   p: InodePlan,
-  content: { size: number; origin: string; chunks(): AsyncIterable<Uint8Array> },
+  content: Content,
   B: number,
   seekBlock: (block: number) => Promise<void>,
   write: (bytes: Uint8Array) => Promise<void>,
+  sink: Sink,
+  advance: (bytes: number) => void,
 ): Promise<void> {
   const extents = p.extents;
+  if (content.dataRegions === undefined && content.openSync && sink.fill) {
+    // a dense file on disk: read straight into the sink's buffer, extent by extent (no buffer
+    // per file, which was most of this writer's garbage)
+    const reader = content.openSync();
+    try {
+      let left = content.size;
+      for (const e of extents) {
+        await seekBlock(e.physical);
+        const n = Math.min(left, e.length * B);
+        await sink.fill(n, (view) => reader.read(view));
+        advance(n);
+        left -= n;
+      }
+      reader.finish();
+    } finally {
+      reader.close();
+    }
+    return;
+  }
   let k = 0;
   let offset = 0;
   let inExtent = false;

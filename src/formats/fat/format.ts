@@ -22,7 +22,7 @@ export const fatFormat: FormatDefinition = {
           label: s.label,
           size: s.size,
           volumeSerial: ctx.ids(ID_PURPOSES.fatVolumeSerial).u32(),
-          time: ctx.buildTime,
+          buildTime: ctx.buildTime,
           skipUnsupported: s.skipUnsupported ?? false,
         });
         for (const w of report.warnings) ctx.warn(w);

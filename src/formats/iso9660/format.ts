@@ -34,7 +34,7 @@ export const iso9660Format: FormatDefinition = {
           volumeId: o.volumeId ?? 'REPRIMAGE',
           publisher: o.publisher,
           applicationId: o.applicationId,
-          creationTime: ctx.buildTime,
+          buildTime: ctx.buildTime,
           bios: o.biosBoot === undefined ? undefined : { bootImage: o.biosBoot, bootInfoTable: true },
           efi: o.efiBoot === undefined ? undefined : { bootImage: o.efiBoot },
           hybridMbr: hybrid,

@@ -35,7 +35,7 @@ export interface IsoWriteOptions {
   volumeSetId?: string;
   dataPreparerId?: string;
   /** SOURCE_DATE_EPOCH: every volume descriptor date; file times are clamped to it. */
-  creationTime: number;
+  buildTime: number;
   /** Rock Ridge (POSIX names, modes, owners, links, devices, times); default true. */
   rockRidge?: boolean;
   /**

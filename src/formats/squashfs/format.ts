@@ -20,7 +20,7 @@ export const squashfsFormat: FormatDefinition = {
           compressor: s.compressor,
           blockSize: s.blockSize,
           workers: ctx.workers,
-          mkfsTime: ctx.buildTime,
+          buildTime: ctx.buildTime,
           noFragments: s.noFragments,
           noDuplicates: s.noDuplicates,
           deflate: s.deflate,
