@@ -11,6 +11,7 @@ import { writeAtomically } from '../io/atomic-output.js';
 import type { DiffOptions } from '../diff/engine.js';
 import type { Difference } from '../diff/difference.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 /** The exit status `reprimage diff` leaves in process.exitCode when the inputs differ. */
 export const EXIT_DIFFERENT = 1;
@@ -56,6 +57,7 @@ export function diffCommand(reporter: Reporter): Command {
         exclude: values.exclude,
         excludeMetadata: values.excludeMetadata === undefined ? undefined : parseMetadataClasses(values.excludeMetadata),
         maxDiffLines,
+        signal: interruption(),
         warn: (m) => reporter.warn(m),
         onProgress: reporter.animates ? (path) => bar.update({ entries: ++compared, bytes: 0 }, undefined, path) : undefined,
       };

@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ReprimageError, fromSystemError } from '../errors.js';
+import { abortableSource, throwIfAborted } from '../io/abort.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import type { Tree } from '../tree/tree.js';
@@ -46,6 +47,7 @@ export async function openTree(path: string, options: { warn: (m: string) => voi
  * the registry are tried in its order. The opened image owns `source`.
  */
 export async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void; signal?: AbortSignal }): Promise<OpenedTree> {
+  throwIfAborted(options.signal, source.name);
   // the readers load only for a file input (they bring in every codec): a directory needs none
   const { detectCompression, decompressSegment } = await import('../compress/decompress.js');
   const { sniffFormat, readableFormatsText } = await import('../formats/registry.js');
@@ -82,6 +84,8 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
   if (found === undefined) {
     throw new ReprimageError('UNSUPPORTED', source.name, `not a format reprimage reads (${readableFormatsText()}; gzip, xz, zstd, lz4 or lzma compressed)`);
   }
+  // every reader stops at its next block once the signal is aborted, without knowing of it
+  if (options.signal) source = abortableSource(source, options.signal);
   const opened = await found.handler.open(source, {
     warn: options.warn,
     signal: options.signal,

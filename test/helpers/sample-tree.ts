@@ -346,3 +346,9 @@ export async function contentSha256(content: Content): Promise<string> {
   for await (const chunk of content.chunks()) h.update(chunk);
   return h.digest('hex');
 }
+
+/**
+ * A build time later than every time the tests' trees hold, for writer tests that are not about
+ * clamping (2^33 - 1 still fits tar's 11 octal digits).
+ */
+export const LATE_BUILD_TIME = 2 ** 33 - 1;
