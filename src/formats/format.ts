@@ -36,6 +36,12 @@ export interface FormatHandler {
    * bytes) is this format. Decided by content, never by a name.
    */
   sniff(head: Uint8Array, size: number): boolean;
+  /**
+   * For a format known by its end (a fixed VHD by its footer): whether the last
+   * `SNIFF_TAIL_SIZE` bytes of an input of `size` bytes are this format. Tried before every
+   * head, since such a format wraps bytes that another format's head sniff would claim.
+   */
+  sniffTail?(tail: Uint8Array, size: number): boolean;
   /** Opens an input recognized by `sniff` as a Tree. The opened image owns `source`: its close() closes it. */
   open(source: RandomAccessSource, ctx: OpenContext): Promise<OpenedImage>;
   /**

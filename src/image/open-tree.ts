@@ -9,7 +9,7 @@ import { abortableSource, throwIfAborted } from '../io/abort.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import type { Tree } from '../tree/tree.js';
-import { SNIFF_HEAD_SIZE } from '../formats/registry.js';
+import { SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE } from '../formats/registry.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -78,9 +78,9 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
     if (trailing > 0) options.warn(`${name}: ${trailing} bytes after the ${compression} data (from byte ${rest}) left out`);
     return opened;
   }
-  // a fixed VHD is known only by its footer, in the last 512 bytes, which sniffing the head cannot see
-  const { hasVhdFooter } = await import('../formats/vhd/reader.js');
-  const found = (await hasVhdFooter(source)) ? await vhdFound() : await sniffFormat(head, source.size);
+  // some formats are known by their end (a fixed VHD by its footer), which the head cannot show
+  const tail = source.size >= 2 * SNIFF_TAIL_SIZE ? await source.read(source.size - SNIFF_TAIL_SIZE, SNIFF_TAIL_SIZE) : undefined;
+  const found = await sniffFormat(head, source.size, tail);
   if (found === undefined) {
     throw new ReprimageError('UNSUPPORTED', source.name, `not a format reprimage reads (${readableFormatsText()}; gzip, xz, zstd, lz4 or lzma compressed)`);
   }
@@ -93,11 +93,6 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
     openNested: (inner) => openSource(inner, [], options),
   });
   return { ...opened, format: [...layers, opened.format].join(' ▸ ') };
-}
-
-async function vhdFound(): Promise<{ handler: import('../formats/format.js').FormatHandler }> {
-  const { vhdFormat } = await import('../formats/vhd/format.js');
-  return { handler: await vhdFormat.load() };
 }
 
 /** The offset of the first non-zero byte from `at` on (zero padding follows compressed segments), or the size. */

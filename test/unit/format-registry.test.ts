@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { FORMATS, SNIFF_HEAD_SIZE, formatById } from '../../src/formats/registry.js';
+import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat } from '../../src/formats/registry.js';
 import { FORMAT_COMPARATORS, defaultComparators } from '../../src/diff/registry.js';
 import { sourceBlob } from '../../src/diff/blob.js';
 import { openSource, openTree } from '../../src/image/open-tree.js';
@@ -142,6 +142,24 @@ test('a fixture of each format is sniffed as that format and no other', async ()
     // diff's comparators agree, one of them only
     const comparators = [...new Set(defaultComparators.filter((c) => c.recognizes(head, bytes.length)))].map((c) => c.id);
     assert.deepEqual(comparators, [comparatorId(id)], `${from}: diff recognizes it as ${comparatorId(id)} only`);
+  }
+});
+
+test('a fixed VHD, known only by its footer, is claimed by the tail sniff of vhd alone, before any head', async () => {
+  const raw = (await fixtures()).get('disk')!.bytes;
+  const fixed = await vmImage(raw, (src, s) => writeVhd(src, s, { type: 'fixed', seed: 'registry-test', buildTime: EPOCH }));
+  const tail = fixed.subarray(fixed.length - SNIFF_TAIL_SIZE);
+  const claimed: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).sniffTail?.(tail, fixed.length)) claimed.push(f.id);
+  assert.deepEqual(claimed, ['vhd']);
+  // its head is the raw disk's: without the tail it would be taken for one
+  assert.equal((await sniffFormat(fixed.subarray(0, SNIFF_HEAD_SIZE), fixed.length))?.format.id, 'disk');
+  assert.equal((await sniffFormat(fixed.subarray(0, SNIFF_HEAD_SIZE), fixed.length, tail))?.format.id, 'vhd');
+  const opened = await openSource(bufferSource(fixed, 'fixed.vhd'), [], { warn: () => undefined });
+  try {
+    assert.match(opened.format, /^vhd ▸ gpt \(p1-.*: fat/);
+  } finally {
+    await opened.close();
   }
 });
 
