@@ -19,7 +19,7 @@ import { loadDirectory } from '../../src/tree/load-dir.js';
 import { Tree, newDir, newMeta, type Node } from '../../src/tree/tree.js';
 import { hasTool, requireTool, run, skipOrFailInCi, tempDir } from '../helpers/tools.js';
 import { runCli, sha256 } from '../helpers/cli.js';
-import { materialize, pattern, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
+import { buildTimeFor, materialize, pattern, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
 import { debugfsBatch, debugfsTree, normalizeAcls } from './ext4-reader-support.js';
 
 type T = import('node:test').TestContext;
@@ -34,7 +34,7 @@ const TOOL_ENV = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8'
 async function build(t: T, tree: Tree, options: Partial<Ext4WriteOptions> = {}): Promise<{ img: string; report: Ext4WriteReport; dir: string }> {
   const dir = tempDir(t);
   const img = join(dir, 'fs.ext4');
-  const report = await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, buildTime: EPOCH, ...options }));
+  const report = await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, buildTime: buildTimeFor(tree, EPOCH), ...options }));
   return { img, report, dir };
 }
 
@@ -262,7 +262,7 @@ test('random trees (fast-check) all pass e2fsck -fn', async (t) => {
         }
       }
       const img = join(dir, `random-${n++}.ext4`);
-      await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, buildTime: EPOCH, blockSize }));
+      await writeAtomically(img, (sink) => writeExt4(tree, sink, { ...IDS, buildTime: buildTimeFor(tree, EPOCH), blockSize }));
       assertClean(img);
     }),
     { numRuns: 12 },
