@@ -81,6 +81,7 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
       if (!existsSync(from)) throw new ReprimageError('NOT_FOUND', artifact, `the ${options.name} build did not make this artifact (log: ${log})`);
       copyTree(from, join(artifactsDir, artifact), artifact);
     }
+    for (const file of plan.kept ?? []) if (existsSync(join(buildPath, file))) copyTree(join(buildPath, file), join(artifactsDir, file), file);
     return { artifactsDir, log, seconds: (performance.now() - started) / 1000 };
   } finally {
     // a mount that will not go away (even lazily) leaves the directory behind rather than

@@ -29,8 +29,10 @@ const FILE_CHUNK = 4 << 20;
 /**
  * A regular file on disk of a known size: streamed as tree/content.ts's `fileContent` streams
  * files (one reader of files for the whole project), with random access and a cheap head.
+ * `label` names it to readers (and so in their messages) when not its path: `-` for standard
+ * input spooled to a temporary file.
  */
-export function fileBlob(path: string, size: number): Blob {
+export function fileBlob(path: string, size: number, label = path): Blob {
   const content = fileContent(path, size);
   return {
     size,
@@ -45,7 +47,8 @@ export function fileBlob(path: string, size: number): Blob {
       }
     },
     open: async () => {
-      const source = await openFileSource(path);
+      const opened = await openFileSource(path);
+      const source = label === path ? opened : { ...opened, name: label };
       fileWindows.set(source, { path, base: 0 });
       return source;
     },

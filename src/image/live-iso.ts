@@ -83,13 +83,13 @@ export interface LiveIsoReport {
   timings: Record<string, number>;
 }
 
-function volumeIdOf(name: string): string {
+export function volumeIdOf(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32);
 }
 
-function fileAt(tree: Tree, path: string, what: string, required: true): FileNode;
-function fileAt(tree: Tree, path: string, what: string, required: false): FileNode | undefined;
-function fileAt(tree: Tree, path: string, what: string, required: boolean): FileNode | undefined {
+export function fileAt(tree: Tree, path: string, what: string, required: true): FileNode;
+export function fileAt(tree: Tree, path: string, what: string, required: false): FileNode | undefined;
+export function fileAt(tree: Tree, path: string, what: string, required: boolean): FileNode | undefined {
   let node = tree.get(path);
   // Debian ships some of these as symlinks within /usr/lib; follow relative and absolute ones a few times
   for (let hops = 0; node?.kind === 'symlink' && hops < 8; hops++) {
@@ -114,7 +114,7 @@ function normalize(path: string): string {
 }
 
 /** The kernel and initramfs of the newest kernel version in /boot (bytewise order of versions). */
-function findKernel(tree: Tree, warn: (m: string) => void): { version: string; kernel: FileNode; initrd: FileNode } {
+export function findKernel(tree: Tree, warn: (m: string) => void): { version: string; kernel: FileNode; initrd: FileNode } {
   const boot = tree.get('boot');
   const versions = boot?.kind === 'dir' ? [...boot.children.keys()].filter((n) => n.startsWith('vmlinuz-')).map((n) => n.slice('vmlinuz-'.length)).sort(compareNames) : [];
   const version = versions[versions.length - 1];

@@ -4,6 +4,7 @@
  * policy (times clamped, excludes) → outputs + manifest. Every input is verified before anything
  * is installed, and nothing is written to the output directory before the tree is complete.
  */
+import type { RawDiskCache } from './cloud-disk-output.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
@@ -19,7 +20,7 @@ import { applyRootFixups } from './fixups-hook.js';
 import { lockInputs, verifyLockedInputs } from './inputs.js';
 import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
-import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageRecord, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
 import { INPUTS_BUNDLE, writeInputsBundle } from './inputs-bundle.js';
@@ -160,6 +161,9 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       });
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
+      // several disk outputs (one disk in several formats) share their raw images
+      const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
+      const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
       for (const output of recipe.outputs) {
         const path = outputPath(output);
         const target = join(options.outDir, path);
@@ -173,13 +177,22 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         } else if (output.type === 'disk') {
           // the installed system on a bootable GPT disk (docs/cloud-disk.md)
           const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
-          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, buildTime: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
+          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, buildTime: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
           for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
+        } else if (output.type === 'installer-iso') {
+          // the installer of a pinned disk image (docs/installer.md); that image is an input
+          const { writeInstallerOutput } = await import('./installer-output.js');
+          const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
+          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, warn: options.warn, buildImageRecipe });
+          for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
+          const { image } = installer;
+          installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
         } else {
           await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }), { signal });
         }
         const { sha256, size } = await hashFile(target);
-        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size });
+        const image = installerImages.get(path);
+        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size, ...(image ? { image } : {}) });
         files.push(target);
       }
       // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
@@ -195,7 +208,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
         lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
         source_date_epoch: epoch.value,
-        reprimage: { version: reprimageVersion() },
+        reprimage: reprimageRecord(),
         codecs: currentCodecs(),
         tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
         sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),

@@ -10,7 +10,7 @@ import { ReprimageError, fromSystemError, isReprimageError } from '../errors.js'
 import { fileContent } from './content.js';
 import { splitWords, type Word } from './file-list-words.js';
 import { fsPath, nameBytes, toTreePath } from './names.js';
-import { newMeta, type Meta, type Node, type Tree } from './tree.js';
+import { newMeta, ownXattrs, type Meta, type Node, type Tree } from './tree.js';
 
 /** One parsed line. `line` is `FILE:LINE`, for errors found when the line is applied. */
 export type FileListEntry =
@@ -215,7 +215,7 @@ function applyEntry(tree: Tree, e: FileListEntry, baseDir: string, env: Record<s
       existing(e.name).mtime = { sec: e.sec, nsec: 0 };
       return;
     case 'xattr':
-      existing(e.name).xattrs.set(e.key, e.value);
+      ownXattrs(existing(e.name)).set(e.key, e.value);
       return;
     case 'rm':
       if (e.name === '') throw new ReprimageError('CONFLICT', e.line, 'cannot remove the root directory');

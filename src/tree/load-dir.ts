@@ -11,7 +11,7 @@ import { ReprimageError, fromSystemError } from '../errors.js';
 import { fileContent } from './content.js';
 import { dumpXattrs, type XattrRecord } from './getfattr.js';
 import { compareNames, displayName, fsPath, joinPath, nameFromBytes } from './names.js';
-import { Tree, newMeta, type Meta, type Node } from './tree.js';
+import { NO_XATTRS, Tree, newMeta, ownXattrs, type Meta, type Node } from './tree.js';
 
 export interface LoadDirectoryOptions {
   /** Read extended attributes with getfattr (default true). */
@@ -122,6 +122,7 @@ function metaOf(st: BigIntStats): Meta {
     uid: Number(st.uid),
     gid: Number(st.gid),
     mtime: { sec: Number(sec), nsec: Number(ns - sec * 1_000_000_000n) },
+    xattrs: NO_XATTRS, // until getfattr lists some (addXattrs)
   });
 }
 
@@ -153,7 +154,8 @@ function addXattrs(top: string, tree: Tree, records: XattrRecord[] | undefined, 
     const rel = relativeTo(top, record.path);
     const node = rel === undefined ? undefined : tree.get(rel);
     if (!node) continue; // left out (other file system) or created after the listing
-    for (const name of [...record.xattrs.keys()].sort(compareNames)) node.xattrs.set(name, record.xattrs.get(name)!);
+    const own = ownXattrs(node);
+    for (const name of [...record.xattrs.keys()].sort(compareNames)) own.set(name, record.xattrs.get(name)!);
   }
 }
 

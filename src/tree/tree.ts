@@ -79,6 +79,32 @@ export function kindFromMode(mode: number): NodeKind | undefined {
 
 export const EPOCH: Time = Object.freeze({ sec: 0, nsec: 0 });
 
+/** A map that refuses changes: the shared `NO_XATTRS`. */
+class UnchangeableMap<K, V> extends Map<K, V> {
+  override set(): this {
+    throw new Error('internal: NO_XATTRS is shared by many nodes; give the node its own map first (ownXattrs)');
+  }
+  override delete(): boolean {
+    throw new Error('internal: NO_XATTRS is shared by many nodes');
+  }
+  override clear(): void {
+    throw new Error('internal: NO_XATTRS is shared by many nodes');
+  }
+}
+
+/**
+ * The extended attributes of every node a large loader makes without any: one empty map for all
+ * of them (an empty Map per entry was a quarter of a loaded root file system's memory). It refuses
+ * changes; code adding an attribute to a node it did not make calls `ownXattrs` first.
+ */
+export const NO_XATTRS: ReadonlyMap<string, Uint8Array> & Map<string, Uint8Array> = new UnchangeableMap<string, Uint8Array>();
+
+/** The node's own xattrs map, made for it if it still shares NO_XATTRS. */
+export function ownXattrs(node: Meta): Map<string, Uint8Array> {
+  if (node.xattrs === NO_XATTRS) node.xattrs = new Map();
+  return node.xattrs;
+}
+
 export function newMeta(partial: Partial<Meta> = {}): Meta {
   return {
     mode: partial.mode ?? 0o755,
@@ -194,16 +220,39 @@ export class Tree {
    * `find . | LC_ALL=C sort` (where `a.b` sorts before `a/x`). The root comes first as ''.
    */
   *walkSortedPaths(): Generator<WalkEntry> {
-    const all = [...this.walk()].map(({ path, node }) => ({ path, node }));
-    all.sort((a, b) => compareNames(a.path, b.path));
+    // Without listing every path first: in a directory, the entry `name` sorts by its name and
+    // everything under it by `name/` (no name holds a slash, so that prefix decides every
+    // comparison with a sibling), so sorting those keys per directory gives the whole order.
     const seen = new Map<Node, string>();
-    for (const e of all) {
-      const first = e.node.kind === 'dir' ? undefined : seen.get(e.node);
-      if (first !== undefined) yield { ...e, linkTo: first };
-      else {
-        if (e.node.kind !== 'dir') seen.set(e.node, e.path);
-        yield e;
+    const visit = (path: string, node: Node): WalkEntry => {
+      const first = node.kind === 'dir' ? undefined : seen.get(node);
+      if (first !== undefined) return { path, node, linkTo: first };
+      if (node.kind !== 'dir') seen.set(node, path);
+      return { path, node };
+    };
+    yield visit('', this.root);
+    const stack: Array<{ dir: string; items: Array<{ key: string; name: string; under: boolean }>; next: number; node: DirNode }> = [];
+    const open = (dir: string, node: DirNode) => {
+      const items: Array<{ key: string; name: string; under: boolean }> = [];
+      for (const [name, child] of node.children) {
+        items.push({ key: name, name, under: false });
+        if (child.kind === 'dir') items.push({ key: `${name}/`, name, under: true });
       }
+      items.sort((a, b) => compareNames(a.key, b.key));
+      stack.push({ dir, items, next: 0, node });
+    };
+    open('', this.root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.items.length) {
+        stack.pop();
+        continue;
+      }
+      const { name, under } = top.items[top.next++]!;
+      const child = top.node.children.get(name)!;
+      const path = joinPath(top.dir, name);
+      if (under) open(path, child as DirNode);
+      else yield visit(path, child);
     }
   }
 

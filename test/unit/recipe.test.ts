@@ -185,13 +185,14 @@ test('a shifted clock (faketime) reaches the chroot: the library is copied in fi
   assert.match(last, /dpkg -S \/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1 .*\|\| \{ rm -f "\$1\/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1"; rmdir/);
 });
 
-test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest', async () => {
+test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest (kept beside them, with the inputs bundle)', async () => {
   const { recipeCheckPlan } = await import('../../src/recipe/check-plan.js');
   const { REPO } = await import('../helpers/cli.js');
   const { join } = await import('node:path');
   const recipe = join(REPO, 'examples/bookworm-minimal/recipe.yaml');
   const plan = recipeCheckPlan(recipe, '/var/cache/x');
   assert.deepEqual(plan.artifacts, ['out/rootfs.tar']);
+  assert.deepEqual(plan.kept, ['out/manifest.json', 'out/recipe-inputs.tar']);
   assert.equal(plan.source, join(REPO, 'examples/bookworm-minimal'));
   assert.deepEqual(plan.command.slice(2), ['build', 'recipe.yaml', '-o', 'out', '--workers', '{workers}', '--cache', '/var/cache/x', '--quiet']);
   assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml'), '/var/cache/x'), /no such file/);

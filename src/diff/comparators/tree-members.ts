@@ -4,7 +4,7 @@
  */
 import type { Container, Member } from '../comparator.js';
 import { NONE_64, nodeFields } from '../metadata.js';
-import type { Tree } from '../../tree/tree.js';
+import type { Tree, WalkEntry } from '../../tree/tree.js';
 
 /**
  * The root is listed as `.` when `root` is true (archives record it; a top-level directory's own
@@ -12,17 +12,22 @@ import type { Tree } from '../../tree/tree.js';
  */
 export function treeMembers(tree: Tree, options: { root?: boolean } = {}): Member[] {
   const out: Member[] = [];
-  for (const { path, node, linkTo } of tree.walk()) {
-    if (path === '' && !options.root) continue;
-    out.push({
-      name: path === '' ? '.' : path,
-      label: options.root ? `./${path}` : undefined,
-      fields: nodeFields(node, linkTo),
-      content: node.kind === 'file' ? node.content : undefined,
-      linkTo,
-    });
+  for (const entry of tree.walk()) {
+    if (entry.path === '' && !options.root) continue;
+    out.push(treeMember(entry, options.root ?? false));
   }
   return out;
+}
+
+/** The member of one visit of a walk; `label` as `treeMembers` gives it. */
+export function treeMember({ path, node, linkTo }: WalkEntry, labelled: boolean): Member {
+  return {
+    name: path === '' ? '.' : path,
+    label: labelled ? `./${path}` : undefined,
+    fields: nodeFields(node, linkTo),
+    content: node.kind === 'file' ? node.content : undefined,
+    linkTo,
+  };
 }
 
 /** A container over a Tree, with optional described structures and a close action. */

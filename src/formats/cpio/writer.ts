@@ -20,7 +20,7 @@ import { displayName, nameBytes } from '../../tree/names.js';
 import { copyToSink } from '../../tree/content.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
 import { clampedToBuildTime } from '../../tree/copy.js';
-import { CPIO_ARCHIVE_BLOCK, CPIO_TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
+import { CPIO_ARCHIVE_BLOCK, CPIO_NEWC_HEADER_SIZE, CPIO_NEWC_MAGIC, CPIO_TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
 
 export interface CpioWriteOptions {
   /** The build time (SOURCE_DATE_EPOCH), in seconds: entry mtimes later than it are stored as it. */
@@ -124,16 +124,48 @@ async function writeEntry(sink: Sink, name: string, node: Node, ino: number, nli
     if (seen !== size) throw new ReprimageError('IO', node.content.origin, `shrank to ${seen} of ${size} bytes while being archived`);
   }
   const pad = pad4(size);
-  if (pad > 0) await sink.write(new Uint8Array(pad));
+  if (pad > 0) await sink.write(ZERO_PADS[pad]!);
 }
 
-/** The header, the NUL-terminated name and the padding that brings the data to a 4-byte boundary. */
+/** 1 to 3 zero bytes, made once; never changed. */
+const ZERO_PADS: readonly Uint8Array[] = [0, 1, 2, 3].map((n) => new Uint8Array(n));
+
+/**
+ * The header, the NUL-terminated name and the padding that brings the data to a 4-byte
+ * boundary. Into a sink that lends its buffer they are written in place, digit by digit (no
+ * string or buffer per entry); any other sink is handed bytes of its own.
+ */
 async function writeHeaderAndName(sink: Sink, name: string, fields: Fields): Promise<void> {
   const nameZ = nameBytes(`${name}\0`);
-  const header = encodeNewcHeader({ ...fields, namesize: nameZ.length, check: 0 });
-  const pad = pad4(header.length + nameZ.length);
-  const out = new Uint8Array(header.length + nameZ.length + pad);
-  out.set(header, 0);
-  out.set(nameZ, header.length);
-  await sink.write(out);
+  const total = CPIO_NEWC_HEADER_SIZE + nameZ.length + pad4(CPIO_NEWC_HEADER_SIZE + nameZ.length);
+  if (sink.fill === undefined) {
+    const out = new Uint8Array(total);
+    out.set(encodeNewcHeader({ ...fields, namesize: nameZ.length, check: 0 }), 0);
+    out.set(nameZ, CPIO_NEWC_HEADER_SIZE);
+    return sink.write(out);
+  }
+  const block = HEADER_BLOCK.length >= total ? HEADER_BLOCK : new Uint8Array(total);
+  block.fill(0, 0, total);
+  block.set(NEWC_MAGIC_BYTES, 0);
+  const values = [fields.ino, fields.mode, fields.uid, fields.gid, fields.nlink, fields.mtime, fields.filesize, fields.devmajor, fields.devminor, fields.rdevmajor, fields.rdevminor, nameZ.length, 0];
+  for (let i = 0; i < values.length; i++) putHex8(block, 6 + 8 * i, values[i]!);
+  block.set(nameZ, CPIO_NEWC_HEADER_SIZE);
+  let at = 0;
+  await sink.fill(total, (view) => {
+    view.set(block.subarray(at, at + view.length));
+    at += view.length;
+  });
+}
+
+/** Reused for every entry whose header and name fit (nearly all: names up to 4 KiB). */
+const HEADER_BLOCK = new Uint8Array(CPIO_NEWC_HEADER_SIZE + 4096 + 4);
+const NEWC_MAGIC_BYTES = new TextEncoder().encode(CPIO_NEWC_MAGIC);
+const HEX_UPPER = new TextEncoder().encode('0123456789ABCDEF');
+
+/** `value` (0 to 2 ** 32 - 1) as eight upper-case hexadecimal digits, as encodeNewcHeader writes it. */
+function putHex8(into: Uint8Array, at: number, value: number): void {
+  for (let i = 7; i >= 0; i--) {
+    into[at + i] = HEX_UPPER[value & 15]!;
+    value >>>= 4;
+  }
 }

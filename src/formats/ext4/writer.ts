@@ -14,6 +14,7 @@
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
+import type { Content } from '../../tree/content.js';
 import type { Time, Tree } from '../../tree/tree.js';
 import { clampedToBuildTime } from '../../tree/copy.js';
 import { directoryBlocks, type DirHashing } from './directory.js';
@@ -299,7 +300,7 @@ export async function writeExt4(given: Tree, sink: Sink, o: Ext4WriteOptions): P
       block.set(p.target!);
       await writeBlocksAt(p.extents, [block]);
     } else if (n.kind === 'file' && p.extents.length > 0) {
-      await writeFileData(p, n.content, B, seekBlock, write);
+      await writeFileData(p, n.content, B, seekBlock, write, sink, (bytes) => (pos += bytes));
     }
     if (p.treeBlocks.length > 0) await writeTreeBlocks(p.extents, p.treeBlocks, p.ino);
   }
@@ -315,12 +316,33 @@ export async function writeExt4(given: Tree, sink: Sink, o: Ext4WriteOptions): P
 /** Streams a file's contents into its extents; bytes in holes (outside every extent) are dropped. */
 async function writeFileData(
   p: InodePlan,
-  content: { size: number; origin: string; chunks(): AsyncIterable<Uint8Array> },
+  content: Content,
   B: number,
   seekBlock: (block: number) => Promise<void>,
   write: (bytes: Uint8Array) => Promise<void>,
+  sink: Sink,
+  advance: (bytes: number) => void,
 ): Promise<void> {
   const extents = p.extents;
+  if (content.dataRegions === undefined && content.openSync && sink.fill) {
+    // a dense file on disk: read straight into the sink's buffer, extent by extent (no buffer
+    // per file, which was most of this writer's garbage)
+    const reader = content.openSync();
+    try {
+      let left = content.size;
+      for (const e of extents) {
+        await seekBlock(e.physical);
+        const n = Math.min(left, e.length * B);
+        await sink.fill(n, (view) => reader.read(view));
+        advance(n);
+        left -= n;
+      }
+      reader.finish();
+    } finally {
+      reader.close();
+    }
+    return;
+  }
   let k = 0;
   let offset = 0;
   let inExtent = false;

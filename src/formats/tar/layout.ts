@@ -87,7 +87,7 @@ export function putNumber(header: Uint8Array, f: Field, value: number, allowBase
   const [at, len] = F[f];
   const digits = len - 1;
   if (value >= 0 && value < 8 ** digits) {
-    putString(header, f, value.toString(8).padStart(digits, '0'));
+    putOctal(header, at, digits, value);
     header[at + digits] = 0;
     return true;
   }
@@ -105,8 +105,18 @@ export function putNumber(header: Uint8Array, f: Field, value: number, allowBase
 /** Writes bytes of `text` (latin1-safe: callers pass octal digits or pre-encoded names). */
 export function putString(header: Uint8Array, f: Field, text: string): void {
   const [at, len] = F[f];
-  const bytes = Buffer.from(text, 'latin1');
-  header.set(bytes.subarray(0, len), at);
+  // byte by byte: a Buffer per field was a good part of the writer's time per entry
+  for (let i = 0; i < len && i < text.length; i++) header[at + i] = text.charCodeAt(i) & 0xff;
+}
+
+/** `value` (0 <= value < 8 ** digits) as `digits` zero-padded octal digits at `at`. */
+function putOctal(header: Uint8Array, at: number, digits: number, value: number): void {
+  let v = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const digit = v % 8; // not `& 7`: sizes and times pass 2 ** 32
+    header[i] = 0x30 + digit;
+    v = (v - digit) / 8;
+  }
 }
 
 /** Copies `bytes` into field `f`, cut to the field's width. */
@@ -118,8 +128,7 @@ export function putBytes(header: Uint8Array, f: Field, bytes: Uint8Array): void 
 /** Stores the header checksum: the byte sum with the checksum field as spaces, "%06o\0 ". */
 export function sealChecksum(header: Uint8Array): void {
   header.fill(0x20, 148, 156);
-  const sum = unsignedSum(header);
-  putString(header, 'chksum', sum.toString(8).padStart(6, '0'));
+  putOctal(header, 148, 6, unsignedSum(header));
   header[154] = 0;
   header[155] = 0x20;
 }

@@ -66,12 +66,14 @@ export async function writeTar(given: Tree, sink: Sink, options: TarWriteOptions
   const prefix = options.namePrefix ?? './';
   const warn = options.warn ?? (() => undefined);
   const start = sink.position;
+  const out = new HeaderOutput(sink);
   let xattrsDropped = false;
   for (const { path, node, linkTo } of tree.walk()) {
     if (path === '' && prefix === '') continue;
-    const display = displayName(prefix + path);
+    // named only in messages: escaping every name up front cost as much as a header
+    const display = () => displayName(prefix + path);
     if (node.kind === 'socket') {
-      warn(`${display}: socket ignored`);
+      warn(`${display()}: socket ignored`);
       continue;
     }
     const name = path === '' ? prefix : prefix + path + (node.kind === 'dir' ? '/' : '');
@@ -94,17 +96,17 @@ export async function writeTar(given: Tree, sink: Sink, options: TarWriteOptions
     }
     if (options.format !== 'pax' && node.xattrs.size > 0 && !xattrsDropped) {
       xattrsDropped = true;
-      warn(`the ${options.format} tar format cannot hold extended attributes (first: ${display}); use --tar-format pax to keep them`);
+      warn(`the ${options.format} tar format cannot hold extended attributes (first: ${display()}); use --tar-format pax to keep them`);
     }
     switch (options.format) {
       case 'gnu':
-        await writeGnuEntry(sink, fields);
+        await writeGnuEntry(out, fields);
         break;
       case 'pax':
-        await writePaxEntry(sink, fields, node, linkTo === undefined, options.buildTime);
+        await writePaxEntry(out, fields, node, linkTo === undefined, options.buildTime);
         break;
       case 'ustar':
-        await sink.write(ustarHeader(fields, display));
+        await out.write(ustarHeader(out.header(), fields, display()));
         break;
     }
     if (node.kind === 'file' && linkTo === undefined) await writeFileBody(sink, node.content);
@@ -116,11 +118,38 @@ export async function writeTar(given: Tree, sink: Sink, options: TarWriteOptions
   if (pad > 0) await sink.write(new Uint8Array(pad));
 }
 
+/**
+ * Where headers are built and how they reach the sink: one header block reused for every entry
+ * (an allocation per entry cost more than building it). A sink that lends its buffer (`fill`)
+ * gets the block copied in; any other sink may keep what it is handed, so it gets a copy.
+ */
+class HeaderOutput {
+  readonly #block = new Uint8Array(BLOCK);
+  constructor(readonly sink: Sink) {}
+
+  /** The header block, zeroed; valid until the next call. */
+  header(): Uint8Array {
+    return this.#block.fill(0);
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.sink.fill === undefined) return this.sink.write(bytes.slice());
+    let at = 0;
+    await this.sink.fill(bytes.length, (view) => {
+      view.set(bytes.subarray(at, at + view.length));
+      at += view.length;
+    });
+  }
+}
+
+/** Views of 0 to 511 zero bytes, made once: the padding after each file. */
+const ZERO_PADS: readonly Uint8Array[] = Array.from({ length: BLOCK }, (_, n) => ZERO_BLOCK.subarray(0, n));
+
 /** A file's bytes and padding: straight from disk into the sink's buffer where both allow it. */
 async function writeFileBody(sink: Sink, content: Content): Promise<void> {
   if (!(await copyToSink(content, sink))) return writeBody(sink, content.chunks(), content.size, content.origin);
   const pad = (BLOCK - (content.size % BLOCK)) % BLOCK;
-  if (pad > 0) await sink.write(ZERO_BLOCK.subarray(0, pad));
+  if (pad > 0) await sink.write(ZERO_PADS[pad]!);
 }
 
 async function writeBody(sink: Sink, chunks: AsyncIterable<Uint8Array>, size: number, origin: string): Promise<void> {
@@ -135,27 +164,25 @@ async function writeBody(sink: Sink, chunks: AsyncIterable<Uint8Array>, size: nu
   if (pad > 0) await sink.write(new Uint8Array(pad));
 }
 
-/** The common part of every header; `magic` picks the flavour. */
-function baseHeader(f: HeaderFields, magic: string, allowBase256: boolean, subject: string): Uint8Array {
-  const h = new Uint8Array(BLOCK);
+/** The common part of every header, written into the zeroed block `h`; `magic` picks the flavour. */
+function baseHeader(h: Uint8Array, f: HeaderFields, magic: string, allowBase256: boolean, subject: string): Uint8Array {
   putBytes(h, 'name', f.name);
   putBytes(h, 'linkname', f.linkname);
-  const numbers: Array<['mode' | 'uid' | 'gid' | 'size' | 'mtime', number]> = [
-    ['mode', f.mode],
-    ['uid', f.uid],
-    ['gid', f.gid],
-    ['size', f.size],
-    ['mtime', f.mtime],
-  ];
-  for (const [key, value] of numbers) {
-    if (!putNumber(h, key, value, allowBase256)) {
-      throw new ReprimageError('UNSUPPORTED', subject, `${key} ${value} does not fit a ustar header; use --tar-format pax or gnu`);
-    }
-  }
+  putHeaderNumber(h, 'mode', f.mode, allowBase256, subject);
+  putHeaderNumber(h, 'uid', f.uid, allowBase256, subject);
+  putHeaderNumber(h, 'gid', f.gid, allowBase256, subject);
+  putHeaderNumber(h, 'size', f.size, allowBase256, subject);
+  putHeaderNumber(h, 'mtime', f.mtime, allowBase256, subject);
   putString(h, 'typeflag', f.type);
   putString(h, 'magic', magic.slice(0, 6));
   putString(h, 'version', magic.slice(6));
   return h;
+}
+
+function putHeaderNumber(h: Uint8Array, key: 'mode' | 'uid' | 'gid' | 'size' | 'mtime', value: number, allowBase256: boolean, subject: string): void {
+  if (!putNumber(h, key, value, allowBase256)) {
+    throw new ReprimageError('UNSUPPORTED', subject, `${key} ${value} does not fit a ustar header; use --tar-format pax or gnu`);
+  }
 }
 
 function putDevices(h: Uint8Array, f: HeaderFields): void {
@@ -165,29 +192,30 @@ function putDevices(h: Uint8Array, f: HeaderFields): void {
 
 // ---- GNU -------------------------------------------------------------------------------------
 
-async function writeGnuEntry(sink: Sink, f: HeaderFields): Promise<void> {
-  if (f.linkname.length > 100) await writeGnuLong(sink, TYPE.gnuLongLink, f.linkname);
-  if (f.name.length > 100) await writeGnuLong(sink, TYPE.gnuLongName, f.name);
-  const h = baseHeader(f, MAGIC_GNU, true, '');
+async function writeGnuEntry(out: HeaderOutput, f: HeaderFields): Promise<void> {
+  if (f.linkname.length > 100) await writeGnuLong(out, TYPE.gnuLongLink, f.linkname);
+  if (f.name.length > 100) await writeGnuLong(out, TYPE.gnuLongName, f.name);
+  const h = baseHeader(out.header(), f, MAGIC_GNU, true, '');
   // GNU tar fills the device fields only for devices; elsewhere they stay zero bytes
   if (f.devmajor !== undefined) putDevices(h, f);
   sealChecksum(h);
-  await sink.write(h);
+  await out.write(h);
 }
 
 /** A ././@LongLink record carrying a name or link target longer than 100 bytes. */
-async function writeGnuLong(sink: Sink, type: string, bytes: Uint8Array): Promise<void> {
+async function writeGnuLong(out: HeaderOutput, type: string, bytes: Uint8Array): Promise<void> {
   const data = new Uint8Array(bytes.length + 1);
   data.set(bytes);
   const h = baseHeader(
+    out.header(),
     { name: Buffer.from('././@LongLink'), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, type },
     MAGIC_GNU,
     true,
     '',
   );
   sealChecksum(h);
-  await sink.write(h);
-  await writeBody(sink, oneChunk(data), data.length, '././@LongLink');
+  await out.write(h);
+  await writeBody(out.sink, oneChunk(data), data.length, '././@LongLink');
 }
 
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
@@ -196,7 +224,7 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 // ---- pax -------------------------------------------------------------------------------------
 
-async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs: boolean, buildTime: number): Promise<void> {
+async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, withXattrs: boolean, buildTime: number): Promise<void> {
   const records: Uint8Array[] = [];
   // GNU tar stores the link target before it starts the header, so `linkpath` comes first; it
   // moves a target only when it is too long, but a name also when it is not plain ASCII
@@ -216,14 +244,15 @@ async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs
   if (records.length > 0) {
     const body = Buffer.concat(records);
     const h = baseHeader(
+      out.header(),
       { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: buildTime, type: TYPE.paxLocal },
       MAGIC_USTAR,
       true,
       '',
     );
     sealChecksum(h);
-    await sink.write(h);
-    await writeBody(sink, oneChunk(body), body.length, 'pax header');
+    await out.write(h);
+    await writeBody(out.sink, oneChunk(body), body.length, 'pax header');
   }
   const clipped: HeaderFields = {
     ...f,
@@ -235,10 +264,10 @@ async function writePaxEntry(sink: Sink, f: HeaderFields, node: Node, withXattrs
     size: fits(f.size, 11) ? f.size : 0,
     mtime: fits(f.mtime, 11) ? f.mtime : 0,
   };
-  const h = baseHeader(clipped, MAGIC_USTAR, true, '');
+  const h = baseHeader(out.header(), clipped, MAGIC_USTAR, true, '');
   putDevices(h, f);
   sealChecksum(h);
-  await sink.write(h);
+  await out.write(h);
 }
 
 function isAscii(bytes: Uint8Array): boolean {
@@ -279,7 +308,7 @@ export function paxTime(sec: number, nsec: number): string {
 
 // ---- ustar -----------------------------------------------------------------------------------
 
-function ustarHeader(f: HeaderFields, subject: string): Uint8Array {
+function ustarHeader(block: Uint8Array, f: HeaderFields, subject: string): Uint8Array {
   let name = f.name;
   let prefix: Uint8Array = new Uint8Array(0);
   if (name.length > 100) {
@@ -289,7 +318,7 @@ function ustarHeader(f: HeaderFields, subject: string): Uint8Array {
     name = name.subarray(split + 1);
   }
   if (f.linkname.length > 100) throw new ReprimageError('UNSUPPORTED', subject, 'link target longer than 100 bytes cannot be stored in ustar; use --tar-format gnu or pax');
-  const h = baseHeader({ ...f, name }, MAGIC_USTAR, false, subject);
+  const h = baseHeader(block, { ...f, name }, MAGIC_USTAR, false, subject);
   putBytes(h, 'prefix', prefix);
   putDevices(h, f);
   sealChecksum(h);
