@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 interface BuildOptionValues {
   output: string;
@@ -47,6 +48,7 @@ export function buildCommand(reporter: Reporter): Command {
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => reporter.detail(line) : undefined,
         onStage: (name, ms, detail) => reporter.stage(name, ms, detail),
+        signal: interruption(),
       });
       if (values.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
       else for (const o of manifest.reproducible.outputs) reporter.info(`${join(values.output, o.path)}: ${o.size} bytes, sha256 ${o.sha256}`);

@@ -13,6 +13,7 @@ import type { DiffOptions } from '../diff/engine.js';
 import type { Difference } from '../diff/difference.js';
 import type { Reporter } from './reporter.js';
 import { STDIN_NAME, withInputPath } from './stdin-input.js';
+import { interruption } from './process-end.js';
 
 /** The exit status `reprimage diff` leaves in process.exitCode when the inputs differ. */
 export const EXIT_DIFFERENT = 1;
@@ -83,6 +84,7 @@ async function compare(
     excludeMetadata: values.excludeMetadata === undefined ? undefined : parseMetadataClasses(values.excludeMetadata),
     maxDiffLines,
     labels,
+    signal: interruption(),
     warn: (m) => reporter.warn(m),
     onProgress: reporter.animates ? (path) => bar.update({ entries: ++compared, bytes: 0 }, undefined, path) : undefined,
   };

@@ -19,6 +19,7 @@ import type { DiskPartitionSpec, PartitionContent } from '../image/disk.js';
 import { addPolicyOptions, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Progress, Reporter } from './reporter.js';
 import type { ProgressCount } from '../progress.js';
+import { interruption } from './process-end.js';
 
 interface DiskOptionValues extends PolicyOptionValues {
   output: string;
@@ -116,6 +117,7 @@ export function diskCommand(reporter: Reporter): Command {
             partitions: specs,
             seed,
             buildTime: sourceDateEpoch,
+            signal: interruption(),
             diskGuid: values.diskGuid,
             diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
             size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
@@ -217,7 +219,7 @@ async function openContent(a: PartitionArgument, values: DiskOptionValues, warn:
     return { content: { kind: 'file', path: a.source } };
   }
   const { openTree } = await import('../image/open-tree.js');
-  const input = await openTree(a.source, { warn, xattrs: values.xattrs });
+  const input = await openTree(a.source, { warn, xattrs: values.xattrs, signal: interruption() });
   const tree = input.tree;
   const label = a.fields.label;
   const content: PartitionContent =

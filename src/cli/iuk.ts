@@ -11,6 +11,7 @@ import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { WHITEOUT_STYLES, type WhiteoutStyle } from '../iuk/whiteouts.js';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 interface IukOptionValues {
   output: string;
@@ -55,6 +56,7 @@ export function iukCommand(reporter: Reporter): Command {
           workers,
           buildTime,
           squashfsPath: values.squashfsPath,
+          signal: interruption(),
           warn: (m) => reporter.warn(m),
           onProgress: reporter.animates ? (done, total) => bar.update(done, total) : undefined,
         });

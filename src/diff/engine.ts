@@ -11,6 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { fromSystemError, ReprimageError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import { compareNames } from '../tree/names.js';
 import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
@@ -48,6 +49,8 @@ export interface DiffOptions {
   labels?: readonly [string, string];
   /** Hears the whole path of each member as its comparison starts. */
   onProgress?: (path: string) => void;
+  /** Stops the comparison before the next member or file (an ABORTED error). */
+  signal?: AbortSignal;
 }
 
 /** One member pair compared: its node (if it needs one) and what changed, for the file list. */
@@ -86,7 +89,9 @@ class Engine {
 
   /** Compares two blobs; undefined when they hold the same bytes. */
   async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+    throwIfAborted(this.options.signal, x.path);
     if (await sameBytes(x.blob, y.blob)) return undefined;
+    throwIfAborted(this.options.signal, x.path);
     const d = new Difference(x.name, y.name);
     const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
     const comparators = await this.comparators();
@@ -288,6 +293,7 @@ class Engine {
   async compareMember(ma: Member | undefined, mb: Member | undefined, x: Side, y: Side, depth: number): Promise<MemberResult> {
     const path1 = ma && (ma.transparent ? x.path : x.path + PATH_SEPARATOR + ma.name);
     const path2 = mb && (mb.transparent ? y.path : y.path + PATH_SEPARATOR + mb.name);
+    throwIfAborted(this.options.signal, path1 ?? path2!);
     this.options.onProgress?.(path1 ?? path2!);
     if (!ma || !mb) {
       const only = (ma ?? mb)!;

@@ -48,13 +48,13 @@ export async function repackInitramfs(initrd: Uint8Array, name: string, buildTim
         throw new ReprimageError('UNSUPPORTED', name, `a ${kind}-compressed archive at byte ${segment.offset}: only gzip and zstd can be repacked (set COMPRESS=zstd in initramfs.conf)`);
       }
       if (kind === 'none') {
-        await writeCpio(tree, out);
+        await writeCpio(tree, out, { buildTime });
         continue;
       }
       // Both codecs compress a whole buffer: neither package streams, and one call is far faster
       // than many small ones. The buffer is the uncompressed archive, which the kernel also holds.
       const plain = new MemorySink();
-      await writeCpio(tree, plain);
+      await writeCpio(tree, plain, { buildTime });
       const bytes = plain.bytes();
       await out.write(await compressWhole(kind, bytes, name));
     }

@@ -140,7 +140,7 @@ export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sin
     for (const m of modules) initramfs.set(`lib/modules/${m.name}`, file(m.content));
     initramfs.set('etc/reprimage-installer.conf', text(`MEDIUM_IMAGE_SHA256=${image.sha256}\nMODULES="${modules.map((m) => m.name).join(' ')}"\n`));
     const cpio = new MemorySink();
-    await writeCpio(initramfs, cpio);
+    await writeCpio(initramfs, cpio, { buildTime: epoch });
     const initrd = (await createDeflateCompressor(6)).gzip(cpio.bytes());
     stage('initramfs');
 

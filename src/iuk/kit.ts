@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
@@ -65,6 +66,7 @@ const FORMAT_TEXT = `${IUK_FORMAT_VERSION}\n`;
 const SMALL_MEMBER_LIMIT = 16 << 20;
 
 export async function makeKit(oldPath: string, newPath: string, output: string, options: MakeKitOptions): Promise<KitReport> {
+  throwIfAborted(options.signal, output);
   if (!/^[A-Za-z0-9._+-]+$/.test(options.name) || options.name.startsWith('.')) {
     throw new ReprimageError('USAGE', '--name', `a plain file name (letters, digits, . _ + -) is needed, got ${JSON.stringify(options.name)}`);
   }

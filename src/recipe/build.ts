@@ -9,6 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
+import { throwIfAborted } from '../io/abort.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { applyPolicy } from '../tree/policy.js';
 import { writeTar } from '../formats/tar/index.js';
@@ -32,20 +33,23 @@ import { treeTotals } from '../tree/read-progress.js';
 
 export interface LockOptions {
   cacheDir: string;
+  /** Stops the call (an ABORTED error) before the lock file is written. */
+  signal?: AbortSignal;
 }
 
 /** Resolves and pins the recipe's inputs now; writes `<recipe>.lock` atomically. */
 export async function lockRecipe(recipeFile: string, options: LockOptions): Promise<{ lockFile: string; lock: Lock; text: string }> {
+  throwIfAborted(options.signal, recipeFile);
   const recipe = await loadRecipe(recipeFile);
   const cache = new ContentCache(options.cacheDir);
-  return writeLock(recipe, cache);
+  return writeLock(recipe, cache, options.signal);
 }
 
-async function writeLock(recipe: Recipe, cache: ContentCache): Promise<{ lockFile: string; lock: Lock; text: string }> {
+async function writeLock(recipe: Recipe, cache: ContentCache, signal: AbortSignal | undefined): Promise<{ lockFile: string; lock: Lock; text: string }> {
   const lock = await lockInputs(recipe, cache);
   const text = serializeLock(lock);
   const lockFile = lockPathOf(recipe.file);
-  await writeAtomically(lockFile, async (sink) => sink.write(new TextEncoder().encode(text)));
+  await writeAtomically(lockFile, async (sink) => sink.write(new TextEncoder().encode(text)), { signal });
   return { lockFile, lock, text };
 }
 
@@ -73,6 +77,8 @@ export interface BuildOptions {
   log?: (line: string) => void;
   /** Hears of each stage as it ends (lock, verify, prepare, mmdebstrap, fixups, write). */
   onStage?: StageCallback;
+  /** Stops the build at the next stage or block written (an ABORTED error), leaving no output of this build. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -81,7 +87,15 @@ export interface BuildResult {
 }
 
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const { timings, stage } = stageTimer((name, ms) => options.onStage?.(name, ms, stageDetail(name)));
+  const signal = options.signal;
+  throwIfAborted(signal, recipeFile);
+  const timer = stageTimer((name, ms) => options.onStage?.(name, ms, stageDetail(name)));
+  const { timings } = timer;
+  // between stages is where an aborted build stops (mmdebstrap and the writers stop sooner)
+  const stage = (name: string) => {
+    timer.stage(name);
+    throwIfAborted(signal, recipeFile);
+  };
   // what each stage made, for its progress line (set just before the stage ends)
   const details = new Map<string, string>();
   const stageDetail = (name: string) => details.get(name);
@@ -99,7 +113,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
     if (!options.updateLock) {
       throw new ReprimageError('USAGE', lockFile, lock ? 'is out of date for the recipe (run reprimage lock, or build --update-lock)' : 'no lock file: run reprimage lock first, or build --update-lock');
     }
-    ({ lock, text: lockText } = await writeLock(recipe, cache));
+    ({ lock, text: lockText } = await writeLock(recipe, cache, signal));
     stage('lock');
   }
   const inputs = await verifyLockedInputs(recipe, lock, lockFile, cache);
@@ -129,6 +143,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       log: options.log,
       faketimeLibraries: clockShiftFromEnvironment(options.environment ?? {}),
       hostEnvironment: options.environment ?? {},
+      signal,
     });
     try {
       if (options.onStage) {
@@ -156,7 +171,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn, signal }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else if (output.type === 'disk') {
@@ -173,7 +188,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           const { image } = installer;
           installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
         } else {
-          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }));
+          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }), { signal });
         }
         const { sha256, size } = await hashFile(target);
         const image = installerImages.get(path);

@@ -16,6 +16,7 @@ import { loadTar, writeTar } from '../../src/formats/tar/index.js';
 import { loadCpio, readCpioEntries, writeCpio } from '../../src/formats/cpio/index.js';
 import { bytesContent, readContent, streamContent } from '../../src/tree/content.js';
 import { newMeta, Tree, type FileNode, type Node } from '../../src/tree/tree.js';
+import { LATE_BUILD_TIME } from '../helpers/sample-tree.js';
 
 const T = 1700000000;
 const LATE = { sec: T + 999, nsec: 5 };
@@ -45,7 +46,7 @@ async function bytesOf(tree: Tree, path: string): Promise<Buffer> {
 
 async function tarOf(tree: Tree, format: 'gnu' | 'pax' = 'gnu'): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeTar(tree, sink, { format, namePrefix: './' });
+  await writeTar(tree, sink, { format, namePrefix: './', buildTime: LATE_BUILD_TIME });
   return sink.bytes();
 }
 
@@ -122,8 +123,8 @@ test('cpio: concatenated archives stay separate, members normalized; compressed 
   const first = buildTree([['kernel/x86/microcode/GenuineIntel.bin', file('ucode', { mtime: LATE })]]);
   const second = buildTree([['etc/motd.gz', file(fixture('gzip-named.gz'))], ['init', file('#!/bin/sh\n', { mode: 0o755 })]]);
   const sink = new MemorySink();
-  await writeCpio(first, sink);
-  await writeCpio(second, sink);
+  await writeCpio(first, sink, { buildTime: LATE_BUILD_TIME });
+  await writeCpio(second, sink, { buildTime: LATE_BUILD_TIME });
   const outer = buildTree([['boot/initrd.img', file(sink.bytes())]]);
   const [r] = await normalizeTree(outer, { buildTime: T });
   assert.equal(r!.status, 'changed');
@@ -143,9 +144,9 @@ test('cpio: concatenated archives stay separate, members normalized; compressed 
   // a gzip'ed segment after the first archive: left alone with a warning
   const { gzipSync } = await import('node:zlib');
   const s1 = new MemorySink();
-  await writeCpio(first, s1);
+  await writeCpio(first, s1, { buildTime: LATE_BUILD_TIME });
   const s2 = new MemorySink();
-  await writeCpio(second, s2);
+  await writeCpio(second, s2, { buildTime: LATE_BUILD_TIME });
   const mixed = Buffer.concat([s1.bytes(), gzipSync(s2.bytes())]);
   const withGz = buildTree([['initrd', file(mixed)]]);
   const [m] = await normalizeTree(withGz, { buildTime: T });

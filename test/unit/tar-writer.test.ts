@@ -17,14 +17,14 @@ import { MemorySink } from '../../src/io/sink.js';
 import { bufferSource } from '../../src/io/source.js';
 import { applyPolicy } from '../../src/tree/policy.js';
 import { Tree, newMeta } from '../../src/tree/tree.js';
-import { generatedContent, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
+import { LATE_BUILD_TIME, generatedContent, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
 import { sparseSource } from './tar-support.js';
 
 const E = 1_600_000_000;
 
-async function tarBytes(tree: Tree, options: TarWriteOptions): Promise<Buffer> {
+async function tarBytes(tree: Tree, options: Omit<TarWriteOptions, 'buildTime'> & { buildTime?: number }): Promise<Buffer> {
   const sink = new MemorySink();
-  await writeTar(tree, sink, options);
+  await writeTar(tree, sink, { buildTime: LATE_BUILD_TIME, ...options });
   return Buffer.from(sink.bytes());
 }
 
@@ -151,7 +151,7 @@ test('a 9 GiB member: written with a base-256 size (gnu) or a size record (pax),
       },
       async flush() {},
     };
-    await writeTar(tree, sink, { format });
+    await writeTar(tree, sink, { format, buildTime: LATE_BUILD_TIME });
     assert.equal(position % RECORD, 0);
     const tailBytes = Buffer.concat(recent).subarray(-tailLen);
     recent = [];

@@ -16,6 +16,7 @@ import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Content } from '../../tree/content.js';
 import type { Time, Tree } from '../../tree/tree.js';
+import { clampedToBuildTime } from '../../tree/copy.js';
 import { directoryBlocks, type DirHashing } from './directory.js';
 import { encodeExtentTree, type Extent } from './extents.js';
 import { OutOfSpace, computeGeometry, usedBlocksInGroup, INODE_SIZE, type Geometry } from './geometry.js';
@@ -112,13 +113,14 @@ function layOut(plan: TreePlan, o: Ext4WriteOptions, blockSize: number, subject:
 }
 
 /** Writes `tree` as an ext4 file system to `sink` (from its current position). */
-export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Promise<Ext4WriteReport> {
+export async function writeExt4(given: Tree, sink: Sink, o: Ext4WriteOptions): Promise<Ext4WriteReport> {
   const subject = o.subject ?? 'ext4';
   const blockSize = o.blockSize ?? 4096;
   if (blockSize !== 1024 && blockSize !== 4096) throw new ReprimageError('USAGE', '--block-size', `ext4 block size must be 1024 or 4096, got ${blockSize}`);
   const reservedPercent = o.reservedPercent ?? 5;
   if (!(reservedPercent >= 0 && reservedPercent <= 50)) throw new ReprimageError('USAGE', '--reserved-percent', `must be from 0 to 50, got ${reservedPercent}`);
   if (!Number.isSafeInteger(o.buildTime) || o.buildTime < 0) throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${o.buildTime}`);
+  const tree = clampedToBuildTime(given, o.buildTime);
   const uuid = uuidBytes(o.uuid, '--uuid');
   const hashSeed = uuidBytes(o.hashSeed, '--hash-seed');
   const journalUuid = uuidBytes(o.journalUuid, 'journal UUID');

@@ -16,7 +16,7 @@ export const squashfsFormat: FormatDefinition = {
       async write(tree, sink, ctx, settings) {
         const { writeSquashfs } = await import('./writer.js');
         const s = settings.squashfs ?? {};
-        await writeSquashfs(tree, sink, {
+        const report = await writeSquashfs(tree, sink, {
           compressor: s.compressor,
           blockSize: s.blockSize,
           workers: ctx.workers,
@@ -27,6 +27,7 @@ export const squashfsFormat: FormatDefinition = {
           blockCache: s.blockCache,
           warn: ctx.warn,
         });
+        return { size: report.imageSize, report };
       },
     };
   },

@@ -14,6 +14,7 @@
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { DirNode, Node, Tree } from '../../tree/tree.js';
+import { clampedToBuildTime } from '../../tree/copy.js';
 import { compareNames, joinPath, utf8 } from '../../tree/names.js';
 import {
   codecImplementation,
@@ -132,8 +133,9 @@ function validate(o: SquashfsWriteOptions): { blockSize: number; blockLog: numbe
  * options and UNSUPPORTED for what SquashFS cannot hold (device numbers over 12/20 bits, more
  * than 65536 distinct ids).
  */
-export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWriteOptions): Promise<SquashfsWriteReport> {
+export async function writeSquashfs(given: Tree, sink: Sink, options: SquashfsWriteOptions): Promise<SquashfsWriteReport> {
   const { blockSize, blockLog, workers } = validate(options);
+  const tree = clampedToBuildTime(given, options.buildTime);
   const compressor = options.compressor ?? 'gzip';
   const settings = resolveCodecSettings({ compressor, blockSize, level: options.compressionLevel, xzBcj: options.xzBcj, deflate: options.deflate });
   // A compression job allocates little on the JavaScript heap: a 4 MiB young generation per
