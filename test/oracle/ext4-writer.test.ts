@@ -70,9 +70,9 @@ function richSpec(): SampleSpec {
   return spec;
 }
 
-/** What debugfs must show for `tree`: the tree plus mke2fs's lost+found (0700, at the epoch). */
+/** What debugfs must show for `tree`: the tree plus mke2fs's lost+found (0700, at the build time `build` gives it). */
 function withLostAndFound(tree: Tree): Tree {
-  tree.set('lost+found', newDir({ mode: 0o700, mtime: { sec: EPOCH, nsec: 0 } }));
+  tree.set('lost+found', newDir({ mode: 0o700, mtime: { sec: buildTimeFor(tree, EPOCH), nsec: 0 } }));
   return tree;
 }
 
