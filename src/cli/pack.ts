@@ -97,6 +97,7 @@ export function packCommand(reporter: Reporter): Command {
     const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
     const warn = (m: string) => reporter.warn(m);
     if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
+    preferSmallHeap();
     // the readers and writers load here, not at start-up; image/pack loads only the format written
     const { openTree } = await import('../image/open-tree.js');
     const { packTree } = await import('../image/pack.js');
@@ -184,6 +185,19 @@ export function packCommand(reporter: Reporter): Command {
  * decompress in JavaScript while the output is written, nor for formats that compress.
  */
 const NO_OPTIMIZER_FORMATS: ReadonlySet<string> = new Set(['iso', 'tar', 'cpio']);
+
+/**
+ * A pack holds one Tree (and a writer's plan of it) for its whole run and makes short-lived
+ * garbage per entry. V8's defaults size the heap for throughput: the young generation grows to
+ * 32 MiB and the old one to about twice what survived the last full collection, which took a
+ * pack of a 44,657-entry tree to 160-220 MiB. Collecting sooner keeps it near what is alive
+ * (ext4 of that tree: 159 -> 108 MiB) at no measurable cost in time. Both flags are read at
+ * each collection, so setting them now still counts.
+ */
+function preferSmallHeap(): void {
+  setFlagsFromString('--optimize-for-size');
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
 
 function isDirectory(path: string): boolean {
   try {

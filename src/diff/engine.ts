@@ -23,7 +23,7 @@ import { fieldLines, type MetadataClass } from './metadata.js';
 import { binaryDifference } from './comparators/binary.js';
 import { binaryViews } from './comparators/binary-views.js';
 import { textDifference } from './comparators/text.js';
-import { treeContainer } from './comparators/tree-members.js';
+import { sameTreeMetadata, treeContainer } from './comparators/tree-members.js';
 import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
 
 export { PATH_SEPARATOR };
@@ -319,10 +319,12 @@ class Engine {
     const d = new Difference(ma.label ?? ma.name, mb.label ?? mb.name);
     if (!ma.transparent) d.path1 = path1;
     if (!mb.transparent) d.path2 = path2;
-    const fields = changedClasses(ma.fields, mb.fields, this.excludeMetadata);
+    // the same metadata in both trees: no line to format or compare
+    const same = sameTreeMetadata(ma, mb);
+    const fields = same ? [] : changedClasses(ma.fields, mb.fields, this.excludeMetadata);
     // listed fields show in the container's file list; the others (xattrs, format fields) here
     const unlisted = (m: Member) => fieldLines(m.fields.filter((f) => !LISTED_CLASSES.has(f.class)), this.excludeMetadata);
-    const meta = Difference.fromLines('metadata', 'metadata', unlisted(ma), unlisted(mb), this.diffOptions);
+    const meta = same ? undefined : Difference.fromLines('metadata', 'metadata', unlisted(ma), unlisted(mb), this.diffOptions);
     if (meta) d.details.push(meta);
     let content = false;
     const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path

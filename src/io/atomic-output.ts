@@ -54,8 +54,9 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     throw namingOutput(e, temp, subject);
   }
   const tracked = trackTemporary(temp, { target: subject });
+  let sink: FileSink | undefined;
   try {
-    const sink = new FileSink(fh, subject);
+    sink = new FileSink(fh, subject);
     const result = await untilAborted(produce(sink), signal, subject);
     await sink.flush();
     await fh.truncate(sink.position);
@@ -79,6 +80,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     tracked.release();
     return result;
   } catch (e) {
+    await sink?.retire(); // no write of it may outlive the descriptor
     if (fh) await fh.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     tracked.release();

@@ -39,14 +39,26 @@ export class FileSink implements Sink {
   /** The buffer being written in the background, and when that write ends. */
   #inFlight: { buffer: Uint8Array; done: Promise<void> } | undefined;
   #failed: unknown;
+  #retired = false;
 
   constructor(private readonly fh: FileHandle, private readonly name: string) {}
+
+  /**
+   * Ends this sink's use of the file, for its owner before it closes the file after a failure:
+   * waits for the write in flight (a write still queued after the close could reach another file
+   * given the same descriptor) and makes every later call throw.
+   */
+  async retire(): Promise<void> {
+    this.#retired = true;
+    await this.#inFlight?.done;
+  }
 
   get position(): number {
     return this.#flushed + this.#used;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
+    this.#usable();
     if (bytes.length >= BUFFER_SIZE) {
       await this.flush();
       this.#writeFully(bytes, this.#flushed);
@@ -59,12 +71,14 @@ export class FileSink implements Sink {
   }
 
   async writeAt(offset: number, bytes: Uint8Array): Promise<void> {
+    this.#usable();
     if (offset + bytes.length > this.position) throw new RangeError(`${this.name}: writeAt past the end`);
     await this.flush();
     this.#writeFully(bytes, offset);
   }
 
   async fill(length: number, produce: (view: Uint8Array) => void): Promise<void> {
+    this.#usable();
     for (let left = length; left > 0; ) {
       if (this.#used === BUFFER_SIZE) await this.#handOff();
       const n = Math.min(left, BUFFER_SIZE - this.#used);
@@ -76,14 +90,20 @@ export class FileSink implements Sink {
 
   /** Advances past `length` zero bytes without writing them: a hole once the file is truncated to size. */
   async skip(length: number): Promise<void> {
+    this.#usable();
     await this.#handOff();
     this.#flushed += length;
   }
 
   /** Writes out everything buffered and waits for it. */
   async flush(): Promise<void> {
+    this.#usable();
     await this.#handOff();
     await this.#settle();
+  }
+
+  #usable(): void {
+    if (this.#retired) throw new ReprimageError('IO', this.name, 'written after the output was abandoned');
   }
 
   /** Starts writing the buffered bytes in the background, once the previous write has ended. */

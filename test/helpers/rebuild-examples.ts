@@ -93,6 +93,11 @@ export function keepRelease(exampleDir: string, releaseDir: string): string {
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial);
   for (const f of releaseFiles(releaseDir)) copyFileSync(join(releaseDir, f), join(partial, f));
+  // a test file running beside this one may have kept the same release meanwhile
+  if (isWholeRelease(target)) {
+    rmSync(partial, { recursive: true, force: true });
+    return target;
+  }
   for (const old of readdirSync(root)) if (old.startsWith(`${name}-`) && !old.includes('.partial-')) rmSync(join(root, old), { recursive: true, force: true });
   renameSync(partial, target);
   return target;

@@ -11,7 +11,7 @@
  *    disk (qcow2, both VHDs, VMDK); qemu-img info's virtual size, and the fixed VHD a whole number
  *    of MiB with its footer last (what Azure takes); GNU tar lists the GCE tarball's disk.raw as a
  *    sparse member and extracts it equal to the raw disk;
- * 3. five boots at once, each to the example's marker on the serial console: the raw disk with
+ * 3. five boots, two at a time, each to the example's marker on the serial console: the raw disk with
  *    SeaBIOS, the qcow2 on virtio (SeaBIOS), the VMDK on VMware's paravirtual SCSI (SeaBIOS), the
  *    fixed VHD on IDE as Hyper-V generation 1 attaches it (OVMF), and a copy of the raw disk grown
  *    to 8 GiB with OVMF, where systemd-repart
@@ -31,7 +31,7 @@ import { REPO } from '../helpers/cli.js';
 import { assertVariations, describeCheck, runCheck } from '../helpers/check-report.js';
 import { hashFile } from '../../src/io/hash-file.js';
 import { requireRecipeBuild } from '../helpers/network.js';
-import { bootQemu, describeBoot, requireQemu, type QemuBootOptions } from '../helpers/qemu.js';
+import { bootQemu, describeBoot, requireQemu, type QemuBootOptions, type QemuBootResult } from '../helpers/qemu.js';
 import { requireTool, run, skipOrFailInCi } from '../helpers/tools.js';
 import { cacheImage } from '../helpers/cloud-image.js';
 import { openFileSource } from '../../src/io/source.js';
@@ -137,12 +137,14 @@ test('the disk in every format passes its oracle: sgdisk, fsck.fat, e2fsck, qemu
   mkdirSync(join(dir, 'x'));
   run('tar', ['-xSzf', gce, '-C', join(dir, 'x')]);
   const extracted = join(dir, 'x/disk.raw');
-  assert.equal((await hashFile(extracted)).sha256, (await hashFile(disk)).sha256);
+  assert.equal(statSync(extracted).size, 2 * GIB);
+  // qemu-img compare skips the holes of both files: much faster than hashing 2 GiB again
+  assert.equal(run('qemu-img', ['compare', '-q', '-f', 'raw', '-F', 'raw', disk, extracted], { allowFail: true }).status, 0, 'disk.raw extracted from the tarball differs from disk.img');
   assert.ok(statSync(extracted).blocks * 512 < GIB, 'extracted sparse');
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('the disk boots to its marker as raw (SeaBIOS; OVMF, root grown to 8 GiB), qcow2 on virtio, VMDK on PVSCSI, VHD on IDE', { timeout: 40 * 60_000 }, async (t) => {
+test('the disk boots to its marker as raw (SeaBIOS; OVMF, root grown to 8 GiB), qcow2 on virtio, VMDK on PVSCSI, VHD on IDE', { timeout: 50 * 60_000 }, async (t) => {
   if (!out) return t.skip('no images: the check test did not pass');
   if (!requireQemu(t, 'bios') || !requireQemu(t, 'uefi') || !requireTool(t, 'sgdisk', 'truncate')) return;
   const started = Date.now();
@@ -151,7 +153,7 @@ test('the disk boots to its marker as raw (SeaBIOS; OVMF, root grown to 8 GiB), 
   const grown = join(scratch, 'grown.img');
   assert.equal(spawnSync('cp', ['--sparse=always', disk, grown]).status, 0);
   run('truncate', ['-s', '8G', grown]);
-  const common = { marker: MARKER, memoryMiB: 1024, timeoutMs: 30 * 60_000 } as const;
+  const common = { marker: MARKER, memoryMiB: 1024, timeoutMs: 15 * 60_000 } as const;
   const boots: Array<[string, QemuBootOptions]> = [
     ['raw, SeaBIOS, virtio', { ...common, firmware: 'bios', disk, diskInterface: 'virtio' }],
     ['raw grown to 8 GiB, OVMF, virtio', { ...common, firmware: 'uefi', disk: grown, diskInterface: 'virtio', snapshot: false }],
@@ -159,10 +161,17 @@ test('the disk boots to its marker as raw (SeaBIOS; OVMF, root grown to 8 GiB), 
     ['vmdk, SeaBIOS, PVSCSI', { ...common, firmware: 'bios', disk: join(out, 'disk.vmdk'), diskFormat: 'vmdk', diskInterface: 'pvscsi' }],
     ['vhd (fixed), OVMF, IDE', { ...common, firmware: 'uefi', disk: join(out, 'disk.vhd'), diskFormat: 'vpc', diskInterface: 'ide' }],
   ];
-  const results = await Promise.all(boots.map(async ([label, options]) => {
-    const result = await bootQemu(options, t);
-    t.diagnostic(`${label}: ${result.found ? 'marker' : 'NO marker'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    return [label, result] as const;
+  // two at a time, one per core: five TCG guests on two cores starved each other until a
+  // kernel's early timer check failed ("IO-APIC + timer doesn't work")
+  const results: Array<readonly [string, QemuBootResult]> = [];
+  const queue = [...boots];
+  await Promise.all([0, 1].map(async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [label, options] = next;
+      const result = await bootQemu(options, t);
+      t.diagnostic(`${label}: ${result.found ? 'marker' : 'NO marker'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      results[boots.indexOf(next)] = [label, result];
+    }
   }));
   for (const [label, result] of results) assert.ok(result.found, `${label}: ${describeBoot(result)}`);
   const small = rootBytes(results[0]![1].console);

@@ -105,8 +105,9 @@ test('damaged images and bad options: one line naming the file or option, exit 2
   for (const [i, [name, data, pattern]] of damaged.entries()) {
     const path = join(dir, name);
     writeFileSync(path, data);
-    // ls for each; diff and pack once each (every command opens images the same way)
-    const commands = [['ls', path], i === 0 ? ['diff', path, good] : ['pack', path, '-o', join(dir, 'out.tar')]];
+    // ls and diff for each (the damaged one first or second); pack once (every command opens images the same way)
+    const commands = [['ls', path], i % 2 === 0 ? ['diff', path, good] : ['diff', good, path]];
+    if (i === 1) commands.push(['pack', path, '-o', join(dir, 'out.tar')]);
     for (const args of commands) {
       const r = runCli(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
@@ -128,4 +129,23 @@ test('damaged images and bad options: one line naming the file or option, exit 2
     assert.equal(existsSync(join(dir, 'x.img')), false);
   }
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
+});
+
+test('a recipe whose disk output names an unknown format, or two outputs at one path: one line with file, line and key, exit 2, nothing written', (t) => {
+  const dir = tempDir(t);
+  const example = join(REPO, 'examples/cloud-minimal');
+  const text = readFileSync(join(example, 'recipe.yaml'), 'utf8');
+  const cases: Array<[string, string, RegExp]> = [
+    ['vdi.yaml', text.replace('format: vmdk ', 'format: vdi  '), /^reprimage: \S+vdi\.yaml:\d+: outputs\[4\]\.format: expected one of "raw", "qcow2", "vhd", "vhd-dynamic", "vmdk", "ova", "gce"\n$/],
+    ['twice.yaml', text.replace('    path: disk-dynamic.vhd\n', ''), /^reprimage: \S+twice\.yaml:\d+: outputs\[3\]\.path: another output is already written to disk\.vhd: give this one its own path\n$/],
+  ];
+  for (const [name, recipe, pattern] of cases) {
+    assert.notEqual(recipe, text, `${name}: the example changed; update this test`);
+    writeFileSync(join(dir, name), recipe);
+    const out = join(dir, `out-${name}`);
+    const r = runCli(['build', join(dir, name), '-o', out]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.equal(existsSync(out), false);
+  }
 });

@@ -4,7 +4,8 @@ import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync } fr
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeAtomically } from '../../src/io/atomic-output.js';
-import { MemorySink } from '../../src/io/sink.js';
+import { FileSink, MemorySink } from '../../src/io/sink.js';
+import { open } from 'node:fs/promises';
 import { bufferSource, sliceSource, openFileSource } from '../../src/io/source.js';
 import { ReprimageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tools.js';
@@ -67,4 +68,36 @@ test('MemorySink back-patches; sources refuse reads past their end', async () =>
 
 test('openFileSource names a missing file in a NOT_FOUND error', async () => {
   await assert.rejects(openFileSource('/nonexistent/x.img'), (e: unknown) => e instanceof ReprimageError && e.code === 'NOT_FOUND' && e.message === '/nonexistent/x.img: no such file or directory');
+});
+
+test('FileSink: bytes written behind (several buffers, back-patches, holes, fills) land where they belong; once retired it refuses writes', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'out.bin');
+  const fh = await open(path, 'w');
+  const sink = new FileSink(fh, path);
+  const expected = Buffer.alloc(5 * 1048576 + 12345);
+  for (let i = 0; i < expected.length; i++) expected[i] = (i * 7 + (i >> 12)) & 0xff;
+  let at = 0;
+  for (const n of [100, 1048576 - 50, 3000, 2 * 1048576, 77]) {
+    await sink.write(expected.subarray(at, at + n));
+    at += n;
+  }
+  await sink.fill(1048576, (view) => {
+    view.set(expected.subarray(at, at + view.length));
+    at += view.length;
+  });
+  const hole = 8192;
+  expected.fill(0, at, at + hole);
+  await sink.skip(hole);
+  at += hole;
+  await sink.write(expected.subarray(at));
+  expected.write('HEAD', 10);
+  await sink.writeAt(10, Buffer.from('HEAD'));
+  await sink.flush();
+  await fh.truncate(sink.position);
+  await sink.retire();
+  await assert.rejects(sink.write(new Uint8Array(1)), /abandoned/);
+  await fh.close();
+  assert.equal(sink.position, expected.length);
+  assert.ok(readFileSync(path).equals(expected));
 });

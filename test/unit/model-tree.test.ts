@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Tree, newDir, newMeta, type FileNode, type Node } from '../../src/tree/tree.js';
 import { bytesContent, readContent, streamContent } from '../../src/tree/content.js';
 import { ReprimageError } from '../../src/errors.js';
+import { compareNames } from '../../src/tree/names.js';
+import fc from 'fast-check';
 
 function file(text: string): FileNode {
   return { kind: 'file', ...newMeta({ mode: 0o644 }), content: bytesContent(Buffer.from(text)) };
@@ -74,4 +76,23 @@ test('nodes of every kind can be placed', () => {
   ];
   kinds.forEach((n, i) => tree.set(`dev/n${i}`, n));
   assert.deepEqual([...tree.walk()].map((e) => e.node.kind), ['dir', 'dir', 'block', 'char', 'fifo', 'socket']);
+});
+
+test('walkSortedPaths is the order of sorting every path bytewise, whatever the names (dots, slashes after a prefix, non-UTF-8 bytes)', () => {
+  const names = ['a', 'a.b', 'a-b', 'a b', 'ab', 'é', 'z', '\udc80', 'a\udcff', '~', '0', 'A', '\u{1F600}'];
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 40 }), (entries) => {
+      const tree = new Tree();
+      for (const [parts, dir] of entries) {
+        try {
+          tree.set(parts.join('/'), dir ? newDir() : { kind: 'fifo', ...newMeta() });
+        } catch {
+          // a path through a fifo: not a tree
+        }
+      }
+      const sorted = [...tree.walk()].map((e) => e.path).sort(compareNames);
+      assert.deepEqual([...tree.walkSortedPaths()].map((e) => e.path), sorted);
+    }),
+    { numRuns: 300 },
+  );
 });

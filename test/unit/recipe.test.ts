@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRecipe } from '../../src/recipe/recipe.js';
 import { parseLock, recipeInputsHash, serializeLock, type Lock } from '../../src/recipe/lock.js';
-import { field, parseStanzas, releaseChecksums } from '../../src/recipe/deb822.js';
+import { field, parseStanzas, releaseChecksums, scanStanzas } from '../../src/recipe/deb822.js';
+import { layOutRepository } from '../../src/recipe/local-repo.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parsePackages } from '../../src/recipe/apt-index.js';
 import { parseSimulation } from '../../src/recipe/resolve.js';
 import { clockShiftFromEnvironment, mmdebstrapArguments } from '../../src/recipe/rootfs.js';
@@ -139,6 +144,44 @@ test('Packages stanzas keep their exact text and parse the fields the lock needs
   assert.deepEqual(pkgs.map((p) => [p.name, p.version, p.architecture, p.essential, p.size]), [['a', '1.0', 'all', true, 3], ['b', '2', 'amd64', false, 4]]);
   assert.equal(pkgs[0]!.stanza, text.split('\n\n')[0] + '\n');
   assert.throws(() => parsePackages('Package: c\nVersion: 1\n', 'Packages'), /package c has no (SHA256|Architecture|Filename|Size) field/);
+});
+
+test('scanStanzas gives the stanzas, texts, fields and errors parseStanzas gives (blank lines of spaces, CRLF, continuations, no final newline)', () => {
+  const wanted = new Set(['package', 'description', 'sha256']);
+  const texts = [
+    'Package: a\nDescription: one\n two\n .\n three\nOther: x\n\n\nPackage: b\nSHA256: f\n   \npackage: c\n\tcontinued\nDescription: Zoë — naïve ✓\n',
+    'Package: d\r\nDescription: e\r\n f\r\n\r\nPackage: g\r\n',
+    '\n\nPackage: h\nDescription: no final newline',
+  ];
+  for (const text of texts) {
+    const seen: Array<[Record<string, string>, string]> = [];
+    scanStanzas(text, 'P', wanted, (fields, stanza) => seen.push([Object.fromEntries(fields), stanza]));
+    const want = parseStanzas(text, 'P').map((s) => {
+      const picked: Record<string, string> = {};
+      for (const [k, v] of s.fields) if (wanted.has(k.toLowerCase())) picked[k.toLowerCase()] = v;
+      return [picked, s.text] as [Record<string, string>, string];
+    });
+    assert.deepEqual(seen, want, JSON.stringify(text));
+  }
+  for (const bad of [' lonely continuation\n', 'Package: a\nno colon here\n', ': empty name\n']) {
+    const old = (() => { try { parseStanzas(bad, 'P'); } catch (e) { return (e as Error).message; } return 'none'; })();
+    assert.throws(() => scanStanzas(bad, 'P', wanted, () => undefined), (e: Error) => e.message === old);
+  }
+});
+
+test("a local repository's Packages file is the stanzas joined by blank lines, written in pieces, with its hash in Release", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reprimage-repo-'));
+  try {
+    // more than one 1 Mi-character piece, with characters outside Latin-1
+    const packages = Array.from({ length: 3000 }, (_, i) => ({ stanza: `Package: p${i}\nDescription: ${'Zoë ✓ '.repeat(60)}\n`, filename: `pool/p${i}.deb` }));
+    await layOutRepository(dir, packages, '');
+    const bytes = readFileSync(join(dir, 'Packages'));
+    assert.equal(bytes.toString('utf8'), packages.map((p) => p.stanza).join('\n'));
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    assert.match(readFileSync(join(dir, 'Release'), 'utf8'), new RegExp(`\\n ${sha} ${bytes.length} Packages\\n$`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("apt's simulation lines give name, version and architecture", () => {

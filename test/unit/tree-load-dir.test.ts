@@ -6,7 +6,8 @@ import { loadDirectory, splitDevice, GETFATTR_MISSING } from '../../src/tree/loa
 import { parseXattrDump } from '../../src/tree/getfattr.js';
 import { readContent } from '../../src/tree/content.js';
 import { treeToJson } from '../../src/tree/describe.js';
-import type { FileNode } from '../../src/tree/tree.js';
+import { NO_XATTRS, type FileNode } from '../../src/tree/tree.js';
+import { applyFileList, parseFileList } from '../../src/tree/file-list.js';
 import { ReprimageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tools.js';
 import { runNodeUnprivileged, unprivilegedTempDir } from '../helpers/unprivileged.js';
@@ -207,4 +208,19 @@ test('getfattr dumps: octal escapes in paths and names, UTF-8 bytes raw or escap
   assert.deepEqual(parseXattrDump(Buffer.from('')), []);
   assert.throws(() => parseXattrDump(Buffer.from('user.a=0x31\n')), (e: unknown) => e instanceof ReprimageError && e.code === 'TOOL');
   assert.throws(() => parseXattrDump(Buffer.from('# file: /r\nuser.a="text"\n')), (e: unknown) => e instanceof ReprimageError && e.code === 'TOOL' && e.message.includes('not hex'));
+});
+
+test('entries loaded without xattrs share one map that refuses changes; a file list gives the one entry it changes a map of its own', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a'), 'a');
+  writeFileSync(join(dir, 'b'), 'b');
+  const tree = await loadDirectory(dir, { xattrs: false });
+  const [a, b] = [tree.get('a')!, tree.get('b')!];
+  assert.equal(a.xattrs, NO_XATTRS);
+  assert.equal(b.xattrs, NO_XATTRS);
+  assert.throws(() => a.xattrs.set('user.x', new Uint8Array(1)), /NO_XATTRS/);
+  await applyFileList(tree, parseFileList('xattr /a user.x 0x01\n', 'list'), { baseDir: dir });
+  assert.deepEqual([...a.xattrs], [['user.x', new Uint8Array([1])]]);
+  assert.equal(b.xattrs.size, 0, 'the other entry is unchanged');
+  assert.equal(NO_XATTRS.size, 0);
 });

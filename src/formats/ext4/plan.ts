@@ -26,17 +26,12 @@ const LOST_AND_FOUND = 'lost+found';
 /** The range of a signed 32-bit seconds count extended by two epoch bits. */
 const TIME_MIN = -(2 ** 31);
 const TIME_MAX = 2 ** 31 + 3 * 2 ** 32 - 1;
-const encoder = new TextEncoder();
 const NO_XATTRS: XattrPlan = Object.freeze({ inInode: [], inBlock: [] });
-
-export interface DirChild {
-  name: Uint8Array;
-  node: Node;
-}
 
 export interface InodePlan {
   ino: number;
   node: Node;
+  /** For messages: the path of a directory (the only inodes whose writing can fail on a name); '' for the others. */
   path: string;
   /** i_mode with type bits. */
   mode: number;
@@ -46,8 +41,13 @@ export interface InodePlan {
   /** Logical block runs holding data (before allocation), ascending. */
   logicalRuns: Array<{ logical: number; length: number }>;
   dataBlocks: number;
-  /** Directories: children sorted bytewise, and the parent's node. */
-  children?: DirChild[];
+  /**
+   * Directories: the children's names sorted bytewise (their bytes and nodes are looked up when
+   * the directory is written: kept for every directory of a large tree they cost megabytes), the
+   * lost+found this writer adds under the root, and the parent's node.
+   */
+  childNames?: string[];
+  addedLostAndFound?: DirNode;
   parent?: Node;
   htree?: boolean;
   minBlocks?: number;
@@ -79,8 +79,17 @@ function fileTypeOf(node: Node): number {
   }
 }
 
+/** The child `name` of a directory's plan. */
+function childOf(plan: InodePlan, name: string): Node {
+  if (plan.addedLostAndFound && name === LOST_AND_FOUND) return plan.addedLostAndFound;
+  return (plan.node as DirNode).children.get(name)!;
+}
+
 export function direntsOf(plan: InodePlan, byNode: Map<Node, InodePlan>): DirEntryIn[] {
-  return plan.children!.map((c) => ({ name: c.name, ino: byNode.get(c.node)!.ino, fileType: fileTypeOf(c.node) }));
+  return plan.childNames!.map((name) => {
+    const child = childOf(plan, name);
+    return { name: nameBytes(name), ino: byNode.get(child)!.ino, fileType: fileTypeOf(child) };
+  });
 }
 
 /** The logical blocks holding data: all of them for dense contents, else those the regions touch. */
@@ -129,7 +138,7 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
       throw new ReprimageError('UNSUPPORTED', subject, `device ${node.major}:${node.minor} does not fit ext4's 12-bit major and 20-bit minor`);
     }
     const plan: InodePlan = {
-      ino, node, path: subject, mode: TYPE_BITS[node.kind] | (node.mode & 0o7777), links: counts.get(node) ?? 1, size: 0,
+      ino, node, path: node.kind === 'dir' ? subject : '', mode: TYPE_BITS[node.kind] | (node.mode & 0o7777), links: counts.get(node) ?? 1, size: 0,
       xattrs: node.xattrs.size === 0 ? NO_XATTRS : planXattrs(xattrEntries(node.xattrs, subject), IBODY_SIZE, blockSize, subject),
       logicalRuns: [], dataBlocks: 0, xattrBlock: 0, extents: [], treeBlocks: [],
     };
@@ -149,20 +158,26 @@ export function planTree(tree: Tree, blockSize: number, hashing: DirHashing, opt
       }
       case 'dir': {
         dirCount++;
-        const names = [...node.children.keys()].map((n) => ({ n, bytes: nameBytes(n) }));
-        if (node === tree.root && extraLpf) names.push({ n: LOST_AND_FOUND, bytes: encoder.encode(LOST_AND_FOUND) });
-        names.sort((a, b) => compareNames(a.n, b.n)); // bytewise UTF-8, as tree.walk() orders them
-        plan.children = names.map(({ n, bytes }) => {
+        if (node === tree.root && extraLpf) plan.addedLostAndFound = extraLpf;
+        const names = [...node.children.keys()];
+        if (plan.addedLostAndFound) names.push(LOST_AND_FOUND);
+        names.sort(compareNames); // bytewise UTF-8, as tree.walk() orders them
+        plan.childNames = names;
+        let links = 2;
+        const shapeEntries: DirEntryIn[] = names.map((n) => {
+          const bytes = nameBytes(n);
           if (bytes.length > 255) throw new ReprimageError('UNSUPPORTED', subject, `the name '${n}' is longer than 255 bytes`);
-          const child = node === tree.root && n === LOST_AND_FOUND && extraLpf ? extraLpf : node.children.get(n)!;
-          if (child.kind === 'dir') parents.set(child, node);
-          return { name: bytes, node: child };
+          const child = childOf(plan, n);
+          if (child.kind === 'dir') {
+            parents.set(child, node);
+            links++;
+          }
+          return { name: bytes, ino: 0, fileType: 0 };
         });
-        let links = 2 + plan.children.filter((c) => c.node.kind === 'dir').length;
         if (links > 65000) links = 1; // dir_nlink: "many"
         plan.links = links;
         plan.minBlocks = node === lpf ? Math.max(1, 16384 / blockSize) : 1;
-        const shape = directoryShape(plan.children.map((c) => ({ name: c.name, ino: 0, fileType: 0 })), blockSize, hashing, subject, plan.minBlocks);
+        const shape = directoryShape(shapeEntries, blockSize, hashing, subject, plan.minBlocks);
         plan.htree = shape.kind === 'htree';
         plan.size = shape.blocks * blockSize;
         plan.logicalRuns = [{ logical: 0, length: shape.blocks }];

@@ -65,6 +65,7 @@ export interface Ext4WriteReport {
 }
 
 const encoder = new TextEncoder();
+const NO_RUNS: Array<{ logical: number; length: number }> = [];
 
 export function uuidBytes(text: string, subject: string): Uint8Array {
   const hex = text.replace(/-/g, '');
@@ -130,6 +131,8 @@ export async function writeExt4(given: Tree, sink: Sink, o: Ext4WriteOptions): P
 
   const plan = planTree(tree, blockSize, hashing, { lostAndFound: o.lostAndFound ?? true, time: o.buildTime });
   const { geometry: g, journal, cursor } = layOut(plan, o, blockSize, subject);
+  // allocation is done: the runs it started from need not stay in memory while the image is written
+  for (const p of plan.inodes) p.logicalRuns = NO_RUNS;
   const B = blockSize;
   const ipg = g.inodesPerGroup;
   const fsTime: Time = { sec: o.buildTime, nsec: 0 };

@@ -109,7 +109,7 @@ export async function writeIso(tree: Tree, sink: Sink, options: IsoWriteOptions)
     sortWeights: options.sortWeights,
     catalog: catalogPath !== undefined && catalogNode && !options.hideBootCatalog ? { path: catalogPath, node: catalogNode } : undefined,
   });
-  const ctx: Ctx = { plan, now, rockRidge, xattrs: rockRidge && (options.xattrs ?? true), ceBase: 0, ceAt: 0, ceBytes: undefined, catalogSector: 0, rripCache: new Map() };
+  const ctx: Ctx = { plan, now, rockRidge, xattrs: rockRidge && (options.xattrs ?? true), ceBase: 0, ceAt: 0, ceBytes: undefined, catalogSector: 0 };
   // isohybrid layouts (boot code, or a GPT beside the ISO's own MBR) are padded to whole cylinders
   const cylinderAligned = options.hybridMbr !== undefined || (options.gpt !== undefined && !isProtective(options));
   const layout = layOut(plan, ctx, { joliet: checked.joliet, booting, padding: options.padding ?? DEFAULT_PADDING, cylinderAligned });

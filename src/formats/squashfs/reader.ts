@@ -431,8 +431,13 @@ class SquashfsReader {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below needs the reader
     const self = this;
     // the stored form: the same codec, block layout and raw blocks mean the same bytes
+    let form: string | undefined;
     const stored = {
-      form: `squashfs:${this.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`,
+      // built when first compared: most walks never compare most files
+      get form() {
+        form ??= `squashfs:${self.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`;
+        return form;
+      },
       async *parts(): AsyncIterable<Uint8Array> {
         // The blocks of a file are stored back to back: read them in a few large reads.
         let total = 0;

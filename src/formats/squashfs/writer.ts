@@ -41,7 +41,7 @@ import { encodeMetadataBlock, encodeLookupTable, MetadataWriter, type MetadataCo
 import { DirectoryListingBuilder, DIR_ENTRY_SIZE } from './layout/directory.js';
 import { basicInodeType, encodeDevice, encodeInode, type Inode } from './layout/inode.js';
 import { SUPERBLOCK_SIZE, encodeSuperblock, type Superblock } from './layout/superblock.js';
-import { encodeExportTable, encodeFragmentTable, encodeIdTable } from './layout/tables.js';
+import { ExportTable, encodeFragmentTable, encodeIdTable } from './layout/tables.js';
 import { encodeXattrIdEntries, encodeXattrTableHeader } from './layout/xattr.js';
 import { XattrWriter } from './xattr-writer.js';
 
@@ -224,7 +224,7 @@ async function writeImage(tree: Tree, sink: Sink, options: SquashfsWriteOptions,
   };
   const xattrs = new XattrWriter(options.uncompressedXattrs ? undefined : metaCompress, warn);
   const refs = new Map<Node, { block: number; offset: number; type: number }>();
-  const exportRefs: bigint[] = new Array<bigint>(rootNumber).fill(0n);
+  const exportRefs = new ExportTable(rootNumber);
   let duplicateFiles = 0;
   let fileCount = 0;
 
@@ -241,7 +241,7 @@ async function writeImage(tree: Tree, sink: Sink, options: SquashfsWriteOptions,
   const store = async (node: Node, inode: Inode): Promise<{ block: number; offset: number; type: number }> => {
     const ref = inodes.nextRef();
     await inodes.append(encodeInode(inode));
-    exportRefs[inode.inodeNumber - 1] = (BigInt(ref.block) << 16n) | BigInt(ref.offset);
+    exportRefs.set(inode.inodeNumber, ref.block, ref.offset);
     const r = { ...ref, type: basicInodeType(inode.kind) };
     refs.set(node, r);
     return r;
@@ -337,7 +337,7 @@ async function writeImage(tree: Tree, sink: Sink, options: SquashfsWriteOptions,
   await sink.write(fragTable.bytes);
   let exportTable = SQUASHFS_INVALID_TABLE;
   if (exportable) {
-    const t = await encodeLookupTable(encodeExportTable(exportRefs), pos(), inodeCompress);
+    const t = await encodeLookupTable(exportRefs.bytes, pos(), inodeCompress);
     await sink.write(t.bytes);
     exportTable = BigInt(t.tableStart);
   }
