@@ -29,9 +29,10 @@ const IDS = {
   journalUuid: '0f0e0d0c-0b0a-4908-8706-050403020100',
   hashSeed: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
 };
-// e2fsck judges times against its clock: E2FSCK_TIME (2106) lets a tree with times in 2100,
-// written with a build time after them (writers store no later time), pass as built then
-const TOOL_ENV = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', E2FSCK_TIME: String(2 ** 32) };
+// e2fsck judges times against its clock. A tree with times in 2100 is written with a build time
+// after them (writers store no later time); E2FSCK_TIME, in 2106 (the last second e2fsck's
+// 32-bit comparison holds), lets e2fsck check it as of a time after its build
+const TOOL_ENV = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', E2FSCK_TIME: String(2 ** 32 - 1) };
 
 async function build(t: T, tree: Tree, options: Partial<Ext4WriteOptions> = {}): Promise<{ img: string; report: Ext4WriteReport; dir: string }> {
   const dir = tempDir(t);
@@ -69,9 +70,9 @@ function richSpec(): SampleSpec {
   return spec;
 }
 
-/** What debugfs must show for `tree`: the tree plus mke2fs's lost+found (0700, at the epoch). */
+/** What debugfs must show for `tree`: the tree plus mke2fs's lost+found (0700, at the build time `build` gives it). */
 function withLostAndFound(tree: Tree): Tree {
-  tree.set('lost+found', newDir({ mode: 0o700, mtime: { sec: EPOCH, nsec: 0 } }));
+  tree.set('lost+found', newDir({ mode: 0o700, mtime: { sec: buildTimeFor(tree, EPOCH), nsec: 0 } }));
   return tree;
 }
 
