@@ -21,7 +21,7 @@ const EXEMPT: Record<string, string> = {
 const EXEMPT_KINDS: Array<[RegExp, string]> = [
   [/^reprimage (lock|build) /, 'recipes: lock needs deb.debian.org, build needs root (mmdebstrap) too; test/network runs them'],
   [/^reprimage rebuild /, 'rebuilds a published build: root (mmdebstrap), and a URL or the output of a build'],
-  [/^reprimage verify-disk \/dev\//, 'reads a real disk holding an installed image (root); test/network/installer.test.ts runs verify-disk on the installed disk file'],
+  [/^reprimage verify-disk /, 'compares a disk with the output of a build (root, deb.debian.org); test/network/installer.test.ts runs it on the installed disk'],
 ];
 
 /** Synopses: the shape of a command with placeholders, not a command to run. */
