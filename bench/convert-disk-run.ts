@@ -5,4 +5,4 @@
 import { convertDisk, parseDiskFormat } from '../src/image/convert-disk.js';
 
 const [raw, format, out, compress] = process.argv.slice(2);
-await convertDisk(raw!, parseDiskFormat(format!), { output: out!, seed: 'bench', sourceDateEpoch: 1700000000, compress: compress === 'compress' });
+await convertDisk(raw!, parseDiskFormat(format!), { output: out!, seed: 'bench', buildTime: 1700000000, compress: compress === 'compress' });

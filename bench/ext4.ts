@@ -36,8 +36,8 @@ async function writeChild(dir: string, out: string, change?: string): Promise<vo
     if (node?.kind !== 'file') throw new Error(`${change}: not a file of the tree`);
     node.content = bytesContent(new TextEncoder().encode('changed by bench/ext4.ts\n'), change);
   }
-  applyPolicy(tree, { sourceDateEpoch: EPOCH, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
-  const report = await writeAtomically(out, (sink) => writeExt4(tree, sink, { uuid: UUID, hashSeed: SEED, journalUuid: UUID, time: EPOCH }));
+  applyPolicy(tree, { buildTime: EPOCH, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+  const report = await writeAtomically(out, (sink) => writeExt4(tree, sink, { uuid: UUID, hashSeed: SEED, journalUuid: UUID, buildTime: EPOCH }));
   process.stdout.write(`${report.size}\n`);
 }
 

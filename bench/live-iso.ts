@@ -52,7 +52,7 @@ function ensureBootFiles(root: string, work: string): string {
 async function writeChild(root: string, out: string, comp: SquashfsCompressorName): Promise<void> {
   const fh = await open(out, 'w');
   try {
-    await writeLiveIso(loadMksquashfsTree(root, EPOCH), new FileSink(fh, out), { name: 'bench', sourceDateEpoch: EPOCH, seed: 'bench', compressor: comp, workers: 2 });
+    await writeLiveIso(loadMksquashfsTree(root, EPOCH), new FileSink(fh, out), { name: 'bench', buildTime: EPOCH, seed: 'bench', compressor: comp, workers: 2 });
   } finally {
     await fh.close();
   }

@@ -35,7 +35,7 @@ async function writeChild(dir: string, out: string, codec: BenchCodec): Promise<
     await writeSquashfs(loadMksquashfsTree(dir, EPOCH), new FileSink(fh, out), {
       compressor,
       deflate: codec === 'gzip-zlib' ? 'zlib' : undefined,
-      mkfsTime: EPOCH,
+      buildTime: EPOCH,
       noXattrs: true,
       workers: 2,
     });

@@ -5,7 +5,7 @@ _reprimage() {
     case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=($(compgen -W "pack disk ls diff normalize po-changed check iuk iuk-apply lock build rebuild -V --version -h --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "pack disk verify-disk ls diff normalize po-changed check iuk iuk-apply lock build rebuild -V --version -h --help" -- "$cur"))
     return
   fi
   local opts=""
@@ -25,6 +25,10 @@ _reprimage() {
         --table) COMPREPLY=($(compgen -W "gpt mbr" -- "$cur")); return ;;
         --owner) COMPREPLY=($(compgen -W "keep root" -- "$cur")); return ;;
         --permissions) COMPREPLY=($(compgen -W "keep normalize" -- "$cur")); return ;;
+        --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+      esac ;;
+    verify-disk) opts="--json -q --quiet -v --verbose --no-progress --color -h --help"
+      case $prev in
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
       esac ;;
     ls) opts="--json --no-xattrs -q --quiet -v --verbose --no-progress --color -h --help"

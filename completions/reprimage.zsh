@@ -5,6 +5,7 @@ _reprimage() {
   commands=(
     'pack:write one image or archive from a directory, archive or image'
     'disk:write a partitioned disk image (GPT or MBR) from directories, archives and files'
+    'verify-disk:check that a disk or disk image file holds a published disk image byte for byte (installer GPT relocation aside)'
     'ls:list the entries of a directory, archive or image with their metadata'
     'diff:compare two files or directories, recursively inside archives and images (exit 0 same, 1 different, 2 error)'
     'normalize:strip nondeterminism (times, owners, order, build dates) from build artifacts in place'
@@ -94,6 +95,15 @@ _reprimage() {
         '*--empty-from[make the files matching the patterns in FILE empty]:file:_files' \
         '--owner[keep numeric owners, or make everything root\:root]:keep|root:(keep root)' \
         '--permissions[keep modes, or normalize them (docs/metadata-policy.md)]:keep|normalize:(keep normalize)' \
+        '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \
+        '(-v --verbose)'{-v,--verbose}'[print more\: each stage in detail, stacks of internal errors]' \
+        '--no-progress[draw no progress bar (bars are drawn on a terminal only)]' \
+        '--color[colour\: auto (on a terminal, unless NO_COLOR is set), always, never]:when:(auto always never)' \
+        '(-h --help)'{-h,--help}'[print the help of the command]' \
+        '*:file:_files' ;;
+    verify-disk)
+      _arguments -s \
+        '--json[print the result as JSON (schema reprimage-verify-disk/1)]' \
         '(-q --quiet)'{-q,--quiet}'[print no warnings, stages or progress]' \
         '(-v --verbose)'{-v,--verbose}'[print more\: each stage in detail, stacks of internal errors]' \
         '--no-progress[draw no progress bar (bars are drawn on a terminal only)]' \

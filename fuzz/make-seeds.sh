@@ -65,7 +65,7 @@ node --input-type=module -e '
   const { writeAtomically } = await import(process.cwd() + "/dist/src/io/atomic-output.js");
   const { openFileSource } = await import(process.cwd() + "/dist/src/io/source.js");
   const src = await openFileSource(process.argv[1]);
-  await writeAtomically(process.argv[2], (sink) => writeVhd(src, sink, { type: "dynamic", blockSize: 4096, seed: "fuzz", sourceDateEpoch: 1700000000 }));
+  await writeAtomically(process.argv[2], (sink) => writeVhd(src, sink, { type: "dynamic", blockSize: 4096, seed: "fuzz", buildTime: 1700000000 }));
   await src.close();' "$work/disk.img" "$out/vhd/dynamic-4k.vhd"
 qemu-img convert -f raw -O vmdk "$work/disk.img" "$out/vmdk/monolithic-sparse.vmdk"
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$work/disk.img" "$out/vmdk/stream-optimized.vmdk"

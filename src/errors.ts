@@ -30,7 +30,9 @@ export type ErrorCode =
   /** The operating system refused an operation (permissions, disk full, …). */
   | 'IO'
   /** An external tool reprimage runs failed. */
-  | 'TOOL';
+  | 'TOOL'
+  /** The caller stopped the call with its AbortSignal; nothing was written. */
+  | 'ABORTED';
 
 export class ReprimageError extends Error {
   override readonly name = 'ReprimageError';

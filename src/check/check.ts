@@ -15,6 +15,7 @@ import type { Difference } from '../diff/difference.js';
 import type { BuildPlan } from './plan.js';
 import { runBuild } from './runner.js';
 import { ReprimageError, isReprimageError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { trackTemporary } from '../io/temporaries.js';
 import { detectVariations, type BuildSetup, type SkippedVariation, type Variation, type VariationId } from './variations.js';
 
@@ -28,6 +29,8 @@ export interface CheckOptions {
   timeoutSeconds: number;
   progress: (message: string) => void;
   warn: (message: string) => void;
+  /** Stops the check (the running build is killed) with an ABORTED error; the work directory is removed unless `keep`. */
+  signal?: AbortSignal;
 }
 
 export interface ArtifactResult {
@@ -67,6 +70,7 @@ export interface CheckReport {
 }
 
 export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<CheckReport> {
+  throwIfAborted(options.signal, plan.title);
   const started = performance.now();
   const work = options.workDir === undefined ? await mkdtemp(join(tmpdir(), 'reprimage-check-')) : resolve(options.workDir);
   mkdirSync(work, { recursive: true });
@@ -88,7 +92,7 @@ export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<
       builds++;
       options.progress(`build ${builds}: ${name}${enabled.length > 0 ? ` (${enabled.map((v) => v.id).join(', ')})` : ''}`);
       try {
-        return await runBuild(plan, setup, { work, name, timeoutSeconds: options.timeoutSeconds });
+        return await runBuild(plan, setup, { work, name, timeoutSeconds: options.timeoutSeconds, signal: options.signal });
       } catch (e) {
         // the work directory, with the build's log, is removed below: do not point at it
         const log = `(log: ${join(work, `${name}.log`)})`;
@@ -100,7 +104,7 @@ export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<
     const experiment = await build('experiment', variations.applied);
     const artifacts: ArtifactResult[] = [];
     for (const path of plan.artifacts) {
-      const difference = await diffPaths(join(control.artifactsDir, path), join(experiment.artifactsDir, path), { warn: options.warn });
+      const difference = await diffPaths(join(control.artifactsDir, path), join(experiment.artifactsDir, path), { warn: options.warn, signal: options.signal });
       if (difference) relabel(difference, [[control.artifactsDir, 'control'], [experiment.artifactsDir, 'experiment']]);
       artifacts.push({ path, identical: difference === undefined, difference });
     }
@@ -112,10 +116,11 @@ export async function runCheck(plan: BuildPlan, options: CheckOptions): Promise<
         try {
           const r = await build(name, enabled);
           for (const path of plan.artifacts) {
-            if ((await diffPaths(join(control.artifactsDir, path), join(r.artifactsDir, path), { warn: options.warn })) !== undefined) return { variations: ids, differs: true };
+            if ((await diffPaths(join(control.artifactsDir, path), join(r.artifactsDir, path), { warn: options.warn, signal: options.signal })) !== undefined) return { variations: ids, differs: true };
           }
           return { variations: ids, differs: false };
         } catch (e) {
+          if (isReprimageError(e) && e.code === 'ABORTED') throw e;
           return { variations: ids, differs: 'error', error: e instanceof Error ? e.message : String(e) };
         }
       };

@@ -16,6 +16,12 @@ export interface BuildPlan {
   command: string[];
   /** Paths of the artifacts, relative to the build directory (files or directories). */
   artifacts: string[];
+  /**
+   * Files copied out beside the artifacts when the build made them, but not compared: for a
+   * recipe, the manifest (whose `run` part differs by design) and the inputs bundle, so that the
+   * control build kept by `--keep` is a whole release (docs/rebuild.md).
+   */
+  kept?: string[];
   /** A directory copied into each fresh build directory before the command runs. */
   source?: string;
 }
@@ -38,7 +44,7 @@ export async function planFromRecipe(recipe: string, cacheDir: string): Promise<
   const { recipeCheckPlan } = await import('../recipe/check-plan.js');
   const plan = recipeCheckPlan(recipe, cacheDir);
   if (plan.artifacts.length === 0) throw new ReprimageError('USAGE', recipe, 'the recipe declares no outputs to compare');
-  return { title: plan.title, command: plan.command, artifacts: plan.artifacts, source: plan.source };
+  return { title: plan.title, command: plan.command, artifacts: plan.artifacts, kept: plan.kept, source: plan.source };
 }
 
 /** An argument as a POSIX shell would need it written, for the report. */

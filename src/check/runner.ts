@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ReprimageError } from '../errors.js';
+import { abortedError, throwIfAborted } from '../io/abort.js';
 import { trackCleanup, trackProcess } from '../io/temporaries.js';
 import type { BuildPlan } from './plan.js';
 import { isMounted, mountDisorderfs, unmountFuse } from './probe.js';
@@ -26,6 +27,8 @@ export interface RunOptions {
   /** A unique name of this build within the work directory (`control`, `experiment`, `bisect-3`). */
   name: string;
   timeoutSeconds: number;
+  /** Stops the build (its whole process group is killed) with an ABORTED error. */
+  signal?: AbortSignal;
 }
 
 function expand(arg: string, setup: BuildSetup, buildPath: string): string {
@@ -66,7 +69,7 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
     const umask = setup.umask.toString(8).padStart(4, '0');
     const argv = [...setup.wrappers.flat(), 'sh', '-c', `umask ${umask} && cd "$1" && shift && exec "$@"`, 'sh', buildPath, ...command];
     const log = join(options.work, `${options.name}.log`);
-    const status = await spawnLogged(argv, { ...process.env, ...setup.env, PWD: buildPath }, log, options.timeoutSeconds);
+    const status = await spawnLogged(argv, { ...process.env, ...setup.env, PWD: buildPath }, log, options.timeoutSeconds, options.signal);
     if (status !== 0) {
       const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-1)[0] ?? '';
       throw new ReprimageError('TOOL', plan.title, `the ${options.name} build ${status === null ? 'timed out' : `exited ${status}`}${tail ? `: ${tail.slice(0, 200)}` : ''} (log: ${log})`);
@@ -78,6 +81,7 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
       if (!existsSync(from)) throw new ReprimageError('NOT_FOUND', artifact, `the ${options.name} build did not make this artifact (log: ${log})`);
       copyTree(from, join(artifactsDir, artifact), artifact);
     }
+    for (const file of plan.kept ?? []) if (existsSync(join(buildPath, file))) copyTree(join(buildPath, file), join(artifactsDir, file), file);
     return { artifactsDir, log, seconds: (performance.now() - started) / 1000 };
   } finally {
     // a mount that will not go away (even lazily) leaves the directory behind rather than
@@ -92,32 +96,39 @@ export async function runBuild(plan: BuildPlan, setup: BuildSetup, options: RunO
 }
 
 /** Runs argv with stdout and stderr into `log`; resolves to the exit status, null on timeout. */
-function spawnLogged(argv: string[], env: NodeJS.ProcessEnv, log: string, timeoutSeconds: number): Promise<number | null> {
+function spawnLogged(argv: string[], env: NodeJS.ProcessEnv, log: string, timeoutSeconds: number, signal: AbortSignal | undefined): Promise<number | null> {
+  throwIfAborted(signal, argv[0]!);
   const fd = openSync(log, 'w');
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', fd, fd], detached: true });
     // a build in its own process group gets no ^C from the terminal: an interrupted check stops it
     const forget = child.pid === undefined ? () => undefined : trackProcess(-child.pid, 'SIGKILL');
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const killAll = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL'); // the whole process group the build started
       } catch {
         child.kill('SIGKILL');
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killAll();
     }, timeoutSeconds * 1000);
+    signal?.addEventListener('abort', killAll, { once: true });
     child.on('error', (e) => {
       forget();
       clearTimeout(timer);
       closeSync(fd);
       reject(new ReprimageError('TOOL', argv[0]!, `cannot run: ${e.message}`));
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code, killedBy) => {
       forget();
       clearTimeout(timer);
+      signal?.removeEventListener('abort', killAll);
       closeSync(fd);
-      resolve(timedOut ? null : (code ?? (signal ? 128 : 1)));
+      if (signal?.aborted) reject(abortedError(signal, argv[0]!));
+      else resolve(timedOut ? null : (code ?? (killedBy ? 128 : 1)));
     });
   });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 interface BuildOptionValues {
   output: string;
@@ -34,18 +35,20 @@ export function buildCommand(reporter: Reporter): Command {
       // loaded here, not at start-up: the recipe code pulls in openpgp, zod and yaml
       const { defaultCacheDir } = await import('../recipe/cache.js');
       const { buildRecipe } = await import('../recipe/build.js');
+      const { resolveSourceDateEpoch } = await import('../tree/policy.js');
       const { manifest } = await buildRecipe(recipe, {
         outDir: values.output,
         cacheDir: values.cache ?? defaultCacheDir(process.env),
         updateLock: values.updateLock ?? false,
         provenance: values.provenance ?? false,
-        sourceDateEpoch: values.sourceDateEpoch,
+        buildTime: values.sourceDateEpoch === undefined ? undefined : resolveSourceDateEpoch({ option: values.sourceDateEpoch, warn: () => undefined }),
         environment: process.env,
         workers: values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256),
         blockCache: values.blockCache,
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => reporter.detail(line) : undefined,
         onStage: (name, ms, detail) => reporter.stage(name, ms, detail),
+        signal: interruption(),
       });
       if (values.json) process.stdout.write(`${JSON.stringify(manifest)}\n`);
       else for (const o of manifest.reproducible.outputs) reporter.info(`${join(values.output, o.path)}: ${o.size} bytes, sha256 ${o.sha256}`);

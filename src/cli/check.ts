@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ReprimageError } from '../errors.js';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 interface CheckOptionValues {
   artifact: string[];
@@ -70,6 +71,7 @@ export function checkCommand(reporter: Reporter): Command {
         timeoutSeconds: parseIntOption(values.timeout, '--timeout', 1, 7 * 86400),
         progress: (m) => reporter.status(`check: ${m}`),
         warn: (m) => reporter.warn(m),
+        signal: interruption(),
       });
       const maxReportSize = values.maxReportSize === undefined ? undefined : parseIntOption(values.maxReportSize, '--max-report-size', 1, Number.MAX_SAFE_INTEGER);
       process.stdout.write(values.json ? renderCheckJson(report) : renderCheckText(report, { maxReportSize }));

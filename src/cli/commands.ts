@@ -12,6 +12,7 @@ type Definer = (reporter: Reporter) => Command;
 export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Definer>>> = {
   pack: async () => (await import('./pack.js')).packCommand,
   disk: async () => (await import('./disk.js')).diskCommand,
+  'verify-disk': async () => (await import('./verify-disk.js')).verifyDiskCommand,
   ls: async () => (await import('./ls.js')).lsCommand,
   diff: async () => (await import('./diff.js')).diffCommand,
   normalize: async () => (await import('./normalize.js')).normalizeCommand,

@@ -19,6 +19,7 @@ import type { DiskPartitionSpec, PartitionContent } from '../image/disk.js';
 import { addPolicyOptions, shapeTree, type PolicyOptionValues } from './policy-options.js';
 import type { Progress, Reporter } from './reporter.js';
 import type { ProgressCount } from '../progress.js';
+import { interruption } from './process-end.js';
 
 interface DiskOptionValues extends PolicyOptionValues {
   output: string;
@@ -115,7 +116,8 @@ export function diskCommand(reporter: Reporter): Command {
             table,
             partitions: specs,
             seed,
-            sourceDateEpoch,
+            buildTime: sourceDateEpoch,
+            signal: interruption(),
             diskGuid: values.diskGuid,
             diskSignature: values.diskSignature === undefined ? undefined : parseU32(values.diskSignature, '--disk-signature'),
             size: values.size === undefined ? undefined : parseBytes(values.size, '--size'),
@@ -139,7 +141,7 @@ export function diskCommand(reporter: Reporter): Command {
             const raw = join(scratch.path, 'disk.raw');
             report = await write(raw, values.output);
             const workers = values.workers === undefined ? undefined : parseWhole(values.workers, '--workers', 1, 256);
-            const c = await convertDisk(raw, format, { output: values.output, seed, sourceDateEpoch, compress: values.compress, workers });
+            const c = await convertDisk(raw, format, { output: values.output, seed, buildTime: sourceDateEpoch, compress: values.compress, workers });
             converted = { format, ...c.details };
           } finally {
             await scratch.remove();
@@ -217,7 +219,7 @@ async function openContent(a: PartitionArgument, values: DiskOptionValues, warn:
     return { content: { kind: 'file', path: a.source } };
   }
   const { openTree } = await import('../image/open-tree.js');
-  const input = await openTree(a.source, { warn, xattrs: values.xattrs });
+  const input = await openTree(a.source, { warn, xattrs: values.xattrs, signal: interruption() });
   const tree = input.tree;
   const label = a.fields.label;
   const content: PartitionContent =

@@ -11,6 +11,7 @@ import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
 import { WHITEOUT_STYLES, type WhiteoutStyle } from '../iuk/whiteouts.js';
 import { parseIntOption } from './pack.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 interface IukOptionValues {
   output: string;
@@ -41,6 +42,10 @@ export function iukCommand(reporter: Reporter): Command {
       const compressor = await parseCompressor(values.comp);
       const workers = values.workers === undefined ? undefined : parseIntOption(values.workers, '--workers', 1, 256);
       const { makeKit } = await import('../iuk/kit.js');
+      // --source-date-epoch, else $SOURCE_DATE_EPOCH; with neither, makeKit takes the newest mtime of NEW
+      const env = process.env.SOURCE_DATE_EPOCH;
+      const { resolveSourceDateEpoch } = await import('../tree/policy.js');
+      const buildTime = values.sourceDateEpoch !== undefined || (env !== undefined && env !== '') ? resolveSourceDateEpoch({ option: values.sourceDateEpoch, env, warn: () => undefined }) : undefined;
       const bar = reporter.progress('iuk');
       let report: KitReport | undefined;
       try {
@@ -49,9 +54,9 @@ export function iukCommand(reporter: Reporter): Command {
           whiteouts,
           compressor,
           workers,
-          sourceDateEpoch: values.sourceDateEpoch,
-          sourceDateEpochEnv: process.env.SOURCE_DATE_EPOCH,
+          buildTime,
           squashfsPath: values.squashfsPath,
+          signal: interruption(),
           warn: (m) => reporter.warn(m),
           onProgress: reporter.animates ? (done, total) => bar.update(done, total) : undefined,
         });

@@ -4,6 +4,7 @@ import { displayName } from '../tree/names.js';
 import type { Tree, Node } from '../tree/tree.js';
 import type { Reporter } from './reporter.js';
 import { withInputPath } from './stdin-input.js';
+import { interruption } from './process-end.js';
 
 export function lsCommand(reporter: Reporter): Command {
   return new Command('ls')
@@ -14,7 +15,7 @@ export function lsCommand(reporter: Reporter): Command {
     // '-': a tar or cpio stream on standard input, copied to a file that `path` then names
     .action(async (image: string, values: { json?: boolean; xattrs: boolean }) => withInputPath(image, async (path) => {
       const { openTree } = await import('../image/open-tree.js');
-      const input = await openTree(path, { warn: (m) => reporter.warn(m), xattrs: values.xattrs });
+      const input = await openTree(path, { warn: (m) => reporter.warn(m), xattrs: values.xattrs, signal: interruption() });
       try {
         const boot = await input.describe?.();
         if (values.json) {

@@ -4,6 +4,7 @@ import { ReprimageError } from '../errors.js';
 import { HANDLER_IDS, type HandlerId } from '../normalize/handler.js';
 import type { FileResult } from '../normalize/file.js';
 import type { Reporter } from './reporter.js';
+import { interruption } from './process-end.js';
 
 // The handler list of `normalize --help` loads every normalizer: only when help is asked for
 const wantsHelp = ['--help', '-h', 'help'].some((a) => process.argv.includes(a));
@@ -47,7 +48,7 @@ export function normalizeCommand(reporter: Reporter): Command {
       let ok = false;
       let results: FileResult[];
       try {
-        ({ results } = await normalizePaths(paths, { timestamp, clamp: values.clamp, check: values.check, type, workers, onProgress: (done, total) => bar.update(done, total) }));
+        ({ results } = await normalizePaths(paths, { buildTime: timestamp, clamp: values.clamp, check: values.check, type, workers, signal: interruption(), onProgress: (done, total) => bar.update(done, total) }));
         ok = true;
       } finally {
         bar.end(ok);

@@ -12,6 +12,7 @@ import { addPolicyOptions, pathInsideSource, shapeTree, type PolicyOptionValues 
 import type { Reporter } from './reporter.js';
 import { hashFile } from '../io/hash-file.js';
 import { withInputPath } from './stdin-input.js';
+import { interruption } from './process-end.js';
 
 interface PackOptionValues extends PolicyOptionValues {
   output: string;
@@ -100,7 +101,7 @@ export function packCommand(reporter: Reporter): Command {
     // the readers and writers load here, not at start-up; image/pack loads only the format written
     const { openTree } = await import('../image/open-tree.js');
     const { packTree } = await import('../image/pack.js');
-    const input = await openTree(src, { warn, xattrs: values.xattrs });
+    const input = await openTree(src, { warn, xattrs: values.xattrs, signal: interruption() });
     try {
       if (input.format === 'directory' && values.output !== '-') {
         const self = pathInsideSource(src, values.output);
@@ -111,9 +112,10 @@ export function packCommand(reporter: Reporter): Command {
         tarFormat,
         gzipLevel,
         warn,
-        sourceDateEpoch,
+        buildTime: sourceDateEpoch,
         seed: values.seed ?? `reprimage:${sourceDateEpoch}`,
         workers,
+        signal: interruption(),
         squashfs: { compressor, blockSize, noFragments: !values.fragments, noDuplicates: !values.duplicates, deflate: parseDeflate(values.squashfsDeflate), blockCache: values.blockCache },
         fat: {
           fatType: values.fatType === undefined ? undefined : (parseIntOption(values.fatType, '--fat-type', 12, 32) as 12 | 16 | 32),

@@ -57,7 +57,7 @@ export async function shapeTree(tree: Tree, values: PolicyOptionValues, reporter
     tree,
     warn: (m) => reporter.warn(m),
   });
-  const policy: MetadataPolicy = { sourceDateEpoch, clampMtime: true, owner, permissions, excludes, emptyFiles };
+  const policy: MetadataPolicy = { buildTime: sourceDateEpoch, clampMtime: true, owner, permissions, excludes, emptyFiles };
   applyPolicy(tree, policy);
   // file lists come after the policy so that the modes and owners they give are kept as given;
   // their times are clamped like every other

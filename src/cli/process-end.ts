@@ -4,7 +4,7 @@
  * these handlers; the library records its temporary files in src/io/temporaries.ts and they are
  * removed here on every way out. docs/errors.md describes what the user sees.
  */
-import { isReprimageError, fromSystemError } from '../errors.js';
+import { isReprimageError, fromSystemError, ReprimageError } from '../errors.js';
 import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
 import { liftProgress } from './reporter.js';
 
@@ -25,24 +25,41 @@ let firstStatus: number | undefined;
 
 let stopping = false;
 
+/** Aborted on SIGINT, SIGTERM or SIGHUP: every command passes it to the library calls it makes. */
+const interrupted = new AbortController();
+
+/**
+ * The signal every command hands its library calls. A library call owns no signal handler; it
+ * stops when this aborts (its listeners, such as the killing of a running build, run at once),
+ * and whatever it left is then removed with the temporaries as the process ends.
+ */
+export function interruption(): AbortSignal {
+  return interrupted.signal;
+}
+
 /** Installs the signal, uncaught-error and exit handlers. Call once, before any work starts. */
 export function ownProcess(argv: readonly string[]): void {
   const verbose = stackWanted(argv);
   for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) {
-    const stop = () => {
+    const announce = () => {
+      if (firstStatus !== undefined) return;
+      firstStatus = 128 + number;
+      // the newest output is the one being written when the signal came
       const outputs = pendingOutputs();
+      const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
+      writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
+    };
+    const stop = () => {
+      announce();
       removeTemporariesSync();
-      if (firstStatus === undefined) {
-        firstStatus = 128 + number;
-        // the newest output is the one being written when the signal came
-        const subject = outputs.length > 0 ? `${outputs[outputs.length - 1]}: ` : '';
-        writeLine(`reprimage: ${subject}interrupted by ${signal}${subject ? ', not written' : ''}`);
-      }
       process.exit(firstStatus);
     };
     process.on(signal, () => {
       if (stopping) return stop(); // a second signal does not wait
       stopping = true;
+      // the line and the status first: the aborted call's own error then adds nothing
+      announce();
+      interrupted.abort(new ReprimageError('ABORTED', '', `interrupted by ${signal}`));
       // a file being rewritten through its own inode is finished first (normalize of hard links)
       afterCriticalSections(stop);
     });

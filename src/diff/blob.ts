@@ -29,8 +29,10 @@ const FILE_CHUNK = 4 << 20;
 /**
  * A regular file on disk of a known size: streamed as tree/content.ts's `fileContent` streams
  * files (one reader of files for the whole project), with random access and a cheap head.
+ * `label` names it to readers (and so in their messages) when not its path: `-` for standard
+ * input spooled to a temporary file.
  */
-export function fileBlob(path: string, size: number): Blob {
+export function fileBlob(path: string, size: number, label = path): Blob {
   const content = fileContent(path, size);
   return {
     size,
@@ -45,7 +47,8 @@ export function fileBlob(path: string, size: number): Blob {
       }
     },
     open: async () => {
-      const source = await openFileSource(path);
+      const opened = await openFileSource(path);
+      const source = label === path ? opened : { ...opened, name: label };
       fileWindows.set(source, { path, base: 0 });
       return source;
     },
@@ -184,6 +187,26 @@ export async function sameBytes(a: Blob, b: Blob): Promise<boolean> {
   return sameStreams(a.chunks(), b.chunks());
 }
 
+/**
+ * Verdicts on pairs of whole chunks, by identity. A SquashFS's small files share fragment blocks:
+ * each file's stored form ends with its (cached) fragment block, so two images' thousands of
+ * small files compare the same two block objects again and again; they are compared once.
+ * Streams never change a chunk once it has been yielded.
+ */
+const chunkVerdicts = new WeakMap<Uint8Array, WeakMap<Uint8Array, boolean>>();
+const REMEMBERED_CHUNK = 4096;
+
+function sameChunks(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  if (a.length !== n || b.length !== n || n < REMEMBERED_CHUNK) return Buffer.compare(a.subarray(0, n), b.subarray(0, n)) === 0;
+  let known = chunkVerdicts.get(a);
+  const verdict = known?.get(b);
+  if (verdict !== undefined) return verdict;
+  const same = Buffer.compare(a, b) === 0;
+  if (!known) chunkVerdicts.set(a, (known = new WeakMap()));
+  known.set(b, same);
+  return same;
+}
+
 /** Two byte streams compared in lockstep, whatever their chunk boundaries; stops at the first difference. */
 async function sameStreams(sa: AsyncIterable<Uint8Array>, sb: AsyncIterable<Uint8Array>): Promise<boolean> {
   const ia = sa[Symbol.asyncIterator]();
@@ -208,7 +231,7 @@ async function sameStreams(sa: AsyncIterable<Uint8Array>, sb: AsyncIterable<Uint
         cb = r.value;
       }
       const n = Math.min(ca.length, cb.length);
-      if (n > 0 && Buffer.compare(ca.subarray(0, n), cb.subarray(0, n)) !== 0) return false;
+      if (n > 0 && !sameChunks(ca, cb, n)) return false;
       ca = ca.subarray(n);
       cb = cb.subarray(n);
     }

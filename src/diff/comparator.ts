@@ -37,6 +37,13 @@ export interface Container {
   /** The members, each under a name unique within the container. */
   members(): Promise<Member[]>;
   /**
+   * The members one at a time, for containers too large to hold as a list (a SquashFS of a
+   * whole root file system): in `Tree.walk`'s order (the root `.` first, then depth first,
+   * children in bytewise name order). When both sides have it, the engine pairs the two walks
+   * as they go and keeps only the members that differ.
+   */
+  walk?(): AsyncIterable<Member>;
+  /**
    * Member names in stored order, when the format has one that matters (tar, cpio, zip). The
    * engine reports a difference in order when both sides hold the same names in another order.
    */

@@ -11,6 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { fromSystemError, ReprimageError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import { compareNames } from '../tree/names.js';
 import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
@@ -22,7 +23,7 @@ import { fieldLines, type MetadataClass } from './metadata.js';
 import { binaryDifference } from './comparators/binary.js';
 import { binaryViews } from './comparators/binary-views.js';
 import { textDifference } from './comparators/text.js';
-import { treeContainer } from './comparators/tree-members.js';
+import { sameTreeMetadata, treeContainer } from './comparators/tree-members.js';
 import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
 
 export { PATH_SEPARATOR };
@@ -41,8 +42,15 @@ export interface DiffOptions {
   /** The comparators, in the order they are tried (default: registry.ts). */
   comparators?: readonly Comparator[];
   warn?: (message: string) => void;
+  /**
+   * How `diffPaths` names its two inputs in the report, when not by the paths given (`-` for
+   * standard input that the CLI spooled to a temporary file).
+   */
+  labels?: readonly [string, string];
   /** Hears the whole path of each member as its comparison starts. */
   onProgress?: (path: string) => void;
+  /** Stops the comparison before the next member or file (an ABORTED error). */
+  signal?: AbortSignal;
 }
 
 /** One member pair compared: its node (if it needs one) and what changed, for the file list. */
@@ -81,7 +89,9 @@ class Engine {
 
   /** Compares two blobs; undefined when they hold the same bytes. */
   async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+    throwIfAborted(this.options.signal, x.path);
     if (await sameBytes(x.blob, y.blob)) return undefined;
+    throwIfAborted(this.options.signal, x.path);
     const d = new Difference(x.name, y.name);
     const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
     const comparators = await this.comparators();
@@ -167,32 +177,99 @@ class Engine {
       if (diff) out.push(diff);
     }
     const structures = out.length;
-    const [ma, mb] = await Promise.all([oa.members(), ob.members()]);
     const keep = (m: Member) => !this.excluded(m.name);
-    const la = ma.filter(keep);
-    const lb = mb.filter(keep);
-    if (oa.order && ob.order) {
-      const [na, nb] = await Promise.all([oa.order(), ob.order()]);
-      const fa = na.filter((n) => !this.excluded(n));
-      const fb = nb.filter((n) => !this.excluded(n));
-      const sorted = (l: string[]) => [...l].sort(compareNames).join('\n');
-      if (fa.join('\n') !== fb.join('\n') && sorted(fa) === sorted(fb)) {
-        const diff = Difference.fromLines('member order', 'member order', fa, fb, this.diffOptions);
-        if (diff) {
-          diff.comments.push('the same members, stored in another order');
-          out.push(diff);
-        }
-      }
+    const listing = (members: Iterable<Member>) => [...members].filter((m) => !m.transparent).map((m) => listingLine(m.fields, m.label ?? m.name, this.excludeMetadata));
+    let results: MemberResult[];
+    let listings: () => Promise<[string[], string[]]>;
+    if (oa.walk && ob.walk) {
+      results = await this.pairWalks(filterWalk(oa.walk(), keep), filterWalk(ob.walk(), keep), x, y, depth);
+      // walked a second time, and only when a listed field differs
+      const walked = async (c: Container) => {
+        const lines: string[] = [];
+        for await (const m of filterWalk(c.walk!(), keep)) lines.push(...listing([m]));
+        return lines;
+      };
+      listings = async () => Promise.all([walked(oa), walked(ob)]);
+    } else {
+      const [ma, mb] = await Promise.all([oa.members(), ob.members()]);
+      const la = ma.filter(keep);
+      const lb = mb.filter(keep);
+      const order = await this.memberOrder(oa, ob);
+      if (order) out.push(order);
+      const byKey = (list: Member[]) => new Map(list.map((m) => [m.key ?? m.name, m]));
+      const mapA = byKey(la);
+      const mapB = byKey(lb);
+      const keys = [...new Set([...mapA.keys(), ...mapB.keys()])].sort(compareNames);
+      results = await inOrder(keys, this.concurrency, (k) => this.compareMember(mapA.get(k), mapB.get(k), x, y, depth));
+      listings = async () => [listing(la), listing(lb)];
     }
-    const byKey = (list: Member[]) => new Map(list.map((m) => [m.key ?? m.name, m]));
-    const mapA = byKey(la);
-    const mapB = byKey(lb);
-    const keys = [...new Set([...mapA.keys(), ...mapB.keys()])].sort(compareNames);
-    const results = await inOrder(keys, this.concurrency, (k) => this.compareMember(mapA.get(k), mapB.get(k), x, y, depth));
-    const list = this.fileList(la, lb, results);
+    const list = await this.fileList(results, listings);
     if (list) out.splice(structures, 0, list);
     for (const r of results) if (r.node) out.push(r.node);
     return out;
+  }
+
+  /** A `member order` node when both sides hold the same names in another stored order. */
+  async memberOrder(oa: Container, ob: Container): Promise<Difference | undefined> {
+    if (!oa.order || !ob.order) return undefined;
+    const [na, nb] = await Promise.all([oa.order(), ob.order()]);
+    const fa = na.filter((n) => !this.excluded(n));
+    const fb = nb.filter((n) => !this.excluded(n));
+    const sorted = (l: string[]) => [...l].sort(compareNames).join('\n');
+    if (fa.join('\n') === fb.join('\n') || sorted(fa) !== sorted(fb)) return undefined;
+    const diff = Difference.fromLines('member order', 'member order', fa, fb, this.diffOptions);
+    diff?.comments.push('the same members, stored in another order');
+    return diff;
+  }
+
+  /**
+   * Two walks paired as they go (a merge of two sorted sequences), with at most `concurrency`
+   * comparisons in flight; only the results that differ are kept, then put in the order the
+   * listed path takes (bytewise by name, as for members given as lists).
+   */
+  async pairWalks(wa: AsyncIterable<Member>, wb: AsyncIterable<Member>, x: Side, y: Side, depth: number): Promise<MemberResult[]> {
+    const ia = wa[Symbol.asyncIterator]();
+    const ib = wb[Symbol.asyncIterator]();
+    const kept: Array<{ key: string; result: MemberResult }> = [];
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    const start = (ma: Member | undefined, mb: Member | undefined) => {
+      const key = (ma ?? mb)!.name;
+      const p: Promise<void> = this.compareMember(ma, mb, x, y, depth)
+        .then(
+          (result) => {
+            if (result.node || result.entry) kept.push({ key, result });
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => running.delete(p));
+      running.add(p);
+    };
+    try {
+      let [na, nb] = await Promise.all([ia.next(), ib.next()]);
+      while ((!na.done || !nb.done) && !failure) {
+        const order = na.done ? 1 : nb.done ? -1 : compareWalkOrder(na.value.name, nb.value.name);
+        if (order === 0) {
+          start(na.value, nb.value);
+          [na, nb] = await Promise.all([ia.next(), ib.next()]);
+        } else if (order < 0) {
+          start(na.value, undefined);
+          na = await ia.next();
+        } else {
+          start(undefined, nb.value);
+          nb = await ib.next();
+        }
+        if (running.size >= this.concurrency) await Promise.race(running);
+      }
+    } finally {
+      await Promise.all(running);
+      await Promise.allSettled([ia.return?.(), ib.return?.()]);
+    }
+    if (failure) throw failure.error;
+    kept.sort((p, q) => compareNames(p.key, q.key));
+    return kept.map((k) => k.result);
   }
 
   /**
@@ -200,12 +277,11 @@ class Engine {
    * only counted in its comments. Undefined when no listed field differs and no member is on
    * one side only (then the listing is not even built).
    */
-  fileList(la: Member[], lb: Member[], results: MemberResult[]): Difference | undefined {
+  async fileList(results: MemberResult[], listings: () => Promise<[string[], string[]]>): Promise<Difference | undefined> {
     const metadataOnly = results.map((r) => r.entry).filter((e): e is EntryChange => e?.kind === 'metadata');
     const listed = results.some((r) => r.entry && (r.entry.kind === 'added' || r.entry.kind === 'removed' || r.entry.fields.some((f) => LISTED_CLASSES.has(f as MetadataClass))));
     if (!listed && metadataOnly.length === 0) return undefined;
-    const lines = (list: Member[]) => list.filter((m) => !m.transparent).map((m) => listingLine(m.fields, m.label ?? m.name, this.excludeMetadata));
-    const d = listed ? Difference.fromLines('file list', 'file list', lines(la), lines(lb), this.diffOptions) : undefined;
+    const d = listed ? Difference.fromLines('file list', 'file list', ...(await listings()), this.diffOptions) : undefined;
     const node = d ?? new Difference('file list', 'file list');
     if (metadataOnly.length > 0) {
       node.entries = metadataOnly;
@@ -217,6 +293,7 @@ class Engine {
   async compareMember(ma: Member | undefined, mb: Member | undefined, x: Side, y: Side, depth: number): Promise<MemberResult> {
     const path1 = ma && (ma.transparent ? x.path : x.path + PATH_SEPARATOR + ma.name);
     const path2 = mb && (mb.transparent ? y.path : y.path + PATH_SEPARATOR + mb.name);
+    throwIfAborted(this.options.signal, path1 ?? path2!);
     this.options.onProgress?.(path1 ?? path2!);
     if (!ma || !mb) {
       const only = (ma ?? mb)!;
@@ -242,10 +319,12 @@ class Engine {
     const d = new Difference(ma.label ?? ma.name, mb.label ?? mb.name);
     if (!ma.transparent) d.path1 = path1;
     if (!mb.transparent) d.path2 = path2;
-    const fields = changedClasses(ma.fields, mb.fields, this.excludeMetadata);
+    // the same metadata in both trees: no line to format or compare
+    const same = sameTreeMetadata(ma, mb);
+    const fields = same ? [] : changedClasses(ma.fields, mb.fields, this.excludeMetadata);
     // listed fields show in the container's file list; the others (xattrs, format fields) here
     const unlisted = (m: Member) => fieldLines(m.fields.filter((f) => !LISTED_CLASSES.has(f.class)), this.excludeMetadata);
-    const meta = Difference.fromLines('metadata', 'metadata', unlisted(ma), unlisted(mb), this.diffOptions);
+    const meta = same ? undefined : Difference.fromLines('metadata', 'metadata', unlisted(ma), unlisted(mb), this.diffOptions);
     if (meta) d.details.push(meta);
     let content = false;
     const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path
@@ -292,16 +371,16 @@ class Engine {
   }
 
   /** Two directories on disk: their entries compared as members (the roots' own metadata left out). */
-  async compareDirectories(a: string, b: string): Promise<Difference | undefined> {
+  async compareDirectories(a: string, b: string, la = a, lb = b): Promise<Difference | undefined> {
     const load = (p: string) => loadDirectory(p, { warn: this.warn });
     const [ta, tb] = await Promise.all([load(a), load(b)]);
-    const x: Side = { name: a, path: a, blob: emptyBlob };
-    const y: Side = { name: b, path: b, blob: emptyBlob };
+    const x: Side = { name: la, path: la, blob: emptyBlob };
+    const y: Side = { name: lb, path: lb, blob: emptyBlob };
     const details = await this.compareContainers(treeContainer(ta, { root: false }), treeContainer(tb, { root: false }), x, y, 1);
     if (details.length === 0) return undefined;
-    const d = new Difference(a, b);
-    d.path1 = a;
-    d.path2 = b;
+    const d = new Difference(la, lb);
+    d.path1 = la;
+    d.path2 = lb;
     d.details = details;
     return d;
   }
@@ -323,21 +402,22 @@ const emptyBlob: Blob = {
  */
 export async function diffPaths(a: string, b: string, options: DiffOptions = {}): Promise<Difference | undefined> {
   const engine = new Engine(options);
-  const [sa, sb] = await Promise.all([statOf(a), statOf(b)]);
-  for (const [s, p] of [[sa, a], [sb, b]] as const) {
-    if (!s.isFile() && !s.isDirectory()) throw new ReprimageError('USAGE', p, 'not a regular file or a directory');
+  const [la, lb] = options.labels ?? [a, b];
+  const [sa, sb] = await Promise.all([statOf(a, la), statOf(b, lb)]);
+  for (const [s, l] of [[sa, la], [sb, lb]] as const) {
+    if (!s.isFile() && !s.isDirectory()) throw new ReprimageError('USAGE', l, 'not a regular file or a directory');
   }
-  if (sa.isDirectory() && sb.isDirectory()) return engine.compareDirectories(a, b);
+  if (sa.isDirectory() && sb.isDirectory()) return engine.compareDirectories(a, b, la, lb);
   if (sa.isDirectory() !== sb.isDirectory()) {
-    const d = Difference.withComment(a, b, `${sa.isDirectory() ? a : b} is a directory, ${sa.isDirectory() ? b : a} is a file`);
-    d.path1 = a;
-    d.path2 = b;
+    const d = Difference.withComment(la, lb, `${sa.isDirectory() ? la : lb} is a directory, ${sa.isDirectory() ? lb : la} is a file`);
+    d.path1 = la;
+    d.path2 = lb;
     return d;
   }
-  const d = await engine.compareBlobs({ name: a, path: a, blob: fileBlob(a, sa.size) }, { name: b, path: b, blob: fileBlob(b, sb.size) }, 0);
+  const d = await engine.compareBlobs({ name: la, path: la, blob: fileBlob(a, sa.size, la) }, { name: lb, path: lb, blob: fileBlob(b, sb.size, lb) }, 0);
   if (d) {
-    d.path1 = a;
-    d.path2 = b;
+    d.path1 = la;
+    d.path2 = lb;
   }
   return d;
 }
@@ -352,11 +432,25 @@ export async function diffBlobs(a: { name: string; blob: Blob }, b: { name: stri
   return d;
 }
 
-async function statOf(path: string) {
+/** A walk with the excluded members left out. */
+async function* filterWalk(walk: AsyncIterable<Member>, keep: (m: Member) => boolean): AsyncGenerator<Member> {
+  for await (const m of walk) if (keep(m)) yield m;
+}
+
+/**
+ * The order of `Tree.walk` between two member names: the root `.` first, then path by path,
+ * each component bytewise (a `/` sorts before any character a name can hold).
+ */
+function compareWalkOrder(a: string, b: string): number {
+  const key = (name: string) => (name === '.' ? '' : name.replaceAll('/', '\0'));
+  return compareNames(key(a), key(b));
+}
+
+async function statOf(path: string, label: string) {
   try {
     return await stat(path);
   } catch (e) {
-    throw fromSystemError(e, path);
+    throw fromSystemError(e, label);
   }
 }
 

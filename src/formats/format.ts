@@ -11,6 +11,7 @@ import type { Sink } from '../io/sink.js';
 import type { Identifiers } from '../tree/id-purposes.js';
 import type { Tree } from '../tree/tree.js';
 import type { SquashfsCompressorName } from '../compress/squashfs-codecs.js';
+import type { Content } from '../tree/content.js';
 
 export interface FormatDefinition {
   /** Stable id: what `ls --json` reports as the format, and the diff comparator's id. */
@@ -35,10 +36,19 @@ export interface FormatHandler {
    * bytes) is this format. Decided by content, never by a name.
    */
   sniff(head: Uint8Array, size: number): boolean;
+  /**
+   * For a format known by its end (a fixed VHD by its footer): whether the last
+   * `SNIFF_TAIL_SIZE` bytes of an input of `size` bytes are this format. Tried before every
+   * head, since such a format wraps bytes that another format's head sniff would claim.
+   */
+  sniffTail?(tail: Uint8Array, size: number): boolean;
   /** Opens an input recognized by `sniff` as a Tree. The opened image owns `source`: its close() closes it. */
   open(source: RandomAccessSource, ctx: OpenContext): Promise<OpenedImage>;
-  /** Writes `tree` as this format; present exactly when the definition says `writable`. */
-  write?(tree: Tree, sink: Sink, ctx: WriteContext, settings: WriteSettings): Promise<void>;
+  /**
+   * Writes `tree` as this format, from the sink's position; present exactly when the definition
+   * says `writable`, and for the file systems `disk` puts in partitions (fat, ext4, squashfs).
+   */
+  write?(tree: Tree, sink: Sink, ctx: WriteContext, settings: WriteSettings): Promise<WrittenImage>;
 }
 
 export interface OpenContext {
@@ -77,6 +87,18 @@ export interface WriteContext {
   /** Parallel workers; never changes the bytes. */
   workers?: number;
   signal?: AbortSignal;
+  /** The output's name in messages (a partition of a disk, a file); default the format's. */
+  subject?: string;
+}
+
+/** What a write made. */
+export interface WrittenImage {
+  /** Bytes of the image (a file system's size), from where it started. */
+  size: number;
+  /** The file system's identifier as tools show it (a FAT volume id `1A2B-3C4D`, an ext4 UUID), when it has one. */
+  filesystemId?: string;
+  /** The format writer's own report (`IsoWriteReport`, `SquashfsWriteReport` …), for a caller that knows the format. */
+  report?: object;
 }
 
 /** The settings of each writer, chosen on the command line or by a library caller; all optional. */
@@ -91,12 +113,16 @@ export interface WriteSettings {
     biosBoot?: string;
     /** A path inside the tree: the El Torito UEFI boot image (a FAT image). */
     efiBoot?: string;
+    /** The El Torito UEFI boot image appended after the ISO 9660 volume as its own partition (the live ISO's ESP); instead of `efiBoot`. */
+    efiAppended?: Content;
+    /** Files with a higher weight are placed first (xorriso's sort weights); default: tree order. */
+    sortWeights?: ReadonlyMap<string, number>;
     /** isohybrid MBR boot code (its first 432 bytes are used). */
     hybridMbr?: Uint8Array;
     mbrId?: number;
     gpt?: boolean;
   };
-  fat?: { fatType?: 12 | 16 | 32; label?: string; size?: number; skipUnsupported?: boolean };
+  fat?: { fatType?: 12 | 16 | 32; label?: string; size?: number; skipUnsupported?: boolean; /** Sectors before the file system on its disk (BPB_HiddSec). */ hiddenSectors?: number };
   ext4?: {
     blockSize?: 1024 | 4096;
     size?: number;

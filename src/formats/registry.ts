@@ -47,8 +47,21 @@ export function formatById(id: string): FormatDefinition | undefined {
   return FORMATS.find((f) => f.id === id);
 }
 
-/** The first format, in registry order, that recognizes `head`; its handler is loaded. */
-export async function sniffFormat(head: Uint8Array, size: number): Promise<{ format: FormatDefinition; handler: FormatHandler } | undefined> {
+/** Bytes read from the end of an input for the formats known by their end (`sniffTail`). */
+export const SNIFF_TAIL_SIZE = 512;
+
+/**
+ * The first format, in registry order, that recognizes the input's `tail` (its last
+ * SNIFF_TAIL_SIZE bytes, when given), else the first that recognizes its `head`; its handler is
+ * loaded.
+ */
+export async function sniffFormat(head: Uint8Array, size: number, tail?: Uint8Array): Promise<{ format: FormatDefinition; handler: FormatHandler } | undefined> {
+  if (tail !== undefined) {
+    for (const format of FORMATS) {
+      const handler = await format.load();
+      if (handler.sniffTail?.(tail, size)) return { format, handler };
+    }
+  }
   for (const format of FORMATS) {
     const handler = await format.load();
     if (handler.sniff(head, size)) return { format, handler };

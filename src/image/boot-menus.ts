@@ -8,6 +8,9 @@ export interface BootMenuVars {
   title: string;
   /** The whole kernel command line after the kernel and initrd. */
   cmdline: string;
+  /** Paths on the medium; default the live ISO's LIVE_KERNEL and LIVE_INITRD. */
+  kernel?: string;
+  initrd?: string;
 }
 
 /** Paths on the medium, shared by the menus, the writer and the upgrade kits (src/iuk). */
@@ -36,8 +39,8 @@ export function isolinuxCfg(v: BootMenuVars): string {
     '',
     'LABEL live',
     `  SAY Booting ${menuText(v.title)}`,
-    `  KERNEL /${LIVE_KERNEL}`,
-    `  APPEND initrd=/${LIVE_INITRD} ${v.cmdline}`,
+    `  KERNEL /${v.kernel ?? LIVE_KERNEL}`,
+    `  APPEND initrd=/${v.initrd ?? LIVE_INITRD} ${v.cmdline}`,
     '',
   ].join('\n');
 }
@@ -56,8 +59,8 @@ export function grubCfg(v: BootMenuVars): string {
     'search --no-floppy --set=root --file /.disk/info',
     '',
     `menuentry "${menuText(v.title)}" {`,
-    `  linux /${LIVE_KERNEL} ${v.cmdline}`,
-    `  initrd /${LIVE_INITRD}`,
+    `  linux /${v.kernel ?? LIVE_KERNEL} ${v.cmdline}`,
+    `  initrd /${v.initrd ?? LIVE_INITRD}`,
     '}',
     '',
   ].join('\n');

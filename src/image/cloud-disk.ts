@@ -46,7 +46,7 @@ export interface CloudDiskOptions {
   name: string;
   /** Derives every GUID, UUID and serial. */
   seed: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Whole disk in bytes (a multiple of 1 MiB); the root partition takes what the others leave. */
   size: number;
   /** Default 64 MiB. */
@@ -236,7 +236,7 @@ function tooSmall(e: unknown, parts: readonly Planned[], subject: string): unkno
  */
 export async function writeCloudDisk(source: Tree, sink: Sink, o: CloudDiskOptions): Promise<CloudDiskReport> {
   const warn = o.warn ?? (() => {});
-  const epoch = o.sourceDateEpoch;
+  const epoch = o.buildTime;
   const { timings, stage } = stageTimer();
   const parts = plan(o);
   const root = parts[parts.length - 1]!;
@@ -332,7 +332,7 @@ export async function writeCloudDisk(source: Tree, sink: Sink, o: CloudDiskOptio
     }
     stage('boot');
 
-    const disk = await writeDisk(sink, { partitions: specs, seed: o.seed, sourceDateEpoch: epoch, size: o.size, workers: o.workers, warn, subject: o.subject }).catch((e: unknown) => {
+    const disk = await writeDisk(sink, { partitions: specs, seed: o.seed, buildTime: epoch, size: o.size, workers: o.workers, warn, subject: o.subject }).catch((e: unknown) => {
       throw tooSmall(e, parts, o.subject ?? 'disk');
     });
     // the identifiers named in fstab, grub.cfg and core.img must be the ones written

@@ -6,7 +6,7 @@
  * calls it): `input` is the path of a raw image, an open RandomAccessSource, or a stream of raw
  * bytes (spooled to a sparse temporary file first, since the GCE tarball reads its input twice);
  * the output appears whole or not at all (src/io/atomic-output.ts). Every byte depends only on
- * the raw image and the options: times come from `sourceDateEpoch`, identifiers from `seed`.
+ * the raw image and the options: times come from `buildTime`, identifiers from `seed`.
  *
  * | format        | what is written                                                  | file name |
  * |---------------|------------------------------------------------------------------|-----------|
@@ -19,7 +19,7 @@
  * | `gce`         | `disk.raw` in an old-GNU sparse tar, gzip'd                      | .tar.gz   |
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ReprimageError, fromSystemError } from '../errors.js';
@@ -38,7 +38,7 @@ export interface ConvertDiskOptions {
   /** Where the formats' identifiers come from (VHD unique id, VMDK CID). */
   seed: string;
   /** Times in the output (VHD footer, tar member mtime). */
-  sourceDateEpoch: number;
+  buildTime: number;
   /** qcow2: deflate clusters (as `qemu-img convert -c`). */
   compress?: boolean;
   /** Threads that compress qcow2 clusters and VMDK grains (never changes the bytes); default: the cores available. */
@@ -111,9 +111,9 @@ export async function convertDisk(
 }
 
 /**
- * A file read with synchronous reads: the writers read the raw image in order, a megabyte or more
- * at a time, and an await per read (a round trip through libuv's thread pool) left the CPU idle
- * for most of a qcow2 conversion.
+ * The raw image as the writers read it: in order, 4 MiB at a time, into reused buffers
+ * (`readInto`), several reads in flight on libuv's threads so that reading overlaps the work (one
+ * awaited read at a time left the CPU idle for most of a qcow2 conversion). `read` is synchronous.
  */
 function openSyncFileSource(path: string): RandomAccessSource {
   let fd: number;
@@ -123,29 +123,55 @@ function openSyncFileSource(path: string): RandomAccessSource {
     throw fromSystemError(e, path);
   }
   const size = fstatSync(fd).size;
+  const readInto = (offset: number, target: Uint8Array): void => {
+    const length = target.length;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`${path}: bad read range ${offset}+${length}`);
+    if (offset + length > size) throw new ReprimageError('TRUNCATED', path, `read past the end (${size} bytes)`);
+    try {
+      for (let done = 0; done < length; ) {
+        const n = readSync(fd, target, done, length - done, offset + done);
+        if (n === 0) throw new ReprimageError('IO', path, `file shrank to ${offset + done} bytes while reading it`);
+        done += n;
+      }
+    } catch (e) {
+      throw fromSystemError(e, path);
+    }
+  };
   return {
     name: path,
     size,
     read(offset, length) {
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) return Promise.reject(new RangeError(`${path}: bad read range ${offset}+${length}`));
-      if (offset + length > size) return Promise.reject(new ReprimageError('TRUNCATED', path, `read past the end (${size} bytes)`));
-      const buf = new Uint8Array(length);
+      if (!Number.isSafeInteger(length) || length < 0) return Promise.reject(new RangeError(`${path}: bad read range ${offset}+${length}`));
       try {
-        for (let done = 0; done < length; ) {
-          const n = readSync(fd, buf, done, length - done, offset + done);
-          if (n === 0) throw new ReprimageError('IO', path, `file shrank to ${offset + done} bytes while reading it`);
-          done += n;
-        }
+        const buf = new Uint8Array(length);
+        readInto(offset, buf);
+        return Promise.resolve(buf);
       } catch (e) {
-        return Promise.reject(fromSystemError(e, path));
+        return Promise.reject(e as Error);
       }
-      return Promise.resolve(buf);
+    },
+    // on libuv's threads: the writers keep several of these in flight (readChunks), as qemu-img does
+    async readInto(offset, target) {
+      const length = target.length;
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`${path}: bad read range ${offset}+${length}`);
+      if (offset + length > size) throw new ReprimageError('TRUNCATED', path, `read past the end (${size} bytes)`);
+      for (let done = 0; done < length; ) {
+        const n = await readAsync(fd, target, done, length - done, offset + done).catch((e: unknown) => {
+          throw fromSystemError(e, path);
+        });
+        if (n === 0) throw new ReprimageError('IO', path, `file shrank to ${offset + done} bytes while reading it`);
+        done += n;
+      }
     },
     close: () => {
       closeSync(fd);
       return Promise.resolve();
     },
   };
+}
+
+function readAsync(fd: number, target: Uint8Array, at: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, target, at, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
 function isSource(x: unknown): x is RandomAccessSource {
@@ -180,7 +206,7 @@ async function convertSource(source: RandomAccessSource, format: DiskFormat, o: 
     case 'vhd-dynamic': {
       const { writeVhd } = await import('../formats/vhd/index.js');
       const type = format === 'vhd' ? 'fixed' : 'dynamic';
-      return report(await writeAtomically(o.output, (sink) => writeVhd(source, sink, { type, seed: o.seed, sourceDateEpoch: o.sourceDateEpoch, subject })));
+      return report(await writeAtomically(o.output, (sink) => writeVhd(source, sink, { type, seed: o.seed, buildTime: o.buildTime, subject })));
     }
     case 'vmdk': {
       const { writeVmdk, VMDK_COMPRESSION } = await import('../formats/vmdk/index.js');
@@ -191,7 +217,7 @@ async function convertSource(source: RandomAccessSource, format: DiskFormat, o: 
       return report(await writeOva(source, o));
     case 'gce': {
       const { writeGceTarball } = await import('../formats/gce/index.js');
-      return report(await writeAtomically(o.output, (sink) => writeGceTarball(source, sink, { mtime: o.sourceDateEpoch, subject })));
+      return report(await writeAtomically(o.output, (sink) => writeGceTarball(source, sink, { buildTime: o.buildTime, subject })));
     }
   }
 }
@@ -221,7 +247,7 @@ async function writeOva(source: RandomAccessSource, o: ConvertDiskOptions): Prom
           bytes(`${name}.ovf`, ovf),
           bytes(`${name}.mf`, mf),
           { name: diskFile, size: vmdk.size, write: (s) => copySparse(vmdk, s) },
-        ], o.sourceDateEpoch),
+        ], o.buildTime),
       );
     } finally {
       await vmdk.close();

@@ -13,9 +13,12 @@
 import { open } from 'node:fs/promises';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
+import { abortableSink } from '../io/abort.js';
 import type { Tree } from '../tree/tree.js';
 import { deriveU32, deriveUuid } from '../tree/identifiers.js';
-import { ID_PURPOSES as ID, scopedPurpose, type IdPurpose } from '../tree/id-purposes.js';
+import { ID_PURPOSES as ID, scopedIdentifiers, seededIdentifiers } from '../tree/id-purposes.js';
+import type { WriteContext, WriteSettings } from '../formats/format.js';
+import { formatById } from '../formats/registry.js';
 import {
   mbrTypeFor, normalizeGuid, parseAttributes, partitionTypeGuid, partitionTypeName, writeGpt, writeMbr,
   GPT_DEFAULT_ENTRY_COUNT, GPT_ENTRY_SIZE, type GptEntry, type MbrPartition,
@@ -58,7 +61,7 @@ export interface DiskOptions {
   /** Where identifiers come from. */
   seed: string;
   /** File-system creation times; mtimes in the trees should already be clamped to it. */
-  sourceDateEpoch: number;
+  buildTime: number;
   diskGuid?: string;
   /** MBR disk signature (MBR tables); default: derived from the seed. */
   diskSignature?: number;
@@ -72,6 +75,8 @@ export interface DiskOptions {
   warn?: (message: string) => void;
   /** Name of the output in messages. */
   subject?: string;
+  /** Stops the write at the next block (an ABORTED error). */
+  signal?: AbortSignal;
 }
 
 export interface DiskPartitionReport {
@@ -199,37 +204,39 @@ async function writeContent(
   sink: Sink, spec: DiskPartitionSpec, start: number, partUuid: string, o: DiskOptions, subject: string,
 ): Promise<{ contentSize: number; filesystemId?: string }> {
   const c = spec.content;
-  const purpose = (what: IdPurpose) => scopedPurpose(ID.diskPartitionScope(partUuid), what);
   switch (c.kind) {
     case 'empty':
       return { contentSize: 0 };
     case 'file':
       return { contentSize: await copyFile(sink, c.path, spec.size) };
-    case 'fat': {
-      const { writeFat } = await import('../formats/fat/index.js');
-      const volumeSerial = deriveU32(o.seed, purpose(ID.fatVolumeSerial));
-      const r = await writeFat(c.tree, sink, {
-        fatType: c.fatType, label: c.label, size: spec.size, volumeSerial, time: o.sourceDateEpoch, hiddenSectors: start / SECTOR,
-      });
-      for (const w of r.warnings) o.warn?.(`${subject}: ${w}`);
-      return { contentSize: r.size, filesystemId: volumeSerial.toString(16).padStart(8, '0').replace(/^(....)/, '$1-').toUpperCase() };
+    default: {
+      // a file system, written by its format in the registry; its identifiers follow from the
+      // partition's (the systemd-repart convention), through the partition's scope
+      const handler = await formatById(c.kind)!.load();
+      const ctx: WriteContext = {
+        buildTime: o.buildTime,
+        ids: scopedIdentifiers(seededIdentifiers(o.seed), ID.diskPartitionScope(partUuid)),
+        warn: (m) => o.warn?.(`${subject}: ${m}`),
+        workers: o.workers,
+        subject,
+        signal: o.signal,
+      };
+      const to = o.signal ? abortableSink(sink, o.signal, subject) : sink;
+      const written = await handler.write!(c.tree, to, ctx, partitionSettings(c, spec.size, start));
+      return { contentSize: written.size, filesystemId: written.filesystemId };
     }
-    case 'squashfs': {
-      const { writeSquashfs } = await import('../formats/squashfs/index.js');
-      const r = await writeSquashfs(c.tree, sink, { compressor: c.compressor, mkfsTime: o.sourceDateEpoch, workers: o.workers, warn: o.warn });
-      return { contentSize: r.imageSize };
-    }
-    case 'ext4': {
-      // the systemd-repart convention: file-system identifiers follow from the partition's
-      const { writeExt4 } = await import('../formats/ext4/index.js');
-      const uuid = deriveUuid(o.seed, purpose(ID.ext4Uuid));
-      const r = await writeExt4(c.tree, sink, {
-        blockSize: c.blockSize, size: spec.size, label: c.label, uuid,
-        journalUuid: deriveUuid(o.seed, purpose(ID.ext4JournalUuid)), hashSeed: deriveUuid(o.seed, purpose(ID.ext4HashSeed)),
-        time: o.sourceDateEpoch, subject,
-      });
-      return { contentSize: r.size, filesystemId: uuid };
-    }
+  }
+}
+
+/** The registry's settings for a partition's file system: its own, and the partition's size. */
+function partitionSettings(c: Extract<PartitionContent, { tree: Tree }>, size: number | undefined, start: number): WriteSettings {
+  switch (c.kind) {
+    case 'fat':
+      return { fat: { fatType: c.fatType, label: c.label, size, hiddenSectors: start / SECTOR } };
+    case 'ext4':
+      return { ext4: { blockSize: c.blockSize, size, label: c.label } };
+    case 'squashfs':
+      return { squashfs: { compressor: c.compressor } };
   }
 }
 

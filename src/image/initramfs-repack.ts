@@ -34,27 +34,27 @@ export interface RepackedInitramfs {
  * bzip2 …) are an UNSUPPORTED error naming the file; set COMPRESS=zstd or gzip in
  * /etc/initramfs-tools/initramfs.conf.
  */
-export async function repackInitramfs(initrd: Uint8Array, name: string, sourceDateEpoch: number): Promise<RepackedInitramfs> {
+export async function repackInitramfs(initrd: Uint8Array, name: string, buildTime: number): Promise<RepackedInitramfs> {
   const segments = await loadCpioSegments(bufferSource(initrd, name));
   if (segments.length === 0) throw new ReprimageError('CORRUPT_IMAGE', name, 'holds no cpio archive');
   const out = new MemorySink();
   const kinds: string[] = [];
   try {
     for (const { segment, tree } of segments) {
-      applyPolicy(tree, { sourceDateEpoch, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+      applyPolicy(tree, { buildTime, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
       const kind = segment.compression ?? 'none';
       kinds.push(kind);
       if (kind !== 'none' && kind !== 'gzip' && kind !== 'zstd') {
         throw new ReprimageError('UNSUPPORTED', name, `a ${kind}-compressed archive at byte ${segment.offset}: only gzip and zstd can be repacked (set COMPRESS=zstd in initramfs.conf)`);
       }
       if (kind === 'none') {
-        await writeCpio(tree, out);
+        await writeCpio(tree, out, { buildTime });
         continue;
       }
       // Both codecs compress a whole buffer: neither package streams, and one call is far faster
       // than many small ones. The buffer is the uncompressed archive, which the kernel also holds.
       const plain = new MemorySink();
-      await writeCpio(tree, plain);
+      await writeCpio(tree, plain, { buildTime });
       const bytes = plain.bytes();
       await out.write(await compressWhole(kind, bytes, name));
     }

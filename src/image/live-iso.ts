@@ -16,15 +16,16 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
-import { writeFat } from '../formats/fat/index.js';
-import { writeIso, type IsoWriteReport } from '../formats/iso9660/index.js';
-import { writeSquashfs, type SquashfsCompressorName } from '../formats/squashfs/index.js';
+import type { WriteContext, WriteSettings } from '../formats/format.js';
+import type { IsoWriteReport } from '../formats/iso9660/index.js';
+import { formatById } from '../formats/registry.js';
+import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
+import { abortableSink } from '../io/abort.js';
 import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { MemorySink, type Sink } from '../io/sink.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
-import { deriveU32, deriveUuid } from '../tree/identifiers.js';
-import { ID_PURPOSES as ID } from '../tree/id-purposes.js';
+import { ID_PURPOSES as ID, renamedIdentifiers, seededIdentifiers, type IdPurpose } from '../tree/id-purposes.js';
 import { compareNames } from '../tree/names.js';
 import { Tree, newDir, type FileNode, type Node } from '../tree/tree.js';
 import { LIVE_INITRD, LIVE_KERNEL, LIVE_SQUASHFS, grubCfg, isolinuxCfg, liveCmdline } from './boot-menus.js';
@@ -40,12 +41,20 @@ export const BOOT_FILES = {
   grubCd: 'usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed',
 } as const;
 
+/** The live ISO's identifiers have purposes of their own, apart from a `pack` output's of the same format. */
+const LIVE_ISO_PURPOSES: ReadonlyMap<IdPurpose, IdPurpose> = new Map([
+  [ID.fatVolumeSerial, ID.liveIsoEspSerial],
+  [ID.isoMbrDiskSignature, ID.liveIsoMbrDiskSignature],
+  [ID.isoGptDisk, ID.liveIsoGptDisk],
+  ...[0, 1, 2, 3].map((i): [IdPurpose, IdPurpose] => [ID.isoGptPartition(i), ID.liveIsoGptPartition(i)]),
+]);
+
 export interface LiveIsoOptions {
   /** The build's name: the menus' title and .disk/info. */
   name: string;
   /** Default: the name upper-cased, other characters as `_`, at most 32. */
   volumeId?: string;
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Derives the MBR signature, GPT GUIDs and the ESP serial. */
   seed: string;
   /** Default xz. */
@@ -60,6 +69,8 @@ export interface LiveIsoOptions {
   /** The user's name for the ISO being made, named (with the scratch file) when spooling fails. */
   subject?: string;
   warn?: (message: string) => void;
+  /** Stops the build at the next block written (an ABORTED error); the spooled SquashFS is removed. */
+  signal?: AbortSignal;
 }
 
 export interface LiveIsoReport {
@@ -72,13 +83,13 @@ export interface LiveIsoReport {
   timings: Record<string, number>;
 }
 
-function volumeIdOf(name: string): string {
+export function volumeIdOf(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32);
 }
 
-function fileAt(tree: Tree, path: string, what: string, required: true): FileNode;
-function fileAt(tree: Tree, path: string, what: string, required: false): FileNode | undefined;
-function fileAt(tree: Tree, path: string, what: string, required: boolean): FileNode | undefined {
+export function fileAt(tree: Tree, path: string, what: string, required: true): FileNode;
+export function fileAt(tree: Tree, path: string, what: string, required: false): FileNode | undefined;
+export function fileAt(tree: Tree, path: string, what: string, required: boolean): FileNode | undefined {
   let node = tree.get(path);
   // Debian ships some of these as symlinks within /usr/lib; follow relative and absolute ones a few times
   for (let hops = 0; node?.kind === 'symlink' && hops < 8; hops++) {
@@ -103,7 +114,7 @@ function normalize(path: string): string {
 }
 
 /** The kernel and initramfs of the newest kernel version in /boot (bytewise order of versions). */
-function findKernel(tree: Tree, warn: (m: string) => void): { version: string; kernel: FileNode; initrd: FileNode } {
+export function findKernel(tree: Tree, warn: (m: string) => void): { version: string; kernel: FileNode; initrd: FileNode } {
   const boot = tree.get('boot');
   const versions = boot?.kind === 'dir' ? [...boot.children.keys()].filter((n) => n.startsWith('vmlinuz-')).map((n) => n.slice('vmlinuz-'.length)).sort(compareNames) : [];
   const version = versions[versions.length - 1];
@@ -121,8 +132,13 @@ function findKernel(tree: Tree, warn: (m: string) => void): { version: string; k
  */
 export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptions): Promise<LiveIsoReport> {
   const warn = options.warn ?? (() => {});
-  const epoch = options.sourceDateEpoch;
+  const epoch = options.buildTime;
   const { timings, stage } = stageTimer();
+  // the medium and every image in it are written by their formats in the registry, with the live
+  // ISO's own identifier purposes (its ESP serial, MBR signature and GPT GUIDs)
+  const ctx: WriteContext = { buildTime: epoch, ids: renamedIdentifiers(seededIdentifiers(options.seed), LIVE_ISO_PURPOSES), warn, workers: options.workers, subject: options.subject, signal: options.signal };
+  const write = async (id: string, tree: Tree, to: Sink, settings: WriteSettings) =>
+    (await formatById(id)!.load()).write!(tree, options.signal ? abortableSink(to, options.signal, options.subject ?? id) : to, ctx, settings);
 
   const { version, kernel, initrd } = findKernel(root, warn);
   const bios = {
@@ -148,8 +164,8 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     const squashfsPath = join(work, 'filesystem.squashfs');
     await writeAtomically(
       squashfsPath,
-      (s) => writeSquashfs(root, s, { compressor: options.compressor ?? 'xz', mkfsTime: epoch, workers: options.workers, blockCache: options.blockCache, warn }),
-      { subject: scratchSubject(options.subject, squashfsPath) },
+      (s) => write('squashfs', root, s, { squashfs: { compressor: options.compressor ?? 'xz', blockCache: options.blockCache } }),
+      { subject: scratchSubject(options.subject, squashfsPath), signal: options.signal },
     );
     const squashfsSize = (await stat(squashfsPath)).size;
     stage('squashfs');
@@ -172,28 +188,29 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
       espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
       espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), time: epoch, label: 'EFIBOOT' });
+      await write('fat', espTree, espSink, { fat: { label: 'EFIBOOT' } });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
     stage('boot');
 
-    const iso = await writeIso(medium, sink, {
-      volumeId: options.volumeId ?? volumeIdOf(options.name),
-      creationTime: epoch,
-      bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true },
-      efi: esp ? { appendedImage: bytesContent(esp, 'efi.img') } : undefined,
-      hybridMbr: mbr,
-      mbrId: deriveU32(options.seed, ID.liveIsoMbrDiskSignature),
-      gpt: { diskGuid: deriveUuid(options.seed, ID.liveIsoGptDisk), partitionGuids: [0, 1, 2].map((i) => deriveUuid(options.seed, ID.liveIsoGptPartition(i))) },
-      // the big file last and the boot files first, as live-build's xorriso sort list does
-      sortWeights: new Map([
-        ['isolinux/isolinux.bin', 30],
-        ['isolinux/ldlinux.c32', 20],
-        [LIVE_KERNEL, 10],
-        [LIVE_INITRD, 10],
-      ]),
+    const written = await write('iso9660', medium, sink, {
+      iso: {
+        volumeId: options.volumeId ?? volumeIdOf(options.name),
+        biosBoot: 'isolinux/isolinux.bin',
+        efiAppended: esp ? bytesContent(esp, 'efi.img') : undefined,
+        hybridMbr: mbr,
+        gpt: true,
+        // the big file last and the boot files first, as live-build's xorriso sort list does
+        sortWeights: new Map([
+          ['isolinux/isolinux.bin', 30],
+          ['isolinux/ldlinux.c32', 20],
+          [LIVE_KERNEL, 10],
+          [LIVE_INITRD, 10],
+        ]),
+      },
     });
+    const iso = written.report as IsoWriteReport;
     stage('iso');
     return { iso, kernelVersion: version, initramfsSegments: repacked.segments, squashfsSize, uefi: esp !== undefined, timings };
   } finally {

@@ -5,10 +5,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { ReprimageError, fromSystemError } from '../errors.js';
+import { abortableSource, throwIfAborted } from '../io/abort.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import type { Tree } from '../tree/tree.js';
-import { SNIFF_HEAD_SIZE } from '../formats/registry.js';
+import { SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE } from '../formats/registry.js';
 
 export interface OpenedTree {
   tree: Tree;
@@ -46,6 +47,7 @@ export async function openTree(path: string, options: { warn: (m: string) => voi
  * the registry are tried in its order. The opened image owns `source`.
  */
 export async function openSource(source: RandomAccessSource, layers: string[], options: { warn: (m: string) => void; signal?: AbortSignal }): Promise<OpenedTree> {
+  throwIfAborted(options.signal, source.name);
   // the readers load only for a file input (they bring in every codec): a directory needs none
   const { detectCompression, decompressSegment } = await import('../compress/decompress.js');
   const { sniffFormat, readableFormatsText } = await import('../formats/registry.js');
@@ -76,12 +78,14 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
     if (trailing > 0) options.warn(`${name}: ${trailing} bytes after the ${compression} data (from byte ${rest}) left out`);
     return opened;
   }
-  // a fixed VHD is known only by its footer, in the last 512 bytes, which sniffing the head cannot see
-  const { hasVhdFooter } = await import('../formats/vhd/reader.js');
-  const found = (await hasVhdFooter(source)) ? await vhdFound() : await sniffFormat(head, source.size);
+  // some formats are known by their end (a fixed VHD by its footer), which the head cannot show
+  const tail = source.size >= 2 * SNIFF_TAIL_SIZE ? await source.read(source.size - SNIFF_TAIL_SIZE, SNIFF_TAIL_SIZE) : undefined;
+  const found = await sniffFormat(head, source.size, tail);
   if (found === undefined) {
     throw new ReprimageError('UNSUPPORTED', source.name, `not a format reprimage reads (${readableFormatsText()}; gzip, xz, zstd, lz4 or lzma compressed)`);
   }
+  // every reader stops at its next block once the signal is aborted, without knowing of it
+  if (options.signal) source = abortableSource(source, options.signal);
   const opened = await found.handler.open(source, {
     warn: options.warn,
     signal: options.signal,
@@ -89,11 +93,6 @@ export async function openSource(source: RandomAccessSource, layers: string[], o
     openNested: (inner) => openSource(inner, [], options),
   });
   return { ...opened, format: [...layers, opened.format].join(' ▸ ') };
-}
-
-async function vhdFound(): Promise<{ handler: import('../formats/format.js').FormatHandler }> {
-  const { vhdFormat } = await import('../formats/vhd/format.js');
-  return { handler: await vhdFormat.load() };
 }
 
 /** The offset of the first non-zero byte from `at` on (zero padding follows compressed segments), or the size. */

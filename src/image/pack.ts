@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
+import { abortableSink } from '../io/abort.js';
 import type { Tree } from '../tree/tree.js';
 import { seededIdentifiers } from '../tree/id-purposes.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
@@ -18,7 +19,7 @@ export interface PackOptions {
   /** Deflate level of `.gz` outputs. */
   gzipLevel: number;
   /** Filesystem and volume creation times. */
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Where identifiers (disk signatures, GUIDs) come from (docs/design.md rule 4). */
   seed: string;
   workers?: number;
@@ -46,7 +47,7 @@ export interface PackOptions {
  */
 export async function packTree(tree: Tree, format: OutputFormat, sink: Sink, options: PackOptions): Promise<void> {
   const { chooseOutput } = await import('./output-formats.js');
-  const ctx: WriteContext = { buildTime: options.sourceDateEpoch, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
+  const ctx: WriteContext = { buildTime: options.buildTime, ids: seededIdentifiers(options.seed), warn: options.warn, workers: options.workers, signal: options.signal };
   const settings = await writeSettings(options, chooseOutput('', format).format.id);
   await writeOutput(tree, format, sink, ctx, settings, { gzipLevel: options.gzipLevel });
 }
@@ -63,8 +64,11 @@ export async function writeOutput(tree: Tree, output: string, sink: Sink, ctx: W
   const handler = await choice.format.load();
   if (handler.write === undefined) throw new ReprimageError('USAGE', '--format', `${choice.format.title} is read, not written`);
   // every writer stops at its next write once the signal is aborted, without knowing of it
-  if (ctx.signal) sink = abortable(sink, ctx.signal);
-  if (choice.compression === undefined) return handler.write(tree, sink, ctx, settings);
+  if (ctx.signal) sink = abortableSink(sink, ctx.signal, ctx.subject ?? output);
+  if (choice.compression === undefined) {
+    await handler.write(tree, sink, ctx, settings);
+    return;
+  }
   const compressed = await compressingSink(choice.compression, choice.format.id, sink, options.gzipLevel);
   await handler.write(tree, compressed, ctx, settings);
   await compressed.close();
@@ -87,20 +91,6 @@ async function compressingSink(codec: OutputCompression, formatId: string, sink:
       return new ZstdSink(sink, formatId === 'cpio' ? Infinity : ZSTD_OUTPUT_FRAME);
     }
   }
-}
-
-/** `sink`, refusing every write once `signal` is aborted (with the signal's reason). */
-function abortable(sink: Sink, signal: AbortSignal): Sink {
-  return {
-    get position() {
-      return sink.position;
-    },
-    write: (bytes) => (signal.throwIfAborted(), sink.write(bytes)),
-    writeAt: (offset, bytes) => (signal.throwIfAborted(), sink.writeAt(offset, bytes)),
-    flush: () => sink.flush(),
-    skip: sink.skip ? (length) => (signal.throwIfAborted(), sink.skip!(length)) : undefined,
-    fill: sink.fill ? (length, produce) => (signal.throwIfAborted(), sink.fill!(length, produce)) : undefined,
-  };
 }
 
 /** PackOptions as the registry's per-format settings. */

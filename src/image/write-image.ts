@@ -1,23 +1,23 @@
 /**
  * The library's way to write images: one call per image, the metadata policy applied first.
  *
- * The format writers (src/formats/X) write a Tree exactly as given, so a Tree loaded from a
- * directory made today would carry today's dates into the image. These calls take the build time
- * (SOURCE_DATE_EPOCH) as a required option and, unless told otherwise, clamp every mtime to it on
- * a copy of the Tree, as `reprimage pack` does: a library user cannot write an image dated by the
- * clock by accident. Identifiers come from a seed, as on the command line (docs/design.md).
+ * The format writers (src/formats/X) take the build time (SOURCE_DATE_EPOCH) and store no time
+ * later than it, but otherwise write a Tree as given. These calls also apply the rest of the
+ * metadata policy the caller chooses to a copy of the Tree, as `reprimage pack` does, and derive
+ * identifiers from a seed, as on the command line (docs/design.md).
  */
 import { writeAtomically } from '../io/atomic-output.js';
 import type { Sink } from '../io/sink.js';
 import { ReprimageError } from '../errors.js';
 import { applyPolicy, type MetadataPolicy } from '../tree/policy.js';
-import { Tree, type DirNode, type Node } from '../tree/tree.js';
+import { copyTree } from '../tree/copy.js';
+import type { Tree } from '../tree/tree.js';
 import type { WriteSettings } from '../formats/format.js';
 import type { PackOptions } from './pack.js';
 import type { DiskOptions, DiskReport } from './disk.js';
 
-/** The parts of the metadata policy a caller may change; `sourceDateEpoch` is always `buildTime`. */
-export type WritePolicy = Partial<Omit<MetadataPolicy, 'sourceDateEpoch'>>;
+/** The parts of the metadata policy a caller may change; its time is always the call's `buildTime`. */
+export type WritePolicy = Partial<Omit<MetadataPolicy, 'buildTime'>>;
 
 export interface ImageWriteOptions {
   /**
@@ -29,7 +29,8 @@ export interface ImageWriteOptions {
   seed?: string;
   /**
    * The metadata policy applied to a copy of the Tree before writing (docs/metadata-policy.md).
-   * Default: mtimes clamped to `buildTime`, owners and modes kept. `false` writes the Tree as it is.
+   * Default: mtimes clamped to `buildTime`, owners and modes kept. `false` applies none of it
+   * (the writers still store no time later than `buildTime`).
    */
   policy?: WritePolicy | false;
   /** Per-format settings (compressor, label, size, volume id …); all optional. */
@@ -59,7 +60,8 @@ export async function writeImage(tree: Tree, format: string, sink: Sink, options
     if (!handler.write) throw new ReprimageError('USAGE', 'format', `${format} is read, not written`);
     const { seededIdentifiers } = await import('../tree/id-purposes.js');
     const ctx = { buildTime, ids: seededIdentifiers(options.seed ?? `reprimage:${buildTime}`), warn: options.warn ?? (() => undefined), workers: options.workers, signal: options.signal };
-    await handler.write(prepared, sink, ctx, options.settings ?? {});
+    const { abortableSink } = await import('../io/abort.js');
+    await handler.write(prepared, options.signal ? abortableSink(sink, options.signal, format) : sink, ctx, options.settings ?? {});
     return;
   }
   const { packTree } = await import('./pack.js');
@@ -74,7 +76,7 @@ export async function writeImageFile(tree: Tree, format: string, path: string, o
   await writeAtomically(path, (sink) => writeImage(tree, format, sink, options), { signal: options.signal });
 }
 
-export interface DiskImageOptions extends Omit<DiskOptions, 'seed' | 'sourceDateEpoch'> {
+export interface DiskImageOptions extends Omit<DiskOptions, 'seed' | 'buildTime'> {
   /** As for `writeImage`: creation times, and the time every partition's file times are clamped to. */
   buildTime: number;
   /** As for `writeImage`; default `reprimage:<buildTime>`. */
@@ -93,7 +95,7 @@ export async function writeDiskImage(path: string, options: DiskImageOptions): P
   const { buildTime: _time, policy, signal, ...rest } = options;
   const partitions = options.partitions.map((p) => ('tree' in p.content ? { ...p, content: { ...p.content, tree: preparedTree(p.content.tree, buildTime, policy) } } : p));
   const { writeDisk } = await import('./disk.js');
-  return writeAtomically(path, (sink) => writeDisk(sink, { ...rest, partitions, sourceDateEpoch: buildTime, seed: options.seed ?? `reprimage:${buildTime}`, subject: options.subject ?? path }), { signal });
+  return writeAtomically(path, (sink) => writeDisk(sink, { ...rest, partitions, buildTime, seed: options.seed ?? `reprimage:${buildTime}`, subject: options.subject ?? path, signal }), { signal });
 }
 
 function checkedBuildTime(t: number): number {
@@ -105,32 +107,8 @@ function checkedBuildTime(t: number): number {
 function preparedTree(tree: Tree, buildTime: number, policy: WritePolicy | false | undefined): Tree {
   if (policy === false) return tree;
   const copy = copyTree(tree);
-  applyPolicy(copy, { clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [], ...policy, sourceDateEpoch: buildTime });
+  applyPolicy(copy, { clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [], ...policy, buildTime });
   return copy;
-}
-
-/**
- * A copy of the Tree's structure and metadata; contents (lazy sources) are shared, and a node
- * reached by several paths (a hard link) is still one node in the copy.
- */
-function copyTree(tree: Tree): Tree {
-  const copies = new Map<Node, Node>();
-  const copy = (node: Node): Node => {
-    const known = copies.get(node);
-    if (known) return known;
-    let made: Node;
-    if (node.kind === 'dir') {
-      const dir: DirNode = { ...node, mtime: { ...node.mtime }, xattrs: new Map(node.xattrs), children: new Map() };
-      copies.set(node, dir);
-      for (const [name, child] of node.children) dir.children.set(name, copy(child));
-      made = dir;
-    } else {
-      made = { ...node, mtime: { ...node.mtime }, xattrs: new Map(node.xattrs) };
-    }
-    copies.set(node, made);
-    return made;
-  };
-  return new Tree(copy(tree.root) as DirNode);
 }
 
 /** The options `packTree` takes, from the library's: the CLI's defaults where the caller says nothing. */
@@ -139,7 +117,7 @@ function packOptions(buildTime: number, o: ImageWriteOptions): PackOptions {
   return {
     tarFormat: s.tar?.flavour ?? 'gnu',
     gzipLevel: 9,
-    sourceDateEpoch: buildTime,
+    buildTime,
     seed: o.seed ?? `reprimage:${buildTime}`,
     workers: o.workers,
     squashfs: { compressor: s.squashfs?.compressor ?? 'gzip', blockSize: s.squashfs?.blockSize ?? 131072, noFragments: s.squashfs?.noFragments ?? false, noDuplicates: s.squashfs?.noDuplicates ?? false, deflate: s.squashfs?.deflate },

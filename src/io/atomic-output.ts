@@ -5,7 +5,7 @@
  * new one, never a prefix. On failure the temporary is removed; on SIGINT/SIGTERM the program
  * that owns the process removes it (src/io/temporaries.ts: this module installs no handler). A
  * library caller stops a write with an AbortSignal instead: the temporary is removed and the
- * call rejects with the signal's reason, with nothing at the target.
+ * call rejects with an ABORTED error (src/io/abort.ts), with nothing at the target.
  *
  * A temporary is named `.<target>.<host>.<pid>.<n>.tmp`. A run that was killed outright
  * (SIGKILL, power loss) cannot remove its own; the next write of the same target on the same host
@@ -19,6 +19,7 @@ import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
+import { abortedError, throwIfAborted } from './abort.js';
 import { FileSink } from './sink.js';
 import { trackTemporary } from './temporaries.js';
 
@@ -43,7 +44,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
   const mode = options.mode ?? 0o644;
   const subject = options.subject ?? target;
   const signal = options.signal;
-  signal?.throwIfAborted();
+  throwIfAborted(signal, subject);
   await removeStaleTemporaries(target);
   const temp = temporaryPathFor(target);
   let fh;
@@ -56,7 +57,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
   let sink: FileSink | undefined;
   try {
     sink = new FileSink(fh, subject);
-    const result = await untilAborted(produce(sink), signal);
+    const result = await untilAborted(produce(sink), signal, subject);
     await sink.flush();
     await fh.truncate(sink.position);
     await fh.chmod(mode); // the umask must not decide the mode of what we make
@@ -64,7 +65,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     // the bytes reach the disk before the name points at them, or a crash could leave a named
     // file of the right size full of zeros; a full disk can also show up only here
     if (!special) await fh.sync();
-    signal?.throwIfAborted(); // the last moment the target can still be left alone
+    throwIfAborted(signal, subject); // the last moment the target can still be left alone
     await fh.close();
     fh = undefined;
     if (special) {
@@ -83,21 +84,21 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
     if (fh) await fh.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     tracked.release();
-    if (signal?.aborted && e === signal.reason) throw e;
+    if (signal?.aborted) throw abortedError(signal, subject);
     throw namingOutput(e, temp, subject);
   }
 }
 
 /**
- * `work`, or the signal's reason as soon as it aborts. An abandoned `work` goes on until its next
- * write fails on the closed file; its rejection is then ignored.
+ * `work`, or an ABORTED error as soon as the signal aborts. An abandoned `work` goes on until its
+ * next write fails on the closed file; its rejection is then ignored.
  */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, subject: string): Promise<T> {
   if (!signal) return work;
   work.catch(() => undefined);
-  signal.throwIfAborted();
+  throwIfAborted(signal, subject);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(abortedError(signal, subject));
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

@@ -12,6 +12,8 @@ export interface RandomAccessSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`; a TRUNCATED error if the source ends first. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: `target.length` bytes at `offset` into `target` (a reused buffer; src/io/zero-runs.ts). */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 

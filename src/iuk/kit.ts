@@ -15,12 +15,13 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
 import { baseName } from '../tree/names.js';
-import { applyPolicy, resolveSourceDateEpoch } from '../tree/policy.js';
+import { applyPolicy } from '../tree/policy.js';
 import { Tree, newDir, type FileNode, type Node } from '../tree/tree.js';
 import { loadTar, sniffTar, writeTar } from '../formats/tar/index.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
@@ -38,10 +39,8 @@ export interface MakeKitOptions {
   whiteouts: WhiteoutStyle;
   compressor: SquashfsCompressorName;
   workers?: number;
-  /** `--source-date-epoch`; else `sourceDateEpochEnv`; else the newest mtime of the new build. */
-  sourceDateEpoch?: string;
-  /** The SOURCE_DATE_EPOCH variable as the calling program read it (library code reads no environment). */
-  sourceDateEpochEnv?: string;
+  /** The build time (SOURCE_DATE_EPOCH): times are clamped to it; default: the newest mtime of the new build. */
+  buildTime?: number;
   /** Where the root SquashFS sits in an ISO build. */
   squashfsPath?: string;
   warn: (message: string) => void;
@@ -54,7 +53,7 @@ export interface MakeKitOptions {
 export interface KitReport {
   kit: string;
   layout: 'iso' | 'rootfs';
-  sourceDateEpoch: number;
+  buildTime: number;
   root: Omit<DeltaStats, 'paths'>;
   system: { updated: number; deleted: number } | undefined;
   deltaBytes: number;
@@ -67,6 +66,7 @@ const FORMAT_TEXT = `${IUK_FORMAT_VERSION}\n`;
 const SMALL_MEMBER_LIMIT = 16 << 20;
 
 export async function makeKit(oldPath: string, newPath: string, output: string, options: MakeKitOptions): Promise<KitReport> {
+  throwIfAborted(options.signal, output);
   if (!/^[A-Za-z0-9._+-]+$/.test(options.name) || options.name.startsWith('.')) {
     throw new ReprimageError('USAGE', '--name', `a plain file name (letters, digits, . _ + -) is needed, got ${JSON.stringify(options.name)}`);
   }
@@ -84,7 +84,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     }
     const epoch = kitEpoch(newBuild, options);
     const time = { sec: epoch, nsec: 0 };
-    const clamp = (tree: Tree) => applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+    const clamp = (tree: Tree) => applyPolicy(tree, { buildTime: epoch, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
 
     // the root file system: a layer with whiteouts, written as SquashFS
     const rootDelta = await computeDelta(oldBuild.root, newBuild.root, { kind: 'layer', whiteouts: options.whiteouts, time });
@@ -94,7 +94,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     const { writeSquashfs } = await import('../formats/squashfs/index.js');
     await writeAtomically(
       deltaFile,
-      (sink) => writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, mkfsTime: epoch, warn: options.warn }),
+      (sink) => writeSquashfs(rootDelta.tree, sink, { compressor: options.compressor, workers: options.workers, buildTime: epoch, warn: options.warn }),
       { subject: scratchSubject(output, deltaFile), signal: options.signal },
     );
     const deltaBytes = (await stat(deltaFile)).size;
@@ -121,7 +121,7 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     system.set(deltaPath, plainFile(fileContent(deltaFile, deltaBytes), epoch), { mtime: time });
     clamp(system);
     const systemTar = join(work, 'system.tar');
-    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', headerTime: epoch, warn: options.warn }), { subject: scratchSubject(output, systemTar), signal: options.signal });
+    await writeAtomically(systemTar, (sink) => writeTar(system, sink, { format: 'gnu', namePrefix: './', buildTime: epoch, warn: options.warn }), { subject: scratchSubject(output, systemTar), signal: options.signal });
 
     const control: KitControl = {
       format: IUK_FORMAT_VERSION,
@@ -137,12 +137,12 @@ export async function makeKit(oldPath: string, newPath: string, output: string, 
     kit.set('FORMAT', plainFile(bytesContent(Buffer.from(FORMAT_TEXT), 'FORMAT'), epoch));
     kit.set('control.yml', plainFile(bytesContent(Buffer.from(encodeControl(control), 'utf8'), 'control.yml'), epoch));
     kit.set('system.tar', plainFile(fileContent(systemTar, (await stat(systemTar)).size), epoch));
-    await writeAtomically(output, (sink) => writeTar(kit, sink, { format: 'gnu', namePrefix: '', headerTime: epoch }), { signal: options.signal });
+    await writeAtomically(output, (sink) => writeTar(kit, sink, { format: 'gnu', namePrefix: '', buildTime: epoch }), { signal: options.signal });
     const { stats } = rootDelta;
     return {
       kit: output,
       layout: oldBuild.layout,
-      sourceDateEpoch: epoch,
+      buildTime: epoch,
       root: { added: stats.added, changed: stats.changed, removed: stats.removed, replaced: stats.replaced },
       system: systemCounts,
       deltaBytes,
@@ -181,9 +181,9 @@ function plainFile(content: FileNode['content'], epoch: number): Node {
 
 /** The option, else SOURCE_DATE_EPOCH, else (with a warning) the newest mtime in the new build. */
 function kitEpoch(build: OpenedBuild, options: MakeKitOptions): number {
-  const env = options.sourceDateEpochEnv;
-  if (options.sourceDateEpoch !== undefined || (env !== undefined && env !== '')) {
-    return resolveSourceDateEpoch({ option: options.sourceDateEpoch, env, warn: options.warn });
+  if (options.buildTime !== undefined) {
+    if (!Number.isSafeInteger(options.buildTime) || options.buildTime < 0) throw new ReprimageError('USAGE', 'buildTime', `must be a non-negative whole number of seconds since 1970, got ${options.buildTime}`);
+    return options.buildTime;
   }
   let newest = 0;
   for (const tree of [build.root, build.system]) {

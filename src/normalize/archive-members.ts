@@ -16,7 +16,7 @@ export const MAX_ARCHIVE_DEPTH = 4;
 export async function normalizeMembers(tree: Tree, ctx: NormalizeContext): Promise<void> {
   const depth = (ctx.depth ?? 0) + 1;
   if (depth > MAX_ARCHIVE_DEPTH) throw new ReprimageError('OVERFLOW', ctx.subject, `archives nested more than ${MAX_ARCHIVE_DEPTH} deep`);
-  const results = await ctx.normalizeMembers(tree, { timestamp: ctx.timestamp, clamp: ctx.clamp, subject: ctx.subject, depth, concurrency: 1 });
+  const results = await ctx.normalizeMembers(tree, { buildTime: ctx.buildTime, clamp: ctx.clamp, subject: ctx.subject, depth, concurrency: 1 });
   for (const r of results) {
     for (const w of r.warnings) ctx.warn(w);
     // a member that cannot be parsed leaves the archive unparseable for us: refuse the whole file

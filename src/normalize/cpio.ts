@@ -38,7 +38,7 @@ async function prepareCpio(source: RandomAccessSource, ctx: NormalizeContext): P
   const firstName = cpioFirstName(head);
   const namePrefix = firstName.startsWith('./') ? './' : '';
   return async (sink) => {
-    for (const tree of trees) await writeCpio(tree, sink, { namePrefix, warn: ctx.warn });
+    for (const tree of trees) await writeCpio(tree, sink, { buildTime: ctx.buildTime, namePrefix, warn: ctx.warn });
   };
 }
 

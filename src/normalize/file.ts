@@ -7,6 +7,7 @@
 import { chmod, chown, lstat, open, stat, unlink, utimes } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fromSystemError, isReprimageError, type ErrorCode } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { temporaryPathFor, writeAtomically } from '../io/atomic-output.js';
 import { trackTemporary, withoutInterruption } from '../io/temporaries.js';
 import { bufferSource, openFileSource, type RandomAccessSource } from '../io/source.js';
@@ -18,13 +19,18 @@ import { normalizeTree } from './tree.js';
 
 export interface NormalizeOptions {
   /** SOURCE_DATE_EPOCH, in seconds. */
-  timestamp: number;
-  /** Clamp times to `timestamp` (default) rather than setting every time to it. */
+  buildTime: number;
+  /** Clamp times to `buildTime` (default) rather than setting every time to it. */
   clamp: boolean;
   /** Only tell what would change; write nothing. */
   check?: boolean;
   /** Force one handler instead of detecting by content. */
   type?: HandlerId;
+  /**
+   * Stops the call (an ABORTED error) before a file is rewritten; a file is rewritten whole or not
+   * at all. Not passed to worker threads.
+   */
+  signal?: AbortSignal;
 }
 
 export type FileStatus =
@@ -75,6 +81,7 @@ export async function normalizeFile(path: string, options: NormalizeOptions): Pr
   const result: FileResult = { path, status: 'not-handled', warnings };
   let source: RandomAccessSource | undefined;
   try {
+    throwIfAborted(options.signal, path);
     const st = await stat(path, { bigint: true });
     if (!st.isFile()) return result;
     source = await openSource(path, Number(st.size));
@@ -82,7 +89,7 @@ export async function normalizeFile(path: string, options: NormalizeOptions): Pr
     const normalizer = options.type ? normalizerById(options.type) : detectNormalizer(head, source.size, basename(path));
     if (!normalizer) return result;
     result.handler = normalizer.id;
-    const ctx: NormalizeContext = { timestamp: options.timestamp, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers: normalizeTree };
+    const ctx: NormalizeContext = { buildTime: options.buildTime, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers: normalizeTree };
     const rewrite = await normalizer.prepare(source, ctx);
     if (!rewrite) {
       result.status = 'left-alone';
@@ -98,14 +105,15 @@ export async function normalizeFile(path: string, options: NormalizeOptions): Pr
       result.status = 'would-change';
       return result;
     }
+    throwIfAborted(options.signal, path);
     if (st.nlink > 1n) await rewriteInPlace(path, source, rewrite);
-    else await rewriteByRename(path, rewrite, st, warnings);
+    else await rewriteByRename(path, rewrite, st, warnings, options.signal);
     await utimes(path, nsToSeconds(st.atimeNs), nsToSeconds(st.mtimeNs));
     result.status = 'changed';
     return result;
   } catch (e) {
     const err = fromSystemError(e, path);
-    if (!isReprimageError(err)) throw err;
+    if (!isReprimageError(err) || err.code === 'ABORTED') throw err;
     result.status = 'error';
     result.error = { code: err.code, message: err.message };
     return result;
@@ -119,9 +127,9 @@ function nsToSeconds(ns: bigint): number {
   return Number(ns / 1000n) / 1e6;
 }
 
-async function rewriteByRename(path: string, rewrite: Rewrite, st: { mode: bigint; uid: bigint; gid: bigint }, warnings: string[]): Promise<void> {
+async function rewriteByRename(path: string, rewrite: Rewrite, st: { mode: bigint; uid: bigint; gid: bigint }, warnings: string[], signal: AbortSignal | undefined): Promise<void> {
   const mode = Number(st.mode & 0o7777n);
-  await writeAtomically(path, rewrite, mode);
+  await writeAtomically(path, rewrite, { mode, signal });
   try {
     await chown(path, Number(st.uid), Number(st.gid));
   } catch (e) {

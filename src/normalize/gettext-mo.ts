@@ -33,7 +33,7 @@ export function formatGettextDate(seconds: number): string {
 }
 
 /** The catalog with its header date lowered, or undefined when nothing changes. */
-export function normalizeMoBytes(bytes: Uint8Array, timestamp: number, subject: string): Uint8Array | undefined {
+export function normalizeMoBytes(bytes: Uint8Array, buildTime: number, subject: string): Uint8Array | undefined {
   if (bytes.length < MO_HEADER_SIZE) throw truncatedError(subject, 'gettext .mo header', 0, MO_HEADER_SIZE - bytes.length);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const magic = v.getUint32(MO_FIELDS.magic, true);
@@ -58,8 +58,8 @@ export function normalizeMoBytes(bytes: Uint8Array, timestamp: number, subject: 
     const m = DATE_FIELD.exec(text);
     if (!m) continue;
     const time = parseGettextDate(m[2]!);
-    if (time === undefined || time <= timestamp) continue;
-    const replaced = text.replace(`${m[1]}: ${m[2]}`, `${m[1]}: ${formatGettextDate(timestamp)}`);
+    if (time === undefined || time <= buildTime) continue;
+    const replaced = text.replace(`${m[1]}: ${m[2]}`, `${m[1]}: ${formatGettextDate(buildTime)}`);
     if (replaced.length !== text.length) continue;
     out ??= bytes.slice();
     out.set(Buffer.from(replaced, 'latin1'), offset);
@@ -77,7 +77,7 @@ export const moNormalizer: Normalizer = {
   },
   async prepare(source, ctx) {
     const bytes = await readWhole(source, LIMIT, '.mo catalog');
-    const result = normalizeMoBytes(bytes, ctx.timestamp, ctx.subject) ?? bytes;
+    const result = normalizeMoBytes(bytes, ctx.buildTime, ctx.subject) ?? bytes;
     return (sink) => sink.write(result);
   },
 };

@@ -12,7 +12,7 @@ const LIMIT = 256 << 20;
 const CREATION_LINE = /^"POT-Creation-Date: ([^"\\]*)\\n"/m;
 
 /** The file with its creation date normalized, or undefined when nothing changes. */
-export function normalizePoBytes(bytes: Uint8Array, ctx: Pick<NormalizeContext, 'timestamp' | 'clamp'>): Uint8Array | undefined {
+export function normalizePoBytes(bytes: Uint8Array, ctx: Pick<NormalizeContext, 'buildTime' | 'clamp'>): Uint8Array | undefined {
   const text = Buffer.from(bytes).toString('latin1');
   // The header is the first entry: stop looking at the first msgid that is not empty.
   const firstReal = text.search(/^msgid "[^"]/m);
@@ -20,7 +20,7 @@ export function normalizePoBytes(bytes: Uint8Array, ctx: Pick<NormalizeContext, 
   const m = CREATION_LINE.exec(headerText);
   if (!m) return undefined;
   const time = parseGettextDate(m[1]!);
-  if (time === undefined || (ctx.clamp && time <= ctx.timestamp)) return undefined;
+  if (time === undefined || (ctx.clamp && time <= ctx.buildTime)) return undefined;
   const target = normalizedTime(ctx, time);
   const value = formatGettextDate(target);
   const start = m.index + '"POT-Creation-Date: '.length;

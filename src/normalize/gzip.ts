@@ -84,7 +84,7 @@ async function readHeader(source: RandomAccessSource, at: number, ctx: Normalize
   const hv = new DataView(header.buffer);
   header[3] = flags & (FTEXT | FEXTRA | FCOMMENT);
   // MTIME 0 means "no time"; a time that is there is clamped (or set).
-  if (mtime !== 0) hv.setUint32(4, ctx.clamp ? Math.min(mtime, Math.max(0, ctx.timestamp)) : Math.max(0, ctx.timestamp), true);
+  if (mtime !== 0) hv.setUint32(4, ctx.clamp ? Math.min(mtime, Math.max(0, ctx.buildTime)) : Math.max(0, ctx.buildTime), true);
   header[9] = GZIP_OS_UNIX;
   if (extra) parts.push(extra);
   if (comment) parts.push(comment);

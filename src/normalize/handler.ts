@@ -17,10 +17,10 @@ export type HandlerId = (typeof HANDLER_IDS)[number];
 
 export interface NormalizeContext {
   /** The reference time in seconds since the epoch (SOURCE_DATE_EPOCH). */
-  readonly timestamp: number;
+  readonly buildTime: number;
   /**
-   * true: only times later than `timestamp` are lowered to it (docs/design.md rule 3);
-   * false: every time is set to `timestamp`, as `strip-nondeterminism --timestamp` does.
+   * true: only times later than `buildTime` are lowered to it (docs/design.md rule 3);
+   * false: every time is set to `buildTime`, as `strip-nondeterminism --timestamp` does.
    */
   readonly clamp: boolean;
   /** The file name used in messages (and by handlers that look at the name). */
@@ -39,7 +39,7 @@ export interface NormalizeContext {
 /** What `NormalizeContext.normalizeMembers` does: one result per recognised member file. */
 export type MemberNormalizer = (
   tree: Tree,
-  options: { timestamp: number; clamp: boolean; subject: string; depth: number; concurrency: number },
+  options: { buildTime: number; clamp: boolean; subject: string; depth: number; concurrency: number },
 ) => Promise<Array<{ warnings: string[]; error?: { code: ErrorCode; message: string } }>>;
 
 /** Writes the complete normalized file, front to back. */
@@ -65,8 +65,8 @@ export interface Normalizer {
 export const HEAD_SIZE = 4096;
 
 /** The time a field gets: `t` clamped to the context's timestamp, or the timestamp itself. */
-export function normalizedTime(ctx: Pick<NormalizeContext, 'timestamp' | 'clamp'>, t: number): number {
-  return ctx.clamp ? Math.min(t, ctx.timestamp) : ctx.timestamp;
+export function normalizedTime(ctx: Pick<NormalizeContext, 'buildTime' | 'clamp'>, t: number): number {
+  return ctx.clamp ? Math.min(t, ctx.buildTime) : ctx.buildTime;
 }
 
 /** Reads a whole (small) file into memory, refusing sizes above `limit`. */

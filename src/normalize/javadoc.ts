@@ -26,7 +26,7 @@ function utcDay(seconds: number): string {
 }
 
 /** The normalized page, or undefined when nothing in its head needs to change. */
-export function normalizeJavadocBytes(bytes: Uint8Array, ctx: Pick<NormalizeContext, 'timestamp' | 'clamp'>): Uint8Array | undefined {
+export function normalizeJavadocBytes(bytes: Uint8Array, ctx: Pick<NormalizeContext, 'buildTime' | 'clamp'>): Uint8Array | undefined {
   const text = Buffer.from(bytes).toString('latin1'); // bytes in, the same bytes out
   const out: string[] = [];
   let modified = false;
@@ -41,7 +41,7 @@ export function normalizeJavadocBytes(bytes: Uint8Array, ctx: Pick<NormalizeCont
       if (!/^\s*$/.test(s)) out.push(s);
       modified = true;
     } else if (META_DATE.test(s)) {
-      const day = utcDay(ctx.timestamp);
+      const day = utcDay(ctx.buildTime);
       s = s.replace(META_DATE_ALL, (_m, head: string, old: string) => `<${head}="${ctx.clamp && old <= day && /^\d{4}-\d\d-\d\d/.test(old) ? old : day}">`);
       if (!/^\s*$/.test(s)) out.push(s);
       modified = true;

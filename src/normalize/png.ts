@@ -78,7 +78,7 @@ async function plan(source: RandomAccessSource, ctx: NormalizeContext): Promise<
       pieces.push({ bytes: timeChunk(normalizedTime(ctx, parseTime(data))) });
     } else if (data && /^[tiz]EXt$/.test(type)) {
       const m = /^(date:[^\0]+|Creation Time)\0/.exec(Buffer.from(data).toString('latin1'));
-      if (m) pieces.push({ bytes: chunk('tEXt', Buffer.from(`${m[1]}\0${textDate(ctx.timestamp)}`, 'latin1')) });
+      if (m) pieces.push({ bytes: chunk('tEXt', Buffer.from(`${m[1]}\0${textDate(ctx.buildTime)}`, 'latin1')) });
       else pieces.push({ copy: [at, end] });
     } else {
       pieces.push({ copy: [at, end] });

@@ -34,7 +34,7 @@ async function prepareTar(source: RandomAccessSource, ctx: NormalizeContext): Pr
   }
   const tree = await loadTar(source, { warn: ctx.warn });
   await normalizeMembers(tree, ctx);
-  return (sink) => writeTar(tree, sink, { format, namePrefix: dotSlash ? './' : '', headerTime: ctx.timestamp, warn: ctx.warn });
+  return (sink) => writeTar(tree, sink, { format, namePrefix: dotSlash ? './' : '', buildTime: ctx.buildTime, warn: ctx.warn });
 }
 
 export const tarNormalizer: Normalizer = {

@@ -17,8 +17,8 @@ import { detectNormalizer, normalizerById } from './registry.js';
 
 export interface TreeNormalizeOptions {
   /** SOURCE_DATE_EPOCH, in seconds. */
-  timestamp: number;
-  /** Clamp times to `timestamp` (default true) rather than setting every time to it. */
+  buildTime: number;
+  /** Clamp times to `buildTime` (default true) rather than setting every time to it. */
   clamp?: boolean;
   /** Only tell what would change; the tree is left as it was. */
   check?: boolean;
@@ -102,7 +102,7 @@ async function normalizeNode(path: string, node: FileNode, options: TreeNormaliz
     }
     const source = bufferSource(await readContent(node.content), subject);
     const ctx: NormalizeContext = {
-      timestamp: options.timestamp,
+      buildTime: options.buildTime,
       clamp: options.clamp ?? true,
       subject,
       depth: options.depth ?? 0,

@@ -7,6 +7,7 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromSystemError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import { compareNames } from '../tree/names.js';
 import { defaultWorkerCount, WorkerPool } from '../parallel/ordered-pool.js';
 import { normalizeFile, type FileResult, type NormalizeOptions } from './file.js';
@@ -70,7 +71,8 @@ export async function collectFiles(paths: readonly string[]): Promise<Collected[
 export async function normalizePaths(paths: readonly string[], run: NormalizeRun): Promise<RunReport> {
   const files = await collectFiles(paths);
   const unique = files.filter((f) => f.linkOf === undefined);
-  const options: NormalizeOptions = { timestamp: run.timestamp, clamp: run.clamp, check: run.check, type: run.type };
+  const options: NormalizeOptions = { buildTime: run.buildTime, clamp: run.clamp, check: run.check, type: run.type };
+  const signal = run.signal;
   const workers = Math.max(1, Math.min(run.workers ?? Math.min(defaultWorkerCount(), 8), unique.length));
   const byPath = new Map<string, FileResult>();
   const total = { entries: unique.length, bytes: 0 };
@@ -81,12 +83,21 @@ export async function normalizePaths(paths: readonly string[], run: NormalizeRun
     return result;
   };
   if (workers <= 1 || unique.length < 4) {
-    for (const f of unique) byPath.set(f.path, finished(await normalizeFile(f.path, options)));
+    for (const f of unique) byPath.set(f.path, finished(await normalizeFile(f.path, { ...options, signal })));
   } else {
     const pool = await WorkerPool.start<string, FileResult>(new URL('./task.js', import.meta.url), options, workers);
     try {
-      const results = await Promise.all(unique.map((f) => pool.run(f.path, { label: f.path }).then(finished)));
-      unique.forEach((f, i) => byPath.set(f.path, results[i]!));
+      // as many files in flight as workers: once the signal aborts, the files being rewritten are
+      // finished (each whole) and no other one is started
+      let next = 0;
+      const lane = async () => {
+        while (next < unique.length && !signal?.aborted) {
+          const f = unique[next++]!;
+          byPath.set(f.path, finished(await pool.run(f.path, { label: f.path })));
+        }
+      };
+      await Promise.all(Array.from({ length: workers }, lane));
+      throwIfAborted(signal, paths[0] ?? 'normalize');
     } finally {
       await pool.close();
     }

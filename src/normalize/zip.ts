@@ -68,14 +68,14 @@ interface EntryTimes {
 const NTFS_EPOCH_OFFSET = 11644473600n;
 
 function entryTimes(ctx: NormalizeContext, e: ParsedEntry, flavor: ZipFlavor): EntryTimes {
-  const safe = Math.max(ctx.timestamp, ZIP_SAFE_EPOCH);
+  const safe = Math.max(ctx.buildTime, ZIP_SAFE_EPOCH);
   const older = flavor === 'jar' && e.name.endsWith('.clj') && !isDirectoryEntry(e);
-  const ntfsTime = (BigInt(Math.trunc(ctx.timestamp)) + NTFS_EPOCH_OFFSET) * 10000000n;
+  const ntfsTime = (BigInt(Math.trunc(ctx.buildTime)) + NTFS_EPOCH_OFFSET) * 10000000n;
   if (!ctx.clamp) return { dos: unixToDos(older ? safe - 1 : safe), fieldTime: safe, ntfsTime, clamp: false };
   // Clojure treats a .clj no older than its .class as stale: keep sources one second older.
   const limit = older ? safe - 1 : safe;
   const own = extendedMtime(e.cd.extra) ?? extendedMtime(e.localExtra) ?? dosToUnix(e.cd.dosDate, e.cd.dosTime);
-  return { dos: own > limit ? unixToDos(limit) : undefined, fieldTime: ctx.timestamp, ntfsTime, clamp: true };
+  return { dos: own > limit ? unixToDos(limit) : undefined, fieldTime: ctx.buildTime, ntfsTime, clamp: true };
 }
 
 /** The mtime of an extended timestamp ("UT") field, when it has one. */

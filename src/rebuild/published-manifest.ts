@@ -20,7 +20,7 @@ const ReproducibleSchema = z
     recipe: z.object({ file: fileName, sha256 }).passthrough(),
     lock: z.object({ file: fileName, sha256 }).passthrough(),
     source_date_epoch: z.number().int().nonnegative(),
-    reprimage: z.object({ version: z.string() }).passthrough(),
+    reprimage: z.object({ version: z.string(), same_bytes_since: z.string().optional() }).passthrough(),
     codecs: z.array(z.object({ codec: z.string(), implementation: z.string() }).passthrough()),
     tools: z.record(z.string(), z.string()),
     packages: z.array(z.object({ name: z.string(), version: z.string(), architecture: z.string(), sha256 }).passthrough()),
@@ -48,6 +48,8 @@ export interface PublishedManifest {
   lock: { file: string; sha256: string };
   sourceDateEpoch: number;
   reprimageVersion: string;
+  /** The oldest version the build declared to give the same bytes (absent before it was recorded). */
+  reprimageSameBytesSince?: string;
   codecs: Array<{ codec: string; implementation: string }>;
   tools: Record<string, string>;
   packages: number;
@@ -99,6 +101,7 @@ export function parsePublishedManifest(bytes: Uint8Array, location: string): Pub
     lock: { file: r.lock.file, sha256: r.lock.sha256 },
     sourceDateEpoch: r.source_date_epoch,
     reprimageVersion: r.reprimage.version,
+    reprimageSameBytesSince: r.reprimage.same_bytes_since,
     codecs: r.codecs.map((c) => ({ codec: c.codec, implementation: c.implementation })),
     tools: r.tools,
     packages: r.packages.length,

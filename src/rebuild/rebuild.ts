@@ -132,7 +132,7 @@ async function rebuiltImage(m: PublishedManifest, name: string, options: Rebuild
     await buildRecipe(prepared.recipeFile, {
       outDir,
       cacheDir: options.cacheDir,
-      sourceDateEpoch: String(m.sourceDateEpoch),
+      buildTime: m.sourceDateEpoch,
       workers: options.workers,
       warn: options.warn,
       log: options.log,

@@ -10,7 +10,7 @@ import { ReprimageError } from '../errors.js';
 import { decompressChunks } from '../compress/decompress.js';
 import type { ContentCache } from './cache.js';
 import { hashMismatch } from './cache.js';
-import { field, parseStanzas, releaseChecksums, type ReleaseFile, type Stanza } from './deb822.js';
+import { field, parseStanzas, releaseChecksums, scanStanzas, type ReleaseFile, type Stanza } from './deb822.js';
 import { readKeyring, verifyInRelease } from './signature.js';
 import type { RecipeSource } from './schema.js';
 
@@ -132,12 +132,15 @@ async function unxz(raw: Buffer, subject: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The fields of a Packages stanza that are read (lower case). */
+const PACKAGE_FIELDS: ReadonlySet<string> = new Set(['package', 'version', 'architecture', 'filename', 'size', 'sha256', 'essential']);
+
 export function parsePackages(text: string, subject: string): IndexedPackage[] {
   const out: IndexedPackage[] = [];
-  for (const stanza of parseStanzas(text, subject)) {
+  scanStanzas(text, subject, PACKAGE_FIELDS, (fields, stanza) => {
     const get = (name: string): string => {
-      const v = field(stanza, name);
-      if (v === undefined) throw new ReprimageError('CORRUPT_IMAGE', subject, `package ${field(stanza, 'Package') ?? '?'} has no ${name} field`);
+      const v = fields.get(name.toLowerCase());
+      if (v === undefined) throw new ReprimageError('CORRUPT_IMAGE', subject, `package ${fields.get('package') ?? '?'} has no ${name} field`);
       return v;
     };
     const sha256 = get('SHA256');
@@ -150,9 +153,9 @@ export function parsePackages(text: string, subject: string): IndexedPackage[] {
       filename: get('Filename'),
       size: Number(size),
       sha256,
-      essential: (field(stanza, 'Essential') ?? '').toLowerCase() === 'yes',
-      stanza: stanza.text,
+      essential: (fields.get('essential') ?? '').toLowerCase() === 'yes',
+      stanza,
     });
-  }
+  });
   return out;
 }

@@ -4,10 +4,12 @@
  * policy (times clamped, excludes) → outputs + manifest. Every input is verified before anything
  * is installed, and nothing is written to the output directory before the tree is complete.
  */
+import type { RawDiskCache } from './cloud-disk-output.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
+import { throwIfAborted } from '../io/abort.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { applyPolicy } from '../tree/policy.js';
 import { writeTar } from '../formats/tar/index.js';
@@ -18,7 +20,7 @@ import { applyRootFixups } from './fixups-hook.js';
 import { lockInputs, verifyLockedInputs } from './inputs.js';
 import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
-import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageVersion, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageRecord, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
 import { INPUTS_BUNDLE, writeInputsBundle } from './inputs-bundle.js';
@@ -31,20 +33,23 @@ import { treeTotals } from '../tree/read-progress.js';
 
 export interface LockOptions {
   cacheDir: string;
+  /** Stops the call (an ABORTED error) before the lock file is written. */
+  signal?: AbortSignal;
 }
 
 /** Resolves and pins the recipe's inputs now; writes `<recipe>.lock` atomically. */
 export async function lockRecipe(recipeFile: string, options: LockOptions): Promise<{ lockFile: string; lock: Lock; text: string }> {
+  throwIfAborted(options.signal, recipeFile);
   const recipe = await loadRecipe(recipeFile);
   const cache = new ContentCache(options.cacheDir);
-  return writeLock(recipe, cache);
+  return writeLock(recipe, cache, options.signal);
 }
 
-async function writeLock(recipe: Recipe, cache: ContentCache): Promise<{ lockFile: string; lock: Lock; text: string }> {
+async function writeLock(recipe: Recipe, cache: ContentCache, signal: AbortSignal | undefined): Promise<{ lockFile: string; lock: Lock; text: string }> {
   const lock = await lockInputs(recipe, cache);
   const text = serializeLock(lock);
   const lockFile = lockPathOf(recipe.file);
-  await writeAtomically(lockFile, async (sink) => sink.write(new TextEncoder().encode(text)));
+  await writeAtomically(lockFile, async (sink) => sink.write(new TextEncoder().encode(text)), { signal });
   return { lockFile, lock, text };
 }
 
@@ -55,7 +60,8 @@ export interface BuildOptions {
   updateLock?: boolean;
   /** Also write provenance.intoto.json. */
   provenance?: boolean;
-  sourceDateEpoch?: string;
+  /** The build time (SOURCE_DATE_EPOCH), before the recipe's own `source_date_epoch`; default: the recipe's, then `environment`'s, then the recipe's Git commit time. */
+  buildTime?: number;
   /**
    * The calling program's environment (the CLI passes its own; a library call reads none): its
    * SOURCE_DATE_EPOCH, the PATH mmdebstrap runs with, and libfaketime's variables under
@@ -71,6 +77,8 @@ export interface BuildOptions {
   log?: (line: string) => void;
   /** Hears of each stage as it ends (lock, verify, prepare, mmdebstrap, fixups, write). */
   onStage?: StageCallback;
+  /** Stops the build at the next stage or block written (an ABORTED error), leaving no output of this build. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -79,12 +87,20 @@ export interface BuildResult {
 }
 
 export async function buildRecipe(recipeFile: string, options: BuildOptions): Promise<BuildResult> {
-  const { timings, stage } = stageTimer((name, ms) => options.onStage?.(name, ms, stageDetail(name)));
+  const signal = options.signal;
+  throwIfAborted(signal, recipeFile);
+  const timer = stageTimer((name, ms) => options.onStage?.(name, ms, stageDetail(name)));
+  const { timings } = timer;
+  // between stages is where an aborted build stops (mmdebstrap and the writers stop sooner)
+  const stage = (name: string) => {
+    timer.stage(name);
+    throwIfAborted(signal, recipeFile);
+  };
   // what each stage made, for its progress line (set just before the stage ends)
   const details = new Map<string, string>();
   const stageDetail = (name: string) => details.get(name);
   const recipe = await loadRecipe(recipeFile);
-  const epoch = recipeSourceDateEpoch(recipe, options.sourceDateEpoch, options.environment?.SOURCE_DATE_EPOCH);
+  const epoch = recipeSourceDateEpoch(recipe, options.buildTime, options.environment?.SOURCE_DATE_EPOCH);
   const cache = new ContentCache(options.cacheDir);
 
   const lockFile = lockPathOf(recipe.file);
@@ -97,7 +113,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
     if (!options.updateLock) {
       throw new ReprimageError('USAGE', lockFile, lock ? 'is out of date for the recipe (run reprimage lock, or build --update-lock)' : 'no lock file: run reprimage lock first, or build --update-lock');
     }
-    ({ lock, text: lockText } = await writeLock(recipe, cache));
+    ({ lock, text: lockText } = await writeLock(recipe, cache, signal));
     stage('lock');
   }
   const inputs = await verifyLockedInputs(recipe, lock, lockFile, cache);
@@ -120,13 +136,14 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       architecture: recipe.architecture,
       sourcesLine,
       packages: inputs.packages.map((p) => p.locked.name),
-      sourceDateEpoch: epoch.value,
+      buildTime: epoch.value,
       overlayTar,
       hooks,
       workDir: work,
       log: options.log,
       faketimeLibraries: clockShiftFromEnvironment(options.environment ?? {}),
       hostEnvironment: options.environment ?? {},
+      signal,
     });
     try {
       if (options.onStage) {
@@ -134,9 +151,9 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         details.set('mmdebstrap', `${entries} files, ${bytes} bytes`);
       }
       stage('mmdebstrap');
-      const fixups = await applyRootFixups(root.tree, { sourceDateEpoch: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
+      const fixups = await applyRootFixups(root.tree, { buildTime: epoch.value, remove: recipe.exclude, empty: recipe.empty, warn: options.warn });
       // the fix-ups clamp times last; this only guards the rule should a fix-up ever be skipped
-      applyPolicy(root.tree, { sourceDateEpoch: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+      applyPolicy(root.tree, { buildTime: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
       stage('fixups');
 
       await mkdir(options.outDir, { recursive: true }).catch((e) => {
@@ -144,6 +161,9 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       });
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
+      // several disk outputs (one disk in several formats) share their raw images
+      const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
+      const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
       for (const output of recipe.outputs) {
         const path = outputPath(output);
         const target = join(options.outDir, path);
@@ -151,19 +171,28 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, sourceDateEpoch: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn, signal }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else if (output.type === 'disk') {
           // the installed system on a bootable GPT disk (docs/cloud-disk.md)
           const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
-          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, sourceDateEpoch: epoch.value, workers: options.workers, tempDir: work, warn: options.warn });
+          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, buildTime: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
           for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
+        } else if (output.type === 'installer-iso') {
+          // the installer of a pinned disk image (docs/installer.md); that image is an input
+          const { writeInstallerOutput } = await import('./installer-output.js');
+          const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
+          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, warn: options.warn, buildImageRecipe });
+          for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
+          const { image } = installer;
+          installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
         } else {
-          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', headerTime: epoch.value, warn: options.warn }));
+          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }), { signal });
         }
         const { sha256, size } = await hashFile(target);
-        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size });
+        const image = installerImages.get(path);
+        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size, ...(image ? { image } : {}) });
         files.push(target);
       }
       // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
@@ -179,7 +208,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
         lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
         source_date_epoch: epoch.value,
-        reprimage: { version: reprimageVersion() },
+        reprimage: reprimageRecord(),
         codecs: currentCodecs(),
         tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
         sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),

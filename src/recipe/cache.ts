@@ -65,6 +65,11 @@ export class ContentCache {
     return { path, sha256: got.sha256, size: got.size };
   }
 
+  /** Moves a file of this cache's file system (already known to hash to `sha256`) into the cache. */
+  adopt(path: string, sha256: string): Promise<string> {
+    return this.#store(path, sha256);
+  }
+
   /** Adds a local file's bytes (already known to hash to `sha256`) to the cache. */
   async #store(temp: string, sha256: string): Promise<string> {
     const path = this.pathOf(sha256);

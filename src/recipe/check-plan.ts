@@ -2,7 +2,8 @@
  * What `reprimage check RECIPE` builds twice, for src/check's `planFromRecipe`: `reprimage build`
  * of the recipe in a fresh copy of its directory, with the worker count the check varies, and the
  * recipe's outputs as the artifacts to compare. manifest.json is not one of them: its `run` part
- * (timings) differs by design; its reproducible part is a function of the outputs compared.
+ * (timings) differs by design; its reproducible part is a function of the outputs compared. It
+ * and the inputs bundle are kept beside the artifacts, so `check --keep` leaves a whole release.
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -10,11 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { fromSystemError } from '../errors.js';
 import { parseRecipe } from './recipe.js';
 import { outputPath } from './schema.js';
+import { INPUTS_BUNDLE } from './inputs-bundle.js';
 
 export interface RecipeCheckPlan {
   title: string;
   command: string[];
   artifacts: string[];
+  /** Kept beside the artifacts, not compared: with them, the control build is a whole release. */
+  kept: string[];
   source: string;
 }
 
@@ -32,6 +36,7 @@ export function recipeCheckPlan(recipeFile: string, cacheDir: string): RecipeChe
     title: `recipe ${recipeFile}`,
     command: [process.execPath, cli, 'build', basename(recipeFile), '-o', 'out', '--workers', '{workers}', '--cache', resolve(cacheDir), '--quiet'],
     artifacts: recipe.outputs.map((o) => `out/${outputPath(o)}`),
+    kept: ['out/manifest.json', `out/${INPUTS_BUNDLE}`],
     source: dirname(resolve(recipeFile)),
   };
 }

@@ -75,3 +75,72 @@ export function releaseChecksums(release: Stanza, subject: string): Map<string, 
   }
   return out;
 }
+
+/**
+ * Visits the stanzas of a large index (a Packages file: tens of MB, tens of thousands of
+ * stanzas) with only the fields named in `wanted` (lower case) collected, keys in lower case.
+ * The same syntax and errors as `parseStanzas`, without its cost: no array of every line, no map
+ * of every field, and each stanza's text is a slice of `text` (V8 keeps a slice as a reference
+ * into it) instead of a copy. `lock` of a desktop recipe peaked at 724 MB with `parseStanzas`.
+ */
+export function scanStanzas(text: string, subject: string, wanted: ReadonlySet<string>, visit: (fields: Map<string, string>, stanzaText: string) => void): void {
+  let fields = new Map<string, string>();
+  let count = 0; // fields in this stanza, wanted or not
+  let last: string | undefined; // the last field's name (lower case), if wanted
+  let start = -1; // where this stanza's first line starts
+  let end = -1; // where its last line ends (at its '\n' or '\r\n', or the end of the text)
+  let hasCr = false;
+  const flush = () => {
+    if (count > 0) visit(fields, stanzaTextOf(text, start, end, hasCr));
+    fields = new Map();
+    count = 0;
+    last = undefined;
+    start = -1;
+    hasCr = false;
+  };
+  let lineNo = 0;
+  for (let pos = 0; pos < text.length; ) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    lineNo++;
+    let lineEnd = nl;
+    const cr = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 13;
+    if (cr) lineEnd--;
+    const first = pos < lineEnd ? text.charCodeAt(pos) : -1;
+    const lineStart = pos;
+    pos = nl + 1;
+    if (first === -1 || ((first <= 32 || first >= 128) && text.slice(lineStart, lineEnd).trim() === '')) {
+      flush();
+      continue;
+    }
+    if (start < 0) start = lineStart;
+    end = lineEnd;
+    hasCr ||= cr;
+    if (first === 32 || first === 9) {
+      if (count === 0) throw new ReprimageError('CORRUPT_IMAGE', `${subject}:${lineNo}`, 'continuation line without a field');
+      if (last !== undefined) fields.set(last, `${fields.get(last)!}\n${text.slice(lineStart + 1, lineEnd)}`);
+      continue;
+    }
+    const colon = text.indexOf(':', lineStart);
+    if (colon <= lineStart || colon >= lineEnd) {
+      throw new ReprimageError('CORRUPT_IMAGE', `${subject}:${lineNo}`, `not a "Field: value" line: ${JSON.stringify(text.slice(lineStart, Math.min(lineEnd, lineStart + 80)))}`);
+    }
+    count++;
+    const name = text.slice(lineStart, colon).toLowerCase();
+    last = wanted.has(name) ? name : undefined;
+    if (last !== undefined) fields.set(last, text.slice(colon + 1, lineEnd).trim());
+  }
+  flush();
+}
+
+/** A stanza's lines joined by "\n" with one after the last, as `parseStanzas` gives it. */
+function stanzaTextOf(text: string, start: number, end: number, hasCr: boolean): string {
+  if (hasCr) {
+    return `${text
+      .slice(start, end)
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .join('\n')}\n`;
+  }
+  return text.charCodeAt(end) === 10 ? text.slice(start, end + 1) : `${text.slice(start, end)}\n`;
+}

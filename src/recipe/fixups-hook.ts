@@ -7,7 +7,7 @@ import { applyFixups } from '../normalize/fixups/index.js';
 import type { Tree } from '../tree/tree.js';
 
 export interface FixupContext {
-  sourceDateEpoch: number;
+  buildTime: number;
   /** The recipe's `exclude` patterns. */
   remove: readonly string[];
   /** The recipe's `empty` patterns. */
@@ -17,6 +17,6 @@ export interface FixupContext {
 
 /** Applies every fix-up to `tree` in place; returns how many paths each one changed, in the order they ran. */
 export async function applyRootFixups(tree: Tree, context: FixupContext): Promise<Record<string, number>> {
-  const report = await applyFixups(tree, { timestamp: context.sourceDateEpoch, remove: context.remove, empty: context.empty });
+  const report = await applyFixups(tree, { buildTime: context.buildTime, remove: context.remove, empty: context.empty });
   return { ...report.counts };
 }

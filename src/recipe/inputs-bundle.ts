@@ -75,7 +75,7 @@ export async function writeInputsBundle(recipe: Recipe, lockFile: string, epoch:
       host.push({ path: file, sha256 });
     } else external.push(file);
   }
-  applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
+  applyPolicy(tree, { buildTime: epoch, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
   for (const { node } of tree.walk()) if (node.kind === 'dir') node.mtime = { sec: epoch, nsec: 0 };
 
   const files: ManifestInputs['files'] = [];
@@ -85,7 +85,7 @@ export async function writeInputsBundle(recipe: Recipe, lockFile: string, epoch:
     files.push({ path, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
   }
   files.sort((a, b) => compareNames(a.path, b.path));
-  await writeAtomically(target, (sink) => writeTar(tree, sink, { format: 'pax', headerTime: epoch }));
+  await writeAtomically(target, (sink) => writeTar(tree, sink, { format: 'pax', buildTime: epoch }));
   const { sha256, size } = await hashFile(target);
   return { bundle: { path: basename(target), sha256, size }, files, host_files: host, external: external.sort(compareNames) };
 }

@@ -17,6 +17,8 @@ export interface ManifestOutput {
   format: string;
   sha256: string;
   size: number;
+  /** installer-iso only: the raw disk image it carries, and that image as compressed on the medium. */
+  image?: { sha256: string; size: number; compressed: { codec: string; implementation: string; sha256: string; size: number } };
 }
 
 /**
@@ -41,7 +43,8 @@ export interface ReproducibleManifest {
   recipe: { file: string; sha256: string };
   lock: { file: string; sha256: string };
   source_date_epoch: number;
-  reprimage: { version: string };
+  /** This version, and the oldest one known to give the same bytes (the range `rebuild` accepts). */
+  reprimage: { version: string; same_bytes_since?: string };
   codecs: Array<{ codec: string; implementation: string }>;
   /** Host tools whose behaviour shapes the root tree (Debian package versions). */
   tools: Record<string, string>;
@@ -82,6 +85,19 @@ export function reprimageVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * The oldest reprimage version whose builds give the same bytes as this version's for the same
+ * inputs. With the version it makes the range a manifest records, inside which `reprimage rebuild`
+ * accepts another version (docs/rebuild.md). A change that changes output bytes (a stored hash
+ * re-pinned) sets it to the version that will be released with the change.
+ */
+export const SAME_BYTES_SINCE = '0.1.0';
+
+/** The manifest's `reprimage` record: this version and the range of versions with the same bytes. */
+export function reprimageRecord(): ReproducibleManifest['reprimage'] {
+  return { version: reprimageVersion(), same_bytes_since: SAME_BYTES_SINCE };
 }
 
 export function currentCodecs(): ReproducibleManifest['codecs'] {

@@ -29,7 +29,7 @@ export async function writeOverlayTar(recipe: Pick<Recipe, 'overlays' | 'dir' | 
   }
   const lines = recipe.sources.map((s) => `deb ${s.uri} ${s.suite} ${s.components.join(' ')}`);
   tree.set('etc/apt/sources.list', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: epoch, nsec: 0 } }), content: bytesContent(new TextEncoder().encode(`${lines.join('\n')}\n`)) });
-  applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
+  applyPolicy(tree, { buildTime: epoch, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
   for (const { node } of tree.walk()) if (node.mtime.sec === 0 && node.kind === 'dir') node.mtime = { sec: epoch, nsec: 0 };
-  await writeAtomically(target, (sink) => writeTar(tree, sink, { format: 'pax', namePrefix: './', headerTime: epoch }));
+  await writeAtomically(target, (sink) => writeTar(tree, sink, { format: 'pax', namePrefix: './', buildTime: epoch }));
 }

@@ -9,6 +9,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ReprimageError } from '../errors.js';
+import { abortedError, throwIfAborted } from '../io/abort.js';
 import { openFileSource, type RandomAccessSource } from '../io/source.js';
 import { trackProcess } from '../io/temporaries.js';
 import { loadTar } from '../formats/tar/index.js';
@@ -21,7 +22,7 @@ export interface RootTreeOptions {
   sourcesLine: string;
   /** Names of every locked package: with variant custom, apt installs these and only these. */
   packages: string[];
-  sourceDateEpoch: number;
+  buildTime: number;
   /** A tar (written by reprimage) unpacked over the tree before the hooks. */
   overlayTar?: string;
   /** Shell scripts run inside the chroot, in order. */
@@ -37,6 +38,8 @@ export interface RootTreeOptions {
   faketimeLibraries?: string[];
   /** The calling program's environment: mmdebstrap gets its PATH and, with `faketimeLibraries`, libfaketime's variables. */
   hostEnvironment?: Readonly<Record<string, string | undefined>>;
+  /** Stops mmdebstrap (SIGTERM: it cleans up) with an ABORTED error. */
+  signal?: AbortSignal;
 }
 
 export interface RootTree {
@@ -119,7 +122,7 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   const tarPath = join(o.workDir, 'mmdebstrap.tar');
   const env: NodeJS.ProcessEnv = {
     PATH: o.hostEnvironment?.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    SOURCE_DATE_EPOCH: String(o.sourceDateEpoch),
+    SOURCE_DATE_EPOCH: String(o.buildTime),
     LC_ALL: 'C.UTF-8',
     LANG: 'C.UTF-8',
     TZ: 'UTC',
@@ -129,7 +132,8 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   };
   // a fixed umask, and (as root) a private UTS namespace so the host name cannot leak in
   const script = 'umask 022; if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then exec unshare --uts sh -c \'hostname reprimage && exec "$0" "$@"\' mmdebstrap "$@"; fi; exec mmdebstrap "$@"';
-  const child = spawn('sh', ['-c', script, 'sh', ...mmdebstrapArguments(o)], { env, cwd: o.workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  throwIfAborted(o.signal, 'mmdebstrap');
+  const child = spawn('sh', ['-c', script, 'sh', ...mmdebstrapArguments(o)], { env, cwd: o.workDir, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal, killSignal: 'SIGTERM' });
   // `kill` of reprimage alone does not reach mmdebstrap: an interrupted build stops it (it cleans up on SIGTERM)
   const forget = child.pid === undefined ? () => undefined : trackProcess(child.pid, 'SIGTERM');
   const tail: string[] = [];
@@ -148,6 +152,7 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   const exited = new Promise<number>((resolveExit, reject) => {
     child.on('error', (e) => {
       forget();
+      if (o.signal?.aborted) return reject(abortedError(o.signal, 'mmdebstrap'));
       reject(new ReprimageError('TOOL', 'mmdebstrap', `cannot run mmdebstrap (install the mmdebstrap package): ${e.message}`));
     });
     child.on('close', (code) => {
@@ -157,6 +162,7 @@ export async function buildRootTree(o: RootTreeOptions): Promise<RootTree> {
   });
   await pipeline(child.stdout, createWriteStream(tarPath));
   const code = await exited;
+  throwIfAborted(o.signal, 'mmdebstrap');
   if (code !== 0) {
     const why = tail.filter((l) => /^E:|error/i.test(l)).slice(-3).join(' | ') || tail.slice(-3).join(' | ');
     throw new ReprimageError('TOOL', 'mmdebstrap', `exited with status ${code}: ${why}`);

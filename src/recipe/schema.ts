@@ -46,20 +46,33 @@ export const DiskPartitionSchema = z
   })
   .strict();
 
-/** Keys only one output type takes. */
-const ISO_KEYS = ['squashfs_compressor', 'volume_id'] as const;
+/** installer-iso only (docs/installer.md): the disk image it carries, pinned by its SHA-256. */
+export const InstallerImageSchema = z
+  .object({
+    /** The recipe whose `type: disk` output wrote the image (relative to this recipe); built when the image is not in the cache. */
+    recipe: z.string().min(1),
+    /** That recipe's output, by its path; default its first raw disk output. */
+    output: z.string().regex(/^[^/\0]+$/, 'a plain file name').optional(),
+    /** SHA-256 of the raw image: the build refuses any other bytes. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'),
+  })
+  .strict();
+
+/** Keys only some output types take. */
+const ISO_KEYS = ['squashfs_compressor'] as const;
 const DISK_KEYS = ['size', 'esp_size', 'bios_boot_size', 'boot', 'partitions', 'grow_root', 'format', 'compress'] as const;
+const INSTALLER_KEYS = ['image'] as const;
 
 export const OutputSchema = z
   .object({
-    type: z.enum(['rootfs', 'iso', 'disk']),
+    type: z.enum(['rootfs', 'iso', 'disk', 'installer-iso']),
     /** File name inside the output directory. */
     path: z.string().regex(/^[^/\0]+$/, 'a plain file name').optional(),
     /** iso only (docs/live-iso.md): compressor of live/filesystem.squashfs; default xz. */
     squashfs_compressor: z.enum(['gzip', 'xz', 'zstd', 'lz4']).optional(),
     /** iso only: words added to the kernel command line after `boot=live components`. */
     kernel_cmdline: z.string().regex(/^[^\n"]*$/, 'one line without double quotes').optional(),
-    /** iso only: the volume id (at most 32 characters A-Z, 0-9, _); default the name upper-cased. */
+    /** iso and installer-iso: the volume id (at most 32 characters A-Z, 0-9, _); default the name upper-cased. */
     volume_id: z.string().regex(/^[A-Z0-9_]{1,32}$/, 'at most 32 characters A-Z, 0-9 or _').optional(),
     /** disk only (docs/cloud-disk.md): the whole disk; the root partition takes the rest. Default 2G. */
     size: mibSize.optional(),
@@ -77,13 +90,21 @@ export const OutputSchema = z
     format: z.enum(RECIPE_DISK_FORMATS).optional(),
     /** disk only, qcow2: deflate its clusters (as qemu-img convert -c); default false. */
     compress: z.boolean().optional(),
+    /** installer-iso only: the disk image to install. */
+    image: InstallerImageSchema.optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
-    const foreign = o.type === 'disk' ? ISO_KEYS : o.type === 'iso' ? DISK_KEYS : [...ISO_KEYS, ...DISK_KEYS, 'kernel_cmdline' as const];
+    const foreign: readonly (keyof typeof o)[] = {
+      disk: [...ISO_KEYS, 'volume_id' as const, ...INSTALLER_KEYS],
+      iso: [...DISK_KEYS, ...INSTALLER_KEYS],
+      'installer-iso': [...ISO_KEYS, ...DISK_KEYS],
+      rootfs: [...ISO_KEYS, 'volume_id' as const, ...DISK_KEYS, ...INSTALLER_KEYS, 'kernel_cmdline' as const],
+    }[o.type];
     for (const key of foreign) {
       if (o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not a key of a ${o.type} output` });
     }
+    if (o.type === 'installer-iso' && o.image === undefined) ctx.addIssue({ code: 'custom', path: ['image'], message: 'required: the disk image to install (recipe, output, sha256)' });
     if (o.compress !== undefined && o.format !== 'qcow2') ctx.addIssue({ code: 'custom', path: ['compress'], message: 'only format qcow2 has compressed clusters' });
   });
 
@@ -108,7 +129,16 @@ export const RecipeSchema = z
     source_date_epoch: z.number().int().nonnegative().max(2 ** 33).optional(),
     outputs: z.array(OutputSchema).min(1).default([{ type: 'rootfs' }]),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    // two outputs at one path would overwrite each other (vhd and vhd-dynamic both default to disk.vhd)
+    const seen = new Set<string>();
+    r.outputs.forEach((o, i) => {
+      const path = outputPath(o);
+      if (seen.has(path)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'path'], message: `another output is already written to ${path}: give this one its own path` });
+      seen.add(path);
+    });
+  });
 
 export type RecipeSource = z.infer<typeof SourceSchema>;
 export type RecipeOutput = z.infer<typeof OutputSchema>;
@@ -119,12 +149,16 @@ const DISK_EXTENSIONS: Record<DiskFormat, string> = { raw: 'img', qcow2: 'qcow2'
 
 /** Where an output is written under the build's output directory. */
 export function outputPath(output: RecipeOutput): string {
-  return output.path ?? (output.type === 'iso' ? 'live.iso' : output.type === 'disk' ? `disk.${DISK_EXTENSIONS[output.format ?? 'raw']}` : 'rootfs.tar');
+  if (output.path !== undefined) return output.path;
+  if (output.type === 'iso') return 'live.iso';
+  if (output.type === 'installer-iso') return 'installer.iso';
+  return output.type === 'disk' ? `disk.${DISK_EXTENSIONS[output.format ?? 'raw']}` : 'rootfs.tar';
 }
 
 /** The manifest's description of an output's format. */
 export function outputFormat(output: RecipeOutput): string {
   if (output.type === 'iso') return 'iso9660 (live, hybrid)';
+  if (output.type === 'installer-iso') return 'iso9660 (installer, hybrid)';
   if (output.type === 'disk') return `${output.format ?? 'raw'} disk (GPT, ${(output.boot ?? ['bios', 'uefi']).join(' + ')})`;
   return 'tar (pax)';
 }

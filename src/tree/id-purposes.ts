@@ -77,6 +77,14 @@ export function scopedIdentifiers(ids: Identifiers, scope: string): Identifiers 
   return (purpose) => ids(p(`${scope}${purpose}`));
 }
 
+/**
+ * The same identifiers with some purposes replaced by others: how an assembly keeps its own
+ * catalogue entries while a format's writer asks for its usual ones (the live ISO's ESP serial).
+ */
+export function renamedIdentifiers(ids: Identifiers, renames: ReadonlyMap<IdPurpose, IdPurpose>): Identifiers {
+  return (purpose) => ids(renames.get(purpose) ?? purpose);
+}
+
 /** The purpose string inside a scope, for callers that derive directly. */
 export function scopedPurpose(scope: string, purpose: IdPurpose): IdPurpose {
   return p(`${scope}${purpose}`);

@@ -12,5 +12,5 @@ export { parseFileList, applyFileList, type FileListEntry } from './file-list.js
 export { applyPolicy, clampTime, normalizedMode, resolveSourceDateEpoch, type MetadataPolicy } from './policy.js';
 export { compileExcludes, readPatternFile, type PathMatcher } from './excludes.js';
 export { deriveBytes, deriveUuid, deriveU32 } from './identifiers.js';
-export { ID_PURPOSES, seededIdentifiers, scopedIdentifiers, type Identifiers, type IdPurpose, type DerivedId } from './id-purposes.js';
+export { ID_PURPOSES, seededIdentifiers, scopedIdentifiers, renamedIdentifiers, type Identifiers, type IdPurpose, type DerivedId } from './id-purposes.js';
 export { treeToJson, type EntryJson } from './describe.js';

@@ -12,7 +12,7 @@ import type { DirNode, Node, Tree } from './tree.js';
 
 export interface MetadataPolicy {
   /** SOURCE_DATE_EPOCH in seconds (a non-negative integer). */
-  sourceDateEpoch: number;
+  buildTime: number;
   /** true: an mtime later than the epoch becomes the epoch, with nanoseconds 0. */
   clampMtime: boolean;
   /** 'root': every entry becomes uid 0, gid 0. */
@@ -56,8 +56,8 @@ function parseEpoch(text: string, subject: string): number {
  * once however many names it has.
  */
 export function applyPolicy(tree: Tree, policy: MetadataPolicy): void {
-  if (policy.clampMtime && !(Number.isSafeInteger(policy.sourceDateEpoch) && policy.sourceDateEpoch >= 0)) {
-    throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${policy.sourceDateEpoch}`);
+  if (policy.clampMtime && !(Number.isSafeInteger(policy.buildTime) && policy.buildTime >= 0)) {
+    throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${policy.buildTime}`);
   }
   if (policy.excludes.length > 0) prune(tree.root, '', compileExcludes(policy.excludes, 'exclude patterns'));
   if (policy.emptyFiles.length > 0) {
@@ -79,7 +79,7 @@ export function applyPolicy(tree: Tree, policy: MetadataPolicy): void {
       node.gid = 0;
     }
     if (policy.permissions === 'normalize') node.mode = normalizedMode(node);
-    if (policy.clampMtime) node.mtime = clampTime(node.mtime, policy.sourceDateEpoch);
+    if (policy.clampMtime) node.mtime = clampTime(node.mtime, policy.buildTime);
   }
 }
 

@@ -6,7 +6,9 @@
  * program of that project (test/fixtures/npm-consumer/consumer.mts) type-checked with strict +
  * NodeNext against the published declarations, and run: it imports every entry point of
  * package.json's `exports`, writes SquashFS, FAT, ext4 and a GPT disk from a directory, reads them
- * back and diffs two of them.
+ * back and diffs two of them, and calls every module: a format's writer with the policy, each diff
+ * presenter, normalize, recipe parse/lock/build (aborted), a check of a small build and an
+ * upgrade kit.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,4 +57,13 @@ test('a scratch project with the packed tarball type-checks against its declarat
   assert.equal(result.same, true, 'the same tree written twice gives the same image');
   assert.equal(result.different, true, 'SquashFS and ext4 images of one tree differ');
   assert.equal(result.usage, 'USAGE');
+  assert.deepEqual(result.tarEntry, { mtime: 1_700_000_000, uid: 0, mode: 0o644 }, 'the policy applied by the caller, the time clamped by the tar writer');
+  for (const [presenter, size] of Object.entries(result.presenters as Record<string, number>)) assert.ok(size > 0, `the ${presenter} presenter rendered the difference`);
+  assert.equal(result.normalized, 'changed');
+  assert.equal(result.recipeName, 'consumer');
+  assert.deepEqual(result.recipeCalls, ['ABORTED', 'ABORTED'], 'lock and build stop on an aborted signal');
+  assert.deepEqual(result.check, { reproducible: true, text: true });
+  assert.deepEqual(result.kit, { layout: 'rootfs', changed: 1, buildTime: 1_700_000_000 });
+  assert.equal(result.aborted, 'ABORTED');
+  assert.equal(result.leftBehind, 0, 'an aborted write leaves no file');
 });

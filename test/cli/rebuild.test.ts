@@ -39,6 +39,12 @@ test('rebuild prints its verdict and exits 0 reproduced, 1 differs, 2 cannot reb
   const cannot = runCli(['rebuild', join(dir, 'ext', 'image.tar'), '-o', join(dir, 'w2')]);
   assert.equal(cannot.status, 2, cannot.stderr);
   assert.match(cannot.stdout, /^cannot rebuild: image\.tar: .*manifest\.json: the recipe used inputs outside its directory, which the manifest does not carry: \/srv\/overlay\n$/);
+
+  // built by versions whose bytes this reprimage does not give: refused before anything is fetched or built
+  await writeRelease(join(dir, 'old'), (r) => (r.reprimage = { version: '0.0.9', same_bytes_since: '0.0.5' }));
+  const old = runCli(['rebuild', join(dir, 'old', 'image.tar'), '-o', join(dir, 'w3')]);
+  assert.equal(old.status, 2, old.stderr);
+  assert.match(old.stdout, /^cannot rebuild: image\.tar: .*old\/manifest\.json: built with reprimage 0\.0\.9 \(the same bytes as 0\.0\.5 to 0\.0\.9\); this is reprimage \d+\.\d+\.\d+\S* \(the same bytes as [^)]+\): rebuild with reprimage 0\.0\.5 to 0\.0\.9\n$/);
 });
 
 test('bad input is one line on stderr naming the file, exit 2, nothing on stdout', async (t) => {

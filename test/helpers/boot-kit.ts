@@ -16,6 +16,7 @@ import { writeCpio } from '../../src/formats/cpio/index.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { bytesContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Node } from '../../src/tree/tree.js';
+import { LATE_BUILD_TIME } from './sample-tree.js';
 
 export const BUSYBOX = '/bin/busybox';
 
@@ -236,7 +237,7 @@ export async function makeInitramfs(options: InitramfsOptions): Promise<Uint8Arr
   tree.set('init', { kind: 'file', ...meta(0o755), content: bytesContent(Buffer.from(script)) });
   tree.set('commands.sh', { kind: 'file', ...meta(0o755), content: bytesContent(Buffer.from(`${options.commands ?? ':'}\n`)) });
   const sink = new MemorySink();
-  await writeCpio(tree, sink);
+  await writeCpio(tree, sink, { buildTime: LATE_BUILD_TIME });
   return sink.bytes().slice();
 }
 

@@ -86,7 +86,7 @@ export function newRoot(): Tree {
 
 async function squashfsBytes(tree: Tree): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeSquashfs(tree, sink, { compressor: 'gzip', mkfsTime: LIVE_EPOCH, workers: 1 });
+  await writeSquashfs(tree, sink, { compressor: 'gzip', buildTime: LIVE_EPOCH, workers: 1 });
   return sink.bytes().slice();
 }
 
@@ -113,7 +113,7 @@ export async function writeLiveIsos(dirPath: string, options: { sameBoot?: boole
   const newMedium = options.sameBoot
     ? medium('1.0', blob(40000, 5), await squashfsBytes(newRoot()), [])
     : medium('2.0', blob(41000, 6), await squashfsBytes(newRoot()), []);
-  await writeAtomically(oldIso, (sink) => writeIso(oldMedium, sink, { volumeId: 'LIVE_1_0', creationTime: LIVE_EPOCH }));
-  await writeAtomically(newIso, (sink) => writeIso(newMedium, sink, { volumeId: 'LIVE_2_0', creationTime: LIVE_EPOCH }));
+  await writeAtomically(oldIso, (sink) => writeIso(oldMedium, sink, { volumeId: 'LIVE_1_0', buildTime: LIVE_EPOCH }));
+  await writeAtomically(newIso, (sink) => writeIso(newMedium, sink, { volumeId: 'LIVE_2_0', buildTime: LIVE_EPOCH }));
   return { oldIso, newIso };
 }

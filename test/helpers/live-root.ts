@@ -11,6 +11,7 @@ import { BOOT_FILES } from '../../src/image/live-iso.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { bytesContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Node } from '../../src/tree/tree.js';
+import { LATE_BUILD_TIME } from './sample-tree.js';
 
 export const LIVE_ROOT_EPOCH = 1700000000;
 export const KERNEL_VERSION = '6.1.0-99-amd64';
@@ -30,7 +31,7 @@ function treeOf(entries: Array<[string, Node]>): Tree {
 
 async function cpioBytes(tree: Tree): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeCpio(tree, sink);
+  await writeCpio(tree, sink, { buildTime: LATE_BUILD_TIME });
   return sink.bytes().slice();
 }
 

@@ -25,8 +25,14 @@ export interface QemuBootOptions {
   cdrom?: string;
   /** A raw disk image attached as a hard disk and booted from (when there is no cdrom). */
   disk?: string;
-  /** How the disk is attached: 'ide' (default, what every firmware boots) or 'virtio'. */
-  diskInterface?: 'ide' | 'virtio' | 'none';
+  /**
+   * How the disk is attached: 'ide' (default, what every firmware boots; Hyper-V generation 1
+   * attaches a VHD so), 'virtio', 'ahci' (SATA) or 'pvscsi' (VMware's paravirtual SCSI, as vSphere
+   * attaches a Linux guest's VMDK; SeaBIOS boots from it).
+   */
+  diskInterface?: 'ide' | 'virtio' | 'ahci' | 'pvscsi' | 'none';
+  /** The disk's image format as qemu names it (raw, qcow2, vmdk, vpc); default raw. */
+  diskFormat?: string;
   /** Direct kernel boot instead of firmware boot (the disk is then only data). */
   kernel?: string;
   initrd?: string;
@@ -114,8 +120,13 @@ export function qemuArgs(options: QemuBootOptions, scratch: string, accel: 'kvm'
   }
   const snapshot = options.snapshot ?? true;
   if (options.cdrom) args.push('-drive', `file=${options.cdrom},format=raw,media=cdrom,readonly=on,if=ide,index=2`);
-  if (options.disk) {
-    args.push('-drive', `file=${options.disk},format=raw,if=${options.diskInterface ?? 'ide'},index=0${snapshot ? ',snapshot=on' : ''}${options.diskInterface === 'none' ? ',id=disk0' : ''}`);
+  if (options.disk && (options.diskInterface === 'ahci' || options.diskInterface === 'pvscsi')) {
+    const [controller, disk] = options.diskInterface === 'ahci' ? ['ahci', 'ide-hd'] : ['pvscsi', 'scsi-hd'];
+    args.push('-device', `${controller},id=hba0`);
+    args.push('-drive', `file=${options.disk},format=${options.diskFormat ?? 'raw'},if=none,id=disk0${snapshot ? ',snapshot=on' : ''}`);
+    args.push('-device', `${disk},drive=disk0,bus=hba0.0,bootindex=0`);
+  } else if (options.disk) {
+    args.push('-drive', `file=${options.disk},format=${options.diskFormat ?? 'raw'},if=${options.diskInterface ?? 'ide'},index=0${snapshot ? ',snapshot=on' : ''}${options.diskInterface === 'none' ? ',id=disk0' : ''}`);
   }
   if (options.kernel) {
     args.push('-kernel', options.kernel);

@@ -5,19 +5,20 @@
  * counting requests, for the URL cases.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CLI, REPO } from './cli.js';
 import { writeAtomically } from '../../src/io/atomic-output.js';
 import { hashFile } from '../../src/io/hash-file.js';
-import { writeTar } from '../../src/formats/tar/index.js';
+import { readTarEntries, writeTar } from '../../src/formats/tar/index.js';
+import { openFileSource } from '../../src/io/source.js';
 import { bytesContent } from '../../src/tree/content.js';
 import { newMeta, Tree } from '../../src/tree/tree.js';
 import { loadRecipe } from '../../src/recipe/recipe.js';
 import { writeInputsBundle } from '../../src/recipe/inputs-bundle.js';
-import { currentCodecs, manifestOf, reprimageVersion, serializeManifest, type ReproducibleManifest } from '../../src/recipe/manifest.js';
+import { currentCodecs, manifestOf, reprimageRecord, serializeManifest, type ReproducibleManifest } from '../../src/recipe/manifest.js';
 
 export const EPOCH = 1783764997;
 export const MOTD = 'Built by reprimage for a rebuild test.\n';
@@ -55,7 +56,7 @@ export async function writeImage(path: string, motd = MOTD): Promise<void> {
   const tree = new Tree();
   tree.ensureDir('etc', { mode: 0o755, mtime: { sec: EPOCH, nsec: 0 } });
   tree.set('etc/motd', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: EPOCH, nsec: 0 } }), content: bytesContent(new TextEncoder().encode(motd)) });
-  await writeAtomically(path, (sink) => writeTar(tree, sink, { format: 'pax', headerTime: EPOCH }));
+  await writeAtomically(path, (sink) => writeTar(tree, sink, { format: 'pax', buildTime: EPOCH }));
 }
 
 /**
@@ -78,7 +79,7 @@ export async function writeRelease(dir: string, edit: (r: ReproducibleManifest) 
     recipe: { file: 'recipe.yaml', sha256: recipe.sha256 },
     lock: { file: 'recipe.yaml.lock', sha256: (await hashFile(`${recipeFile}.lock`)).sha256 },
     source_date_epoch: EPOCH,
-    reprimage: { version: reprimageVersion() },
+    reprimage: reprimageRecord(),
     codecs: currentCodecs(),
     tools: {},
     sources: [],
@@ -91,6 +92,21 @@ export async function writeRelease(dir: string, edit: (r: ReproducibleManifest) 
   const manifest = join(dir, 'manifest.json');
   writeFileSync(manifest, serializeManifest(manifestOf(reproducible, { timings_ms: {}, node: process.versions.node, downloads: { files: 0, bytes: 0, from_cache: 0 } })));
   return { manifest, image, bundle };
+}
+
+/** A copy of the tar image `tar` under `target`, with one byte of `member`'s data flipped. */
+export async function flipByteOfTarMember(tar: string, member: string, target: string): Promise<void> {
+  const source = await openFileSource(tar);
+  let at = -1;
+  try {
+    for await (const r of readTarEntries(source)) if (r.name.replace(/^\.\//, '') === member) at = r.dataOffset;
+  } finally {
+    await source.close();
+  }
+  if (at <= 0) throw new Error(`${member} is not in ${tar}`);
+  const bytes = readFileSync(tar);
+  bytes[at] = bytes[at]! ^ 0x20;
+  writeFileSync(target, bytes);
 }
 
 export interface StaticServer {

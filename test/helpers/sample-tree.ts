@@ -346,3 +346,19 @@ export async function contentSha256(content: Content): Promise<string> {
   for await (const chunk of content.chunks()) h.update(chunk);
   return h.digest('hex');
 }
+
+/**
+ * A build time later than every time the tests' trees hold, for writer tests that are not about
+ * clamping (2^33 - 1 still fits tar's 11 octal digits).
+ */
+export const LATE_BUILD_TIME = 2 ** 33 - 1;
+
+/**
+ * `floor`, or a later build time when `tree` holds later times: for writer tests that compare the
+ * Tree read back with the Tree written (a real tree made today), which are not about clamping.
+ */
+export function buildTimeFor(tree: Tree, floor: number): number {
+  let t = floor;
+  for (const { node } of tree.walk()) t = Math.max(t, node.mtime.sec + (node.mtime.nsec > 0 ? 1 : 0));
+  return t;
+}

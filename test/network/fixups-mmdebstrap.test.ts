@@ -83,7 +83,7 @@ class HashSink implements Sink {
 
 async function tarSha256(tree: Tree): Promise<string> {
   const sink = new HashSink();
-  await writeTar(tree, sink, { format: 'pax', headerTime: T });
+  await writeTar(tree, sink, { format: 'pax', buildTime: T });
   return sink.hash.digest('hex');
 }
 
@@ -108,7 +108,7 @@ test('two mmdebstrap builds differ raw and are identical after the fix-ups', { t
   }
   const built = Date.now();
   raw = differing(await entries(trees[0]!), await entries(trees[1]!));
-  for (const tree of trees) reports.push(await applyFixups(tree, { timestamp: T }));
+  for (const tree of trees) reports.push(await applyFixups(tree, { buildTime: T }));
   const fixedAt = Date.now();
   const after = differing(await entries(trees[0]!), await entries(trees[1]!));
   t.diagnostic(`raw trees: ${raw.length} paths differ, e.g. ${raw.slice(0, 12).join(' ')}`);

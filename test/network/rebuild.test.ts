@@ -12,54 +12,40 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWriteStream, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createWriteStream, cpSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { CLI, REPO, runCli, sha256 } from '../helpers/cli.js';
 import { requireRecipeBuild } from '../helpers/network.js';
-import { run, tempDir } from '../helpers/tools.js';
-import { runAsync, runCliAsync, serveDirectory } from '../helpers/rebuild-release.js';
-import { openFileSource } from '../../src/io/source.js';
-import { readTarEntries } from '../../src/formats/tar/index.js';
-import { loadRecipe } from '../../src/recipe/recipe.js';
-import { writeInputsBundle } from '../../src/recipe/inputs-bundle.js';
-import { reproducibleSha256, type BuildManifest } from '../../src/recipe/manifest.js';
+import { tempDir } from '../helpers/tools.js';
+import { flipByteOfTarMember, runAsync, runCliAsync, serveDirectory } from '../helpers/rebuild-release.js';
+import { UNSERVED_VERSION, publishedRelease, releaseWithUnservedPackage } from '../helpers/rebuild-examples.js';
 
 const EXAMPLE = join(REPO, 'examples/bookworm-minimal');
-
-/** A copy of `tar` with one byte of `member`'s data flipped. */
-async function flipByteOf(tar: string, member: string, target: string): Promise<void> {
-  const source = await openFileSource(tar);
-  let at = -1;
-  try {
-    for await (const r of readTarEntries(source)) if (r.name.replace(/^\.\//, '') === member) at = r.dataOffset;
-  } finally {
-    await source.close();
-  }
-  assert.ok(at > 0, `${member} is in ${tar}`);
-  const bytes = readFileSync(tar);
-  bytes[at] = bytes[at]! ^ 0x20;
-  writeFileSync(target, bytes);
-}
 
 test('rebuild over HTTP: reproduced; a changed byte differs naming the file; a package the archive does not serve cannot be rebuilt', { timeout: 20 * 60_000 }, async (t) => {
   if (!requireRecipeBuild(t)) return;
   const dir = tempDir(t, 'reprimage-rebuild-net-');
   const cache = join(dir, 'cache');
-  const src = join(dir, 'src');
+  const src = join(dir, 'bookworm-minimal');
   cpSync(EXAMPLE, src, { recursive: true });
   // lock now: the committed lock may name versions the mirror has dropped since
   const tl = Date.now();
   const lock = runCli(['lock', join(src, 'recipe.yaml'), '--cache', cache]);
   assert.equal(lock.status, 0, lock.stderr);
   const lockSeconds = (Date.now() - tl) / 1000;
-  const site = join(dir, 'site');
-  const release = join(site, 'release');
+  // the same release rebuild-rebuilderd.test.ts published (same lock, same code), else built now
   const t0 = Date.now();
-  const built = runCli(['build', join(src, 'recipe.yaml'), '-o', release, '--cache', cache]);
-  assert.equal(built.status, 0, built.stderr);
-  const buildSeconds = (Date.now() - t0) / 1000;
+  const published = publishedRelease(src, (out) => {
+    const built = runCli(['build', join(src, 'recipe.yaml'), '-o', out, '--quiet']);
+    assert.equal(built.status, 0, built.stderr);
+  });
+  const buildSeconds = published.built ? (Date.now() - t0) / 1000 : 0;
+  const site = join(dir, 'site');
+  mkdirSync(site);
+  const release = join(site, 'release');
+  symlinkSync(published.dir, release);
   const server = await serveDirectory(site);
   t.after(() => server.close());
 
@@ -82,7 +68,7 @@ test('rebuild over HTTP: reproduced; a changed byte differs naming the file; a p
   // 2. one byte changed inside etc/motd: differs, naming the file, compared with the rebuild made above
   const tampered = join(site, 'tampered');
   mkdirSync(tampered);
-  await flipByteOf(join(release, 'rootfs.tar'), 'etc/motd', join(tampered, 'rootfs.tar'));
+  await flipByteOfTarMember(join(release, 'rootfs.tar'), 'etc/motd', join(tampered, 'rootfs.tar'));
   for (const f of ['manifest.json', 'recipe-inputs.tar']) cpSync(join(release, f), join(tampered, f));
   const t2 = Date.now();
   const bad = await runCliAsync(['rebuild', `${server.url}tampered/rootfs.tar`, '-o', join(dir, 'work-tampered'), '--rebuilt', join(work, 'rebuilt', 'rootfs.tar'), '--json']);
@@ -138,25 +124,10 @@ test('rebuild over HTTP: reproduced; a changed byte differs naming the file; a p
   ]);
 
   // 4. the lock names a version of less that the archive does not serve: cannot rebuild, one line
-  const missing = join(site, 'missing');
-  const inputs = join(dir, 'missing-inputs');
-  mkdirSync(inputs);
-  run('tar', ['-xf', join(release, 'recipe-inputs.tar'), '-C', inputs]);
-  const lockFile = join(inputs, 'recipe.yaml.lock');
-  const lockText = readFileSync(lockFile, 'utf8');
-  const edited = lockText.replace(/\{"name":"less","version":"([^"]+)"(.*?)"filename":"pool\/main\/l\/less\/less_[^"]+\.deb"/, '{"name":"less","version":"1.0-reprimage-never"$2"filename":"pool/main/l/less/less_1.0-reprimage-never_amd64.deb"');
-  assert.notEqual(edited, lockText);
-  writeFileSync(lockFile, edited);
-  mkdirSync(missing);
-  cpSync(join(release, 'rootfs.tar'), join(missing, 'rootfs.tar'));
-  const manifest = JSON.parse(readFileSync(join(release, 'manifest.json'), 'utf8')) as BuildManifest;
-  const r = manifest.reproducible;
-  r.inputs = await writeInputsBundle(await loadRecipe(join(inputs, 'recipe.yaml')), lockFile, r.source_date_epoch, join(missing, 'recipe-inputs.tar'), () => undefined);
-  r.lock.sha256 = sha256(lockFile);
-  manifest.reproducible_sha256 = reproducibleSha256(r);
-  writeFileSync(join(missing, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  await releaseWithUnservedPackage(release, join(site, 'missing'), dir);
   const cannot = await runCliAsync(['rebuild', `${server.url}missing/rootfs.tar`, '-o', join(dir, 'work-missing'), '--cache', cache]);
   assert.equal(cannot.status, 2, `${cannot.stdout}${cannot.stderr}`);
-  assert.match(cannot.stdout, /^cannot rebuild: rootfs\.tar: [^\n]*less_1\.0-reprimage-never_amd64\.deb: less 1\.0-reprimage-never \(amd64\) is not in the verified Packages index of http:\/\/deb\.debian\.org\/debian bookworm\n$/);
-  t.diagnostic(`lock ${lockSeconds.toFixed(1)} s; build ${buildSeconds.toFixed(1)} s; rebuild and verify ${rebuildSeconds.toFixed(1)} s; compare a tampered copy with the rebuild ${compareSeconds.toFixed(1)} s`);
+  const unserved = UNSERVED_VERSION.replaceAll('.', '\\.');
+  assert.match(cannot.stdout, new RegExp(`^cannot rebuild: rootfs\\.tar: [^\\n]*less_${unserved}_amd64\\.deb: less ${unserved} \\(amd64\\) is not in the verified Packages index of http://deb\\.debian\\.org/debian bookworm\\n$`));
+  t.diagnostic(`lock ${lockSeconds.toFixed(1)} s; build ${published.built ? `${buildSeconds.toFixed(1)} s` : 'none (the release rebuild-rebuilderd.test.ts published)'}; rebuild and verify ${rebuildSeconds.toFixed(1)} s; compare a tampered copy with the rebuild ${compareSeconds.toFixed(1)} s`);
 });

@@ -15,7 +15,7 @@ import { openFileSource } from '../../src/io/source.js';
 import { loadDirectory } from '../../src/tree/load-dir.js';
 import { treeToJson } from '../../src/tree/describe.js';
 import type { Tree } from '../../src/tree/tree.js';
-import { materialize, sampleSpec, specToTree, treeListing } from '../helpers/sample-tree.js';
+import { LATE_BUILD_TIME, materialize, sampleSpec, specToTree, treeListing } from '../helpers/sample-tree.js';
 import { requireTool, run, skipOrFailInCi, tempDir } from '../helpers/tools.js';
 
 const EPOCH = 1_650_000_000; // 2022-04-15: far enough back that listings show the year
@@ -23,7 +23,7 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 async function cpioBytes(tree: Tree): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeCpio(tree, sink);
+  await writeCpio(tree, sink, { buildTime: LATE_BUILD_TIME });
   return sink.bytes();
 }
 
@@ -162,7 +162,7 @@ test('cpio.gz from GzipSink passes gzip -t and decompresses to the plain archive
   const { tree } = sample(dir);
   const inner = new MemorySink();
   const gz = new GzipSink(inner);
-  await writeCpio(tree, gz);
+  await writeCpio(tree, gz, { buildTime: LATE_BUILD_TIME });
   await gz.close();
   writeFileSync(join(dir, 'ours.cpio.gz'), inner.bytes());
   run('gzip', ['-t', join(dir, 'ours.cpio.gz')]);

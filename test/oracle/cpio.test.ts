@@ -20,8 +20,8 @@ const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('
 
 async function ourCpio(src: string, out: string, epoch = SAMPLE_MTIME + 1000): Promise<Tree> {
   const tree = await loadDirectory(src, { xattrs: false });
-  applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
-  await writeAtomically(out, (sink) => writeCpio(tree, sink));
+  applyPolicy(tree, { buildTime: epoch, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
+  await writeAtomically(out, (sink) => writeCpio(tree, sink, { buildTime: epoch }));
   return tree;
 }
 

@@ -2,15 +2,14 @@
 // 2.5.0-1+deb12u2 and +deb12u5), checked against diffoscope 240 (diffoscope-minimal): the same
 // set of differing files, the summary counts, our JSON rendered by `diffoscope
 // --load-existing-diff`, readelf/objdump views of the shared objects, and the HTML page in
-// headless Chromium at 1400 px (a screenshot kept as a test artefact; the summary above the
-// fold and the `Version:` change shown without a click, measured in the DOM).
+// headless Chromium at 1400x900 (screenshots kept as test artefacts, test/helpers/diff-browser.ts;
+// the summary and the `Version:` change on the first screen, no click needed, measured in the layout).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { HEIGHT, WIDTH, openReport, unreadable } from '../helpers/diff-browser.js';
 import { diffPaths } from '../../src/diff/engine.js';
 import type { Difference } from '../../src/diff/difference.js';
 import { summarize } from '../../src/diff/summary.js';
@@ -20,8 +19,6 @@ import { renderHtml } from '../../src/diff/presenters/html.js';
 const FIXTURES = join(process.cwd(), 'test/fixtures/diff');
 const A = 'libexpat1_2.5.0-1+deb12u2_amd64.deb';
 const B = 'libexpat1_2.5.0-1+deb12u5_amd64.deb';
-/** Screenshots are kept here after the run (REPRIMAGE_TEST_ARTEFACTS overrides). */
-const ARTEFACTS = process.env.REPRIMAGE_TEST_ARTEFACTS ?? join(tmpdir(), 'reprimage-test-artefacts');
 
 function* nodes(d: Difference): Generator<Difference> {
   yield d;
@@ -64,10 +61,6 @@ function diffoscopeFiles(root: JsonNode): Set<string> {
   visit(root, undefined);
   out.delete('');
   return out;
-}
-
-function chromium(args: string[]): string {
-  return run('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--hide-scrollbars', ...args]).stdout.toString('utf8');
 }
 
 async function ourDiff(): Promise<Difference> {
@@ -125,37 +118,21 @@ test('two versions of libexpat1: the files diffoscope names, the summary counts,
   assert.match(text, /│ │ ├── \.\/control\n(│ │ │ .*\n)*│ │ │ -Version: 2\.5\.0-1\+deb12u2\n│ │ │ \+Version: 2\.5\.0-1\+deb12u5\n/);
 });
 
-test('libexpat1 pair as HTML in Chromium at 1400 px: summary above the fold, the Version: change open; screenshot kept', async (t) => {
+test('libexpat1 pair as HTML in Chromium at 1400x900: summary above the fold, the Version: change shown without a click; screenshots kept', async (t) => {
   if (!requireTool(t, 'chromium', 'readelf')) return;
-  const dir = tempDir(t);
   const d = await ourDiff();
-  const html = renderHtml(d);
-  // measured by a script added to a copy of the page; the page itself stays script-free for reading
-  const probe = `<script>
-    var s = document.getElementById('summary').getBoundingClientRect();
-    var cells = Array.prototype.slice.call(document.querySelectorAll('table.sbs td.add'));
-    var cell = cells.filter(function (c) { return c.textContent.indexOf('Version: 2.5.0-1+deb12u5') === 0; })[0];
-    var r = cell ? cell.getBoundingClientRect() : { top: -1, height: 0 };
-    var shut = 0; for (var e = cell; e; e = e.parentElement) if (e.tagName === 'DETAILS' && !e.open) shut++;
-    document.body.setAttribute('data-geometry', JSON.stringify({ summaryTop: s.top, summaryBottom: s.bottom, viewport: innerHeight, width: innerWidth, changeTop: r.top, changeHeight: r.height, closedAncestors: shut, found: !!cell }));
-  </script></body>`;
-  const page = join(dir, 'probe.html');
-  writeFileSync(page, html.replace('</body>', probe));
-  const dom = chromium(['--window-size=1400,900', '--dump-dom', pathToFileURL(page).href]);
-  const geometry = JSON.parse(/data-geometry="([^"]*)"/.exec(dom)![1]!.replace(/&quot;/g, '"')) as Record<string, number | boolean>;
+  const { geometry, screenshots } = await openReport(renderHtml(d), 'diff-libexpat1', [
+    { selector: 'table.sbs td.del', text: 'Version: 2.5.0-1+deb12u2' },
+    { selector: 'table.sbs td.add', text: 'Version: 2.5.0-1+deb12u5' },
+  ]);
   t.diagnostic(JSON.stringify(geometry));
-  assert.equal(geometry.width, 1400);
-  assert.ok(geometry.found, 'the Version: line of ./control is in the side-by-side view');
-  assert.ok((geometry.summaryBottom as number) <= (geometry.viewport as number), 'the summary ends above the fold');
-  assert.equal(geometry.closedAncestors, 0, 'no closed <details> around the Version: change');
-  assert.ok((geometry.changeHeight as number) > 0, 'the Version: change is laid out (visible without a click)');
-  mkdirSync(ARTEFACTS, { recursive: true });
-  const report = join(ARTEFACTS, 'diff-libexpat1.html');
-  writeFileSync(report, html);
-  const shot = join(ARTEFACTS, 'diff-libexpat1-1400.png');
-  chromium([`--screenshot=${shot}`, '--window-size=1400,900', pathToFileURL(report).href]);
-  const png = readFileSync(shot);
-  assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a');
-  assert.equal(png.readUInt32BE(16), 1400, 'screenshot width');
-  t.diagnostic(`screenshot: ${shot}`);
+  t.diagnostic(`screenshots: ${screenshots.join(' ')}`);
+  // small enough for the change itself to be on the first screen, beside the summary
+  assert.deepEqual(unreadable(geometry, { aboveFold: true }), []);
+  assert.equal(screenshots.length, 3);
+  for (const shot of screenshots) {
+    const png = readFileSync(shot);
+    assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [WIDTH, HEIGHT], `${shot}: width, height`);
+  }
 });

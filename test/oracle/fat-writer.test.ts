@@ -18,7 +18,7 @@ const TOOL_ENV = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8'
 
 async function build(t: T, tree: Tree, options: Partial<FatWriteOptions> = {}): Promise<{ img: string; report: FatWriteReport }> {
   const img = join(tempDir(t), 'esp.img');
-  const report = await writeAtomically(img, (sink) => writeFat(tree, sink, { volumeSerial: 0xdeadbeef, time: FAT_EPOCH, label: 'ESP', ...options }));
+  const report = await writeAtomically(img, (sink) => writeFat(tree, sink, { volumeSerial: 0xdeadbeef, buildTime: FAT_EPOCH, label: 'ESP', ...options }));
   return { img, report };
 }
 
@@ -125,7 +125,7 @@ async function headOf(size: number, fatType?: 12 | 16 | 32): Promise<{ head: Uin
     writeAt: () => Promise.resolve(),
     flush: () => Promise.resolve(),
   };
-  await writeFat(new Tree(), sink, { size, fatType, volumeSerial: 0x1234abcd, time: 0 });
+  await writeFat(new Tree(), sink, { size, fatType, volumeSerial: 0x1234abcd, buildTime: 0 });
   return { head, length: position };
 }
 
@@ -168,7 +168,7 @@ test('an empty volume equals mkfs.fat byte for byte but for the boot code, label
     const theirs = new Uint8Array(readFileSync(img));
     const sink = new MemorySink();
     const empty = new Tree();
-    await writeFat(empty, sink, { size: k * 1024, fatType, volumeSerial: 0x1234abcd, time: 0, label: 'EMPTY' });
+    await writeFat(empty, sink, { size: k * 1024, fatType, volumeSerial: 0x1234abcd, buildTime: 0, label: 'EMPTY' });
     const ours = sink.bytes();
     assert.equal(ours.length, theirs.length);
     const mask = (b: Uint8Array): Uint8Array => {

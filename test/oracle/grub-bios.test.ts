@@ -160,7 +160,7 @@ function smallSystem(): Tree {
 test('a small system on a disk: clean for sgdisk, e2fsck and fsck.fat, identical under TZ and umask', async (t) => {
   if (!requireGrub(t) || !requireTool(t, 'e2fsck', 'fsck.fat')) return;
   const dir = tempDir(t);
-  const options = { name: 'small', seed: 'small', sourceDateEpoch: 1700000000, size: 96 << 20, espSize: 33 << 20, partitions: [{ mountpoint: 'swap', size: 8 << 20 }, { mountpoint: '/boot', size: 16 << 20 }] };
+  const options = { name: 'small', seed: 'small', buildTime: 1700000000, size: 96 << 20, espSize: 33 << 20, partitions: [{ mountpoint: 'swap', size: 8 << 20 }, { mountpoint: '/boot', size: 16 << 20 }] };
   const a = join(dir, 'a.img');
   const report = await writeAtomically(a, (sink) => writeCloudDisk(smallSystem(), sink, { ...options, tempDir: dir }));
   const umask = process.umask(0o077);
@@ -200,7 +200,7 @@ test('a small system on a disk: clean for sgdisk, e2fsck and fsck.fat, identical
 test('the disk output in qcow2: qemu-img check clean, qemu-img compare equal to the raw output', async (t) => {
   if (!requireGrub(t) || !requireTool(t, 'qemu-img')) return;
   const dir = tempDir(t);
-  const context = { name: 'small', seed: 'small', sourceDateEpoch: 1700000000, tempDir: dir };
+  const context = { name: 'small', seed: 'small', buildTime: 1700000000, tempDir: dir };
   const output = { type: 'disk' as const, size: 64 << 20, esp_size: 33 << 20 };
   await writeCloudDiskOutput(smallSystem(), join(dir, 'disk.img'), output, context);
   await writeCloudDiskOutput(smallSystem(), join(dir, 'disk.qcow2'), { ...output, format: 'qcow2' }, context);

@@ -31,7 +31,7 @@ async function report(t: import('node:test').TestContext, tree: Tree, options: P
   const path = join(tempDir(t), 'boot.iso');
   await writeAtomically(path, (sink) =>
     writeIso(tree, sink, {
-      volumeId: 'BOOT', creationTime: ISO_EPOCH, bios: { bootImage: 'isolinux/isolinux.bin', loadSize: 4, bootInfoTable: true },
+      volumeId: 'BOOT', buildTime: ISO_EPOCH, bios: { bootImage: 'isolinux/isolinux.bin', loadSize: 4, bootInfoTable: true },
       hybridMbr: readFileSync(ISOHDPFX), mbrId: 0x12345678, ...options,
     }),
   );
@@ -106,7 +106,7 @@ test('GPT without isohybrid boot code: a protective MBR, and partitions that do 
   ] as const) {
     const path = join(tempDir(t), 'uefi.iso');
     const tree = bootTree(name === 'ESP inside the ISO' ? esp : undefined);
-    await writeAtomically(path, (sink) => writeIso(tree, sink, { volumeId: 'UEFI', creationTime: ISO_EPOCH, gpt, mbrId: 0x0badcafe, ...options }));
+    await writeAtomically(path, (sink) => writeIso(tree, sink, { volumeId: 'UEFI', buildTime: ISO_EPOCH, gpt, mbrId: 0x0badcafe, ...options }));
     const text = run('xorriso', ['-indev', path, '-report_system_area', 'plain'], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.toString();
     assert.match(text, /^System area summary: MBR protective-msdos-label cyl-align-off GPT$/m, name);
     const size512 = readFileSync(path).length / 512;

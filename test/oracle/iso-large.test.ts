@@ -39,7 +39,7 @@ test('a file over 4 GiB is written as a multi-extent file and read back whole', 
   const tree = new Tree(newDir());
   tree.set('big/disk.img', { kind: 'file', ...meta, content: bigContent() });
   const out = join(tempDir(t), 'large.iso');
-  await writeAtomically(out, (sink) => writeIso(tree, sink, { volumeId: 'LARGE', creationTime: ISO_EPOCH }));
+  await writeAtomically(out, (sink) => writeIso(tree, sink, { volumeId: 'LARGE', buildTime: ISO_EPOCH }));
   const listing = run('xorriso', ['-indev', out, '-find', '/big', '-exec', 'lsdl'], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.toString();
   assert.match(listing, new RegExp(`\\s${SIZE}\\s.*'/big/disk\\.img'`));
   const isoinfo = run('isoinfo', ['-l', '-i', out]).stdout.toString();

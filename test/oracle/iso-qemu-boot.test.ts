@@ -63,7 +63,7 @@ async function espImage(bootx64: Uint8Array): Promise<Uint8Array> {
   tree.set('EFI/BOOT', newDir(meta(0o755)));
   tree.set('EFI/BOOT/BOOTX64.EFI', file(bootx64));
   const sink = new MemorySink();
-  await writeFat(tree, sink, { volumeSerial: 0x1234abcd, time: EPOCH, label: 'ESP' });
+  await writeFat(tree, sink, { volumeSerial: 0x1234abcd, buildTime: EPOCH, label: 'ESP' });
   return sink.bytes().slice();
 }
 
@@ -95,7 +95,7 @@ async function bootTree(dir: string): Promise<Tree> {
 async function writeBootIso(tree: Tree, path: string, options: Partial<IsoWriteOptions>): Promise<void> {
   await writeAtomically(path, (sink) =>
     writeIso(tree, sink, {
-      volumeId: 'REPRIMAGE_BOOT', creationTime: EPOCH,
+      volumeId: 'REPRIMAGE_BOOT', buildTime: EPOCH,
       bios: { bootImage: 'isolinux/isolinux.bin', loadSize: 4, bootInfoTable: true },
       hybridMbr: readFileSync(ISOHDPFX), mbrId: 0x5eed1234,
       sortWeights: new Map([['isolinux/isolinux.bin', 2], ['boot/grub/efi.img', 1]]),

@@ -16,7 +16,7 @@ import { requireTool, run, tempDir } from '../helpers/tools.js';
 
 async function buildIso(t: import('node:test').TestContext, tree: Tree, options: Partial<IsoWriteOptions> = {}): Promise<string> {
   const out = join(tempDir(t), 'out.iso');
-  await writeAtomically(out, (sink) => writeIso(tree, sink, { volumeId: 'REPRIMAGE_TEST', creationTime: ISO_EPOCH, ...options }));
+  await writeAtomically(out, (sink) => writeIso(tree, sink, { volumeId: 'REPRIMAGE_TEST', buildTime: ISO_EPOCH, ...options }));
   return out;
 }
 
@@ -119,7 +119,7 @@ test('the same bytes under another TZ, umask and insertion order (child processe
       const { writeAtomically } = await import(${JSON.stringify(atomic)});
       process.umask(0o${umask});
       await writeAtomically(${JSON.stringify(out)}, (sink) => writeIso(isoSampleTree({ reverse: ${reverse}, deep: 10 }), sink,
-        { volumeId: 'DET', creationTime: ISO_EPOCH, relocateDeepDirectories: true }));`;
+        { volumeId: 'DET', buildTime: ISO_EPOCH, relocateDeepDirectories: true }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, TZ: tz, LANG: 'tr_TR.UTF-8' }, encoding: 'utf8', cwd: here.slice(0, here.lastIndexOf('/')) });
     assert.equal(r.status, 0, r.stderr);
     hashes.push(createHash('sha256').update(readFileSync(out)).digest('hex'));

@@ -44,7 +44,7 @@ test('osirrox -xattr any restores the attributes reprimage wrote (files, directo
   tree.set('etc/f', { kind: 'file', ...m(0o644, [['user.a', 'b'], ['user.big', BIG], ['user.bin', Uint8Array.of(0, 1, 2, 255)]]), content: bytesContent(Buffer.from('x\n')) });
   tree.set('etc/plain', { kind: 'file', ...m(0o644, []), content: bytesContent(Buffer.from('no attributes\n')) });
   const iso = join(dir, 'xa.iso');
-  await writeAtomically(iso, (sink) => writeIso(tree, sink, { volumeId: 'XA', creationTime: EPOCH }));
+  await writeAtomically(iso, (sink) => writeIso(tree, sink, { volumeId: 'XA', buildTime: EPOCH }));
 
   const listing = run('xorriso', ['-xattr', 'any', '-indev', iso, '-getfattr_r', '/', '--'], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout.toString();
   assert.match(listing, /# file: etc\/f\nuser\.a="b"\nuser\.big="v{700}"\nuser\.bin="\\000\\001\\002\\377"/);

@@ -33,7 +33,7 @@ test('live ISO: El Torito BIOS+UEFI, hybrid MBR/GPT, SquashFS root, FAT ESP, rep
   const boot = { isolinuxBin: readFileSync(ISOLINUX), isohybridMbr: readFileSync(ISOHDPFX), ldlinux: readFileSync(LDLINUX), shim: blob(900 * 1024, 14), grubCd: blob(1200 * 1024, 15) };
   const root = await liveRootTree(boot, 'zstd');
   const iso = join(dir, 'live.iso');
-  const report = await writeAtomically(iso, (sink) => writeLiveIso(root, sink, { name: 'live-test', sourceDateEpoch: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'xz' }));
+  const report = await writeAtomically(iso, (sink) => writeLiveIso(root, sink, { name: 'live-test', buildTime: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'xz' }));
 
   const text = out('xorriso', ['-indev', iso, '-report_el_torito', 'plain', '-report_system_area', 'plain']);
   assert.match(text, /^El Torito cat path : \/isolinux\/boot\.cat$/m);

@@ -221,7 +221,7 @@ test('trees made by the same script under umask 022, 002, 027 and 077 are equal 
     run('sh', ['-euc', `umask ${umask} && ${script}`], { cwd: root });
     const tree = await loadDirectory(root, { xattrs: false });
     raw.push(treeToJson(tree).map((e) => e.mode).join(' '));
-    applyPolicy(tree, { sourceDateEpoch: 1_600_000_000, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
+    applyPolicy(tree, { buildTime: 1_600_000_000, clampMtime: true, owner: 'root', permissions: 'normalize', excludes: [], emptyFiles: [] });
     results.push(treeToJson(tree));
   }
   assert.equal(new Set(raw).size, 4, 'the umasks did make four different trees');

@@ -29,7 +29,7 @@ function makeTree(root: string, when: number, uid: number): void {
 }
 
 async function normalize(paths: string[]): Promise<string[]> {
-  const report = await normalizePaths(paths, { timestamp: T, clamp: true, workers: 1 });
+  const report = await normalizePaths(paths, { buildTime: T, clamp: true, workers: 1 });
   return report.results.map((r) => `${r.status} ${r.handler ?? ''} ${r.error?.message ?? ''}`.trim());
 }
 

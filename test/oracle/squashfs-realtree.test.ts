@@ -15,6 +15,7 @@ import { FileSink } from '../../src/io/sink.js';
 import { loadDirectory } from '../../src/tree/load-dir.js';
 import { writeSquashfs, type SquashfsCompressorName } from '../../src/formats/squashfs/index.js';
 import { EPOCH, treeListing, unsquashfsListing } from './squashfs-support.js';
+import { buildTimeFor } from '../helpers/sample-tree.js';
 
 const SOURCES = ['/etc', '/usr/sbin', '/usr/share/perl5', '/usr/lib/python3'];
 const COMPRESSORS: SquashfsCompressorName[] = ['gzip', 'xz', 'zstd', 'lz4'];
@@ -63,7 +64,7 @@ test('a real Debian tree: unsquashfs lists, extracts and keeps xattrs exactly, f
     const image = join(dir, `${compressor}.sqfs`);
     const fh = await open(image, 'w');
     try {
-      await writeSquashfs(tree, new FileSink(fh, image), { compressor, mkfsTime: EPOCH, workers: 2 });
+      await writeSquashfs(tree, new FileSink(fh, image), { compressor, buildTime: buildTimeFor(tree, EPOCH), workers: 2 });
     } finally {
       await fh.close();
     }

@@ -11,6 +11,7 @@ import { bytesContent, readContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Meta, type Node } from '../../src/tree/tree.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { writeSquashfs, type SquashfsWriteOptions } from '../../src/formats/squashfs/index.js';
+import { buildTimeFor } from '../helpers/sample-tree.js';
 
 export const EPOCH = 1700000000;
 
@@ -127,7 +128,7 @@ export function sampleTree(o: SampleOptions = {}): Tree {
 /** Writes `tree` into an image in memory. */
 export async function imageOf(tree: Tree, options: Partial<SquashfsWriteOptions> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeSquashfs(tree, sink, { mkfsTime: EPOCH, workers: 1, ...options });
+  await writeSquashfs(tree, sink, { buildTime: buildTimeFor(tree, EPOCH), workers: 1, ...options });
   return sink.bytes();
 }
 

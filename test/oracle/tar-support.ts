@@ -25,8 +25,8 @@ export function formatFlags(format: TarFlavour): string[] {
 /** Loads `src`, applies the policy `reprimage pack` would, and writes `out`. */
 export async function ourTar(src: string, out: string, format: TarFlavour, epoch: number, owner: 'root' | 'keep' = 'root', warn?: (m: string) => void): Promise<Tree> {
   const tree = await loadDirectory(src);
-  applyPolicy(tree, { sourceDateEpoch: epoch, clampMtime: true, owner, permissions: 'keep', excludes: [], emptyFiles: [] });
-  await writeAtomically(out, (sink) => writeTar(tree, sink, { format, headerTime: epoch, ...(warn ? { warn } : {}) }));
+  applyPolicy(tree, { buildTime: epoch, clampMtime: true, owner, permissions: 'keep', excludes: [], emptyFiles: [] });
+  await writeAtomically(out, (sink) => writeTar(tree, sink, { format, buildTime: epoch, ...(warn ? { warn } : {}) }));
   return tree;
 }
 

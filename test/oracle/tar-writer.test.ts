@@ -101,8 +101,8 @@ test("namePrefix '': byte-identical to GNU tar given the top-level names instead
   for (const format of ['gnu', 'pax'] as const) {
     run('tar', [...gnuFlags(E), ...formatFlags(format), '-C', join(dir, 'src'), '-cf', join(dir, 'gnu.tar'), '--', ...top]);
     const tree = await loadDirectory(join(dir, 'src'));
-    applyPolicy(tree, { sourceDateEpoch: E, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
-    await writeAtomically(join(dir, 'ours.tar'), (sink) => writeTar(tree, sink, { format, namePrefix: '', headerTime: E }));
+    applyPolicy(tree, { buildTime: E, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
+    await writeAtomically(join(dir, 'ours.tar'), (sink) => writeTar(tree, sink, { format, namePrefix: '', buildTime: E }));
     assert.equal(sha256File(join(dir, 'ours.tar')), sha256File(join(dir, 'gnu.tar')), format);
   }
 });
@@ -134,7 +134,7 @@ test('a member over 8 GiB: headers byte-identical to GNU tar (gnu base-256 size,
     const cmd = `tar ${[...gnuFlags(E), ...formatFlags(format)].map((a) => `'${a}'`).join(' ')} -C '${join(dir, 'src')}' -cf - . | head -c ${keep}`;
     const gnuHead = run('sh', ['-c', cmd]).stdout;
     const sink = new HeadSink(keep);
-    await writeTar(specToTree(realized, { epoch: E }), sink, { format, headerTime: E });
+    await writeTar(specToTree(realized, { epoch: E }), sink, { format, buildTime: E });
     const headers = format === 'gnu' ? 1024 : 2048; // root, then (pax: x header and its data) the member
     assert.deepEqual(Buffer.from(sink.head.subarray(0, headers)), gnuHead.subarray(0, headers), format);
     const body = Math.ceil(size / 512) * 512;

@@ -34,7 +34,7 @@ function convertAll(raw: string, outDir: string, env: Record<string, string>, um
   const script = `
     const { convertDisk } = await import(${JSON.stringify(join(REPO, 'dist/src/image/convert-disk.js'))});
     for (const [f, name, compress] of [['raw', 'd.img'], ['qcow2', 'd.qcow2'], ['qcow2', 'c.qcow2', true], ['vhd', 'd.vhd'], ['vhd-dynamic', 'dyn.vhd'], ['vmdk', 'd.vmdk'], ['ova', 'd.ova'], ['gce', 'd.tar.gz']])
-      await convertDisk(process.argv[2], f, { output: process.argv[3] + '/' + name, seed: 'cli', sourceDateEpoch: ${EPOCH}, compress });`;
+      await convertDisk(process.argv[2], f, { output: process.argv[3] + '/' + name, seed: 'cli', buildTime: ${EPOCH}, compress });`;
   // a script file, not --input-type=module -e: worker threads inherit the flags and refuse that one
   const file = `${outDir}.mjs`;
   writeFileSync(file, script);
@@ -91,7 +91,7 @@ test('damaged images and bad options: one line naming the file or option, exit 2
   const good = join(dir, 'good.qcow2');
   const vhd = join(dir, 'good.vhd');
   const vmdk = join(dir, 'good.vmdk');
-  for (const [f, out] of [['qcow2', good], ['vhd', vhd], ['vmdk', vmdk]] as const) await convertDisk(raw, f, { output: out, seed: 's', sourceDateEpoch: Number(EPOCH) });
+  for (const [f, out] of [['qcow2', good], ['vhd', vhd], ['vmdk', vmdk]] as const) await convertDisk(raw, f, { output: out, seed: 's', buildTime: Number(EPOCH) });
   const bytes = readFileSync(good);
   const damaged: Array<[string, Buffer, RegExp]> = [];
   let b = Buffer.from(bytes);
@@ -105,8 +105,9 @@ test('damaged images and bad options: one line naming the file or option, exit 2
   for (const [i, [name, data, pattern]] of damaged.entries()) {
     const path = join(dir, name);
     writeFileSync(path, data);
-    // ls for each; diff and pack once each (every command opens images the same way)
-    const commands = [['ls', path], i === 0 ? ['diff', path, good] : ['pack', path, '-o', join(dir, 'out.tar')]];
+    // ls and diff for each (the damaged one first or second); pack once (every command opens images the same way)
+    const commands = [['ls', path], i % 2 === 0 ? ['diff', path, good] : ['diff', good, path]];
+    if (i === 1) commands.push(['pack', path, '-o', join(dir, 'out.tar')]);
     for (const args of commands) {
       const r = runCli(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
@@ -128,4 +129,23 @@ test('damaged images and bad options: one line naming the file or option, exit 2
     assert.equal(existsSync(join(dir, 'x.img')), false);
   }
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
+});
+
+test('a recipe whose disk output names an unknown format, or two outputs at one path: one line with file, line and key, exit 2, nothing written', (t) => {
+  const dir = tempDir(t);
+  const example = join(REPO, 'examples/cloud-minimal');
+  const text = readFileSync(join(example, 'recipe.yaml'), 'utf8');
+  const cases: Array<[string, string, RegExp]> = [
+    ['vdi.yaml', text.replace('format: vmdk ', 'format: vdi  '), /^reprimage: \S+vdi\.yaml:\d+: outputs\[4\]\.format: expected one of "raw", "qcow2", "vhd", "vhd-dynamic", "vmdk", "ova", "gce"\n$/],
+    ['twice.yaml', text.replace('    path: disk-dynamic.vhd\n', ''), /^reprimage: \S+twice\.yaml:\d+: outputs\[3\]\.path: another output is already written to disk\.vhd: give this one its own path\n$/],
+  ];
+  for (const [name, recipe, pattern] of cases) {
+    assert.notEqual(recipe, text, `${name}: the example changed; update this test`);
+    writeFileSync(join(dir, name), recipe);
+    const out = join(dir, `out-${name}`);
+    const r = runCli(['build', join(dir, name), '-o', out]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.equal(existsSync(out), false);
+  }
 });

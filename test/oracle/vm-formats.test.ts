@@ -53,7 +53,7 @@ test('qemu-img accepts our qcow2, VHD and VMDK images as the raw disk', async (t
     ['vmdk', join(dir, 'd.vmdk'), false],
   ];
   for (const [format, out, compress] of outputs) {
-    await convertDisk(raw, format, { output: out, seed: 'oracle', sourceDateEpoch: EPOCH, compress });
+    await convertDisk(raw, format, { output: out, seed: 'oracle', buildTime: EPOCH, compress });
     const f = QEMU_FORMAT[format]!;
     if (f !== 'vpc') {
       const check = run('qemu-img', ['check', '-f', f, out]);
@@ -80,7 +80,7 @@ test('GNU tar lists and extracts the GCE tarball sparse; the OVA holds descripto
   const dir = tempDir(t);
   const raw = makeRaw(dir);
   const gce = join(dir, 'disk.tar.gz');
-  await convertDisk(raw, 'gce', { output: gce, seed: 'oracle', sourceDateEpoch: EPOCH });
+  await convertDisk(raw, 'gce', { output: gce, seed: 'oracle', buildTime: EPOCH });
   const listing = run('tar', ['-tvzf', gce]).stdout.toString();
   assert.match(listing, /^-rw-r--r-- root\/root +41943040 2023-11-14 22:13 disk\.raw\n$/);
   const header = gunzipSync(readFileSync(gce)).subarray(0, 512);
@@ -93,7 +93,7 @@ test('GNU tar lists and extracts the GCE tarball sparse; the OVA holds descripto
   assert.ok(statSync(extracted).blocks * 512 < statSync(extracted).size / 2, 'extracted sparse');
 
   const ova = join(dir, 'vm.ova');
-  await convertDisk(raw, 'ova', { output: ova, seed: 'oracle', sourceDateEpoch: EPOCH });
+  await convertDisk(raw, 'ova', { output: ova, seed: 'oracle', buildTime: EPOCH });
   assert.deepEqual(run('tar', ['-tf', ova]).stdout.toString().trim().split('\n'), ['vm.ovf', 'vm.mf', 'vm-disk1.vmdk']);
   mkdirSync(join(dir, 'o'));
   run('tar', ['-xf', ova, '-C', join(dir, 'o')]);

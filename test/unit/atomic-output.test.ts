@@ -157,7 +157,7 @@ test('a signal that comes during a section that must not be cut short is acted o
   assert.deepEqual(calls, ['at once: nothing in progress', 'section done', 'exit after the section']);
 });
 
-test('an AbortSignal abandons the write: the call rejects with its reason, no temporary and no target remain', async (t) => {
+test('an AbortSignal abandons the write: the call rejects with an ABORTED error carrying its reason, no temporary and no target remain', async (t) => {
   const dir = tempDir(t);
   const target = join(dir, 'out.img');
   const controller = new AbortController();
@@ -172,10 +172,10 @@ test('an AbortSignal abandons the write: the call rejects with its reason, no te
     },
     { signal: controller.signal },
   );
-  await assert.rejects(written, /stopped by the caller/);
+  await assert.rejects(written, { name: 'ReprimageError', code: 'ABORTED', message: `${target}: aborted: stopped by the caller` });
   await new Promise((r) => setTimeout(r, 40));
   assert.deepEqual(readdirSync(dir), []);
   // an already aborted signal writes nothing at all
-  await assert.rejects(writeAtomically(target, bytes('x'), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  await assert.rejects(writeAtomically(target, bytes('x'), { signal: AbortSignal.abort() }), { name: 'ReprimageError', code: 'ABORTED' });
   assert.deepEqual(readdirSync(dir), []);
 });

@@ -82,3 +82,18 @@ test('check RECIPE: the plan builds the recipe with reprimage build in a copy of
   assert.ok(plan.artifacts.length > 0 && plan.artifacts.every((a) => a.startsWith('out/')), plan.artifacts.join(' '));
   await assert.rejects(planFromRecipe(join(REPO, 'no-such-recipe.yaml'), '/var/cache/x'), (e: unknown) => isReprimageError(e) && e.code === 'NOT_FOUND');
 });
+
+test('a build copies its artifacts and the kept files it made beside them; a kept file it did not make is no error', async (t) => {
+  const { mkdtempSync, readFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { runBuild } = await import('../../src/check/runner.js');
+  const work = mkdtempSync(join(tmpdir(), 'reprimage-check-kept-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const plan = { ...planFromCommand(['sh', '-c', 'mkdir out && echo image > out/a.img && echo record > out/manifest.json'], ['out/a.img']), kept: ['out/manifest.json', 'out/recipe-inputs.tar'] };
+  const setup = { env: {}, umask: 0o022, buildDirName: 'build', workers: 1, disorderfs: false, wrappers: [] };
+  const result = await runBuild(plan, setup, { work, name: 'control', timeoutSeconds: 60 });
+  assert.equal(readFileSync(join(result.artifactsDir, 'out/a.img'), 'utf8'), 'image\n');
+  assert.equal(readFileSync(join(result.artifactsDir, 'out/manifest.json'), 'utf8'), 'record\n');
+  assert.equal(existsSync(join(result.artifactsDir, 'out/recipe-inputs.tar')), false);
+});

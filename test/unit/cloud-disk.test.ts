@@ -11,11 +11,14 @@ import { ReprimageError } from '../../src/errors.js';
 import { grubBiosSetup } from '../../src/image/grub-bios-setup.js';
 import { addGrubRedundancy } from '../../src/image/grub-reed-solomon.js';
 import { diskFstab, diskGrubCfg, grubFinder, swapHeader } from '../../src/image/cloud-disk.js';
-import { writeCloudDiskOutput } from '../../src/recipe/cloud-disk-output.js';
+import { writeCloudDiskOutput, type RawDiskCache } from '../../src/recipe/cloud-disk-output.js';
+import { openVmDisk } from '../../src/image/vm-disk.js';
+import { openFileSource } from '../../src/io/source.js';
+import { createHash } from 'node:crypto';
 import type { RecipeOutput } from '../../src/recipe/schema.js';
 import { bytesContent } from '../../src/tree/content.js';
 import { Tree, newDir, type Node } from '../../src/tree/tree.js';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -80,7 +83,10 @@ test('disk output errors name the line and the key', () => {
   assert.equal(recipeError('  - type: disk\n    partitions:\n      - mountpoint: boot\n        size: 1M\n'), 'r.yaml:12: outputs[0].partitions[0].mountpoint: swap or an absolute path such as /boot');
   assert.match(recipeError('  - type: disk\n    partitions:\n      - mountpoint: /srv\n'), /^r\.yaml:12: outputs\[0\]\.partitions\[0\]\.size: required/);
   assert.match(recipeError('  - type: disk\n    size: [1]\n'), /^r\.yaml:11: outputs\[0\]\.size: expected a size such as 2G/);
-  assert.equal(recipeError('  - type: disks\n'), 'r.yaml:10: outputs[0].type: expected one of "rootfs", "iso", "disk"');
+  assert.equal(recipeError('  - type: disks\n'), 'r.yaml:10: outputs[0].type: expected one of "rootfs", "iso", "disk", "installer-iso"');
+  // vhd and vhd-dynamic both default to disk.vhd
+  assert.equal(recipeError('  - type: disk\n    format: vhd\n  - type: disk\n    format: vhd-dynamic\n'), 'r.yaml:12: outputs[1].path: another output is already written to disk.vhd: give this one its own path');
+  assert.equal(recipeError('  - type: disk\n  - type: rootfs\n    path: disk.img\n'), 'r.yaml:12: outputs[1].path: another output is already written to disk.img: give this one its own path');
 });
 
 /** A synthetic core.img: diskboot sector with a stale block list, a kernel header naming its no-RS prefix. */
@@ -211,7 +217,7 @@ function uefiTree(kernel = true): Tree {
 async function diskError(tree: Tree, output: Partial<RecipeOutput>): Promise<{ message: string; left: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
   try {
-    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', sourceDateEpoch: 1700000000, tempDir: dir });
+    await writeCloudDiskOutput(tree, join(dir, 'disk.img'), { type: 'disk', boot: ['uefi'], ...output }, { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir });
   } catch (e) {
     assert.ok(e instanceof ReprimageError, String(e));
     const left = readdirSync(dir);
@@ -242,4 +248,36 @@ test('bad input to a disk output: no kernel, a root or ESP too small — one err
 
   const layout = await diskError(uefiTree(), { size: 16 << 20, esp_size: 8 << 20 });
   assert.match(layout.message, /disk\.img: size: a disk of 16777216 bytes leaves 6291456 bytes for the root file system; make it larger/);
+});
+
+test('outputs of one layout share one raw image: the raw output is the disk written alone, the qcow2 holds the same bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reprimage-disk-'));
+  try {
+    const context = { name: 'x', seed: 'x', buildTime: 1700000000, tempDir: dir };
+    const layout: RecipeOutput = { type: 'disk', boot: ['uefi'], size: 64 << 20, esp_size: 8 << 20 };
+    const alone = join(dir, 'alone.img');
+    await writeCloudDiskOutput(uefiTree(), alone, layout, context);
+    const rawImages: RawDiskCache = new Map();
+    const shared = { ...context, rawImages };
+    const raw = await writeCloudDiskOutput(uefiTree(), join(dir, 'disk.img'), layout, shared);
+    const qcow2 = await writeCloudDiskOutput(uefiTree(), join(dir, 'disk.qcow2'), { ...layout, format: 'qcow2' }, shared);
+    // another layout gets its own raw image
+    await writeCloudDiskOutput(uefiTree(), join(dir, 'other.img'), { ...layout, size: 72 << 20 }, shared);
+    assert.equal(rawImages.size, 2);
+    assert.ok('convert_raw' in raw.timings && 'disk' in raw.timings, JSON.stringify(raw.timings));
+    assert.deepEqual(Object.keys(qcow2.timings), ['convert_qcow2'], 'the second output only converts');
+    assert.equal(raw.rootUuid, qcow2.rootUuid);
+    const hash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    assert.equal(hash(join(dir, 'disk.img')), hash(alone));
+    const source = await openFileSource(join(dir, 'disk.qcow2'));
+    try {
+      const vm = await openVmDisk(source, await source.read(0, 512));
+      assert.ok(vm);
+      assert.equal(createHash('sha256').update(await vm.disk.read(0, vm.disk.size)).digest('hex'), hash(alone));
+    } finally {
+      await source.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

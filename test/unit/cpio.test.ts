@@ -19,6 +19,7 @@ import { treeToJson } from '../../src/tree/describe.js';
 import { MemorySink } from '../../src/io/sink.js';
 import { bufferSource, openFileSource, type RandomAccessSource } from '../../src/io/source.js';
 import { tempDir } from '../helpers/tools.js';
+import { LATE_BUILD_TIME } from '../helpers/sample-tree.js';
 
 /** test/fixtures/cpio, found upwards from the compiled test (dist/ or a build directory at another depth). */
 const FIXTURES = (() => {
@@ -34,9 +35,9 @@ const m = (mode: number, sec = 1000, extra: Partial<Meta> = {}): Meta => newMeta
 const file = (text: string, mode = 0o644, sec = 1000): Node => ({ kind: 'file', ...m(mode, sec), content: bytesContent(Buffer.from(text)) });
 const dir = (mode = 0o755, sec = 1000): Node => ({ kind: 'dir', ...m(mode, sec), children: new Map() });
 
-async function cpioBytes(tree: Tree, options: Parameters<typeof writeCpio>[2] = {}): Promise<Uint8Array> {
+async function cpioBytes(tree: Tree, options: Partial<Parameters<typeof writeCpio>[2]> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeCpio(tree, sink, options);
+  await writeCpio(tree, sink, { buildTime: LATE_BUILD_TIME, ...options });
   return sink.bytes();
 }
 
@@ -221,7 +222,7 @@ test('same bytes under other TZ, umask and insertion order (child processes)', a
       const names = ['b', 'a.b', 'a/x', 'a/y', 'caf\\u00e9', 'z/deep/file'];
       for (const n of ${reverse} ? names.reverse() : names)
         tree.set(n, { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: 1234567890, nsec: 0 } }), content: bytesContent(Buffer.from(n)) });
-      await writeAtomically(${JSON.stringify(out)}, (sink) => writeCpio(tree, sink));`;
+      await writeAtomically(${JSON.stringify(out)}, (sink) => writeCpio(tree, sink, { buildTime: 2 ** 33 }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, TZ: tz, LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     hashes.push(sha(readFileSync(out)));

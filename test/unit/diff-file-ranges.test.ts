@@ -12,6 +12,7 @@ import { Tree, newDir } from '../../src/tree/tree.js';
 import { writeTar } from '../../src/formats/tar/index.js';
 import { diffPaths } from '../../src/diff/engine.js';
 import { fileBlob, sameBytes } from '../../src/diff/blob.js';
+import { LATE_BUILD_TIME } from '../helpers/sample-tree.js';
 
 const meta = { mode: 0o644, uid: 0, gid: 0, mtime: { sec: 1700000000, nsec: 0 }, xattrs: new Map<string, Uint8Array>() };
 
@@ -29,7 +30,7 @@ async function tarOf(files: Array<[string, Uint8Array]>): Promise<Uint8Array> {
   const tree = new Tree(newDir(meta));
   for (const [name, bytes] of files) tree.set(name, { kind: 'file', ...meta, content: bytesContent(bytes) });
   const sink = new MemorySink();
-  await writeTar(tree, sink, { format: 'gnu', namePrefix: '' });
+  await writeTar(tree, sink, { format: 'gnu', namePrefix: '', buildTime: LATE_BUILD_TIME });
   return sink.bytes();
 }
 

@@ -22,6 +22,7 @@ import { summarize } from '../../src/diff/summary.js';
 import { hexRow } from '../../src/diff/comparators/binary.js';
 import { decompressedName } from '../../src/diff/comparators/compressed.js';
 import { ReprimageError } from '../../src/errors.js';
+import { LATE_BUILD_TIME } from '../helpers/sample-tree.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -40,13 +41,13 @@ function sampleTree(changes: { mtime?: number; byte?: boolean; extra?: boolean; 
 
 async function tarOf(tree: Tree): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeTar(tree, sink, { format: 'gnu' });
+  await writeTar(tree, sink, { format: 'gnu', buildTime: LATE_BUILD_TIME });
   return sink.bytes();
 }
 
 async function cpioOf(tree: Tree): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeCpio(tree, sink);
+  await writeCpio(tree, sink, { buildTime: LATE_BUILD_TIME });
   return sink.bytes();
 }
 

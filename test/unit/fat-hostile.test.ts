@@ -29,7 +29,7 @@ async function baseImage(fatType: 12 | 32 = 12): Promise<Uint8Array> {
   tree.set('README', fileNode('short name'));
   tree.set('READMF', fileNode('another short name'));
   const sink = new MemorySink();
-  await writeFat(tree, sink, { volumeSerial: 9, time: FAT_EPOCH, fatType, clusterSize: 2048 });
+  await writeFat(tree, sink, { volumeSerial: 9, buildTime: FAT_EPOCH, fatType, clusterSize: 2048 });
   return sink.bytes().slice();
 }
 

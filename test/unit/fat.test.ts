@@ -24,7 +24,7 @@ const FIXTURES = fatFixtures();
 
 async function writeToMemory(tree: Tree, options: Partial<FatWriteOptions> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeFat(tree, sink, { volumeSerial: 0x01020304, time: FAT_EPOCH, ...options });
+  await writeFat(tree, sink, { volumeSerial: 0x01020304, buildTime: FAT_EPOCH, ...options });
   return sink.bytes();
 }
 
@@ -139,25 +139,25 @@ test('default size: whole MiB with at least 10 % of the clusters free; given siz
   const tree = new Tree();
   tree.set('EFI/BOOT/BOOTX64.EFI', fileNode(noise(3 * 1024 * 1024, 5)));
   const sink = new MemorySink();
-  const report = await writeFat(tree, sink, { volumeSerial: 1, time: FAT_EPOCH });
+  const report = await writeFat(tree, sink, { volumeSerial: 1, buildTime: FAT_EPOCH });
   assert.equal(report.size % (1024 * 1024), 0);
   assert.equal(sink.bytes().length, report.size);
   assert.ok(report.clusterCount - report.usedClusters >= report.usedClusters / 10, JSON.stringify(report));
   assert.equal(report.size, 4 * 1024 * 1024);
-  const fat32 = await writeFat(tree, new MemorySink(), { volumeSerial: 1, time: FAT_EPOCH, fatType: 32 });
+  const fat32 = await writeFat(tree, new MemorySink(), { volumeSerial: 1, buildTime: FAT_EPOCH, fatType: 32 });
   assert.ok(fat32.clusterCount >= 65525 && fat32.warnings.length === 0, JSON.stringify(fat32));
-  await assert.rejects(writeFat(tree, new MemorySink(), { volumeSerial: 1, time: FAT_EPOCH, size: 2 * 1024 * 1024 }), (e: Error & { code?: string }) => e.code === 'USAGE' && /needs \d+ clusters/.test(e.message));
+  await assert.rejects(writeFat(tree, new MemorySink(), { volumeSerial: 1, buildTime: FAT_EPOCH, size: 2 * 1024 * 1024 }), (e: Error & { code?: string }) => e.code === 'USAGE' && /needs \d+ clusters/.test(e.message));
   const huge = new Tree();
   huge.set('big', { ...fileNode(''), content: { size: 400 * 1024 * 1024, origin: 'never read', chunks: () => { throw new Error('read'); } } });
   const started = performance.now();
-  await assert.rejects(writeFat(huge, new MemorySink(), { volumeSerial: 1, time: 0, fatType: 12 }), (e: Error & { code?: string }) => e.code === 'USAGE' && /does not fit in a FAT12 volume of 300 MiB/.test(e.message));
+  await assert.rejects(writeFat(huge, new MemorySink(), { volumeSerial: 1, buildTime: 0, fatType: 12 }), (e: Error & { code?: string }) => e.code === 'USAGE' && /does not fit in a FAT12 volume of 300 MiB/.test(e.message));
   assert.ok(performance.now() - started < 2000);
-  const small32 = await writeFat(new Tree(), new MemorySink(), { volumeSerial: 1, time: FAT_EPOCH, fatType: 32, size: 16 * 1024 * 1024 });
+  const small32 = await writeFat(new Tree(), new MemorySink(), { volumeSerial: 1, buildTime: FAT_EPOCH, fatType: 32, size: 16 * 1024 * 1024 });
   assert.match(small32.warnings.join('\n'), /FAT32 with only \d+ clusters/);
   // Inside a larger sink: the volume starts where the sink stands, hiddenSectors is recorded.
   const disk = new MemorySink();
   await disk.write(new Uint8Array(1024 * 1024));
-  const r = await writeFat(tree, disk, { volumeSerial: 7, time: FAT_EPOCH, hiddenSectors: 2048 });
+  const r = await writeFat(tree, disk, { volumeSerial: 7, buildTime: FAT_EPOCH, hiddenSectors: 2048 });
   const volume = disk.bytes().subarray(1024 * 1024);
   assert.equal(volume.length, r.size);
   assert.equal((await openFat(bufferSource(volume, 'part'))).bootSector.hiddenSectors, 2048);
@@ -172,7 +172,7 @@ test('bad options and trees: USAGE, CONFLICT, UNSUPPORTED with the entry named',
   const named = new Tree();
   named.set('what?', fileNode('x'));
   await assert.rejects(writeToMemory(named), code('UNSUPPORTED', /what\?: the name contains "\?"/));
-  const skipped = await writeFat(named, new MemorySink(), { volumeSerial: 1, time: 0, skipUnsupported: true });
+  const skipped = await writeFat(named, new MemorySink(), { volumeSerial: 1, buildTime: 0, skipUnsupported: true });
   assert.deepEqual(skipped.warnings, ['what?: left out: the name contains "?", which FAT cannot store']);
   const dev = new Tree();
   dev.set('dev/null', { kind: 'char', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0, mtime: { sec: 0, nsec: 0 }, xattrs: new Map() });
@@ -232,7 +232,7 @@ test('property: any tree FAT can hold comes back with the same names, sizes, tim
   await fc.assert(
     fc.asyncProperty(fc.array(entryArb, { maxLength: 25 }), fc.constantFrom(undefined, 12, 16, 32), fc.integer({ min: 315532800, max: 4e9 }), async (entries, fatType, epoch) => {
       const tree = buildTree(entries);
-      const bytes = await writeToMemory(tree, { fatType, time: epoch });
+      const bytes = await writeToMemory(tree, { fatType, buildTime: epoch });
       const back = await (await openFat(bufferSource(bytes, 'prop.img'))).tree();
       assert.deepEqual(treeFatListing(back), expectedFatListing(tree, epoch));
       for (const { path, node } of tree.walk()) {
@@ -266,7 +266,7 @@ test('same bytes under other TZ, umask and insertion order (child processes)', a
       const { writeAtomically } = await import(${JSON.stringify(atomic)});
       process.umask(0o${umask});
       await writeAtomically(${JSON.stringify(out)}, (sink) => writeFat(fatSampleTree({ reverse: ${reverse}, wide: 30 }), sink,
-        { volumeSerial: 0xcafe, time: FAT_EPOCH, label: 'DET', fatType: ${fatType} }));`;
+        { volumeSerial: 0xcafe, buildTime: FAT_EPOCH, label: 'DET', fatType: ${fatType} }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, TZ: tz, LANG: 'tr_TR.UTF-8' }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     hashes.push(`${fatType}:${createHash('sha256').update(readFileSync(out)).digest('hex')}`);
@@ -280,7 +280,7 @@ test('a FAT12/16 root with more entries than the default 512 slots gets a larger
   const tree = new Tree();
   for (let i = 0; i < 700; i++) tree.set(`root file with long name ${i}`, fileNode(`f${i}`));
   const sink = new MemorySink();
-  const report = await writeFat(tree, sink, { volumeSerial: 1, time: FAT_EPOCH, fatType: 16 });
+  const report = await writeFat(tree, sink, { volumeSerial: 1, buildTime: FAT_EPOCH, fatType: 16 });
   assert.equal(report.rootEntries, 2816); // 700 × (3 long-name slots + 1), rounded up to whole clusters
   const back = await (await openFat(bufferSource(sink.bytes(), 'root.img'))).tree();
   assert.deepEqual(treeFatListing(back), expectedFatListing(tree, FAT_EPOCH));

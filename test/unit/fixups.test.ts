@@ -16,7 +16,7 @@ import { ReprimageError } from '../../src/errors.js';
 const T = 1700000000; // 2023-11-14, day 19675
 const DAY = 19675;
 const LATER = { sec: T + 5000, nsec: 123 };
-const OPTIONS: FixupOptions = { timestamp: T };
+const OPTIONS: FixupOptions = { buildTime: T };
 
 function fixture(name: string): Uint8Array {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
@@ -110,7 +110,7 @@ function builtTree(run: number): Tree {
   return tree;
 }
 
-const RECIPE: FixupOptions = { timestamp: T, remove: ['srv/build-note'], empty: ['srv/keep-but-empty'] };
+const RECIPE: FixupOptions = { buildTime: T, remove: ['srv/build-note'], empty: ['srv/keep-but-empty'] };
 
 test('two builds that differ only in build-time state are identical after the fix-ups', async () => {
   const a = builtTree(1);
@@ -188,7 +188,7 @@ test('a second run changes nothing', async () => {
 
 test('options: machine-id empty or removed, fontconfig kept, pyc normalized, fix-ups skipped', async () => {
   const a = builtTree(5);
-  await applyFixups(a, { timestamp: T, machineId: 'empty', fontconfig: 'keep', pyc: 'normalize', skip: ['shadow', 'logs'] });
+  await applyFixups(a, { buildTime: T, machineId: 'empty', fontconfig: 'keep', pyc: 'normalize', skip: ['shadow', 'logs'] });
   assert.equal(await text(a, 'etc/machine-id'), '');
   assert.equal((a.get('etc/machine-id') as FileNode).mode, 0o444);
   assert.ok(a.get('var/cache/fontconfig/0a1b-le64.cache-9'));
@@ -196,10 +196,10 @@ test('options: machine-id empty or removed, fontconfig kept, pyc normalized, fix
   assert.match(await text(a, 'etc/shadow'), new RegExp(`^root:\\*:${DAY + 15}:`), 'shadow skipped');
   assert.notEqual(await text(a, 'var/log/dpkg.log'), '', 'logs skipped');
   const b = builtTree(5);
-  await applyFixups(b, { timestamp: T, machineId: 'remove' });
+  await applyFixups(b, { buildTime: T, machineId: 'remove' });
   assert.equal(b.get('etc/machine-id'), undefined);
-  await assert.rejects(applyFixups(builtTree(5), { timestamp: T, skip: ['no-such' as never] }), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /no-such/.test(e.message));
-  await assert.rejects(applyFixups(builtTree(5), { timestamp: 1.5 }), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE');
+  await assert.rejects(applyFixups(builtTree(5), { buildTime: T, skip: ['no-such' as never] }), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /no-such/.test(e.message));
+  await assert.rejects(applyFixups(builtTree(5), { buildTime: 1.5 }), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE');
 });
 
 test('an incomplete cracklib dictionary is removed whole; a complete one is kept byte for byte', async () => {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { FORMATS, SNIFF_HEAD_SIZE, formatById } from '../../src/formats/registry.js';
+import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat } from '../../src/formats/registry.js';
 import { FORMAT_COMPARATORS, defaultComparators } from '../../src/diff/registry.js';
 import { sourceBlob } from '../../src/diff/blob.js';
 import { openSource, openTree } from '../../src/image/open-tree.js';
@@ -19,6 +19,7 @@ import { packTree, type PackOptions } from '../../src/image/pack.js';
 import { OUTPUT_FORMATS, chooseOutput } from '../../src/image/output-formats.js';
 import { writeDisk } from '../../src/image/disk.js';
 import { writeAr } from '../../src/formats/ar/index.js';
+import { writeGceTarball } from '../../src/formats/gce/index.js';
 import { writeQcow2 } from '../../src/formats/qcow2/index.js';
 import { writeVhd } from '../../src/formats/vhd/index.js';
 import { writeVmdk } from '../../src/formats/vmdk/index.js';
@@ -42,7 +43,7 @@ function sampleTree(withSymlink = true): Tree {
 
 function packOptions(): PackOptions {
   return {
-    tarFormat: 'gnu', gzipLevel: 9, sourceDateEpoch: EPOCH, seed: 'registry-test', workers: 1, warn: () => undefined,
+    tarFormat: 'gnu', gzipLevel: 9, buildTime: EPOCH, seed: 'registry-test', workers: 1, warn: () => undefined,
     squashfs: { compressor: 'gzip', blockSize: 131072, noFragments: false, noDuplicates: false },
     iso: { volumeId: 'REGISTRY', gpt: false },
     fat: { skipUnsupported: true },
@@ -62,7 +63,7 @@ async function fixtures(): Promise<Map<string, { bytes: Uint8Array; from: string
   const disk = new MemorySink();
   await writeDisk(disk, {
     partitions: [{ type: 'esp', content: { kind: 'fat', tree: sampleTree(false) } }, { type: 'linux-generic', size: 1 << 20, content: { kind: 'empty' } }],
-    seed: 'registry-test', sourceDateEpoch: EPOCH,
+    seed: 'registry-test', buildTime: EPOCH,
   });
   return new Map([
     ['cpio', file('cpio/gnu-newc.cpio')],
@@ -76,7 +77,7 @@ async function fixtures(): Promise<Map<string, { bytes: Uint8Array; from: string
     ['disk', { bytes: disk.bytes(), from: 'our disk writer (GPT, FAT partition)' }],
     // the same disk in the VM image formats (their oracle tests check them against qemu-img)
     ['qcow2', { bytes: await vmImage(disk.bytes(), (src, s) => writeQcow2(src, s)), from: 'our qcow2 writer (the GPT disk)' }],
-    ['vhd', { bytes: await vmImage(disk.bytes(), (src, s) => writeVhd(src, s, { type: 'dynamic', seed: 'registry-test', sourceDateEpoch: EPOCH })), from: 'our dynamic VHD writer (the GPT disk)' }],
+    ['vhd', { bytes: await vmImage(disk.bytes(), (src, s) => writeVhd(src, s, { type: 'dynamic', seed: 'registry-test', buildTime: EPOCH })), from: 'our dynamic VHD writer (the GPT disk)' }],
     ['vmdk', { bytes: await vmImage(disk.bytes(), (src, s) => writeVmdk(src, s, { seed: 'registry-test', workers: 1 })), from: 'our VMDK writer (the GPT disk)' }],
   ]);
 }
@@ -118,6 +119,8 @@ test('the registry: unique ids and suffixes, writers where it says so, a compara
     assert.equal(f.outputNames.length > 0, f.writable, `${f.id}: an output name exactly when written`);
     assert.ok(FORMAT_COMPARATORS.has(f.id), `${f.id}: diff has a comparator`);
     assert.equal(formatById(f.id), f);
+    // pack writes every format that has a writer, under its first output name
+    if (f.writable) assert.ok(OUTPUT_FORMATS.includes(f.outputNames[0]!), `${f.id}: pack writes it as ${f.outputNames[0]}`);
   }
   // diff tries the formats in the registry's order, then the compressed streams
   assert.deepEqual(defaultComparators.slice(0, FORMATS.length).map((c) => c.id), FORMATS.map((f) => comparatorId(f.id)));
@@ -139,6 +142,41 @@ test('a fixture of each format is sniffed as that format and no other', async ()
     // diff's comparators agree, one of them only
     const comparators = [...new Set(defaultComparators.filter((c) => c.recognizes(head, bytes.length)))].map((c) => c.id);
     assert.deepEqual(comparators, [comparatorId(id)], `${from}: diff recognizes it as ${comparatorId(id)} only`);
+  }
+});
+
+test('a fixed VHD, known only by its footer, is claimed by the tail sniff of vhd alone, before any head', async () => {
+  const raw = (await fixtures()).get('disk')!.bytes;
+  const fixed = await vmImage(raw, (src, s) => writeVhd(src, s, { type: 'fixed', seed: 'registry-test', buildTime: EPOCH }));
+  const tail = fixed.subarray(fixed.length - SNIFF_TAIL_SIZE);
+  const claimed: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).sniffTail?.(tail, fixed.length)) claimed.push(f.id);
+  assert.deepEqual(claimed, ['vhd']);
+  // its head is the raw disk's: without the tail it would be taken for one
+  assert.equal((await sniffFormat(fixed.subarray(0, SNIFF_HEAD_SIZE), fixed.length))?.format.id, 'disk');
+  assert.equal((await sniffFormat(fixed.subarray(0, SNIFF_HEAD_SIZE), fixed.length, tail))?.format.id, 'vhd');
+  const opened = await openSource(bufferSource(fixed, 'fixed.vhd'), [], { warn: () => undefined });
+  try {
+    assert.match(opened.format, /^vhd ▸ gpt \(p1-.*: fat/);
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a GCE image is no format of its own: a gzip layer, then a tar sniffed as tar only, holding disk.raw', async () => {
+  const fixture = (await fixtures()).get('disk')!;
+  const sink = new MemorySink();
+  await writeGceTarball(bufferSource(fixture.bytes, 'disk'), sink, { buildTime: EPOCH });
+  const tar = new Uint8Array(gunzipSync(sink.bytes()));
+  const claimed: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).sniff(tar.subarray(0, SNIFF_HEAD_SIZE), tar.length)) claimed.push(f.id);
+  assert.deepEqual(claimed, ['tar']);
+  const opened = await openSource(bufferSource(sink.bytes(), 'disk.tar.gz'), [], { warn: () => undefined });
+  try {
+    assert.equal(opened.format, 'gzip ▸ tar');
+    assert.deepEqual([...opened.tree.walk()].map((e) => e.path).filter((p) => p !== ''), ['disk.raw']);
+  } finally {
+    await opened.close();
   }
 });
 
@@ -200,5 +238,14 @@ test('pack stops at the next write once its AbortSignal is aborted', async () =>
   const counting = { ...sink, get position() { return sink.position; }, write: (b: Uint8Array) => (++writes === 3 && controller.abort(new Error('stop here')), sink.write(b)), writeAt: sink.writeAt.bind(sink), flush: sink.flush.bind(sink) };
   await assert.rejects(packTree(sampleTree(), 'tar', counting, { ...packOptions(), signal: controller.signal }), /stop here/);
   assert.ok(writes >= 3 && writes < 10, `stopped after ${writes} writes`);
-  await assert.rejects(packTree(sampleTree(), 'squashfs', new MemorySink(), { ...packOptions(), signal: AbortSignal.abort() }), { name: 'AbortError' });
+  await assert.rejects(packTree(sampleTree(), 'squashfs', new MemorySink(), { ...packOptions(), signal: AbortSignal.abort() }), { name: 'ReprimageError', code: 'ABORTED' });
+});
+
+test('disk, the live ISO and pack reach writers only through the registry', () => {
+  for (const file of ['src/image/disk.ts', 'src/image/live-iso.ts', 'src/image/pack.ts', 'src/image/write-image.ts']) {
+    const text = readFileSync(join(REPO, file), 'utf8');
+    // a type import is fine; a value import of a format's writer would bypass the registry
+    const direct = text.split('\n').filter((line) => !/^import type /.test(line) && /formats\/(tar|cpio|squashfs|iso9660|ext4|fat|zip|ar)\/(index|writer)\.js/.test(line));
+    assert.deepEqual(direct, [], `${file} imports a writer directly`);
+  }
 });

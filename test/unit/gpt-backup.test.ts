@@ -24,7 +24,7 @@ const BACKUP_ENTRIES = SECTORS - 33;
 async function ourDisk(): Promise<Uint8Array> {
   const sink = new MemorySink();
   await writeDisk(sink, {
-    seed: 'gpt-backup', sourceDateEpoch: 1_700_000_000,
+    seed: 'gpt-backup', buildTime: 1_700_000_000,
     partitions: [
       { type: 'esp', size: MIB, content: { kind: 'empty' } },
       { type: 'linux-generic', name: 'data ✓', attributes: ['read-only'], size: 2 * MIB, content: { kind: 'empty' } },

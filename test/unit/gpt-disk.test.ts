@@ -26,7 +26,7 @@ function smallTree(): Tree {
 
 async function diskBytes(partitions: DiskPartitionSpec[], options: Partial<DiskOptions> = {}): Promise<{ bytes: Uint8Array; report: Awaited<ReturnType<typeof writeDisk>> }> {
   const sink = new MemorySink();
-  const report = await writeDisk(sink, { partitions, seed: 'unit', sourceDateEpoch: 1_700_000_000, ...options });
+  const report = await writeDisk(sink, { partitions, seed: 'unit', buildTime: 1_700_000_000, ...options });
   return { bytes: sink.bytes(), report };
 }
 
@@ -91,7 +91,7 @@ test('an MBR disk: types by name or byte, active flag, signature from the seed o
 test('usage errors come before anything is written', async () => {
   const refuse = async (partitions: DiskPartitionSpec[], pattern: RegExp, options: Partial<DiskOptions> = {}) => {
     const sink = new MemorySink();
-    await assert.rejects(writeDisk(sink, { partitions, seed: 's', sourceDateEpoch: 0, ...options }), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && pattern.test(e.message));
+    await assert.rejects(writeDisk(sink, { partitions, seed: 's', buildTime: 0, ...options }), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && pattern.test(e.message));
   };
   await refuse([], /at least one partition/);
   await refuse([{ type: 'nope', size: MIB, content: { kind: 'empty' } }], /unknown partition type "nope"/);
@@ -110,7 +110,7 @@ test('zeros become holes in the output file; the bytes read back are the same', 
   const sink = new FileSink(fh, path);
   const report = await writeDisk(sink, {
     partitions: [{ type: 'esp', content: { kind: 'fat', tree: smallTree() } }, { type: 'swap', size: 64 * MIB, content: { kind: 'empty' } }],
-    seed: 'unit', sourceDateEpoch: 1_700_000_000,
+    seed: 'unit', buildTime: 1_700_000_000,
   });
   await sink.flush();
   await fh.truncate(sink.position);

@@ -82,7 +82,7 @@ test('writer → reader: xattrs of files, directories, symlinks and the root com
   tree.set('d/l', { kind: 'symlink', ...m(0o777, [['trusted.link', 'l']]), target: 'f' });
   const write = async (xattrs: boolean) => {
     const sink = new MemorySink();
-    await writeIso(tree, sink, { volumeId: 'XA', creationTime: 2000, xattrs });
+    await writeIso(tree, sink, { volumeId: 'XA', buildTime: 2000, xattrs });
     return (await openIso(bufferSource(sink.bytes(), 'xa.iso'))).tree();
   };
   const back = await write(true);

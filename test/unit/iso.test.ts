@@ -18,7 +18,7 @@ import { ISO_EPOCH, isoProjection, isoSampleTree } from '../helpers/iso-sample.j
 
 async function isoBytes(tree: Tree, options: Partial<IsoWriteOptions> = {}): Promise<Uint8Array> {
   const sink = new MemorySink();
-  await writeIso(tree, sink, { volumeId: 'UNIT', creationTime: ISO_EPOCH, padding: 0, ...options });
+  await writeIso(tree, sink, { volumeId: 'UNIT', buildTime: ISO_EPOCH, padding: 0, ...options });
   return sink.bytes();
 }
 

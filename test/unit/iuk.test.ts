@@ -63,7 +63,7 @@ test('aufs delta: .wh. files and .wh..wh..opq markers; stacking gives the new tr
 test('the delta survives a SquashFS round trip, whiteouts and opaque xattrs included', async () => {
   const delta = await computeDelta(oldRoot(), newRoot(), { kind: 'layer', whiteouts: 'overlay', time: TIME });
   const sink = new MemorySink();
-  await writeSquashfs(delta.tree, sink, { compressor: 'gzip', mkfsTime: LIVE_EPOCH, workers: 1 });
+  await writeSquashfs(delta.tree, sink, { compressor: 'gzip', buildTime: LIVE_EPOCH, workers: 1 });
   const read = await (await openSquashfs(bufferSource(sink.bytes(), 'delta.squashfs'))).tree();
   const base = oldRoot();
   stackLayer(base, read, 'overlay');
@@ -185,7 +185,7 @@ test('truncated or corrupted kits fail with a ReprimageError, never another erro
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { oldIso, newIso } = await writeLiveIsos(dir);
   const kitPath = join(dir, 'kit.iuk');
-  await makeKit(oldIso, newIso, kitPath, { name: 'upgrade', whiteouts: 'overlay', compressor: 'gzip', workers: 1, sourceDateEpoch: String(LIVE_EPOCH), warn: () => undefined });
+  await makeKit(oldIso, newIso, kitPath, { name: 'upgrade', whiteouts: 'overlay', compressor: 'gzip', workers: 1, buildTime: LIVE_EPOCH, warn: () => undefined });
   const kit = readFileSync(kitPath);
   let seed = 12345;
   const random = (n: number) => {

@@ -20,6 +20,7 @@ import { bytesContent, readContent } from '../../src/tree/content.js';
 import { Tree, newDir } from '../../src/tree/tree.js';
 import { ReprimageError } from '../../src/errors.js';
 import { KERNEL_VERSION, LIVE_ROOT_EPOCH, fakeBootLoaders, liveRootTree, makeInitrd } from '../helpers/live-root.js';
+import { LATE_BUILD_TIME } from '../helpers/sample-tree.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -64,7 +65,7 @@ async function fixedInitrd(compression: 'gzip' | 'zstd'): Promise<Uint8Array> {
   tree.set('usr/lib/modules/x/kernel/a.ko', { kind: 'file', ...meta(0o644), content: bytesContent(module) }, meta(0o755));
   tree.set('usr/lib/modules/x/kernel/b.ko', { kind: 'file', ...meta(0o644), content: bytesContent(module.map((b) => b ^ 1)) }, meta(0o755));
   const sink = new MemorySink();
-  await writeCpio(tree, sink);
+  await writeCpio(tree, sink, { buildTime: LATE_BUILD_TIME });
   const main = sink.bytes().slice();
   return compression === 'gzip' ? gzipSync(main, { level: 1 }) : (await createZstdCompressor(1))(main);
 }
@@ -118,7 +119,7 @@ test('boot menus hold the live-boot command line and nothing of the build host',
 });
 
 function options(extra: Partial<LiveIsoOptions> = {}): LiveIsoOptions {
-  return { name: 'live-test', sourceDateEpoch: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'gzip', ...extra };
+  return { name: 'live-test', buildTime: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'gzip', ...extra };
 }
 
 async function build(extra: Partial<LiveIsoOptions> = {}, boot = fakeBootLoaders()): Promise<{ bytes: Uint8Array; report: Awaited<ReturnType<typeof writeLiveIso>> }> {

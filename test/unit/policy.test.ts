@@ -7,7 +7,7 @@ import { applyPolicy, clampTime, resolveSourceDateEpoch, normalizedMode, type Me
 import { treeToJson } from '../../src/tree/describe.js';
 import { ReprimageError } from '../../src/errors.js';
 
-const base: MetadataPolicy = { sourceDateEpoch: 1000, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] };
+const base: MetadataPolicy = { buildTime: 1000, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] };
 
 function file(mode: number, sec = 1, nsec = 0, text = 'data'): FileNode {
   return { kind: 'file', ...newMeta({ mode, uid: 1000, gid: 100, mtime: { sec, nsec } }), content: bytesContent(Buffer.from(text)) };
@@ -190,7 +190,7 @@ test('the steps run in order: an excluded file is not emptied, and modes are nor
 });
 
 test('applyPolicy refuses an epoch that is not a non-negative whole number', () => {
-  for (const bad of [-1, 1.5, NaN]) assert.throws(() => applyPolicy(new Tree(), { ...base, sourceDateEpoch: bad }), isUsage('SOURCE_DATE_EPOCH'));
+  for (const bad of [-1, 1.5, NaN]) assert.throws(() => applyPolicy(new Tree(), { ...base, buildTime: bad }), isUsage('SOURCE_DATE_EPOCH'));
   assert.throws(() => applyPolicy(new Tree(), { ...base, excludes: [''] }), isUsage('exclude patterns'));
 });
 

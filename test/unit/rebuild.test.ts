@@ -61,7 +61,7 @@ test('a published manifest is checked: its hash over canonical JSON, its shape, 
   assert.equal(parsePublishedManifest(Buffer.from(JSON.stringify(v1)), 'm.json').inputs, undefined);
 });
 
-test('versions: reprimage and codecs must be the recorded ones; host tools too unless allowed', async (t) => {
+test('versions: reprimage inside the recorded range of versions with the same bytes, the recorded codecs; host tools too unless allowed', async (t) => {
   const dir = tempDir(t, 'reprimage-rebuild-');
   const m = parsePublishedManifest(readFileSync((await writeRelease(dir, (r) => (r.tools = { dpkg: '1.0' }))).manifest), 'm.json');
   const here = toolsHere([]);
@@ -69,7 +69,9 @@ test('versions: reprimage and codecs must be the recorded ones; host tools too u
   assert.deepEqual(checkCompatibility(m, { ...here, tools: { dpkg: '2.0' } }, true), ['dpkg 2.0 here, 1.0 in the build (allowed by --allow-tool-versions)']);
   assert.deepEqual(checkCompatibility(m, { ...here, tools: { dpkg: '1.0' } }, false), []);
   assert.throws(() => checkCompatibility(m, { ...here, tools: {} }, true), (e: unknown) => e instanceof CannotRebuild && /not installed here/.test(e.message));
-  assert.throws(() => checkCompatibility(m, { ...here, reprimage: '9.9.9', tools: { dpkg: '1.0' } }, false), (e: unknown) => e instanceof CannotRebuild && /reprimage 9\.9\.9/.test(e.message));
+  // a later reprimage that declares the same bytes since this one's may rebuild; one that does not, may not
+  assert.deepEqual(checkCompatibility(m, { ...here, reprimage: '9.9.9', sameBytesSince: here.reprimage, tools: { dpkg: '1.0' } }, false), []);
+  assert.throws(() => checkCompatibility(m, { ...here, reprimage: '9.9.9', sameBytesSince: '9.0.0', tools: { dpkg: '1.0' } }, false), (e: unknown) => e instanceof CannotRebuild && /built with reprimage [^ ]+ \(the same bytes as [^)]+\); this is reprimage 9\.9\.9 \(the same bytes as 9\.0\.0 to 9\.9\.9\)/.test(e.message));
   const codecs = here.codecs.map((c, i) => (i === 0 ? { ...c, implementation: 'other 1.0' } : c));
   assert.throws(() => checkCompatibility(m, { ...here, codecs, tools: { dpkg: '1.0' } }, false), (e: unknown) => e instanceof CannotRebuild && /codec .* here it is other 1\.0/.test(e.message));
 });

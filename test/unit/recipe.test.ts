@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRecipe } from '../../src/recipe/recipe.js';
 import { parseLock, recipeInputsHash, serializeLock, type Lock } from '../../src/recipe/lock.js';
-import { field, parseStanzas, releaseChecksums } from '../../src/recipe/deb822.js';
+import { field, parseStanzas, releaseChecksums, scanStanzas } from '../../src/recipe/deb822.js';
+import { layOutRepository } from '../../src/recipe/local-repo.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parsePackages } from '../../src/recipe/apt-index.js';
 import { parseSimulation } from '../../src/recipe/resolve.js';
 import { clockShiftFromEnvironment, mmdebstrapArguments } from '../../src/recipe/rootfs.js';
@@ -141,6 +146,44 @@ test('Packages stanzas keep their exact text and parse the fields the lock needs
   assert.throws(() => parsePackages('Package: c\nVersion: 1\n', 'Packages'), /package c has no (SHA256|Architecture|Filename|Size) field/);
 });
 
+test('scanStanzas gives the stanzas, texts, fields and errors parseStanzas gives (blank lines of spaces, CRLF, continuations, no final newline)', () => {
+  const wanted = new Set(['package', 'description', 'sha256']);
+  const texts = [
+    'Package: a\nDescription: one\n two\n .\n three\nOther: x\n\n\nPackage: b\nSHA256: f\n   \npackage: c\n\tcontinued\nDescription: Zoë — naïve ✓\n',
+    'Package: d\r\nDescription: e\r\n f\r\n\r\nPackage: g\r\n',
+    '\n\nPackage: h\nDescription: no final newline',
+  ];
+  for (const text of texts) {
+    const seen: Array<[Record<string, string>, string]> = [];
+    scanStanzas(text, 'P', wanted, (fields, stanza) => seen.push([Object.fromEntries(fields), stanza]));
+    const want = parseStanzas(text, 'P').map((s) => {
+      const picked: Record<string, string> = {};
+      for (const [k, v] of s.fields) if (wanted.has(k.toLowerCase())) picked[k.toLowerCase()] = v;
+      return [picked, s.text] as [Record<string, string>, string];
+    });
+    assert.deepEqual(seen, want, JSON.stringify(text));
+  }
+  for (const bad of [' lonely continuation\n', 'Package: a\nno colon here\n', ': empty name\n']) {
+    const old = (() => { try { parseStanzas(bad, 'P'); } catch (e) { return (e as Error).message; } return 'none'; })();
+    assert.throws(() => scanStanzas(bad, 'P', wanted, () => undefined), (e: Error) => e.message === old);
+  }
+});
+
+test("a local repository's Packages file is the stanzas joined by blank lines, written in pieces, with its hash in Release", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reprimage-repo-'));
+  try {
+    // more than one 1 Mi-character piece, with characters outside Latin-1
+    const packages = Array.from({ length: 3000 }, (_, i) => ({ stanza: `Package: p${i}\nDescription: ${'Zoë ✓ '.repeat(60)}\n`, filename: `pool/p${i}.deb` }));
+    await layOutRepository(dir, packages, '');
+    const bytes = readFileSync(join(dir, 'Packages'));
+    assert.equal(bytes.toString('utf8'), packages.map((p) => p.stanza).join('\n'));
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    assert.match(readFileSync(join(dir, 'Release'), 'utf8'), new RegExp(`\\n ${sha} ${bytes.length} Packages\\n$`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("apt's simulation lines give name, version and architecture", () => {
   const out = 'NOTE: This is only a simulation!\nInst libc6 (2.36-9+deb12u10 Debian:12.12/oldstable [amd64])\nInst base-files [12.3] (12.4+deb12u15 localhost [amd64])\nInst tzdata (2025b-0+deb12u1 . [all])\nConf libc6 (2.36-9+deb12u10 [amd64])\n';
   assert.deepEqual(parseSimulation(out), [
@@ -151,7 +194,7 @@ test("apt's simulation lines give name, version and architecture", () => {
 });
 
 test('mmdebstrap gets exactly the locked packages, the host files removed first, then overlays and hooks', () => {
-  const args = mmdebstrapArguments({ suite: 'bookworm', architecture: 'amd64', sourcesLine: 'deb [trusted=yes] copy:/r ./', packages: ['a', 'b'], sourceDateEpoch: 1, overlayTar: '/w/o.tar', hooks: ['/h/1.sh'], workDir: '/w' });
+  const args = mmdebstrapArguments({ suite: 'bookworm', architecture: 'amd64', sourcesLine: 'deb [trusted=yes] copy:/r ./', packages: ['a', 'b'], buildTime: 1, overlayTar: '/w/o.tar', hooks: ['/h/1.sh'], workDir: '/w' });
   assert.ok(args.includes('--variant=custom'));
   assert.ok(args.includes('--include=a,b'));
   const hooks = args.filter((a) => a.startsWith('--customize-hook='));
@@ -163,7 +206,7 @@ test('mmdebstrap gets exactly the locked packages, the host files removed first,
     '--customize-hook=rm -f "$1/tmp/reprimage-hook-0"',
   ]);
   assert.deepEqual(args.slice(-3), ['bookworm', '-', 'deb [trusted=yes] copy:/r ./']);
-  assert.throws(() => mmdebstrapArguments({ suite: 's', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/with space.sh'], workDir: '/w' }), /may not contain spaces/);
+  assert.throws(() => mmdebstrapArguments({ suite: 's', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], buildTime: 1, hooks: ['/h/with space.sh'], workDir: '/w' }), /may not contain spaces/);
 });
 
 test('a shifted clock (faketime) reaches the chroot: the library is copied in first and removed last, only under faketime', () => {
@@ -176,7 +219,7 @@ test('a shifted clock (faketime) reaches the chroot: the library is copied in fi
   const expanded = clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1' }, found);
   assert.deepEqual(expanded, [process.arch === 'x64' ? lib : '/usr/lib64/faketime/libfaketime.so.1']);
   assert.deepEqual(clockShiftFromEnvironment({ FAKETIME: '+1d', LD_PRELOAD: '/usr/$LIB/faketime/libfaketime.so.1' }, () => false), []);
-  const base = { suite: 'bookworm', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], sourceDateEpoch: 1, hooks: ['/h/1.sh'], workDir: '/w' };
+  const base = { suite: 'bookworm', architecture: 'amd64', sourcesLine: 'x', packages: ['a'], buildTime: 1, hooks: ['/h/1.sh'], workDir: '/w' };
   assert.ok(!mmdebstrapArguments(base).some((a) => a.includes('faketime')));
   const args = mmdebstrapArguments({ ...base, faketimeLibraries: [lib] });
   const setup = args.filter((a) => a.startsWith('--setup-hook='));
@@ -185,13 +228,14 @@ test('a shifted clock (faketime) reaches the chroot: the library is copied in fi
   assert.match(last, /dpkg -S \/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1 .*\|\| \{ rm -f "\$1\/usr\/lib\/x86_64-linux-gnu\/faketime\/libfaketime\.so\.1"; rmdir/);
 });
 
-test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest', async () => {
+test('the check plan builds the recipe in a copy of its directory and compares its outputs, not the manifest (kept beside them, with the inputs bundle)', async () => {
   const { recipeCheckPlan } = await import('../../src/recipe/check-plan.js');
   const { REPO } = await import('../helpers/cli.js');
   const { join } = await import('node:path');
   const recipe = join(REPO, 'examples/bookworm-minimal/recipe.yaml');
   const plan = recipeCheckPlan(recipe, '/var/cache/x');
   assert.deepEqual(plan.artifacts, ['out/rootfs.tar']);
+  assert.deepEqual(plan.kept, ['out/manifest.json', 'out/recipe-inputs.tar']);
   assert.equal(plan.source, join(REPO, 'examples/bookworm-minimal'));
   assert.deepEqual(plan.command.slice(2), ['build', 'recipe.yaml', '-o', 'out', '--workers', '{workers}', '--cache', '/var/cache/x', '--quiet']);
   assert.throws(() => recipeCheckPlan(join(REPO, 'no-such.yaml'), '/var/cache/x'), /no such file/);

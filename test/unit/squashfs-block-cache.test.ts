@@ -32,7 +32,7 @@ function sampleTree(changed: boolean): Tree {
 
 async function build(tree: Tree, cache: string | undefined): Promise<{ bytes: Uint8Array; report: SquashfsWriteReport }> {
   const sink = new MemorySink();
-  const report = await writeSquashfs(tree, sink, { compressor: 'zstd', compressionLevel: 3, mkfsTime: 1_700_000_000, workers: 1, blockCache: cache });
+  const report = await writeSquashfs(tree, sink, { compressor: 'zstd', compressionLevel: 3, buildTime: 1_700_000_000, workers: 1, blockCache: cache });
   return { bytes: sink.bytes(), report };
 }
 
@@ -84,6 +84,6 @@ test('entries are keyed by the codec settings: another level misses', async (t) 
   const cache = tempDir(t);
   await build(sampleTree(false), cache);
   const sink = new MemorySink();
-  const other = await writeSquashfs(sampleTree(false), sink, { compressor: 'zstd', compressionLevel: 4, mkfsTime: 1_700_000_000, workers: 1, blockCache: cache });
+  const other = await writeSquashfs(sampleTree(false), sink, { compressor: 'zstd', compressionLevel: 4, buildTime: 1_700_000_000, workers: 1, blockCache: cache });
   assert.equal(other.blockCache?.hits, 0);
 });

@@ -17,14 +17,14 @@ import { MemorySink } from '../../src/io/sink.js';
 import { bufferSource } from '../../src/io/source.js';
 import { applyPolicy } from '../../src/tree/policy.js';
 import { Tree, newMeta } from '../../src/tree/tree.js';
-import { generatedContent, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
+import { LATE_BUILD_TIME, generatedContent, sampleSpec, specToTree, treeListing, type SampleSpec } from '../helpers/sample-tree.js';
 import { sparseSource } from './tar-support.js';
 
 const E = 1_600_000_000;
 
-async function tarBytes(tree: Tree, options: TarWriteOptions): Promise<Buffer> {
+async function tarBytes(tree: Tree, options: Omit<TarWriteOptions, 'buildTime'> & { buildTime?: number }): Promise<Buffer> {
   const sink = new MemorySink();
-  await writeTar(tree, sink, options);
+  await writeTar(tree, sink, { buildTime: LATE_BUILD_TIME, ...options });
   return Buffer.from(sink.bytes());
 }
 
@@ -46,8 +46,8 @@ for (const format of ['gnu', 'pax', 'ustar'] as const) {
   test(`${format}: the sample tree gives the pinned bytes`, async () => {
     const spec = format === 'ustar' ? ustarSafe(sampleSpec()) : sampleSpec();
     const tree = specToTree(spec, { epoch: E });
-    applyPolicy(tree, { sourceDateEpoch: E + 5, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
-    const bytes = await tarBytes(tree, { format, headerTime: E + 5, warn: () => undefined });
+    applyPolicy(tree, { buildTime: E + 5, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
+    const bytes = await tarBytes(tree, { format, buildTime: E + 5, warn: () => undefined });
     assert.equal(bytes.length % RECORD, 0);
     assert.equal(sha(bytes), PINNED[format]);
   });
@@ -151,7 +151,7 @@ test('a 9 GiB member: written with a base-256 size (gnu) or a size record (pax),
       },
       async flush() {},
     };
-    await writeTar(tree, sink, { format });
+    await writeTar(tree, sink, { format, buildTime: LATE_BUILD_TIME });
     assert.equal(position % RECORD, 0);
     const tailBytes = Buffer.concat(recent).subarray(-tailLen);
     recent = [];
@@ -204,9 +204,9 @@ test('same bytes under any time zone, umask, locale and directory listing order 
     const out = [];
     for (const format of ['gnu', 'pax']) {
       const tree = await loadDirectory(where);
-      applyPolicy(tree, { sourceDateEpoch: ${E + 100}, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
+      applyPolicy(tree, { buildTime: ${E + 100}, clampMtime: true, owner: 'root', permissions: 'keep', excludes: [], emptyFiles: [] });
       const s = new MemorySink();
-      await writeTar(tree, s, { format, headerTime: ${E + 100} });
+      await writeTar(tree, s, { format, buildTime: ${E + 100} });
       out.push(format + ' ' + createHash('sha256').update(s.bytes()).digest('hex'));
     }
     console.log(out.join('\\n'));

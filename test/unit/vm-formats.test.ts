@@ -63,10 +63,10 @@ test('each writer gives its stored bytes, and our reader gives the raw disk back
   const cases: Array<[string, Uint8Array, (b: Uint8Array) => Promise<Uint8Array>]> = [
     ['qcow2', await write((s) => writeQcow2(bufferSource(raw, 'raw'), s)), async (b) => readAll((await openQcow2(bufferSource(b, 'x.qcow2'))).disk)],
     ['qcow2 compressed', await write((s) => writeQcow2(bufferSource(raw, 'raw'), s, { compress: true })), async (b) => readAll((await openQcow2(bufferSource(b, 'x.qcow2'))).disk)],
-    ['vhd fixed', await write((s) => writeVhd(bufferSource(raw6, 'raw'), s, { type: 'fixed', seed: SEED, sourceDateEpoch: EPOCH })), async (b) => readAll((await openVhd(bufferSource(b, 'x.vhd'))).disk)],
-    ['vhd dynamic', await write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'dynamic', seed: SEED, sourceDateEpoch: EPOCH })), async (b) => readAll((await openVhd(bufferSource(b, 'x.vhd'))).disk)],
+    ['vhd fixed', await write((s) => writeVhd(bufferSource(raw6, 'raw'), s, { type: 'fixed', seed: SEED, buildTime: EPOCH })), async (b) => readAll((await openVhd(bufferSource(b, 'x.vhd'))).disk)],
+    ['vhd dynamic', await write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'dynamic', seed: SEED, buildTime: EPOCH })), async (b) => readAll((await openVhd(bufferSource(b, 'x.vhd'))).disk)],
     ['vmdk', await write((s) => writeVmdk(bufferSource(raw, 'raw'), s, { seed: SEED })), async (b) => readAll((await openVmdk(bufferSource(b, 'x.vmdk'))).disk)],
-    ['gce', await write((s) => writeGceTarball(bufferSource(raw, 'raw'), s, { mtime: EPOCH })), async (b) => readAll(await openGceTarball(bufferSource(b, 'x.tar.gz')))],
+    ['gce', await write((s) => writeGceTarball(bufferSource(raw, 'raw'), s, { buildTime: EPOCH })), async (b) => readAll(await openGceTarball(bufferSource(b, 'x.tar.gz')))],
   ];
   const hashes: Record<string, string> = {};
   for (const [name, bytes, read] of cases) {
@@ -99,7 +99,7 @@ test('convertDisk takes a path or a stream of raw bytes and writes the same imag
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'raw.img');
   writeFileSync(path, raw);
-  const options = { seed: SEED, sourceDateEpoch: EPOCH };
+  const options = { seed: SEED, buildTime: EPOCH };
   await convertDisk(path, 'vmdk', { ...options, output: join(dir, 'a.vmdk') });
   const chunks = function* () {
     for (let at = 0; at < raw.length; at += 100000) yield raw.subarray(at, at + 100000);
@@ -113,17 +113,17 @@ test('convertDisk takes a path or a stream of raw bytes and writes the same imag
 });
 
 test('a fixed VHD is a whole number of MiB; a VMDK whole sectors', async () => {
-  await assert.rejects(write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'fixed', seed: SEED, sourceDateEpoch: EPOCH, subject: 'out.vhd' })), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /out\.vhd: .*whole number of MiB/.test(e.message));
+  await assert.rejects(write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'fixed', seed: SEED, buildTime: EPOCH, subject: 'out.vhd' })), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /out\.vhd: .*whole number of MiB/.test(e.message));
   await assert.rejects(write((s) => writeVmdk(bufferSource(raw.subarray(0, 1000), 'raw'), s, { seed: SEED, subject: 'out.vmdk' })), (e: unknown) => e instanceof ReprimageError && e.code === 'USAGE' && /out\.vmdk: /.test(e.message));
 });
 
 test('the VHD footer carries the epoch, the seeded id and the force_size geometry', async () => {
-  const bytes = await write((s) => writeVhd(bufferSource(raw6, 'raw'), s, { type: 'fixed', seed: SEED, sourceDateEpoch: EPOCH }));
+  const bytes = await write((s) => writeVhd(bufferSource(raw6, 'raw'), s, { type: 'fixed', seed: SEED, buildTime: EPOCH }));
   const { footer } = await openVhd(bufferSource(bytes, 'x.vhd'));
   assert.equal(footer.timeStamp, EPOCH - 946684800);
   assert.deepEqual([footer.cylinders, footer.heads, footer.sectorsPerTrack], [65535, 16, 255]);
   assert.equal(footer.currentSize, BigInt(6 * MIB));
-  const other = await write((s) => writeVhd(bufferSource(raw6, 'raw'), s, { type: 'fixed', seed: 'another', sourceDateEpoch: EPOCH }));
+  const other = await write((s) => writeVhd(bufferSource(raw6, 'raw'), s, { type: 'fixed', seed: 'another', buildTime: EPOCH }));
   assert.notDeepEqual((await openVhd(bufferSource(other, 'y.vhd'))).footer.uniqueId, footer.uniqueId);
 });
 
@@ -159,7 +159,7 @@ test('damaged qcow2, VHD and VMDK images are refused naming the file and the pro
   v(b).setBigUint64(8, 4096n); // a backing file
   await assertDamaged(b, 'overlay.qcow2', /backing file/);
 
-  const vhd = await write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'dynamic', seed: SEED, sourceDateEpoch: EPOCH }));
+  const vhd = await write((s) => writeVhd(bufferSource(raw, 'raw'), s, { type: 'dynamic', seed: SEED, buildTime: EPOCH }));
   b = vhd.slice();
   b[b.length - 512 + 50] = b[b.length - 512 + 50]! ^ 1; // footer current size, checksum now wrong
   await assertDamaged(b, 'bad-sum.vhd', /checksum/);

@@ -119,7 +119,7 @@ for (const workers of [1, 4]) {
   test(`squashfs writer, ${workers} worker(s): a file that vanished is the error reported, and nothing else escapes`, async (t) => {
     const check = watchProcess(t);
     const tree = treeWith({ path: 'b/gone', content: fileContent('/nonexistent/reprimage-test/gone', 300_000) });
-    await assert.rejects(writeSquashfs(tree, new MemorySink(), { mkfsTime: 0, workers }), (e: unknown) => {
+    await assert.rejects(writeSquashfs(tree, new MemorySink(), { buildTime: 0, workers }), (e: unknown) => {
       assert.ok(isReprimageError(e), String(e));
       assert.equal(e.code, 'NOT_FOUND');
       assert.equal(e.subject, '/nonexistent/reprimage-test/gone');
@@ -136,7 +136,7 @@ for (const workers of [1, 4]) {
       throw new ReprimageError('IO', 'disk/b/truncated', 'read failed (EIO)');
     });
     const tree = treeWith({ path: 'b/truncated', content: failing });
-    await assert.rejects(writeSquashfs(tree, new MemorySink(), { mkfsTime: 0, workers, compressor: 'xz' }), /^ReprimageError: disk\/b\/truncated: read failed \(EIO\)$/);
+    await assert.rejects(writeSquashfs(tree, new MemorySink(), { buildTime: 0, workers, compressor: 'xz' }), /^ReprimageError: disk\/b\/truncated: read failed \(EIO\)$/);
     await settle();
     check();
   });

@@ -3,8 +3,8 @@
  * one member per path, with the node's metadata as fields and its contents as bytes.
  */
 import type { Container, Member } from '../comparator.js';
-import { NONE_64, nodeFields } from '../metadata.js';
-import type { Tree } from '../../tree/tree.js';
+import { NONE_64, nodeFields, type MetaField } from '../metadata.js';
+import type { Node, Tree, WalkEntry } from '../../tree/tree.js';
 
 /**
  * The root is listed as `.` when `root` is true (archives record it; a top-level directory's own
@@ -12,17 +12,53 @@ import type { Tree } from '../../tree/tree.js';
  */
 export function treeMembers(tree: Tree, options: { root?: boolean } = {}): Member[] {
   const out: Member[] = [];
-  for (const { path, node, linkTo } of tree.walk()) {
-    if (path === '' && !options.root) continue;
-    out.push({
-      name: path === '' ? '.' : path,
-      label: options.root ? `./${path}` : undefined,
-      fields: nodeFields(node, linkTo),
-      content: node.kind === 'file' ? node.content : undefined,
-      linkTo,
-    });
+  for (const entry of tree.walk()) {
+    if (entry.path === '' && !options.root) continue;
+    out.push(treeMember(entry, options.root ?? false));
   }
   return out;
+}
+
+/** The member of one visit of a walk; `label` as `treeMembers` gives it. */
+export function treeMember({ path, node, linkTo }: WalkEntry, labelled: boolean): Member {
+  let fields: MetaField[] | undefined;
+  const member: Member = {
+    name: path === '' ? '.' : path,
+    label: labelled ? `./${path}` : undefined,
+    // formatted when first asked for: most members of two similar trees never need it
+    get fields() {
+      fields ??= nodeFields(node, linkTo);
+      return fields;
+    },
+    content: node.kind === 'file' ? node.content : undefined,
+    linkTo,
+  };
+  memberNodes.set(member, { node, linkTo });
+  return member;
+}
+
+const memberNodes = new WeakMap<Member, { node: Node; linkTo: string | undefined }>();
+
+/**
+ * True when two members of trees have the same metadata (so the same `fields`), found without
+ * formatting any line; false when they differ or either is not a tree member.
+ */
+export function sameTreeMetadata(a: Member, b: Member): boolean {
+  const x = memberNodes.get(a);
+  const y = memberNodes.get(b);
+  if (!x || !y || x.linkTo !== y.linkTo) return false;
+  const n = x.node;
+  const m = y.node;
+  if (n.kind !== m.kind || n.mode !== m.mode || n.uid !== m.uid || n.gid !== m.gid || n.mtime.sec !== m.mtime.sec || n.mtime.nsec !== m.mtime.nsec) return false;
+  if (n.kind === 'file' && m.kind === 'file' && n.content.size !== m.content.size) return false;
+  if (n.kind === 'symlink' && m.kind === 'symlink' && n.target !== m.target) return false;
+  if ((n.kind === 'block' || n.kind === 'char') && (m.kind === 'block' || m.kind === 'char') && (n.major !== m.major || n.minor !== m.minor)) return false;
+  if (n.xattrs.size !== m.xattrs.size) return false;
+  for (const [k, v] of n.xattrs) {
+    const w = m.xattrs.get(k);
+    if (!w || Buffer.compare(v, w) !== 0) return false;
+  }
+  return true;
 }
 
 /** A container over a Tree, with optional described structures and a close action. */

@@ -14,7 +14,11 @@ export const cpioFormat: FormatDefinition = {
     return {
       sniff: (head) => sniffCpio(head),
       open: (source, ctx) => openCpio(source, ctx.warn),
-      write: async (tree, sink, ctx) => (await import('./writer.js')).writeCpio(tree, sink, { warn: ctx.warn }),
+      async write(tree, sink, ctx) {
+        const start = sink.position;
+        await (await import('./writer.js')).writeCpio(tree, sink, { buildTime: ctx.buildTime, warn: ctx.warn });
+        return { size: sink.position - start };
+      },
     };
   },
 };

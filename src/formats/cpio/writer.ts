@@ -19,9 +19,12 @@ import type { Sink } from '../../io/sink.js';
 import { displayName, nameBytes } from '../../tree/names.js';
 import { copyToSink } from '../../tree/content.js';
 import { TYPE_BITS, type Node, type Tree } from '../../tree/tree.js';
+import { clampedToBuildTime } from '../../tree/copy.js';
 import { CPIO_ARCHIVE_BLOCK, CPIO_NEWC_HEADER_SIZE, CPIO_NEWC_MAGIC, CPIO_TRAILER, encodeNewcHeader, pad4, type NewcHeader } from './layout.js';
 
 export interface CpioWriteOptions {
+  /** The build time (SOURCE_DATE_EPOCH), in seconds: entry mtimes later than it are stored as it. */
+  buildTime: number;
   /** Hears once about each kind of metadata newc cannot hold (xattrs, sub-second times). */
   warn?: (message: string) => void;
   /**
@@ -41,7 +44,9 @@ type Fields = Omit<NewcHeader, 'namesize' | 'check'>;
  * Throws UNSUPPORTED (naming the entry) for a uid, gid, mtime or size that newc cannot hold,
  * and IO if a file's contents change size while they are streamed.
  */
-export async function writeCpio(tree: Tree, sink: Sink, options: CpioWriteOptions = {}): Promise<void> {
+export async function writeCpio(given: Tree, sink: Sink, options: CpioWriteOptions): Promise<void> {
+  if (!Number.isSafeInteger(options.buildTime) || options.buildTime < 0) throw new ReprimageError('USAGE', 'buildTime', `must be a non-negative whole number of seconds since 1970, got ${options.buildTime}`);
+  const tree = clampedToBuildTime(given, options.buildTime);
   const prefix = options.namePrefix ?? '';
   if (prefix !== '' && prefix !== './') throw new ReprimageError('USAGE', 'cpio namePrefix', `must be '' or './', not ${JSON.stringify(prefix)}`);
   const start = sink.position;

@@ -17,18 +17,21 @@ export const ext4Format: FormatDefinition = {
       async write(tree, sink, ctx, settings) {
         const { writeExt4 } = await import('./writer.js');
         const o = settings.ext4 ?? {};
-        await writeExt4(tree, sink, {
+        const uuid = o.uuid ?? ctx.ids(ID_PURPOSES.ext4Uuid).uuid();
+        const report = await writeExt4(tree, sink, {
           blockSize: o.blockSize,
           size: o.size,
           inodes: o.inodes,
           reservedPercent: o.reservedPercent,
           label: o.label,
           mountOptions: o.mountOptions,
-          uuid: o.uuid ?? ctx.ids(ID_PURPOSES.ext4Uuid).uuid(),
+          uuid,
           hashSeed: o.hashSeed ?? ctx.ids(ID_PURPOSES.ext4HashSeed).uuid(),
           journalUuid: o.journalUuid ?? ctx.ids(ID_PURPOSES.ext4JournalUuid).uuid(),
-          time: ctx.buildTime,
+          buildTime: ctx.buildTime,
+          subject: ctx.subject,
         });
+        return { size: report.size, filesystemId: uuid, report };
       },
     };
   },

@@ -16,6 +16,7 @@ import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Content } from '../../tree/content.js';
 import type { Time, Tree } from '../../tree/tree.js';
+import { clampedToBuildTime } from '../../tree/copy.js';
 import { directoryBlocks, type DirHashing } from './directory.js';
 import { encodeExtentTree, type Extent } from './extents.js';
 import { OutOfSpace, computeGeometry, usedBlocksInGroup, INODE_SIZE, type Geometry } from './geometry.js';
@@ -45,7 +46,7 @@ export interface Ext4WriteOptions {
   journalUuid: string;
   hashSeed: string;
   /** SOURCE_DATE_EPOCH: mkfs, write and check times, and the time of lost+found. */
-  time: number;
+  buildTime: number;
   /** Add lost+found (as mke2fs does) when the tree has no entry of that name; default true. */
   lostAndFound?: boolean;
   /** Name of the output in messages. */
@@ -112,13 +113,14 @@ function layOut(plan: TreePlan, o: Ext4WriteOptions, blockSize: number, subject:
 }
 
 /** Writes `tree` as an ext4 file system to `sink` (from its current position). */
-export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Promise<Ext4WriteReport> {
+export async function writeExt4(given: Tree, sink: Sink, o: Ext4WriteOptions): Promise<Ext4WriteReport> {
   const subject = o.subject ?? 'ext4';
   const blockSize = o.blockSize ?? 4096;
   if (blockSize !== 1024 && blockSize !== 4096) throw new ReprimageError('USAGE', '--block-size', `ext4 block size must be 1024 or 4096, got ${blockSize}`);
   const reservedPercent = o.reservedPercent ?? 5;
   if (!(reservedPercent >= 0 && reservedPercent <= 50)) throw new ReprimageError('USAGE', '--reserved-percent', `must be from 0 to 50, got ${reservedPercent}`);
-  if (!Number.isSafeInteger(o.time) || o.time < 0) throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${o.time}`);
+  if (!Number.isSafeInteger(o.buildTime) || o.buildTime < 0) throw new ReprimageError('USAGE', 'SOURCE_DATE_EPOCH', `must be a non-negative whole number, got ${o.buildTime}`);
+  const tree = clampedToBuildTime(given, o.buildTime);
   const uuid = uuidBytes(o.uuid, '--uuid');
   const hashSeed = uuidBytes(o.hashSeed, '--hash-seed');
   const journalUuid = uuidBytes(o.journalUuid, 'journal UUID');
@@ -127,13 +129,13 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
   const hashing: DirHashing = { version: HASH.halfMd4, seed: seedWords(hashSeed) };
   const seed = checksumSeed(uuid);
 
-  const plan = planTree(tree, blockSize, hashing, { lostAndFound: o.lostAndFound ?? true, time: o.time });
+  const plan = planTree(tree, blockSize, hashing, { lostAndFound: o.lostAndFound ?? true, time: o.buildTime });
   const { geometry: g, journal, cursor } = layOut(plan, o, blockSize, subject);
   // allocation is done: the runs it started from need not stay in memory while the image is written
   for (const p of plan.inodes) p.logicalRuns = NO_RUNS;
   const B = blockSize;
   const ipg = g.inodesPerGroup;
-  const fsTime: Time = { sec: o.time, nsec: 0 };
+  const fsTime: Time = { sec: o.buildTime, nsec: 0 };
 
   // ── per-group numbers, bitmaps and descriptors ──
   const usedInodesIn = (grp: number) => Math.min(ipg, Math.max(0, plan.lastIno - grp * ipg));
@@ -231,7 +233,7 @@ export async function writeExt4(tree: Tree, sink: Sink, o: Ext4WriteOptions): Pr
   // ── the fixed items, by byte offset ──
   const sbFields = {
     geometry: g, freeBlocks, freeInodes, reservedBlocks: Math.floor((g.blocksCount * reservedPercent) / 100),
-    uuid, hashSeed, label, mountOptions, time: o.time, journalBackup,
+    uuid, hashSeed, label, mountOptions, time: o.buildTime, journalBackup,
   };
   const fixed: Array<{ offset: number; bytes: () => Uint8Array }> = [];
   g.groupPlaces.forEach((p, grp) => {

@@ -17,16 +17,25 @@ export const fatFormat: FormatDefinition = {
       async write(tree, sink, ctx, settings) {
         const { writeFat } = await import('./writer.js');
         const s = settings.fat ?? {};
+        const volumeSerial = ctx.ids(ID_PURPOSES.fatVolumeSerial).u32();
         const report = await writeFat(tree, sink, {
           fatType: s.fatType,
           label: s.label,
           size: s.size,
-          volumeSerial: ctx.ids(ID_PURPOSES.fatVolumeSerial).u32(),
-          time: ctx.buildTime,
+          volumeSerial,
+          buildTime: ctx.buildTime,
           skipUnsupported: s.skipUnsupported ?? false,
+          hiddenSectors: s.hiddenSectors,
         });
         for (const w of report.warnings) ctx.warn(w);
+        return { size: report.size, filesystemId: fatVolumeId(volumeSerial), report };
       },
     };
   },
 };
+
+/** A volume serial as blkid and mtools show it: `1A2B-3C4D`. */
+export function fatVolumeId(serial: number): string {
+  const hex = serial.toString(16).padStart(8, '0').toUpperCase();
+  return `${hex.slice(0, 4)}-${hex.slice(4)}`;
+}

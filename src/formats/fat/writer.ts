@@ -7,7 +7,7 @@
  *    FSInfo, backups)
  *
  * Every byte is a function of the Tree and the options: names in bytewise order, clusters given
- * out in walk order, all times from `options.time` or from mtimes clamped to it, stored as UTC.
+ * out in walk order, all times from `options.buildTime` or from mtimes clamped to it, stored as UTC.
  */
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
@@ -22,7 +22,7 @@ import { computeGeometry, type Geometry } from './geometry.js';
 import { shortNameChecksum } from './names.js';
 import { allocate, planTree, totalClustersNeeded, type DirPlan, type TreePlan } from './plan.js';
 
-/** Options of `writeFat`; only `volumeSerial` and `time` are required. */
+/** Options of `writeFat`; only `volumeSerial` and `buildTime` are required. */
 export interface FatWriteOptions {
   /** FAT type; chosen by size as mkfs.fat does when absent (512 MiB and more: FAT32). */
   fatType?: FatType;
@@ -40,7 +40,7 @@ export interface FatWriteOptions {
   /** The volume serial number (BS_VolID); derive it from the seed (docs/design.md rule 4). */
   volumeSerial: number;
   /** SOURCE_DATE_EPOCH in seconds: the label's time; file and directory mtimes are clamped to it. */
-  time: number;
+  buildTime: number;
   /** BS_OEMName, at most 8 printable ASCII characters; "mkfs.fat" by default. */
   oemName?: string;
   /** Reserved sectors before the first FAT (FAT32: at least 8); mkfs.fat's default when absent. */
@@ -93,7 +93,7 @@ function checkOptions(o: FatWriteOptions): void {
   u32(o.volumeSerial, 'volumeSerial');
   if (o.volumeSerial === undefined) throw new ReprimageError('USAGE', 'fat', 'volumeSerial is required (derive it from the seed)');
   u32(o.hiddenSectors, 'hiddenSectors');
-  if (!Number.isFinite(o.time)) throw new ReprimageError('USAGE', 'fat', `time must be SOURCE_DATE_EPOCH in seconds, not ${o.time}`);
+  if (!Number.isFinite(o.buildTime)) throw new ReprimageError('USAGE', 'fat', `time must be SOURCE_DATE_EPOCH in seconds, not ${o.buildTime}`);
   if (o.fatType !== undefined && ![12, 16, 32].includes(o.fatType)) throw new ReprimageError('USAGE', 'fat', `fatType must be 12, 16 or 32, not ${o.fatType}`);
   const oem = o.oemName ?? 'mkfs.fat';
   if (oem.length > 8 || !/^[\x20-\x7e]*$/.test(oem)) throw new ReprimageError('USAGE', 'fat', `oemName ${JSON.stringify(oem)} is not at most 8 printable ASCII characters`);
@@ -239,13 +239,13 @@ export async function writeFat(tree: Tree, sink: Sink, options: FatWriteOptions)
   const fat = buildFat(g.fatType, g.fatSectors, g.sectorSize, g.media, runs);
   for (let i = 0; i < g.numFats; i++) await sink.write(fat);
 
-  if (g.fatType !== 32) await sink.write(encodeDirectory(plan.root, g.rootDirSectors * g.sectorSize, label, options.time));
+  if (g.fatType !== 32) await sink.write(encodeDirectory(plan.root, g.rootDirSectors * g.sectorSize, label, options.buildTime));
 
   for (const obj of plan.order) {
     if (obj.clusters === 0) continue;
     const bytes = obj.clusters * clusterBytes;
     if (obj.kind === 'dir') {
-      await sink.write(encodeDirectory(obj, bytes, label, options.time));
+      await sink.write(encodeDirectory(obj, bytes, label, options.buildTime));
       continue;
     }
     const content = obj.node.content;

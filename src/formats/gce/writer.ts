@@ -18,8 +18,8 @@ const RUN_UNIT = 4096;
 const STEP = 1 << 20;
 
 export interface GceWriteOptions {
-  /** The member's mtime (SOURCE_DATE_EPOCH). */
-  mtime: number;
+  /** The build time (SOURCE_DATE_EPOCH): the member's mtime. */
+  buildTime: number;
   /** gzip level 1..9; default 6, as `tar -z` (gzip's default). */
   level?: number;
   subject?: string;
@@ -59,9 +59,9 @@ export async function findDataRuns(source: RandomAccessSource): Promise<DataRun[
 
 export async function writeGceTarball(source: RandomAccessSource, sink: Sink, options: GceWriteOptions): Promise<GceReport> {
   const subject = options.subject ?? 'gce';
-  if (!Number.isSafeInteger(options.mtime) || options.mtime < 0) throw new ReprimageError('USAGE', subject, `bad mtime ${options.mtime}`);
+  if (!Number.isSafeInteger(options.buildTime) || options.buildTime < 0) throw new ReprimageError('USAGE', subject, `bad buildTime ${options.buildTime}`);
   const map = await findDataRuns(source);
-  const headers = encodeOldGnuSparseHeaders({ name: GCE_MEMBER_NAME, mode: 0o644, mtime: options.mtime, realSize: source.size, map });
+  const headers = encodeOldGnuSparseHeaders({ name: GCE_MEMBER_NAME, mode: 0o644, mtime: options.buildTime, realSize: source.size, map });
   const gzip = new GzipSink(sink, { level: options.level ?? 6 });
   await gzip.write(headers);
   let dataBytes = 0;

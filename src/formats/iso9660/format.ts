@@ -30,20 +30,22 @@ export const iso9660Format: FormatDefinition = {
         const { writeIso } = await import('./writer.js');
         const o = settings.iso ?? {};
         const hybrid = o.hybridMbr;
-        await writeIso(tree, sink, {
+        const report = await writeIso(tree, sink, {
           volumeId: o.volumeId ?? 'REPRIMAGE',
           publisher: o.publisher,
           applicationId: o.applicationId,
-          creationTime: ctx.buildTime,
+          buildTime: ctx.buildTime,
           bios: o.biosBoot === undefined ? undefined : { bootImage: o.biosBoot, bootInfoTable: true },
-          efi: o.efiBoot === undefined ? undefined : { bootImage: o.efiBoot },
+          efi: o.efiBoot !== undefined ? { bootImage: o.efiBoot } : o.efiAppended !== undefined ? { appendedImage: o.efiAppended } : undefined,
           hybridMbr: hybrid,
           mbrId: hybrid === undefined ? undefined : (o.mbrId ?? ctx.ids(ID_PURPOSES.isoMbrDiskSignature).u32()),
           gpt: o.gpt
             ? { diskGuid: ctx.ids(ID_PURPOSES.isoGptDisk).uuid(), partitionGuids: [0, 1, 2, 3].map((i) => ctx.ids(ID_PURPOSES.isoGptPartition(i)).uuid()) }
             : undefined,
+          sortWeights: o.sortWeights,
           warn: ctx.warn,
         });
+        return { size: report.size, report };
       },
     };
   },

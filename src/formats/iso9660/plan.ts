@@ -84,7 +84,7 @@ export interface PlanOptions {
   relocate: boolean;
   /** The time stamp of the synthetic rr_moved directory. */
   rrMovedTime: number;
-  sortWeights?: Map<string, number>;
+  sortWeights?: ReadonlyMap<string, number>;
   /** A synthetic boot catalog file: its tree path and the node carrying its metadata. */
   catalog?: { path: string; node: Node };
 }

@@ -29,12 +29,12 @@ export function checkOptions(tree: Tree, options: IsoWriteOptions): CheckedOptio
   const rockRidge = options.rockRidge ?? true;
   const joliet = options.joliet ?? true;
   if (joliet && options.warn) warnJolietNames(tree, options.warn);
-  const now = Math.floor(options.creationTime);
+  const now = Math.floor(options.buildTime);
   checkText('volumeId', options.volumeId, 32);
   for (const [key, width] of [['publisher', 128], ['applicationId', 128], ['systemId', 32], ['volumeSetId', 128], ['dataPreparerId', 128]] as const) {
     if (options[key] !== undefined) checkText(key, options[key]!, width);
   }
-  if (!Number.isSafeInteger(now)) throw usageError(`creationTime ${options.creationTime} is not a time in seconds`, 'creationTime');
+  if (!Number.isSafeInteger(now)) throw usageError(`buildTime ${options.buildTime} is not a time in seconds`, 'buildTime');
   if (options.hybridMbr && !options.bios) throw usageError('an isohybrid MBR needs a BIOS boot image (bios.bootImage)', 'hybridMbr');
   if (options.hybridMbr && options.hybridMbr.length < MBR_BOOT_CODE_SIZE) {
     throw usageError(`the MBR template has ${options.hybridMbr.length} bytes, at least ${MBR_BOOT_CODE_SIZE} needed`, 'hybridMbr');

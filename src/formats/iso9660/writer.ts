@@ -35,7 +35,7 @@ export interface IsoWriteOptions {
   volumeSetId?: string;
   dataPreparerId?: string;
   /** SOURCE_DATE_EPOCH: every volume descriptor date; file times are clamped to it. */
-  creationTime: number;
+  buildTime: number;
   /** Rock Ridge (POSIX names, modes, owners, links, devices, times); default true. */
   rockRidge?: boolean;
   /**
@@ -46,7 +46,7 @@ export interface IsoWriteOptions {
   /** Joliet (UCS-2 names for Windows); default true. */
   joliet?: boolean;
   /** Tree path → weight; heavier files are placed first (mkisofs -sort). */
-  sortWeights?: Map<string, number>;
+  sortWeights?: ReadonlyMap<string, number>;
   /** BIOS no-emulation boot image (a tree path such as isolinux/isolinux.bin). */
   bios?: { bootImage: string; loadSize?: number; bootInfoTable?: boolean };
   /** UEFI boot image: a FAT image inside the tree, or one appended after the ISO as partition 2. */

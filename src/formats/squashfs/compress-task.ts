@@ -17,19 +17,25 @@ export interface CompressResult {
   compressed: boolean;
 }
 
+/**
+ * The handler of one worker. The result goes back in the job's own buffer (the compressed bytes
+ * are shorter, or the block is kept raw), so a block costs one buffer, not two: the main thread
+ * allocates it, and it comes back holding what is written.
+ */
 export async function createHandler(init: unknown): Promise<(job: CompressJob) => Promise<TaskResult<CompressResult>>> {
   const codec = await createSquashfsCodec(init as SquashfsCodecSettings);
   return async (job) => {
-    let bytes = job.data;
+    const data = job.data;
+    let bytes = data;
     let compressed = false;
     if (!job.raw) {
-      const packed = await codec.compress(job.data, job.metadata);
-      if (packed.length > 0 && packed.length < job.data.length) {
-        bytes = packed;
+      const packed = await codec.compress(data, job.metadata);
+      if (packed.length > 0 && packed.length < data.length) {
+        data.set(packed);
+        bytes = data.subarray(0, packed.length);
         compressed = true;
       }
     }
-    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice();
-    return { result: { bytes, compressed }, transfer: [bytes.buffer as ArrayBuffer] };
+    return { result: { bytes, compressed }, transfer: [data.buffer as ArrayBuffer] };
   };
 }

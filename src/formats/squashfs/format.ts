@@ -16,17 +16,18 @@ export const squashfsFormat: FormatDefinition = {
       async write(tree, sink, ctx, settings) {
         const { writeSquashfs } = await import('./writer.js');
         const s = settings.squashfs ?? {};
-        await writeSquashfs(tree, sink, {
+        const report = await writeSquashfs(tree, sink, {
           compressor: s.compressor,
           blockSize: s.blockSize,
           workers: ctx.workers,
-          mkfsTime: ctx.buildTime,
+          buildTime: ctx.buildTime,
           noFragments: s.noFragments,
           noDuplicates: s.noDuplicates,
           deflate: s.deflate,
           blockCache: s.blockCache,
           warn: ctx.warn,
         });
+        return { size: report.imageSize, report };
       },
     };
   },

@@ -11,8 +11,8 @@
 import { ReprimageError, corruptError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
 import { streamContent, type DataRegion } from '../../tree/content.js';
-import { joinPath, nameFromBytes } from '../../tree/names.js';
-import { Tree, newDir, type DirNode, type Meta, type Node } from '../../tree/tree.js';
+import { compareNames, joinPath, nameFromBytes } from '../../tree/names.js';
+import { Tree, newDir, type DirNode, type Meta, type Node, type WalkEntry } from '../../tree/tree.js';
 import { createSquashfsDecompressor, type SquashfsBlockDecompressor } from '../../compress/squashfs-codecs.js';
 import {
   CompressorId,
@@ -49,6 +49,12 @@ export interface SquashfsImage {
   readonly compressor: string;
   /** The image as a Tree; file contents are read from the source when streamed. */
   tree(): Promise<Tree>;
+  /**
+   * The entries one at a time in `Tree.walk`'s order (the root first as '', then depth first,
+   * children in bytewise name order), without building the tree: memory stays at one listing
+   * per directory level, whatever the image's size. Directories come with no children.
+   */
+  walk(): AsyncGenerator<WalkEntry>;
   /** Decoded structures, for listings and the differ. */
   describe(): { superblock: Superblock; compressor: string; flags: string[] };
 }
@@ -56,7 +62,7 @@ export interface SquashfsImage {
 const COMPRESSOR_NAMES = new Map<number, string>(Object.entries(CompressorId).map(([k, v]) => [v, k]));
 const MAX_DEPTH = 4096;
 /** Largest single read of a file's stored blocks (the differ compares them in these steps). */
-const STORED_READ = 4 << 20;
+const STORED_READ = 1 << 20;
 
 export interface SquashfsReadOptions {
   /** Told once when xattrs with a prefix id other than user., trusted., security. are left out. */
@@ -79,6 +85,7 @@ export async function openSquashfs(source: RandomAccessSource, options: Squashfs
     superblock: sb,
     compressor,
     tree: () => reader.tree(),
+    walk: () => reader.walk(),
     describe: () => ({
       superblock: sb,
       compressor,
@@ -316,34 +323,88 @@ class SquashfsReader {
         throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath}: entry type ${e.type} but inode type ${basicInodeType(child.kind)}`);
       }
       const meta = await this.#meta(child);
-      let node: Node;
-      switch (child.kind) {
-        case 'dir': {
-          const key = `${(BigInt(e.inodeBlock) << 16n) | BigInt(e.inodeOffset)}`;
-          if (state.visited.has(key)) throw new ReprimageError('LINK_LOOP', this.subject, `squashfs directory ${childPath} is reached twice (a directory loop)`);
-          state.visited.add(key);
-          const sub: DirNode = { kind: 'dir', ...meta, children: new Map() };
-          dir.children.set(name, sub);
-          await this.#fillDir(sub, child, childPath, state, depth + 1);
-          continue;
-        }
-        case 'file':
-          node = { kind: 'file', ...meta, content: this.#content(child, childPath) };
-          break;
-        case 'symlink':
-          node = { kind: 'symlink', ...meta, target: nameFromBytes(child.target) };
-          break;
-        case 'block':
-        case 'char':
-          node = { kind: child.kind, ...meta, ...decodeDevice(child.rdev) };
-          break;
-        case 'fifo':
-        case 'socket':
-          node = { kind: child.kind, ...meta };
-          break;
+      if (child.kind === 'dir') {
+        this.#enterOnce(e, childPath, state.visited);
+        const sub: DirNode = { kind: 'dir', ...meta, children: new Map() };
+        dir.children.set(name, sub);
+        await this.#fillDir(sub, child, childPath, state, depth + 1);
+        continue;
       }
+      const node = this.#leaf(child, meta, childPath);
       state.links.set(e.inodeNumber, node);
       dir.children.set(name, node);
+    }
+  }
+
+  /** A directory reached twice is a loop. */
+  #enterOnce(e: { inodeBlock: number; inodeOffset: number }, path: string, visited: Set<string>): void {
+    const key = `${(BigInt(e.inodeBlock) << 16n) | BigInt(e.inodeOffset)}`;
+    if (visited.has(key)) throw new ReprimageError('LINK_LOOP', this.subject, `squashfs directory ${path} is reached twice (a directory loop)`);
+    visited.add(key);
+  }
+
+  /** The node of any inode but a directory. */
+  #leaf(child: Exclude<Inode, DirInode>, meta: Meta, path: string): Node {
+    switch (child.kind) {
+      case 'file':
+        return { kind: 'file', ...meta, content: this.#content(child, path) };
+      case 'symlink':
+        return { kind: 'symlink', ...meta, target: nameFromBytes(child.target) };
+      case 'block':
+      case 'char':
+        return { kind: child.kind, ...meta, ...decodeDevice(child.rdev) };
+      case 'fifo':
+      case 'socket':
+        return { kind: child.kind, ...meta };
+    }
+  }
+
+  async *walk(): AsyncGenerator<WalkEntry> {
+    const rootRef = this.sb.rootInode;
+    const root = await this.inodeAt(Number(rootRef >> 16n), Number(rootRef & 0xffffn));
+    if (root.kind !== 'dir') throw corruptError(this.subject, 'squashfs root inode', undefined, `is a ${root.kind}, not a directory`);
+    yield { path: '', node: newDir(await this.#meta(root)) };
+    // only inodes with more than one link are remembered (for `linkTo`), not every node
+    const state = { visited: new Set<string>([`${rootRef}`]), links: new Map<number, { path: string; node: Node }>(), count: 0 };
+    yield* this.#walkDir(root, '', state, 0);
+    if (this.#unknownPrefix !== undefined) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${this.#unknownPrefix} (not user., trusted., security.) left out`);
+  }
+
+  async *#walkDir(inode: DirInode, path: string, state: { visited: Set<string>; links: Map<number, { path: string; node: Node }>; count: number }, depth: number): AsyncGenerator<WalkEntry> {
+    if (depth > MAX_DEPTH) throw new ReprimageError('LINK_LOOP', this.subject, `squashfs directories nested deeper than ${MAX_DEPTH} at ${path}`);
+    if (inode.fileSize < 3) throw corruptError(this.subject, 'squashfs directory inode', undefined, `listing size ${inode.fileSize} (${path || '/'})`);
+    const size = inode.fileSize - 3;
+    const listing = size === 0 ? new Uint8Array(0) : await this.meta.cursor(this.dirTable + inode.startBlock, inode.offset, this.#tableEnd(this.dirTable)).read(size);
+    const entries = decodeListing(listing, this.subject).map((e) => ({ e, name: nameFromBytes(e.name) }));
+    // stored sorted by mksquashfs; sorted here all the same, since the walk's order is promised
+    entries.sort((a, b) => compareNames(a.name, b.name));
+    for (let i = 0; i < entries.length; i++) {
+      const { e, name } = entries[i]!;
+      const childPath = joinPath(path, name);
+      if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+        throw new ReprimageError('PATH_ESCAPE', this.subject, `squashfs directory ${path || '/'} has an entry named ${JSON.stringify(name)}`);
+      }
+      if (i > 0 && entries[i - 1]!.name === name) throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath} listed twice`);
+      if (++state.count > this.sb.inodeCount * 4 + 1024) throw corruptError(this.subject, 'squashfs directory', undefined, 'more entries than the inode count allows');
+      const known = e.type !== 1 ? state.links.get(e.inodeNumber) : undefined;
+      if (known) {
+        yield { path: childPath, node: known.node, linkTo: known.path };
+        continue;
+      }
+      const child = await this.inodeAt(e.inodeBlock, e.inodeOffset);
+      if (basicInodeType(child.kind) !== e.type) {
+        throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath}: entry type ${e.type} but inode type ${basicInodeType(child.kind)}`);
+      }
+      const meta = await this.#meta(child);
+      if (child.kind === 'dir') {
+        this.#enterOnce(e, childPath, state.visited);
+        yield { path: childPath, node: newDir(meta) };
+        yield* this.#walkDir(child, childPath, state, depth + 1);
+        continue;
+      }
+      const node = this.#leaf(child, meta, childPath);
+      if (child.nlink > 1) state.links.set(e.inodeNumber, { path: childPath, node });
+      yield { path: childPath, node };
     }
   }
 
@@ -370,8 +431,13 @@ class SquashfsReader {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below needs the reader
     const self = this;
     // the stored form: the same codec, block layout and raw blocks mean the same bytes
+    let form: string | undefined;
     const stored = {
-      form: `squashfs:${this.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`,
+      // built when first compared: most walks never compare most files
+      get form() {
+        form ??= `squashfs:${self.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`;
+        return form;
+      },
       async *parts(): AsyncIterable<Uint8Array> {
         // The blocks of a file are stored back to back: read them in a few large reads.
         let total = 0;

@@ -14,12 +14,13 @@
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { DirNode, Node, Tree } from '../../tree/tree.js';
+import { clampedToBuildTime } from '../../tree/copy.js';
 import { compareNames, joinPath, utf8 } from '../../tree/names.js';
 import {
   codecImplementation,
-  createSquashfsCodec,
   encodeCompressorOptions,
   resolveCodecSettings,
+  type SquashfsCodecSettings,
   type SquashfsCompressorName,
   type SquashfsDeflateImplementation,
 } from '../../compress/squashfs-codecs.js';
@@ -40,7 +41,7 @@ import { encodeMetadataBlock, encodeLookupTable, MetadataWriter, type MetadataCo
 import { DirectoryListingBuilder, DIR_ENTRY_SIZE } from './layout/directory.js';
 import { basicInodeType, encodeDevice, encodeInode, type Inode } from './layout/inode.js';
 import { SUPERBLOCK_SIZE, encodeSuperblock, type Superblock } from './layout/superblock.js';
-import { encodeExportTable, encodeFragmentTable, encodeIdTable } from './layout/tables.js';
+import { ExportTable, encodeFragmentTable, encodeIdTable } from './layout/tables.js';
 import { encodeXattrIdEntries, encodeXattrTableHeader } from './layout/xattr.js';
 import { XattrWriter } from './xattr-writer.js';
 
@@ -51,8 +52,8 @@ export interface SquashfsWriteOptions {
   blockSize?: number;
   /** Compression threads; default: the cores available. Output does not depend on it. */
   workers?: number;
-  /** The filesystem creation time (pass SOURCE_DATE_EPOCH); seconds, 0..2^32-1. */
-  mkfsTime: number;
+  /** The build time (SOURCE_DATE_EPOCH), seconds, 0..2^32-1: the superblock's creation time. */
+  buildTime: number;
   /** Store no fragments: small files and tails get blocks of their own (-no-fragments). */
   noFragments?: boolean;
   /** Pack the tails of large files into fragments too (-always-use-fragments). */
@@ -117,8 +118,8 @@ function validate(o: SquashfsWriteOptions): { blockSize: number; blockLog: numbe
   if (!Number.isInteger(blockLog) || blockLog < 12 || blockLog > 20) {
     throw new ReprimageError('USAGE', '--block-size', `must be a power of two from 4096 to 1048576, not ${blockSize}`);
   }
-  if (!Number.isInteger(o.mkfsTime) || o.mkfsTime < 0 || o.mkfsTime > MAX_U32) {
-    throw new ReprimageError('USAGE', 'mkfs time', `must be an integer from 0 to ${MAX_U32}, not ${o.mkfsTime}`);
+  if (!Number.isInteger(o.buildTime) || o.buildTime < 0 || o.buildTime > MAX_U32) {
+    throw new ReprimageError('USAGE', 'buildTime', `must be an integer from 0 to ${MAX_U32}, not ${o.buildTime}`);
   }
   const workers = o.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new ReprimageError('USAGE', '--workers', `must be 1..256, not ${workers}`);
@@ -132,13 +133,42 @@ function validate(o: SquashfsWriteOptions): { blockSize: number; blockLog: numbe
  * options and UNSUPPORTED for what SquashFS cannot hold (device numbers over 12/20 bits, more
  * than 65536 distinct ids).
  */
-export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWriteOptions): Promise<SquashfsWriteReport> {
+export async function writeSquashfs(given: Tree, sink: Sink, options: SquashfsWriteOptions): Promise<SquashfsWriteReport> {
   const { blockSize, blockLog, workers } = validate(options);
-  const warn = options.warn ?? (() => undefined);
+  const tree = clampedToBuildTime(given, options.buildTime);
   const compressor = options.compressor ?? 'gzip';
   const settings = resolveCodecSettings({ compressor, blockSize, level: options.compressionLevel, xzBcj: options.xzBcj, deflate: options.deflate });
-  const codec = await createSquashfsCodec(settings);
-  const metaCompress: MetadataCompressor = (data) => codec.compress(data, true);
+  // A compression job allocates little on the JavaScript heap: a 4 MiB young generation per
+  // worker instead of V8's default took the peak RSS of the reference rootfs (zstd, 2 workers)
+  // from 270 to 195 MiB, in the same time.
+  const pool = await WorkerPool.start<CompressJob, CompressResult>(new URL('./compress-task.js', import.meta.url), settings, workers, { youngGenerationMb: 4 });
+  try {
+    return await writeImage(tree, sink, options, { settings, blockSize, blockLog, workers, pool });
+  } finally {
+    await pool.close();
+  }
+}
+
+interface WriteContext {
+  settings: SquashfsCodecSettings;
+  blockSize: number;
+  blockLog: number;
+  workers: number;
+  /** Compresses data, fragment and metadata blocks; open until the image is written. */
+  pool: WorkerPool<CompressJob, CompressResult>;
+}
+
+async function writeImage(tree: Tree, sink: Sink, options: SquashfsWriteOptions, ctx: WriteContext): Promise<SquashfsWriteReport> {
+  const { settings, blockSize, blockLog, workers, pool } = ctx;
+  const warn = options.warn ?? (() => undefined);
+  const compressor = settings.compressor;
+  // Metadata blocks are compressed by the workers too: a codec on this thread as well would be
+  // one more WebAssembly instance (8-17 MiB) for a few hundred 8 KiB blocks.
+  const metaCompress: MetadataCompressor = async (data) => {
+    const job = data.slice(); // moved to a worker: the caller's array may be a view of a table
+    const r = await pool.run({ data: job, metadata: true, raw: false }, { transfer: [job.buffer], label: 'squashfs metadata' });
+    return r.compressed ? r.bytes : undefined;
+  };
   const noI = options.uncompressedInodes ?? false;
   const inodeCompress = noI ? undefined : metaCompress;
   const duplicates = !(options.noDuplicates ?? false);
@@ -153,36 +183,21 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
 
   // Phase 2: file data.
   const cache = options.blockCache === undefined ? undefined : new BlockCache(options.blockCache, settings);
-  // A compression job allocates little on the JavaScript heap: a 4 MiB young generation per
-  // worker instead of V8's default took the peak RSS of the reference rootfs (zstd, 2 workers)
-  // from 270 to 195 MiB, in the same time.
-  const pool = await WorkerPool.start<CompressJob, CompressResult>(new URL('./compress-task.js', import.meta.url), settings, workers, { youngGenerationMb: 4 });
   const files = new Map<Node, FileData>();
-  let blocks: BlockProcessor;
-  try {
-    blocks = new BlockProcessor(
-      sink,
-      base,
-      pool,
-      (emit) => new OrderedPipeline(emit, Math.max(8, workers * 4)),
-      {
-        blockSize,
-        noFragments: options.noFragments ?? false,
-        alwaysFragments: options.alwaysFragments ?? false,
-        duplicates,
-        uncompressedData: options.uncompressedData ?? false,
-        uncompressedFragments: options.uncompressedFragments ?? false,
-        cache,
-      },
-    );
-    for (const { path, node, linkTo } of tree.walk()) {
-      if (node.kind !== 'file' || linkTo !== undefined) continue;
-      files.set(node, await blocks.addFile(node.content, path));
-    }
-    await blocks.finish();
-  } finally {
-    await pool.close();
+  const blocks = new BlockProcessor(sink, base, pool, (emit) => new OrderedPipeline(emit, Math.max(8, workers * 4)), {
+    blockSize,
+    noFragments: options.noFragments ?? false,
+    alwaysFragments: options.alwaysFragments ?? false,
+    duplicates,
+    uncompressedData: options.uncompressedData ?? false,
+    uncompressedFragments: options.uncompressedFragments ?? false,
+    cache,
+  });
+  for (const { path, node, linkTo } of tree.walk()) {
+    if (node.kind !== 'file' || linkTo !== undefined) continue;
+    files.set(node, await blocks.addFile(node.content, path));
   }
+  await blocks.finish();
 
   // Phase 3: inodes and directories.
   const numbers = new Map<Node, number>();
@@ -209,7 +224,7 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
   };
   const xattrs = new XattrWriter(options.uncompressedXattrs ? undefined : metaCompress, warn);
   const refs = new Map<Node, { block: number; offset: number; type: number }>();
-  const exportRefs: bigint[] = new Array<bigint>(rootNumber).fill(0n);
+  const exportRefs = new ExportTable(rootNumber);
   let duplicateFiles = 0;
   let fileCount = 0;
 
@@ -226,7 +241,7 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
   const store = async (node: Node, inode: Inode): Promise<{ block: number; offset: number; type: number }> => {
     const ref = inodes.nextRef();
     await inodes.append(encodeInode(inode));
-    exportRefs[inode.inodeNumber - 1] = (BigInt(ref.block) << 16n) | BigInt(ref.offset);
+    exportRefs.set(inode.inodeNumber, ref.block, ref.offset);
     const r = { ...ref, type: basicInodeType(inode.kind) };
     refs.set(node, r);
     return r;
@@ -322,7 +337,7 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
   await sink.write(fragTable.bytes);
   let exportTable = SQUASHFS_INVALID_TABLE;
   if (exportable) {
-    const t = await encodeLookupTable(encodeExportTable(exportRefs), pos(), inodeCompress);
+    const t = await encodeLookupTable(exportRefs.bytes, pos(), inodeCompress);
     await sink.write(t.bytes);
     exportTable = BigInt(t.tableStart);
   }
@@ -356,7 +371,7 @@ export async function writeSquashfs(tree: Tree, sink: Sink, options: SquashfsWri
     (compOptions ? SquashfsFlag.COMPRESSOR_OPTIONS : 0);
   const superblock: Superblock = {
     inodeCount: rootNumber,
-    modTime: options.mkfsTime,
+    modTime: options.buildTime,
     blockSize,
     fragmentCount: blocks.fragments.length,
     compressor: CompressorId[compressor],

@@ -14,7 +14,11 @@ export const tarFormat: FormatDefinition = {
     return {
       sniff: (head) => sniffTar(head),
       open: async (source, ctx) => openedTree(await loadTar(source, { warn: ctx.warn }), 'tar', source),
-      write: async (tree, sink, ctx, settings) => (await import('./writer.js')).writeTar(tree, sink, { format: settings.tar?.flavour ?? 'gnu', headerTime: ctx.buildTime, warn: ctx.warn }),
+      async write(tree, sink, ctx, settings) {
+        const start = sink.position;
+        await (await import('./writer.js')).writeTar(tree, sink, { format: settings.tar?.flavour ?? 'gnu', buildTime: ctx.buildTime, warn: ctx.warn });
+        return { size: sink.position - start };
+      },
     };
   },
 };

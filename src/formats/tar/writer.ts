@@ -9,6 +9,7 @@
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { Node, Tree } from '../../tree/tree.js';
+import { clampedToBuildTime } from '../../tree/copy.js';
 import { copyToSink, type Content } from '../../tree/content.js';
 import { compareNames, displayName, nameBytes, nameFromBytes } from '../../tree/names.js';
 import { BLOCK, MAGIC_GNU, MAGIC_USTAR, RECORD, TYPE, putBytes, putNumber, putString, sealChecksum } from './layout.js';
@@ -21,8 +22,11 @@ export interface TarWriteOptions {
   format: TarFlavour;
   /** `./` (default) names entries as `tar -C DIR -cf OUT .` does, the root included as `./`; `''` omits the root. */
   namePrefix?: './' | '';
-  /** The mtime of pax extended headers; GNU tar writes its `--mtime` value there (pass SOURCE_DATE_EPOCH). Default 0. */
-  headerTime?: number;
+  /**
+   * The build time (SOURCE_DATE_EPOCH), in seconds: entry mtimes later than it are stored as it,
+   * and it is the mtime of pax extended headers (where GNU tar writes its `--mtime` value).
+   */
+  buildTime: number;
   warn?: (message: string) => void;
 }
 
@@ -56,7 +60,9 @@ interface HeaderFields {
  * entry) for what the flavour cannot hold, IO when a content yields more or fewer bytes than its
  * size; sockets are skipped with a warning.
  */
-export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions): Promise<void> {
+export async function writeTar(given: Tree, sink: Sink, options: TarWriteOptions): Promise<void> {
+  checkBuildTime(options.buildTime);
+  const tree = clampedToBuildTime(given, options.buildTime);
   const prefix = options.namePrefix ?? './';
   const warn = options.warn ?? (() => undefined);
   const start = sink.position;
@@ -97,7 +103,7 @@ export async function writeTar(tree: Tree, sink: Sink, options: TarWriteOptions)
         await writeGnuEntry(out, fields);
         break;
       case 'pax':
-        await writePaxEntry(out, fields, node, linkTo === undefined, options.headerTime ?? 0);
+        await writePaxEntry(out, fields, node, linkTo === undefined, options.buildTime);
         break;
       case 'ustar':
         await out.write(ustarHeader(out.header(), fields, display()));
@@ -218,7 +224,7 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 // ---- pax -------------------------------------------------------------------------------------
 
-async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, withXattrs: boolean, headerTime: number): Promise<void> {
+async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, withXattrs: boolean, buildTime: number): Promise<void> {
   const records: Uint8Array[] = [];
   // GNU tar stores the link target before it starts the header, so `linkpath` comes first; it
   // moves a target only when it is too long, but a name also when it is not plain ASCII
@@ -239,7 +245,7 @@ async function writePaxEntry(out: HeaderOutput, f: HeaderFields, node: Node, wit
     const body = Buffer.concat(records);
     const h = baseHeader(
       out.header(),
-      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: headerTime, type: TYPE.paxLocal },
+      { name: paxHeaderName(f.name), linkname: new Uint8Array(0), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: buildTime, type: TYPE.paxLocal },
       MAGIC_USTAR,
       true,
       '',
@@ -332,4 +338,8 @@ export function ustarSplit(name: Uint8Array): number {
   while (i > 0 && name[i] !== 0x2f) i--;
   if (i <= 0 || name.length - i - 1 > 100) return -1;
   return i;
+}
+
+function checkBuildTime(t: number): void {
+  if (!Number.isSafeInteger(t) || t < 0) throw new ReprimageError('USAGE', 'buildTime', `must be a non-negative whole number of seconds since 1970, got ${t}`);
 }

@@ -2,8 +2,8 @@
  * VHD (fixed and dynamic) in the format registry: opened as the disk it holds, which is opened by its own
  * content in turn (a partition table, then each partition's file system). Written from a raw
  * disk by `reprimage disk -o NAME.vhd` and convertDisk (src/image/convert-disk.ts), not by `pack`.
- * Sniffing sees a dynamic VHD (its footer copy at byte 0); a fixed VHD shows only at its end, which
- * open-tree.ts and the diff comparator look at (src/image/vm-disk.ts).
+ * Sniffing sees a dynamic VHD (its footer copy at byte 0); a fixed VHD shows only at its end
+ * (`sniffTail`, which the registry tries first).
  */
 import type { FormatDefinition } from '../format.js';
 
@@ -14,10 +14,11 @@ export const vhdFormat: FormatDefinition = {
   suffixes: [],
   writable: false,
   async load() {
-    const { sniffVhd } = await import('./layout.js');
+    const { isVhdFooter, sniffVhd } = await import('./layout.js');
     const { openVhd } = await import('./reader.js');
     return {
       sniff: (head) => sniffVhd(head),
+      sniffTail: (tail) => isVhdFooter(tail),
       async open(source, ctx) {
         const image = await openVhd(source);
         const inner = await ctx.openNested(image.disk);

@@ -31,7 +31,7 @@ export interface VhdWriteOptions {
   /** 'fixed' (Azure) or 'dynamic'; default 'fixed'. */
   type?: 'fixed' | 'dynamic';
   /** The footer's time stamp, in Unix seconds (clamped to the VHD epoch, 2000-01-01). */
-  sourceDateEpoch: number;
+  buildTime: number;
   /** Where the footer's unique id comes from. */
   seed: string;
   /** Dynamic block size; default 2 MiB. */
@@ -60,7 +60,7 @@ export async function writeVhd(source: RandomAccessSource, sink: Sink, options: 
     throw new ReprimageError('USAGE', subject, `a fixed VHD (as Azure takes it) holds a whole number of MiB; the disk has ${size} bytes (give the disk a size in MiB, e.g. --size)`);
   }
   const uuid = deriveUuid(options.seed, 'vhd unique id');
-  const timeStamp = Math.min(0xffffffff, Math.max(0, Math.floor(options.sourceDateEpoch) - VHD_EPOCH));
+  const timeStamp = Math.min(0xffffffff, Math.max(0, Math.floor(options.buildTime) - VHD_EPOCH));
   const footerFor = (diskType: number, dataOffset: bigint) =>
     encodeVhdFooter({
       features: 2, formatVersion: 0x00010000, dataOffset, timeStamp, creatorApplication: CREATOR.application, creatorVersion: CREATOR.version,

@@ -15,7 +15,7 @@ export const clampTimes: Fixup = {
     let clamped = 0;
     for (const { node, linkTo } of ctx.tree.walk()) {
       if (linkTo !== undefined) continue;
-      const t = clampTime(node.mtime, ctx.options.timestamp);
+      const t = clampTime(node.mtime, ctx.options.buildTime);
       if (t.sec !== node.mtime.sec || t.nsec !== node.mtime.nsec) {
         node.mtime = t;
         clamped++;

@@ -17,7 +17,7 @@ export const dbusMachineId: Fixup = {
     if (node?.kind !== 'file') return Promise.resolve();
     const link: SymlinkNode = {
       kind: 'symlink',
-      ...newMeta({ mode: 0o777, uid: 0, gid: 0, mtime: { sec: Math.min(node.mtime.sec, ctx.options.timestamp), nsec: 0 } }),
+      ...newMeta({ mode: 0o777, uid: 0, gid: 0, mtime: { sec: Math.min(node.mtime.sec, ctx.options.buildTime), nsec: 0 } }),
       target: '/etc/machine-id',
     };
     ctx.tree.set(DBUS_MACHINE_ID, link);

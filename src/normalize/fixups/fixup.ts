@@ -26,7 +26,7 @@ export interface FixupChange {
 
 export interface FixupOptions {
   /** SOURCE_DATE_EPOCH, in seconds: times are clamped to it and dates derived from it. */
-  timestamp: number;
+  buildTime: number;
   /** Paths removed (with everything under them), in the pattern syntax of src/tree/excludes.ts. */
   remove?: readonly string[];
   /** Regular files emptied (kept with their metadata), same pattern syntax. */

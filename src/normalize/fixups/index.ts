@@ -58,7 +58,7 @@ export interface FixupReport extends FixupStats {
 
 /** Applies every fix-up not in `options.skip` to `tree`, in place. */
 export async function applyFixups(tree: Tree, options: FixupOptions): Promise<FixupReport> {
-  if (!Number.isSafeInteger(options.timestamp)) throw new ReprimageError('USAGE', 'fixups', `timestamp ${options.timestamp} is not a whole number of seconds`);
+  if (!Number.isSafeInteger(options.buildTime)) throw new ReprimageError('USAGE', 'fixups', `timestamp ${options.buildTime} is not a whole number of seconds`);
   for (const id of options.skip ?? []) {
     if (!(FIXUP_IDS as readonly string[]).includes(id)) throw new ReprimageError('USAGE', 'fixups', `unknown fix-up '${id}'; expected one of ${FIXUP_IDS.join(', ')}`);
   }

@@ -12,7 +12,7 @@ export const normalizeFiles: Fixup = {
   id: 'normalize',
   summary: "run normalize's handlers over every regular file",
   async apply(ctx) {
-    const results = await normalizeTree(ctx.tree, { timestamp: ctx.options.timestamp, clamp: true });
+    const results = await normalizeTree(ctx.tree, { buildTime: ctx.options.buildTime, clamp: true });
     ctx.stats.normalize = results;
     for (const r of results) {
       if (r.status === 'changed') ctx.record(r.path, 'normalized', r.handler);

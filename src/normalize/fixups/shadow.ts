@@ -26,7 +26,7 @@ export const shadow: Fixup = {
   id: 'shadow',
   summary: 'set the last-change day of /etc/shadow and /etc/shadow- to the day of SOURCE_DATE_EPOCH',
   async apply(ctx) {
-    const day = Math.floor(ctx.options.timestamp / 86400);
+    const day = Math.floor(ctx.options.buildTime / 86400);
     for (const path of SHADOW_PATHS) {
       const node = fileAt(ctx.tree, path);
       if (!node) continue;

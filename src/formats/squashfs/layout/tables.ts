@@ -48,11 +48,26 @@ export function decodeIdTable(bytes: Uint8Array, count: number): number[] {
 }
 
 /** Inode references indexed by inode number - 1. */
-export function encodeExportTable(refs: readonly bigint[]): Uint8Array {
-  const out = new Uint8Array(refs.length * EXPORT_ENTRY_SIZE);
-  const v = new DataView(out.buffer);
-  refs.forEach((r, i) => v.setBigUint64(i * 8, r, true));
-  return out;
+/**
+ * The export table being filled: entry i holds the inode reference (metadata block start << 16
+ * | offset) of inode number i + 1. Kept as bytes from the start: a BigInt per inode was tens of
+ * thousands of heap objects on a large tree.
+ */
+export class ExportTable {
+  readonly bytes: Uint8Array;
+  readonly #view: DataView;
+
+  constructor(inodeCount: number) {
+    this.bytes = new Uint8Array(inodeCount * EXPORT_ENTRY_SIZE);
+    this.#view = new DataView(this.bytes.buffer);
+  }
+
+  set(inodeNumber: number, block: number, offset: number): void {
+    const at = (inodeNumber - 1) * EXPORT_ENTRY_SIZE;
+    // block < 2^48 and offset < 2^16, so the 64-bit value splits into these two words
+    this.#view.setUint32(at, ((block % 0x10000) * 0x10000 + offset) >>> 0, true);
+    this.#view.setUint32(at + 4, Math.floor(block / 0x10000), true);
+  }
 }
 
 /** How many metadata blocks (and so pointers) a table of `bytes` uncompressed bytes needs. */
