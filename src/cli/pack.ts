@@ -97,7 +97,7 @@ export function packCommand(reporter: Reporter): Command {
     const mbrId = values.mbrId === undefined ? undefined : parseIntOption(values.mbrId, '--mbr-id', 0, 0xffffffff);
     const warn = (m: string) => reporter.warn(m);
     if (NO_OPTIMIZER_FORMATS.has(format) && isDirectory(src)) setFlagsFromString('--no-opt');
-    preferSmallHeap();
+    if (SMALL_HEAP_FORMATS.has(format)) preferSmallHeap();
     // the readers and writers load here, not at start-up; image/pack loads only the format written
     const { openTree } = await import('../image/open-tree.js');
     const { packTree } = await import('../image/pack.js');
@@ -186,6 +186,9 @@ export function packCommand(reporter: Reporter): Command {
  */
 const NO_OPTIMIZER_FORMATS: ReadonlySet<string> = new Set(['iso', 'tar', 'cpio']);
 
+/** Outputs measured with a heap kept small (preferSmallHeap); compressed ones run codecs in JavaScript on this thread. */
+const SMALL_HEAP_FORMATS: ReadonlySet<string> = new Set(['tar', 'cpio', 'ext4', 'iso']);
+
 /**
  * A pack holds one Tree (and a writer's plan of it) for its whole run and makes short-lived
  * garbage per entry. V8's defaults size the heap for throughput: the young generation grows to
@@ -195,6 +198,8 @@ const NO_OPTIMIZER_FORMATS: ReadonlySet<string> = new Set(['iso', 'tar', 'cpio']
  * each collection, so setting them now still counts.
  */
 function preferSmallHeap(): void {
+  // V8's flags are the process's: worker threads started later (SquashFS's compressors) would
+  // inherit them, so only the outputs written on this thread without a codec ask for it
   setFlagsFromString('--optimize-for-size');
   setFlagsFromString('--semi-space-growth-factor=1');
 }
