@@ -39,6 +39,8 @@ export interface QemuBootOptions {
   append?: string;
   /** The text that means success, watched on the serial console. */
   marker: string;
+  /** Text that means the boot cannot succeed any more (e.g. `Kernel panic - not syncing`): qemu is stopped at once. */
+  failure?: string;
   /** Whole-boot bound; qemu is killed after it. Default 90 s. */
   timeoutMs?: number;
   memoryMiB?: number;
@@ -164,6 +166,7 @@ export async function bootQemu(options: QemuBootOptions, t?: TestContext): Promi
         consoleText += chunk;
         // Keep the console bounded: a looping guest must not fill memory.
         if (consoleText.length > 4 << 20) consoleText = consoleText.slice(-(2 << 20));
+        if (!found && options.failure && consoleText.includes(options.failure)) kill();
         if (!found && consoleText.includes(options.marker)) {
           found = true;
           // Give the guest a moment to power off by itself, then stop it either way.

@@ -56,6 +56,14 @@ const scratch = mkdtempSync(join(tmpdir(), 'reprimage-cloud-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 let out = '';
 
+const TIMER_PANIC = "IO-APIC + timer doesn't work";
+
+/** A copy of `disk` 8 GiB long (sparse): a larger cloud disk with the same bytes. */
+function copyGrown(disk: string, grown: string): void {
+  assert.equal(spawnSync('cp', ['--sparse=always', disk, grown]).status, 0);
+  run('truncate', ['-s', '8G', grown]);
+}
+
 /** The root file system's size the marker unit printed, in bytes. */
 function rootBytes(console: string): number {
   const m = /REPRIMAGE-ROOT-BYTES=(\d+)/.exec(console);
@@ -151,9 +159,8 @@ test('the disk boots to its marker as raw (SeaBIOS; OVMF, root grown to 8 GiB), 
   const disk = join(out, 'disk.img');
   // a larger cloud disk: the same bytes, 8 GiB long (sparse)
   const grown = join(scratch, 'grown.img');
-  assert.equal(spawnSync('cp', ['--sparse=always', disk, grown]).status, 0);
-  run('truncate', ['-s', '8G', grown]);
-  const common = { marker: MARKER, memoryMiB: 1024, timeoutMs: 15 * 60_000 } as const;
+  copyGrown(disk, grown);
+  const common = { marker: MARKER, memoryMiB: 1024, timeoutMs: 15 * 60_000, failure: 'Kernel panic - not syncing' } as const;
   const boots: Array<[string, QemuBootOptions]> = [
     ['raw, SeaBIOS, virtio', { ...common, firmware: 'bios', disk, diskInterface: 'virtio' }],
     ['raw grown to 8 GiB, OVMF, virtio', { ...common, firmware: 'uefi', disk: grown, diskInterface: 'virtio', snapshot: false }],
@@ -168,7 +175,14 @@ test('the disk boots to its marker as raw (SeaBIOS; OVMF, root grown to 8 GiB), 
   await Promise.all([0, 1].map(async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [label, options] = next;
-      const result = await bootQemu(options, t);
+      let result = await bootQemu(options, t);
+      // a guest starved of the host's CPU under TCG misses the kernel's early timer check; that
+      // says nothing about the image: boot it once more (a copy that is written to starts anew)
+      if (!result.found && result.console.includes(TIMER_PANIC)) {
+        t.diagnostic(`${label}: "${TIMER_PANIC}" (host too loaded for TCG), booted again`);
+        if (options.snapshot === false) copyGrown(disk, options.disk!);
+        result = await bootQemu(options, t);
+      }
       t.diagnostic(`${label}: ${result.found ? 'marker' : 'NO marker'} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
       results[boots.indexOf(next)] = [label, result];
     }
