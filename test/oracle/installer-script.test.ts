@@ -19,7 +19,7 @@ import { MemorySink } from '../../src/io/sink.js';
 import { bufferSource } from '../../src/io/source.js';
 import { REPO, runCli } from '../helpers/cli.js';
 import { gptImage } from '../helpers/gpt-image.js';
-import { requireTool, run, tempDir } from '../helpers/tools.js';
+import { requireTool, run, skipOrFailInCi, tempDir } from '../helpers/tools.js';
 
 const SCRIPT = join(REPO, 'installer/reprimage-install.sh');
 const MIB = 1 << 20;
@@ -112,6 +112,29 @@ test('the installer script refuses a disk too small, the boot medium and a damag
   damaged[damaged.length >> 1] = damaged[damaged.length >> 1]! ^ 1;
   writeFileSync(gz, damaged);
   refusal(install(root, target), target, /the image on the medium is damaged: SHA-256 of install\/disk\.img\.gz is [0-9a-f]{64}, expected [0-9a-f]{64}/);
+});
+
+test('the installer script refuses a target that is mounted: one line, nothing written', async (t) => {
+  if (!requireTool(t, 'busybox', 'mount', 'umount')) return;
+  // the check reads /proc/mounts; a tmpfs whose source is the target's path puts it there
+  if (process.getuid?.() !== 0) return skipOrFailInCi(t, 'mounting needs root');
+  const dir = tempDir(t, 'reprimage-installer-mounted-');
+  const root = await medium(dir, gptImage(8));
+  const target = join(dir, 'mounted.img');
+  writeFileSync(target, new Uint8Array(16 * MIB));
+  const at = join(dir, 'at');
+  mkdirSync(at);
+  run('mount', ['-t', 'tmpfs', '-o', 'size=1m', target, at]);
+  try {
+    const r = install(root, target);
+    assert.equal(r.status, 2, r.stdout.toString());
+    const lines = r.stdout.toString().split('\n').filter((l) => l.includes('refused'));
+    assert.equal(lines.length, 1, r.stdout.toString());
+    assert.match(lines[0]!, /mounted\.img is mounted.*nothing was written$/);
+  } finally {
+    run('umount', [at]);
+  }
+  assert.ok(allZero(target), `${target} must still be all zeros`);
 });
 
 test('without a target the installer script lists the disks with size and model and asks once; Enter cancels, nothing written', async (t) => {
