@@ -30,7 +30,7 @@ import { deriveU32, deriveUuid } from '../tree/identifiers.js';
 import { ID_PURPOSES as ID } from '../tree/id-purposes.js';
 import { Tree, newDir, type FileNode, type Node } from '../tree/tree.js';
 import { grubCfg, isolinuxCfg } from './boot-menus.js';
-import { BOOT_FILES, fileAt, findKernel, volumeIdOf } from './live-iso.js';
+import { BOOT_FILES, espTreeOf, fileAt, findKernel, volumeIdOf } from './live-iso.js';
 import { INSTALLER_IMAGE_CODEC, writeCompressedImage, type CompressedImageReport } from './installer-image.js';
 import { installerModules } from './installer-modules.js';
 import { stageTimer } from '../stage-timer.js';
@@ -158,12 +158,8 @@ export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sin
     put('boot/grub/grub.cfg', text(grubCfg(vars)));
     let esp: Uint8Array | undefined;
     if (shim && grub) {
-      const espTree = new Tree(newDir(meta(0o755)));
-      espTree.set('EFI/boot/bootx64.efi', file(shim.content), meta(0o755));
-      espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
-      espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await writeFat(espTree, espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), buildTime: epoch, label: 'EFIBOOT' });
+      await writeFat(espTreeOf(epoch, shim, grub, grubCfg(vars)), espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), buildTime: epoch, label: 'EFIBOOT' });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);

@@ -83,6 +83,20 @@ export interface LiveIsoReport {
   timings: Record<string, number>;
 }
 
+/**
+ * The ESP of a hybrid medium: shim, Debian's signed GRUB and its grub.cfg where the firmware
+ * looks for them (the live and the installer ISO carry the same one).
+ */
+export function espTreeOf(buildTime: number, shim: FileNode, grub: FileNode, grubConfig: string): Tree {
+  const meta = (mode: number) => ({ mode, uid: 0, gid: 0, mtime: { sec: buildTime, nsec: 0 }, xattrs: new Map<string, Uint8Array>() });
+  const file = (content: FileNode['content']): Node => ({ kind: 'file', ...meta(0o644), content });
+  const esp = new Tree(newDir(meta(0o755)));
+  esp.set('EFI/boot/bootx64.efi', file(shim.content), meta(0o755));
+  esp.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
+  esp.set('EFI/boot/grub.cfg', file(bytesContent(new TextEncoder().encode(grubConfig))), meta(0o755));
+  return esp;
+}
+
 export function volumeIdOf(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 32);
 }
@@ -183,12 +197,8 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
 
     let esp: Uint8Array | undefined;
     if (shim && grub) {
-      const espTree = new Tree(newDir(meta(0o755)));
-      espTree.set('EFI/boot/bootx64.efi', file(shim.content), meta(0o755));
-      espTree.set('EFI/boot/grubx64.efi', file(grub.content), meta(0o755));
-      espTree.set('EFI/boot/grub.cfg', text(grubCfg(vars)), meta(0o755));
       const espSink = new MemorySink();
-      await write('fat', espTree, espSink, { fat: { label: 'EFIBOOT' } });
+      await write('fat', espTreeOf(epoch, shim, grub, grubCfg(vars)), espSink, { fat: { label: 'EFIBOOT' } });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
