@@ -27,7 +27,7 @@ import { crc32 } from './crc32.js';
 import { decodeLz4Stream } from './lz4-frame.js';
 import { decodeLzmaChunks } from './liblzma/decoder.js';
 import { xzStreamEnd } from './xz-stream-end.js';
-import { checkZstdWindow, zstdHeaderRest, ZstdWindowGuard } from './zstd-window.js';
+import { checkZstdWindow, zstdHeaderRest, ZstdFrameGuard } from './zstd-window.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lz4' | 'lzma' | 'lzop';
 
@@ -173,7 +173,7 @@ async function* throughTransform(input: AsyncIterable<Uint8Array>, transform: Tr
 }
 
 async function* unzstd(input: AsyncIterable<Uint8Array>, subject: string): AsyncIterable<Uint8Array> {
-  const guard = new ZstdWindowGuard(subject);
+  const guard = new ZstdFrameGuard(subject);
   const out: Uint8Array[] = [];
   const stream = new fzstd.Decompress((chunk) => {
     out.push(chunk);

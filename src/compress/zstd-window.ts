@@ -5,6 +5,7 @@
  * over 128 MiB unless told `--long`/`--memory`; so do we, before the decoder sees the frame.
  */
 import { ReprimageError } from '../errors.js';
+import { HUFFMAN_DESCRIPTION_SPAN, huffmanDescriptionProblem } from './zstd-huffman.js';
 
 /** zstd's ZSTD_WINDOWLOG_LIMIT_DEFAULT: what `zstd -d` decodes without --long or --memory. */
 export const ZSTD_WINDOW_LIMIT = 2 ** 27;
@@ -50,23 +51,39 @@ function mebibytes(n: number): string {
   return n >= 2 ** 30 && n % 2 ** 30 === 0 ? `${n / 2 ** 30} GiB` : `${Math.ceil(n / 2 ** 20)} MiB`;
 }
 
+type State = 'magic' | 'skippable-size' | 'descriptor' | 'header' | 'block' | 'literals';
+
 /**
- * Follows a zstd stream chunk by chunk through its frame and block headers only, and checks each
- * frame's window before the chunk holding it goes on to the decoder. Bytes it cannot follow
- * (not a frame) end the watch: the decoder reports those.
+ * Follows a zstd stream chunk by chunk through its frame and block headers only, and checks,
+ * before the chunk holding them goes on to the decoder, each frame's window and each compressed
+ * block's Huffman tree description (src/compress/zstd-huffman.ts). Bytes it cannot follow (not a
+ * frame) end the watch: the decoder reports those.
  */
-export class ZstdWindowGuard {
+export class ZstdFrameGuard {
   #pending: number[] = [];
   #need = 4;
   #skip = 0;
-  #state: 'magic' | 'skippable-size' | 'descriptor' | 'header' | 'block' | 'done' = 'magic';
+  #state: State | 'done' = 'magic';
   #fhd = 0;
+  /** Of the compressed block being read: where it starts, what follows the part checked, whether it is the last. */
+  #blockAt = 0;
+  #blockRest = 0;
+  #lastBlock = false;
+  #descriptionsChecked = 0;
   #frameAt = 0;
   #consumed = 0;
 
   constructor(private readonly subject: string) {}
 
-  /** Reads `chunk`; throws UNSUPPORTED if a frame in it declares too large a window. */
+  /** How many FSE-compressed Huffman tree descriptions were decoded and checked so far. */
+  get descriptionsChecked(): number {
+    return this.#descriptionsChecked;
+  }
+
+  /**
+   * Reads `chunk`; throws UNSUPPORTED if a frame in it declares too large a window, CORRUPT_IMAGE
+   * if a block's Huffman tree description is one zstd refuses.
+   */
   push(chunk: Uint8Array): void {
     let i = 0;
     while (i < chunk.length && this.#state !== 'done') {
@@ -110,13 +127,26 @@ export class ZstdWindowGuard {
       case 'block': {
         const header = bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16);
         const type = (header >> 1) & 3;
-        this.#skip = type === 1 ? 1 : header >>> 3;
-        if (header & 1) {
-          this.#skip += this.#fhd & 0x04 ? 4 : 0; // content checksum
-          this.#expect('magic', 4);
-        } else {
-          this.#expect('block', 3);
+        const size = header >>> 3;
+        this.#lastBlock = (header & 1) === 1;
+        if (type === 2 && size > 0) {
+          const checked = Math.min(size, HUFFMAN_DESCRIPTION_SPAN);
+          this.#blockAt = end;
+          this.#blockRest = size - checked;
+          this.#expect('literals', checked);
+          return;
         }
+        this.#skip = type === 1 ? 1 : size;
+        this.#afterBlock();
+        return;
+      }
+      case 'literals': {
+        const problem = huffmanDescriptionProblem(bytes, () => this.#descriptionsChecked++);
+        if (problem !== undefined) {
+          throw new ReprimageError('CORRUPT_IMAGE', this.subject, `corrupt zstd data: ${problem} in the block at byte ${this.#blockAt}`);
+        }
+        this.#skip = this.#blockRest;
+        this.#afterBlock();
         return;
       }
       default:
@@ -124,7 +154,17 @@ export class ZstdWindowGuard {
     }
   }
 
-  #expect(state: 'magic' | 'skippable-size' | 'descriptor' | 'header' | 'block', bytes: number): void {
+  /** After a block's bytes: the next block, or the checksum (skipped) and the next frame. */
+  #afterBlock(): void {
+    if (this.#lastBlock) {
+      this.#skip += this.#fhd & 0x04 ? 4 : 0;
+      this.#expect('magic', 4);
+    } else {
+      this.#expect('block', 3);
+    }
+  }
+
+  #expect(state: State, bytes: number): void {
     this.#state = state;
     this.#need = bytes;
   }
