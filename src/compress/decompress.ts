@@ -230,6 +230,7 @@ async function* unzstd(input: AsyncIterable<Uint8Array>, subject: string): Async
     while (out.length > 0) yield out.shift()!;
   }
   if (!any) throw new Error('unexpected end of input');
+  guard.endOfInput();
   release();
   stream.push(new Uint8Array(0), true);
   while (out.length > 0) yield out.shift()!;

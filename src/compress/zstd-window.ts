@@ -133,6 +133,14 @@ export class ZstdFrameGuard {
     this.#openWindowAt = undefined;
   }
 
+  /**
+   * The input ended: a frame still open is cut short (the decoder will say so), but the blocks it
+   * has can still be decoded in the window they fill, not in the one declared.
+   */
+  endOfInput(): void {
+    this.#closeFrame();
+  }
+
   /** Window descriptors to lower, for frames that ended since the last call. */
   takeWindowPatches(): WindowPatch[] {
     const patches = this.#patches;

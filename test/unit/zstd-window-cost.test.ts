@@ -77,3 +77,16 @@ test('a block larger than 128 KiB or than its window is corrupt (fzstd decoded i
   await assert.rejects(decompress(frame(WINDOW_128M, [{ type: 'rle', size: 131073, byte: 1 }])), /corrupt zstd data: block of 131073 bytes \(at most 131072\) at byte 6/);
   await assert.rejects(decompress(frame(0, [{ type: 'raw', size: 1025, byte: 1 }])), /corrupt zstd data: block of 1025 bytes \(at most 1024\) at byte 6/);
 });
+
+test('a frame cut short is still decoded in the window its blocks fill, and reported truncated', async () => {
+  // an 80 MiB window, one RLE block of 35,076 bytes, then a raw block cut short (not the last)
+  const input = frame((16 << 3) | 2, [{ type: 'rle', size: 35076, byte: 0x41 }, { type: 'raw', size: 49416, byte: 0x42 }, { type: 'rle', size: 1, byte: 0 }]).subarray(0, 200);
+  const guard = new ZstdFrameGuard('x.zst');
+  guard.push(input);
+  assert.deepEqual(guard.takeWindowPatches(), [], 'not lowered while the frame may go on');
+  guard.endOfInput();
+  const [patch] = guard.takeWindowPatches();
+  assert.equal(patch?.at, 5);
+  assert.ok(zstdWindowSize(0, Uint8Array.of(patch.descriptor)) >= 35076 + 49416 && zstdWindowSize(0, Uint8Array.of(patch.descriptor)) < 2 ** 17);
+  await assert.rejects(decompress(input), /^ReprimageError: x\.zst: truncated zstd data/);
+});
