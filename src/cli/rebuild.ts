@@ -49,6 +49,7 @@ export function rebuildCommand(reporter: Reporter): Command {
         cacheDir: values.cache ?? defaultCacheDir(process.env),
         allowToolVersions: values.allowToolVersions ?? false,
         workers,
+        environment: process.env,
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
       });

@@ -44,6 +44,8 @@ export interface RebuildOptions {
   /** Accept host tools (mmdebstrap, apt, dpkg) of other versions than the recorded ones. */
   allowToolVersions?: boolean;
   workers?: number;
+  /** The calling program's environment, handed to the build as `reprimage build` hands it (its PATH finds mmdebstrap). */
+  environment?: Readonly<Record<string, string | undefined>>;
   warn: (message: string) => void;
   log?: (line: string) => void;
 }
@@ -165,6 +167,7 @@ async function rebuiltImage(m: PublishedManifest, name: string, options: Rebuild
       cacheDir: options.cacheDir,
       buildTime: m.sourceDateEpoch,
       workers: options.workers,
+      environment: options.environment,
       warn: options.warn,
       log: options.log,
     });
