@@ -11,7 +11,11 @@
  * Compressed data (gzip, xz, zstd …) is not a format here but a layer, peeled off first by the
  * caller (src/compress/decompress.ts).
  */
-import type { FormatDefinition, FormatHandler } from './format.js';
+import { ReprimageError } from '../errors.js';
+import { abortableSink } from '../io/abort.js';
+import type { Sink } from '../io/sink.js';
+import type { Tree } from '../tree/tree.js';
+import type { FormatDefinition, FormatHandler, WriteContext, WriteSettings, WrittenImage } from './format.js';
 import { arFormat } from './ar/format.js';
 import { cpioFormat } from './cpio/format.js';
 import { ext4Format } from './ext4/format.js';
@@ -45,6 +49,21 @@ export const SNIFF_HEAD_SIZE = 64 * 1024;
 
 export function formatById(id: string): FormatDefinition | undefined {
   return FORMATS.find((f) => f.id === id);
+}
+
+/**
+ * Writes `tree` as the registry format `id` (one with a writer: `cpio`, `fat`, `iso9660` …) from
+ * the sink's position. Once `ctx.signal` aborts, the sink refuses the next write, so the writer
+ * stops within one block with an ABORTED error naming `ctx.subject` (or the format).
+ */
+export async function writeFormat(id: string, tree: Tree, sink: Sink, ctx: WriteContext, settings: WriteSettings = {}): Promise<WrittenImage> {
+  const format = formatById(id);
+  const handler = await format?.load();
+  if (!handler?.write) {
+    const writable = FORMATS.filter((f) => f.writable).map((f) => f.id);
+    throw new ReprimageError('USAGE', id, `no format with a writer has this id (one of ${writable.join(', ')})`);
+  }
+  return handler.write(tree, ctx.signal ? abortableSink(sink, ctx.signal, ctx.subject ?? id) : sink, ctx, settings);
 }
 
 /** Bytes read from the end of an input for the formats known by their end (`sniffTail`). */

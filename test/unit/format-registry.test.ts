@@ -241,8 +241,8 @@ test('pack stops at the next write once its AbortSignal is aborted', async () =>
   await assert.rejects(packTree(sampleTree(), 'squashfs', new MemorySink(), { ...packOptions(), signal: AbortSignal.abort() }), { name: 'ReprimageError', code: 'ABORTED' });
 });
 
-test('disk, the live ISO and pack reach writers only through the registry', () => {
-  for (const file of ['src/image/disk.ts', 'src/image/live-iso.ts', 'src/image/pack.ts', 'src/image/write-image.ts']) {
+test('disk, the live and installer ISOs and pack reach writers only through the registry', () => {
+  for (const file of ['src/image/disk.ts', 'src/image/live-iso.ts', 'src/image/installer-iso.ts', 'src/image/pack.ts', 'src/image/write-image.ts']) {
     const text = readFileSync(join(REPO, file), 'utf8');
     // a type import is fine; a value import of a format's writer would bypass the registry
     const direct = text.split('\n').filter((line) => !/^import type /.test(line) && /formats\/(tar|cpio|squashfs|iso9660|ext4|fat|zip|ar)\/(index|writer)\.js/.test(line));

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadCpioSegments } from '../../src/formats/cpio/index.js';
@@ -18,7 +18,8 @@ import { INSTALLER_IMAGE_CHUNK, writeCompressedImage } from '../../src/image/ins
 import { INSTALLER_CONF, INSTALLER_INITRD, KARGS_RESERVED, writeInstallerIso, type InstallerIsoOptions } from '../../src/image/installer-iso.js';
 import { installerModules } from '../../src/image/installer-modules.js';
 import { verifyDisk } from '../../src/image/verify-disk.js';
-import { MemorySink } from '../../src/io/sink.js';
+import { MemorySink, type Sink } from '../../src/io/sink.js';
+import { ReprimageError } from '../../src/errors.js';
 import { bufferSource } from '../../src/io/source.js';
 import { parseRecipe } from '../../src/recipe/recipe.js';
 import { outputFormat, outputPath } from '../../src/recipe/schema.js';
@@ -169,6 +170,25 @@ test('installer ISO bytes do not depend on TZ or umask; the seed sets the identi
     else process.env.TZ = savedTz;
     process.umask(savedUmask);
   }
+});
+
+test('installer ISO: an aborted signal stops the medium at its next write, with an ABORTED error; the scratch directory is removed', async (t) => {
+  const dir = tempDir(t, 'reprimage-installer-abort-');
+  writeFileSync(join(dir, 'disk.img'), gptImage(8));
+  const controller = new AbortController();
+  const memory = new MemorySink();
+  let writes = 0;
+  // the sink the caller hands in: the signal aborts during the ISO's third write
+  const sink: Sink = {
+    get position() { return memory.position; },
+    write: (b) => (++writes === 3 && controller.abort(new Error('stop here')), memory.write(b)),
+    writeAt: (o, b) => memory.writeAt(o, b),
+    flush: () => memory.flush(),
+  };
+  const options: InstallerIsoOptions = { name: 'installer-test', imageName: 'demo', buildTime: 1700000000, seed: 'installer-test', tempDir: dir, signal: controller.signal, subject: 'inst.iso' };
+  await assert.rejects(writeInstallerIso(await installerRoot(), join(dir, 'disk.img'), sink, options), (e: unknown) => e instanceof ReprimageError && e.code === 'ABORTED' && /^inst\.iso: aborted: stop here$/.test(e.message));
+  assert.ok(writes >= 3 && writes < 6, `stopped after ${writes} writes`);
+  assert.deepEqual(readdirSync(dir), ['disk.img'], 'no scratch file or directory is left');
 });
 
 /** The image on a disk of `mib` MiB with the backup GPT relocated as the installer does. */
