@@ -97,8 +97,10 @@ class Engine {
     const comparators = await this.comparators();
     const ca = comparators.find((c) => c.recognizes(ha, x.blob.size));
     const cb = comparators.find((c) => c.recognizes(hb, y.blob.size));
-    if (ca && ca === cb && depth < this.maxDepth) {
-      const details = await this.compareAs(ca, x, y, depth, d);
+    // comparators of one id compare the same kind of thing (a disk in a qcow2 and in a VHD)
+    const same = ca !== undefined && cb !== undefined && ca.id === cb.id;
+    if (same && cb && depth < this.maxDepth) {
+      const details = await this.compareAs([ca, cb], x, y, depth, d);
       if (details !== undefined) {
         if (details.length > 0) {
           d.details = details;
@@ -108,9 +110,9 @@ class Engine {
         if (this.filtering) return undefined;
         d.comments.push(`no ${ca.id}-specific difference found, yet the bytes differ`);
       }
-    } else if (ca !== cb) {
+    } else if (!same && (ca || cb)) {
       d.comments.push(`formats differ: ${ca?.id ?? 'unrecognized data'} and ${cb?.id ?? 'unrecognized data'}`);
-    } else if (ca) {
+    } else if (same) {
       d.comments.push(`nested more than ${this.maxDepth} levels deep: compared as bytes`);
     }
     await this.compareBytes(x, y, d);
@@ -123,11 +125,11 @@ class Engine {
     return this.#comparators;
   }
 
-  /** Opens both sides with one comparator; undefined (and a comment on `d`) when either fails. */
-  async compareAs(c: Comparator, x: Side, y: Side, depth: number, d: Difference): Promise<Difference[] | undefined> {
+  /** Opens each side with its comparator (both of one id); undefined (and a comment on `d`) when either fails. */
+  async compareAs([c, cy]: [Comparator, Comparator], x: Side, y: Side, depth: number, d: Difference): Promise<Difference[] | undefined> {
     const [oa, ob] = await Promise.allSettled([
       c.open({ name: x.name, path: x.path, blob: x.blob, warn: this.warn }),
-      c.open({ name: y.name, path: y.path, blob: y.blob, warn: this.warn }),
+      cy.open({ name: y.name, path: y.path, blob: y.blob, warn: this.warn }),
     ]);
     try {
       for (const [r, side] of [[oa, x], [ob, y]] as const) {

@@ -45,6 +45,12 @@ export interface FormatHandler {
   /** Opens an input recognized by `sniff` as a Tree. The opened image owns `source`: its close() closes it. */
   open(source: RandomAccessSource, ctx: OpenContext): Promise<OpenedImage>;
   /**
+   * For a disk-image format (qcow2, VHD, VMDK): the guest disk inside `source`, which `open`
+   * then opens by its own content. With it, `diff` compares the image as the disk it holds, so
+   * that a qcow2 compares with a VHD or a raw image of the same disk. The disk owns `source`.
+   */
+  openDisk?(source: RandomAccessSource): Promise<DiskImage>;
+  /**
    * Writes `tree` as this format, from the sink's position; present exactly when the definition
    * says `writable`, and for the file systems `disk` puts in partitions (fat, ext4, squashfs).
    */
@@ -89,6 +95,14 @@ export interface WriteContext {
   signal?: AbortSignal;
   /** The output's name in messages (a partition of a disk, a file); default the format's. */
   subject?: string;
+}
+
+/** The disk a disk-image format holds. */
+export interface DiskImage {
+  /** The guest disk's bytes; closing it closes the image file. */
+  disk: RandomAccessSource;
+  /** The image format's header fields as `key: value` lines (diff compares them as `image`). */
+  describe(): string;
 }
 
 /** What a write made. */

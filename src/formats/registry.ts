@@ -15,7 +15,8 @@ import { ReprimageError } from '../errors.js';
 import { abortableSink } from '../io/abort.js';
 import type { Sink } from '../io/sink.js';
 import type { Tree } from '../tree/tree.js';
-import type { FormatDefinition, FormatHandler, WriteContext, WriteSettings, WrittenImage } from './format.js';
+import type { RandomAccessSource } from '../io/source.js';
+import type { DiskImage, FormatDefinition, FormatHandler, WriteContext, WriteSettings, WrittenImage } from './format.js';
 import { arFormat } from './ar/format.js';
 import { cpioFormat } from './cpio/format.js';
 import { ext4Format } from './ext4/format.js';
@@ -86,6 +87,26 @@ export async function sniffFormat(head: Uint8Array, size: number, tail?: Uint8Ar
     if (handler.sniff(head, size)) return { format, handler };
   }
   return undefined;
+}
+
+/** sniffFormat on the head and tail of `source` (the tail only when the input holds more than it). */
+export async function sniffSource(source: RandomAccessSource): Promise<{ format: FormatDefinition; handler: FormatHandler } | undefined> {
+  const head = await source.read(0, Math.min(SNIFF_HEAD_SIZE, source.size));
+  const tail = source.size >= 2 * SNIFF_TAIL_SIZE ? await source.read(source.size - SNIFF_TAIL_SIZE, SNIFF_TAIL_SIZE) : undefined;
+  return sniffFormat(head, source.size, tail);
+}
+
+/**
+ * The guest disk inside `source` when the registry sniffs it as a disk-image format (one whose
+ * handler has `openDisk`: qcow2, VHD, VMDK), with that format's id; undefined for anything else.
+ * Damaged images throw (CORRUPT_IMAGE, OUT_OF_BOUNDS, TRUNCATED naming the file); `source` is not
+ * closed then.
+ */
+export async function openDiskImage(source: RandomAccessSource): Promise<(DiskImage & { format: string }) | undefined> {
+  const found = await sniffSource(source);
+  if (!found?.handler.openDisk) return undefined;
+  const image = await found.handler.openDisk(source);
+  return { format: found.format.id, disk: image.disk, describe: () => image.describe() };
 }
 
 /** `tar, cpio, SquashFS …`: what an error says reprimage reads. */

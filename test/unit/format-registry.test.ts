@@ -14,6 +14,8 @@ import { gunzipSync } from 'node:zlib';
 import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat } from '../../src/formats/registry.js';
 import { FORMAT_COMPARATORS, defaultComparators } from '../../src/diff/registry.js';
 import { sourceBlob } from '../../src/diff/blob.js';
+import { diffBlobs } from '../../src/diff/engine.js';
+import { renderText } from '../../src/diff/presenters/text.js';
 import { openSource, openTree } from '../../src/image/open-tree.js';
 import { packTree, type PackOptions } from '../../src/image/pack.js';
 import { OUTPUT_FORMATS, chooseOutput } from '../../src/image/output-formats.js';
@@ -89,8 +91,8 @@ async function vmImage(raw: Uint8Array, write: (source: ReturnType<typeof buffer
 }
 
 /**
- * Disks in VM image formats share the disk comparator, so that `diff a.qcow2 b.vhd` compares two
- * disks (src/diff/comparators/vm-disk.ts): their comparator's id is `disk`.
+ * Disks in VM image formats (handlers with `openDisk`) share the disk comparator's id, so that
+ * `diff a.qcow2 b.vhd` compares two disks (src/diff/comparators/vm-disk.ts).
  */
 const comparatorId = (id: string) => (['qcow2', 'vhd', 'vmdk'].includes(id) ? 'disk' : id);
 
@@ -122,6 +124,10 @@ test('the registry: unique ids and suffixes, writers where it says so, a compara
     // pack writes every format that has a writer, under its first output name
     if (f.writable) assert.ok(OUTPUT_FORMATS.includes(f.outputNames[0]!), `${f.id}: pack writes it as ${f.outputNames[0]}`);
   }
+  // the disk-image formats are those whose handler opens a disk; diff compares them as disks
+  const diskImages: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).openDisk) diskImages.push(f.id);
+  assert.deepEqual(diskImages, ['qcow2', 'vhd', 'vmdk']);
   // diff tries the formats in the registry's order, then the compressed streams
   assert.deepEqual(defaultComparators.slice(0, FORMATS.length).map((c) => c.id), FORMATS.map((f) => comparatorId(f.id)));
   assert.deepEqual(OUTPUT_FORMATS, ['tar', 'tar.gz', 'tar.xz', 'tar.zst', 'cpio', 'cpio.gz', 'cpio.xz', 'cpio.zst', 'squashfs', 'iso', 'fat', 'ext4']);
@@ -161,6 +167,28 @@ test('a fixed VHD, known only by its footer, is claimed by the tail sniff of vhd
   } finally {
     await opened.close();
   }
+});
+
+test('diff compares a qcow2 and a fixed VHD (known by its tail) as the disks they hold, through the registry', async () => {
+  const diskOf = async (hostname: string) => {
+    const tree = sampleTree(false);
+    tree.set('etc/hostname', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: EPOCH, nsec: 0 } }), content: bytesContent(new TextEncoder().encode(hostname)) });
+    const sink = new MemorySink();
+    await writeDisk(sink, { partitions: [{ type: 'esp', content: { kind: 'fat', tree } }], seed: 'registry-test', buildTime: EPOCH });
+    return sink.bytes();
+  };
+  const qcow2 = await vmImage(await diskOf('one\n'), (src, s) => writeQcow2(src, s));
+  const vhd = await vmImage(await diskOf('two\n'), (src, s) => writeVhd(src, s, { type: 'fixed', seed: 'registry-test', buildTime: EPOCH }));
+  const side = (bytes: Uint8Array, name: string) => ({ name, blob: sourceBlob(bufferSource(bytes, name)) });
+  const d = await diffBlobs(side(qcow2, 'a.qcow2'), side(vhd, 'b.vhd'));
+  assert.ok(d);
+  const text = renderText(d);
+  assert.doesNotMatch(text, /formats differ/);
+  // both image headers are described, the disks' partitions are paired, the one file differs
+  assert.match(text, /│\s+-format: qcow2/);
+  assert.match(text, /│\s+\+format: vhd/);
+  assert.match(text, /etc\/hostname/);
+  assert.match(text, /-one\n.*\+two/s);
 });
 
 test('a GCE image is no format of its own: a gzip layer, then a tar sniffed as tar only, holding disk.raw', async () => {

@@ -16,6 +16,7 @@ export const qcow2Format: FormatDefinition = {
     const { openQcow2 } = await import('./reader.js');
     return {
       sniff: (head) => sniffQcow2(head),
+      openDisk: (source) => openQcow2(source),
       async open(source, ctx) {
         const image = await openQcow2(source);
         const inner = await ctx.openNested(image.disk);

@@ -19,6 +19,7 @@ export const vhdFormat: FormatDefinition = {
     return {
       sniff: (head) => sniffVhd(head),
       sniffTail: (tail) => isVhdFooter(tail),
+      openDisk: (source) => openVhd(source),
       async open(source, ctx) {
         const image = await openVhd(source);
         const inner = await ctx.openNested(image.disk);

@@ -16,6 +16,7 @@ export const vmdkFormat: FormatDefinition = {
     const { openVmdk } = await import('./reader.js');
     return {
       sniff: (head) => sniffVmdk(head) || isVmdkDescriptorText(head),
+      openDisk: (source) => openVmdk(source),
       async open(source, ctx) {
         const image = await openVmdk(source);
         const inner = await ctx.openNested(image.disk);
