@@ -11,11 +11,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { fromSystemError, ReprimageError } from '../errors.js';
-import { throwIfAborted } from '../io/abort.js';
+import { abortedError, throwIfAborted } from '../io/abort.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import { compareNames } from '../tree/names.js';
 import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
-import { contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
+import { abortableBlob, contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
 import { HEAD_SIZE, type Comparator, type Container, type Member } from './comparator.js';
 import { Difference, MISSING, PATH_SEPARATOR, type EntryChange } from './difference.js';
 import { aggregateComments, changedClasses, LISTED_CLASSES, listingLine } from './file-list.js';
@@ -49,7 +49,10 @@ export interface DiffOptions {
   labels?: readonly [string, string];
   /** Hears the whole path of each member as its comparison starts. */
   onProgress?: (path: string) => void;
-  /** Stops the comparison before the next member or file (an ABORTED error). */
+  /**
+   * Stops the comparison (an ABORTED error): before the next member or file, and within one chunk
+   * of a long read (two large members compared, a reader going through an image).
+   */
   signal?: AbortSignal;
 }
 
@@ -89,9 +92,15 @@ class Engine {
 
   /** Compares two blobs; undefined when they hold the same bytes. */
   async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
-    throwIfAborted(this.options.signal, x.path);
-    if (await sameBytes(x.blob, y.blob)) return undefined;
-    throwIfAborted(this.options.signal, x.path);
+    const signal = this.options.signal;
+    throwIfAborted(signal, x.path);
+    if (await sameBytes(x.blob, y.blob, signal, x.path)) return undefined;
+    throwIfAborted(signal, x.path);
+    // from here on the readers and views read through blobs that refuse to go on once aborted
+    if (signal) {
+      x = { ...x, blob: abortableBlob(x.blob, signal, x.path) };
+      y = { ...y, blob: abortableBlob(y.blob, signal, y.path) };
+    }
     const d = new Difference(x.name, y.name);
     const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
     const comparators = await this.comparators();
@@ -133,12 +142,16 @@ class Engine {
     ]);
     try {
       for (const [r, side] of [[oa, x], [ob, y]] as const) {
+        if (r.status === 'rejected') this.rethrowIfAborted(r.reason, side.path);
+      }
+      for (const [r, side] of [[oa, x], [ob, y]] as const) {
         if (r.status === 'rejected') d.comments.push(`could not read ${side.path} as ${c.id}: ${message(r.reason)}`);
       }
       if (oa.status === 'rejected' || ob.status === 'rejected') return undefined;
       try {
         return await this.compareContainers(oa.value, ob.value, x, y, depth + 1);
       } catch (e) {
+        this.rethrowIfAborted(e, x.path);
         d.comments.push(`could not read as ${c.id}: ${message(e)}`);
         return undefined;
       }
@@ -165,8 +178,16 @@ class Engine {
       d.unifiedDiff = bytes.unifiedDiff;
       d.comments.push(...bytes.comments);
     } catch (e) {
+      this.rethrowIfAborted(e, x.path);
       d.comments.push(`could not read the bytes: ${message(e)}`);
     }
+  }
+
+  /** An error caught to become a comment is rethrown as ABORTED when the comparison was stopped. */
+  rethrowIfAborted(error: unknown, subject: string): void {
+    const signal = this.options.signal;
+    if (signal?.aborted) throw abortedError(signal, subject);
+    if (error instanceof ReprimageError && error.code === 'ABORTED') throw error;
   }
 
   /** The differences between two opened containers: described structures, file list, member order, members. */
@@ -342,6 +363,7 @@ class Engine {
           d.details.push(...sub.details);
         }
       } catch (e) {
+        this.rethrowIfAborted(e, path1!);
         content = true;
         d.comments.push(`could not compare the contents: ${message(e)}`);
       }
@@ -350,13 +372,16 @@ class Engine {
       const [oa, ob] = await Promise.allSettled([ma.container(), mb.container()]);
       try {
         if (oa.status === 'rejected' || ob.status === 'rejected') {
-          d.comments.push(`could not read: ${message(oa.status === 'rejected' ? oa.reason : (ob as PromiseRejectedResult).reason)}`);
+          const reason: unknown = oa.status === 'rejected' ? oa.reason : (ob as PromiseRejectedResult).reason;
+          this.rethrowIfAborted(reason, path1!);
+          d.comments.push(`could not read: ${message(reason)}`);
         } else {
           const sa: Side = { name: ma.name, path: path1!, blob: emptyBlob };
           const sb: Side = { name: mb.name, path: path2!, blob: emptyBlob };
           d.details.push(...(await this.compareContainers(oa.value, ob.value, sa, sb, depth + 1)));
         }
       } catch (e) {
+        this.rethrowIfAborted(e, path1!);
         d.comments.push(`could not compare: ${message(e)}`);
       } finally {
         await Promise.allSettled([oa.status === 'fulfilled' ? oa.value.close() : undefined, ob.status === 'fulfilled' ? ob.value.close() : undefined]);
