@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat } from '../../src/formats/registry.js';
+import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat, writeFormat } from '../../src/formats/registry.js';
+import { seededIdentifiers } from '../../src/tree/id-purposes.js';
 import { FORMAT_COMPARATORS, defaultComparators } from '../../src/diff/registry.js';
 import { sourceBlob } from '../../src/diff/blob.js';
 import { diffBlobs } from '../../src/diff/engine.js';
@@ -149,6 +150,32 @@ test('a fixture of each format is sniffed as that format and no other', async ()
     const comparators = [...new Set(defaultComparators.filter((c) => c.recognizes(head, bytes.length)))].map((c) => c.id);
     assert.deepEqual(comparators, [comparatorId(id)], `${from}: diff recognizes it as ${comparatorId(id)} only`);
   }
+});
+
+test('a hybrid ISO as the live and installer ISOs are (MBR, GPT, an appended ESP) is sniffed as ISO 9660 only', async () => {
+  const ctx = { buildTime: EPOCH, ids: seededIdentifiers('registry-test'), warn: () => undefined };
+  const esp = new MemorySink();
+  await writeFormat('fat', sampleTree(false), esp, ctx, { fat: { label: 'EFIBOOT' } });
+  const medium = sampleTree();
+  medium.set('isolinux/isolinux.bin', { kind: 'file', ...newMeta({ mode: 0o644 }), content: bytesContent(new Uint8Array(4096).fill(0xeb)) });
+  const iso = new MemorySink();
+  await writeFormat('iso9660', medium, iso, ctx, { iso: { volumeId: 'HYBRID', biosBoot: 'isolinux/isolinux.bin', hybridMbr: new Uint8Array(432).fill(0x90), gpt: true, efiAppended: bytesContent(esp.bytes(), 'efi.img') } });
+  const bytes = iso.bytes();
+  const head = bytes.subarray(0, SNIFF_HEAD_SIZE);
+  const claimed: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).sniff(head, bytes.length)) claimed.push(f.id);
+  assert.deepEqual(claimed, ['iso9660', 'disk'], 'its MBR and GPT are a disk too');
+  // the registry's order decides: ISO 9660 comes before the partitioned disk, for ls, pack and diff
+  const tail = bytes.subarray(bytes.length - SNIFF_TAIL_SIZE);
+  assert.equal((await sniffFormat(head, bytes.length, tail))?.format.id, 'iso9660');
+  assert.equal(defaultComparators.find((c) => c.recognizes(head, bytes.length))?.id, 'iso9660');
+  const opened = await openSource(bufferSource(bytes, 'hybrid.iso'), [], { warn: () => undefined });
+  try {
+    assert.equal(opened.format, 'iso9660');
+  } finally {
+    await opened.close();
+  }
+  await assert.rejects(writeFormat('qcow2', sampleTree(), new MemorySink(), ctx), { name: 'ReprimageError', code: 'USAGE' });
 });
 
 test('a fixed VHD, known only by its footer, is claimed by the tail sniff of vhd alone, before any head', async () => {
