@@ -49,7 +49,9 @@ export function treeComparator(format: FormatDefinition, handler: FormatHandler)
 function comparatorOf(format: FormatDefinition, handler: FormatHandler): Comparator {
   // the raw disk's comparator too opens through the registry: a fixed VHD shows only at its end
   if (format.id === 'disk' || handler.openDisk) return diskImageComparator((head, size) => handler.sniff(head, size));
-  return OWN_COMPARATORS.get(format.id) ?? treeComparator(format, handler);
+  const own = OWN_COMPARATORS.get(format.id);
+  // recognized by the registry's own sniff, so that diff cannot disagree with ls and pack
+  return own ? { ...own, recognizes: (head, size) => handler.sniff(head, size) } : treeComparator(format, handler);
 }
 
 const handlers = await Promise.all(FORMATS.map((f) => f.load()));
