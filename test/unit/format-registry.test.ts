@@ -152,7 +152,7 @@ test('a fixture of each format is sniffed as that format and no other', async ()
   }
 });
 
-test('a hybrid ISO as the live and installer ISOs are (MBR, GPT, an appended ESP) is sniffed as ISO 9660 only', async () => {
+test('a hybrid ISO as the live and installer ISOs are (MBR, GPT, an appended ESP) is sniffed as ISO 9660 and as a disk, and the one order opens it as ISO 9660', async () => {
   const ctx = { buildTime: EPOCH, ids: seededIdentifiers('registry-test'), warn: () => undefined };
   const esp = new MemorySink();
   await writeFormat('fat', sampleTree(false), esp, ctx, { fat: { label: 'EFIBOOT' } });
