@@ -24,6 +24,12 @@ export interface FormatDefinition {
   readonly suffixes: readonly string[];
   /** Whether the format is a byte stream that `pack` may compress as a whole (tar, cpio). */
   readonly compressible?: boolean;
+  /**
+   * Whether the format is a disk image (qcow2, VHD, VMDK): then `load()` gives a handler with
+   * `openDisk`. Known without loading, so that a command can look for disk images among its
+   * arguments without loading every reader.
+   */
+  readonly diskImage?: boolean;
   /** Whether `pack` writes it (then `load()` gives a handler with `write`). */
   readonly writable: boolean;
   /** The reader, sniffer and writer. */

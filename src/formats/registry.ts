@@ -103,7 +103,17 @@ export async function sniffSource(source: RandomAccessSource): Promise<{ format:
  * closed then.
  */
 export async function openDiskImage(source: RandomAccessSource): Promise<(DiskImage & { format: string }) | undefined> {
-  const found = await sniffSource(source);
+  const head = await source.read(0, Math.min(SNIFF_HEAD_SIZE, source.size));
+  const tail = source.size >= 2 * SNIFF_TAIL_SIZE ? await source.read(source.size - SNIFF_TAIL_SIZE, SNIFF_TAIL_SIZE) : undefined;
+  // the disk-image formats' own sniffs first: for anything else no other reader is loaded (diff
+  // checks its arguments with this before comparing); a candidate is then decided by the one order
+  let candidate = false;
+  for (const format of FORMATS.filter((f) => f.diskImage)) {
+    const handler = await format.load();
+    if ((tail !== undefined && handler.sniffTail?.(tail, source.size)) || handler.sniff(head, source.size)) candidate = true;
+  }
+  if (!candidate) return undefined;
+  const found = await sniffFormat(head, source.size, tail);
   if (!found?.handler.openDisk) return undefined;
   const image = await found.handler.openDisk(source);
   return { format: found.format.id, disk: image.disk, describe: () => image.describe() };

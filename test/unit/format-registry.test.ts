@@ -129,6 +129,7 @@ test('the registry: unique ids and suffixes, writers where it says so, a compara
   const diskImages: string[] = [];
   for (const f of FORMATS) if ((await f.load()).openDisk) diskImages.push(f.id);
   assert.deepEqual(diskImages, ['qcow2', 'vhd', 'vmdk']);
+  assert.deepEqual(FORMATS.filter((f) => f.diskImage).map((f) => f.id), diskImages, 'diskImage says whether load() gives openDisk');
   // diff tries the formats in the registry's order, then the compressed streams
   assert.deepEqual(defaultComparators.slice(0, FORMATS.length).map((c) => c.id), FORMATS.map((f) => comparatorId(f.id)));
   assert.deepEqual(OUTPUT_FORMATS, ['tar', 'tar.gz', 'tar.xz', 'tar.zst', 'cpio', 'cpio.gz', 'cpio.xz', 'cpio.zst', 'squashfs', 'iso', 'fat', 'ext4']);
