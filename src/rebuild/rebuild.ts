@@ -48,6 +48,8 @@ export interface RebuildOptions {
   environment?: Readonly<Record<string, string | undefined>>;
   warn: (message: string) => void;
   log?: (line: string) => void;
+  /** Stops the downloads' successors, the build and the comparison (an ABORTED error). */
+  signal?: AbortSignal;
 }
 
 export async function rebuildPublished(published: string, options: RebuildOptions): Promise<RebuildReport> {
@@ -98,7 +100,7 @@ export async function rebuildPublished(published: string, options: RebuildOption
 
   if (report.verdict === 'differs') {
     const t1 = performance.now();
-    const compared = await compareImages(imagePath, report.rebuilt!.path, output.path, work, options.warn);
+    const compared = await compareImages(imagePath, report.rebuilt!.path, output.path, work, options.warn, options.signal);
     report.differences = compared.differences;
     Object.assign(report.files, compared.files);
     report.seconds.compare = seconds(t1);
@@ -170,10 +172,12 @@ async function rebuiltImage(m: PublishedManifest, name: string, options: Rebuild
       environment: options.environment,
       warn: options.warn,
       log: options.log,
+      signal: options.signal,
     });
   } catch (e) {
-    // whatever stops the build (an input gone from the archive, a hash mismatch, a failing hook) is the reason
-    if (e instanceof ReprimageError) throw new CannotRebuild(e.subject, e.detail);
+    // whatever stops the build (an input gone from the archive, a hash mismatch, a failing hook)
+    // is the reason; a stop asked for by the caller is not
+    if (e instanceof ReprimageError && e.code !== 'ABORTED') throw new CannotRebuild(e.subject, e.detail);
     throw e;
   }
   return { path: join(outDir, name), reused: false };

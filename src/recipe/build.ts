@@ -206,7 +206,7 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
           // the installer of a pinned disk image (docs/installer.md); that image is an input
           const { writeInstallerOutput } = await import('./installer-output.js');
           const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
-          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, warn: options.warn, buildImageRecipe });
+          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, workers: options.workers, warn: options.warn, signal, buildImageRecipe });
           for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
           const { image } = installer;
           installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
