@@ -15,7 +15,7 @@ import { crc32 } from '../crc32.js';
 import { withoutNewProcessListeners } from '../process-listeners.js';
 
 /** The package that supplies the module; recorded with the codec versions. */
-export const LIBDEFLATE_PACKAGE = 'libdeflate@0.1.0';
+export { LIBDEFLATE_PACKAGE } from '../codec-implementations.js';
 
 interface Libdeflate {
   zlib(data: Uint8Array, level: number): Uint8Array;
