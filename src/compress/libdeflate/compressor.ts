@@ -10,6 +10,8 @@
  * which on 128 KiB SquashFS blocks at level 9 costs the same as keeping one (measured: 256
  * blocks, 7.5 s either way, same bytes). The package declares `engines: node >= 24` (its only
  * version), yet its module is plain WebAssembly: the unit and CLI tiers pass on Node 20, 22, 24.
+ * It ships inside reprimage's tarball (bundleDependencies), so `npm install --engine-strict`
+ * passes on Node 20 (docs/testing.md).
  */
 import { crc32 } from '../crc32.js';
 import { withoutNewProcessListeners } from '../process-listeners.js';
