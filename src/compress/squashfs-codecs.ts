@@ -31,6 +31,7 @@ import { xzBufferEncoder } from './liblzma/buffer-encoder.js';
 import { SQUASHFS_CODEC_IMPLEMENTATIONS, SQUASHFS_GZIP_ZLIB_IMPLEMENTATION } from './codec-implementations.js';
 import { decodeXzBlock } from './liblzma/decoder.js';
 import { decodeBlockInto } from './lz4-frame.js';
+import { ZstdFrameGuard } from './zstd-window.js';
 
 export type SquashfsCompressorName = 'gzip' | 'xz' | 'zstd' | 'lz4';
 export const SQUASHFS_COMPRESSORS: readonly SquashfsCompressorName[] = ['gzip', 'xz', 'zstd', 'lz4'];
@@ -216,6 +217,7 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
         const size = zstdContentSize(data);
         if (size === undefined || size > max) throw bad(`zstd frame declares ${size ?? 'no'} content size (at most ${max} allowed)`);
         const { decompress } = (await import('fzstd')) as { decompress(d: Uint8Array, b?: Uint8Array): Uint8Array };
+        new ZstdFrameGuard(subject).push(data); // what fzstd would spin on or over-allocate for
         try {
           return decompress(data, new Uint8Array(size));
         } catch (e) {

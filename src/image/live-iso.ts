@@ -71,6 +71,8 @@ export interface LiveIsoOptions {
   warn?: (message: string) => void;
   /** Stops the build at the next block written (an ABORTED error); the spooled SquashFS is removed. */
   signal?: AbortSignal;
+  /** Files put on the medium beside live/, outside the SquashFS (the build record: docs/rebuild.md). */
+  mediumFiles?: ReadonlyArray<{ path: string; bytes: Uint8Array }>;
 }
 
 export interface LiveIsoReport {
@@ -194,6 +196,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     put('isolinux/ldlinux.c32', file(bios.ldlinux.content));
     put('isolinux/isolinux.cfg', text(isolinuxCfg(vars)));
     put('boot/grub/grub.cfg', text(grubCfg(vars)));
+    for (const extra of options.mediumFiles ?? []) put(extra.path, file(bytesContent(extra.bytes, extra.path)));
 
     let esp: Uint8Array | undefined;
     if (shim && grub) {

@@ -20,7 +20,7 @@ import { applyRootFixups } from './fixups-hook.js';
 import { lockInputs, verifyLockedInputs } from './inputs.js';
 import { layOutRepository } from './local-repo.js';
 import { lockPathOf, lockSha256, parseLock, recipeInputsHash, serializeLock, type Lock } from './lock.js';
-import { MANIFEST_VERSION, currentCodecs, manifestOf, provenanceStatement, reprimageRecord, serializeManifest, type BuildManifest, type ManifestOutput } from './manifest.js';
+import { EMBEDDED_BUNDLE_DIR, EMBEDDED_MANIFEST, MANIFEST_VERSION, currentCodecs, embeddedManifestBytes, embeddedRecordOf, manifestOf, provenanceStatement, reprimageRecord, serializeManifest, type BuildManifest, type ManifestOutput, type ReproducibleManifest } from './manifest.js';
 import { loadRecipe, type Recipe } from './recipe.js';
 import { writeOverlayTar } from './overlay.js';
 import { INPUTS_BUNDLE, writeInputsBundle } from './inputs-bundle.js';
@@ -161,6 +161,28 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       });
       const outputs: ManifestOutput[] = [];
       const files: string[] = [];
+      // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
+      const bundlePath = join(options.outDir, INPUTS_BUNDLE);
+      const inputsRecord = await writeInputsBundle(recipe, lockFile, epoch.value, bundlePath, options.warn);
+      // everything the manifest records but the outputs: known before they are written, so a medium can carry it
+      const record: Omit<ReproducibleManifest, 'outputs'> = {
+        manifest_version: MANIFEST_VERSION,
+        name: recipe.name,
+        recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
+        lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
+        source_date_epoch: epoch.value,
+        reprimage: reprimageRecord(),
+        codecs: currentCodecs(),
+        tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
+        sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),
+        packages: inputs.packages.map((p) => ({ name: p.locked.name, version: p.locked.version, architecture: p.locked.architecture, sha256: p.locked.sha256 })),
+        fixups,
+        inputs: inputsRecord,
+      };
+      const buildRecordFiles = async () => [
+        { path: EMBEDDED_MANIFEST, bytes: embeddedManifestBytes(embeddedRecordOf(record)) },
+        { path: `${EMBEDDED_BUNDLE_DIR}/${INPUTS_BUNDLE}`, bytes: await readFile(bundlePath) },
+      ];
       // several disk outputs (one disk in several formats) share their raw images
       const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
       const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
@@ -170,8 +192,9 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         if (output.type === 'iso') {
           // the live ISO (docs/live-iso.md); its stages are timed with the build's
           const { writeLiveIso } = await import('../image/live-iso.js');
+          const mediumFiles = output.build_record ? await buildRecordFiles() : undefined;
           const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn, signal }),
+            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn, signal, mediumFiles }),
           );
           for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
         } else if (output.type === 'disk') {
@@ -195,28 +218,13 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
         outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size, ...(image ? { image } : {}) });
         files.push(target);
       }
-      // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
-      const bundlePath = join(options.outDir, INPUTS_BUNDLE);
-      const inputsRecord = await writeInputsBundle(recipe, lockFile, epoch.value, bundlePath, options.warn);
       files.push(bundlePath);
       details.set('write', outputs.map((o) => `${o.path} ${o.size} bytes`).join(', '));
       stage('write');
 
-      const reproducible = {
-        manifest_version: MANIFEST_VERSION,
-        name: recipe.name,
-        recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
-        lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
-        source_date_epoch: epoch.value,
-        reprimage: reprimageRecord(),
-        codecs: currentCodecs(),
-        tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
-        sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),
-        packages: inputs.packages.map((p) => ({ name: p.locked.name, version: p.locked.version, architecture: p.locked.architecture, sha256: p.locked.sha256 })),
-        fixups,
-        outputs,
-        inputs: inputsRecord,
-      };
+      // outputs before inputs, the order manifest.json has always had
+      const { inputs: recordInputs, ...beforeOutputs } = record;
+      const reproducible: ReproducibleManifest = { ...beforeOutputs, outputs, inputs: recordInputs };
       const manifest = manifestOf(reproducible, {
         timings_ms: timings,
         // the Node.js version does not shape any output byte (codecs are pinned packages), so it is not part of the reproducible record

@@ -156,6 +156,26 @@ test('live ISO: medium layout, squashfs of the root tree, repacked initramfs, ES
   assert.match(Buffer.from(await readContent(cfg.content)).toString(), /boot=live components/);
 });
 
+test('a live ISO carries its build record beside live/, outside the SquashFS, when given one', async () => {
+  const record = new TextEncoder().encode('{"reproducible":{}}\n');
+  const bundle = new Uint8Array(1024).fill(7);
+  const { bytes } = await build({ mediumFiles: [{ path: '.reprimage/manifest.json', bytes: record }, { path: '.reprimage/recipe-inputs.tar', bytes: bundle }] });
+  const tree = await (await openIso(bufferSource(bytes, 'live.iso'))).tree();
+  const manifest = tree.get('.reprimage/manifest.json');
+  const tar = tree.get('.reprimage/recipe-inputs.tar');
+  assert.ok(manifest?.kind === 'file' && tar?.kind === 'file');
+  assert.deepEqual(await readContent(manifest.content), record);
+  assert.deepEqual(await readContent(tar.content), bundle);
+  assert.ok(manifest.mtime.sec <= LIVE_ROOT_EPOCH && manifest.mode === 0o644 && manifest.uid === 0);
+  const sqfsNode = tree.get('live/filesystem.squashfs');
+  assert.ok(sqfsNode?.kind === 'file');
+  const inner = (await openSquashfs(bufferSource(await readContent(sqfsNode.content), 'filesystem.squashfs'))).tree();
+  assert.equal((await inner).get('.reprimage'), undefined, 'the record is on the medium, not in the live system');
+  // without it the medium is the one it always was
+  const plain = await build();
+  assert.equal((await (await openIso(bufferSource(plain.bytes, 'live.iso'))).tree()).get('.reprimage'), undefined);
+});
+
 test('live ISO without shim and GRUB boots BIOS only, with a warning', async () => {
   const { shim: _s, grubCd: _g, ...bios } = fakeBootLoaders();
   const warnings: string[] = [];
