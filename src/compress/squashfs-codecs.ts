@@ -24,10 +24,11 @@
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
-import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from './libdeflate/compressor.js';
-import { ZSTD_PACKAGE, createZstdCompressor } from './zstd/compressor.js';
+import { createDeflateCompressor } from './libdeflate/compressor.js';
+import { createZstdCompressor } from './zstd/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
-import { XZ_WASM_PACKAGE, xzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { xzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { SQUASHFS_CODEC_IMPLEMENTATIONS, SQUASHFS_GZIP_ZLIB_IMPLEMENTATION } from './codec-implementations.js';
 import { decodeXzBlock } from './liblzma/decoder.js';
 import { decodeBlockInto } from './lz4-frame.js';
 import { ZstdFrameGuard } from './zstd-window.js';
@@ -59,16 +60,8 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
   lz4: undefined,
 };
 
-/** Name, implementation and version of each codec, for manifests and reports. */
-export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
-  gzip: `${LIBDEFLATE_PACKAGE} (libdeflate in WebAssembly), level 9`,
-  xz: `${XZ_WASM_PACKAGE} (liblzma 5.8.2 in WebAssembly)`,
-  zstd: ZSTD_PACKAGE,
-  lz4: 'reprimage lz4-block 1 (pure TypeScript)',
-};
-
-/** The gzip implementation with `deflate: 'zlib'`. */
-export const SQUASHFS_GZIP_ZLIB_IMPLEMENTATION = 'pako 2.1.0 (zlib deflate)';
+// name, implementation and version of each codec, for manifests and reports
+export { SQUASHFS_CODEC_IMPLEMENTATIONS, SQUASHFS_GZIP_ZLIB_IMPLEMENTATION } from './codec-implementations.js';
 
 /** The implementation that writes the bytes for these settings, for manifests and reports. */
 export function codecImplementation(s: SquashfsCodecSettings): string {
