@@ -499,7 +499,7 @@ class SquashfsReader implements FileDataReader {
     if (inode.fileSize < 3) throw corruptError(this.subject, 'squashfs directory inode', undefined, `listing size ${inode.fileSize} (${path || '/'})`);
     const size = inode.fileSize - 3;
     const listing = size === 0 ? new Uint8Array(0) : await this.meta.cursor(this.dirTable + inode.startBlock, inode.offset, this.#tableEnd(this.dirTable)).read(size);
-    const entries = decodeListing(listing, this.subject).map((e) => ({ e, name: nameFromBytes(e.name) }));
+    const entries = decodeListing(listing, this.subject, false).map((e) => ({ e, name: nameFromBytes(e.name) }));
     // stored sorted by mksquashfs; sorted here all the same, since the walk's order is promised
     entries.sort((a, b) => compareNames(a.name, b.name));
     return { entries, path, depth, next: 0 };

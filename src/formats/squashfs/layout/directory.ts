@@ -109,9 +109,10 @@ export class DirectoryListingBuilder {
 
 /**
  * Decodes a whole listing. Throws CORRUPT_IMAGE for headers that overrun it, counts above 256,
- * empty names, and names containing '/' or NUL.
+ * empty names, and names containing '/' or NUL. With `copyNames` false the names are views of
+ * `bytes` (no allocation per entry), for a caller that decodes them at once.
  */
-export function decodeListing(bytes: Uint8Array, subject: string): DirEntry[] {
+export function decodeListing(bytes: Uint8Array, subject: string, copyNames = true): DirEntry[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: DirEntry[] = [];
   let at = 0;
@@ -133,7 +134,7 @@ export function decodeListing(bytes: Uint8Array, subject: string): DirEntry[] {
         inodeNumber: inodeNumber >>> 0,
         type: v.getUint16(at + 4, true),
         inodeBlock,
-        name: bytes.slice(at + DIR_ENTRY_SIZE, at + DIR_ENTRY_SIZE + nameSize),
+        name: copyNames ? bytes.slice(at + DIR_ENTRY_SIZE, at + DIR_ENTRY_SIZE + nameSize) : bytes.subarray(at + DIR_ENTRY_SIZE, at + DIR_ENTRY_SIZE + nameSize),
       });
       at += DIR_ENTRY_SIZE + nameSize;
     }
