@@ -17,12 +17,15 @@ interface Block {
 }
 
 const CACHE_LIMIT = 2048;
+/** Stored metadata read at once (about eight compressed blocks). */
+const READ_AHEAD = 64 << 10;
 
 /** Thrown by `MetadataCursor.readHeld` when a block it needs is not in the cache. */
 export class NotHeld extends Error {}
 
 export class MetadataReader {
   #cache = new Map<number, Block>();
+  #ahead: { start: number; bytes: Uint8Array } | undefined;
   /** Metadata blocks decompressed so far (a block read again after eviction counts again). */
   decompressed = 0;
 
@@ -39,19 +42,32 @@ export class MetadataReader {
     if (!Number.isSafeInteger(at) || at < 0 || at + 2 > end) {
       throw new ReprimageError('OUT_OF_BOUNDS', this.subject, `squashfs metadata block at ${at} is outside its table (ends at ${end})`);
     }
-    const head = await this.source.read(at, 2);
+    const head = await this.#stored(at, 2, end);
     const word = head[0]! | (head[1]! << 8);
     const size = word & ~SQUASHFS_METADATA_UNCOMPRESSED;
     if (size === 0 || size > SQUASHFS_METADATA_SIZE) throw corruptError(this.subject, 'squashfs metadata block', at, `stored size ${size}`);
     if (at + 2 + size > end) throw new ReprimageError('OUT_OF_BOUNDS', this.subject, `squashfs metadata block at ${at} runs past its table (ends at ${end})`);
-    const payload = await this.source.read(at + 2, size);
+    const payload = await this.#stored(at + 2, size, end);
     const raw = (word & SQUASHFS_METADATA_UNCOMPRESSED) !== 0;
     if (!raw) this.decompressed++;
-    const data = raw ? payload : await this.decompress(payload, SQUASHFS_METADATA_SIZE);
+    // a raw block is copied out of the read-ahead bytes, which are replaced by the next read
+    const data = raw ? payload.slice() : await this.decompress(payload, SQUASHFS_METADATA_SIZE);
     const block = { data, next: at + 2 + size };
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
     this.#cache.set(at, block);
     return block;
+  }
+
+  /**
+   * `length` stored bytes at `at` (before `end`), from the bytes read ahead when they hold them:
+   * a table's blocks lie back to back and are mostly read in order, so one read serves several.
+   */
+  async #stored(at: number, length: number, end: number): Promise<Uint8Array> {
+    const ahead = this.#ahead;
+    if (ahead && at >= ahead.start && at + length <= ahead.start + ahead.bytes.length) return ahead.bytes.subarray(at - ahead.start, at - ahead.start + length);
+    const bytes = await this.source.read(at, Math.max(length, Math.min(READ_AHEAD, end - at)));
+    this.#ahead = { start: at, bytes };
+    return bytes.subarray(0, length);
   }
 
   /** The block at `at` when it is in the cache. */

@@ -28,7 +28,7 @@ import {
 } from './constants.js';
 import { MetadataReader, NotHeld } from './metadata-reader.js';
 import { SquashfsFileContent, type FileDataReader } from './file-content.js';
-import { decodeListing, type DirEntry } from './layout/directory.js';
+import { ListingDecoder, decodeListing, type DirEntry } from './layout/directory.js';
 import { basicInodeType, decodeDevice, readInode, type DirInode, type Inode, type InodeReadLimits } from './layout/inode.js';
 import { SUPERBLOCK_SIZE, decodeSuperblock, validateSuperblock, type Superblock } from './layout/superblock.js';
 import { FRAGMENT_ENTRY_SIZE, decodeFragmentEntry, decodeIdTable, type FragmentEntry } from './layout/tables.js';
@@ -101,6 +101,16 @@ export async function openSquashfs(source: RandomAccessSource, options: Squashfs
     }),
     decompressed: () => ({ metadataBlocks: reader.meta.decompressed, dataBlocks: reader.dataBlocks, fragmentBlocks: reader.fragmentBlocks }),
   };
+}
+
+/** Where a walk stands in one directory. */
+interface WalkLevel {
+  path: string;
+  depth: number;
+  /** The next entry in name order, undefined after the last. */
+  next(): { e: DirEntry; name: string } | undefined;
+  /** The name of the entry before (two equal names are a corrupt listing). */
+  previous: string | undefined;
 }
 
 class SquashfsReader implements FileDataReader {
@@ -455,18 +465,19 @@ class SquashfsReader implements FileDataReader {
     const stack = [await this.#listing(root, '', 0)];
     while (stack.length > 0) {
       const level = stack[stack.length - 1]!;
-      const { entries, path, depth } = level;
-      if (level.next >= entries.length) {
+      const { path, depth } = level;
+      const next = level.next();
+      if (next === undefined) {
         stack.pop();
         continue;
       }
-      const i = level.next++;
-      const { e, name } = entries[i]!;
+      const { e, name } = next;
       const childPath = joinPath(path, name);
       if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
         throw new ReprimageError('PATH_ESCAPE', this.subject, `squashfs directory ${path || '/'} has an entry named ${JSON.stringify(name)}`);
       }
-      if (i > 0 && entries[i - 1]!.name === name) throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath} listed twice`);
+      if (level.previous === name) throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath} listed twice`);
+      level.previous = name;
       if (++count > this.sb.inodeCount * 4 + 1024) throw corruptError(this.subject, 'squashfs directory', undefined, 'more entries than the inode count allows');
       const known = e.type !== 1 ? links.get(e.inodeNumber) : undefined;
       if (known) {
@@ -493,15 +504,36 @@ class SquashfsReader implements FileDataReader {
     if (this.#unknownPrefix !== undefined) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${this.#unknownPrefix} (not user., trusted., security.) left out`);
   }
 
-  /** A directory's entries in bytewise name order, with where the walk stands in them. */
-  async #listing(inode: DirInode, path: string, depth: number): Promise<{ entries: Array<{ e: DirEntry; name: string }>; path: string; depth: number; next: number }> {
+  /**
+   * A directory's entries in bytewise name order, one at a time. A listing stored in that order
+   * (mksquashfs and reprimage sort them) is decoded as the walk goes, so that a directory of
+   * thousands of entries holds none of them for long (held objects are what grows V8's young
+   * generation); any other is decoded whole and sorted.
+   */
+  async #listing(inode: DirInode, path: string, depth: number): Promise<WalkLevel> {
     if (depth > MAX_DEPTH) throw new ReprimageError('LINK_LOOP', this.subject, `squashfs directories nested deeper than ${MAX_DEPTH} at ${path}`);
     if (inode.fileSize < 3) throw corruptError(this.subject, 'squashfs directory inode', undefined, `listing size ${inode.fileSize} (${path || '/'})`);
     const size = inode.fileSize - 3;
     const listing = size === 0 ? new Uint8Array(0) : await this.meta.cursor(this.dirTable + inode.startBlock, inode.offset, this.#tableEnd(this.dirTable)).read(size);
-    const entries = decodeListing(listing, this.subject, false).map((e) => ({ e, name: nameFromBytes(e.name) }));
-    // stored sorted by mksquashfs; sorted here all the same, since the walk's order is promised
-    entries.sort((a, b) => compareNames(a.name, b.name));
-    return { entries, path, depth, next: 0 };
+    // the byte order of two stored names is the order of their names (compareNames)
+    const scan = new ListingDecoder(listing, this.subject, false);
+    let sorted = true;
+    for (let e = scan.next(), before: Uint8Array | undefined; e !== undefined && sorted; before = e.name, e = scan.next()) {
+      if (before !== undefined && Buffer.compare(before, e.name) > 0) sorted = false;
+    }
+    let next: () => { e: DirEntry; name: string } | undefined;
+    if (sorted) {
+      const decoder = new ListingDecoder(listing, this.subject, false);
+      next = () => {
+        const e = decoder.next();
+        return e && { e, name: nameFromBytes(e.name) };
+      };
+    } else {
+      const entries = decodeListing(listing, this.subject, false).map((e) => ({ e, name: nameFromBytes(e.name) }));
+      entries.sort((a, b) => compareNames(a.name, b.name));
+      let i = 0;
+      next = () => entries[i++];
+    }
+    return { path, depth, next, previous: undefined };
   }
 }
