@@ -88,10 +88,10 @@ class Engine {
     this.filtering = (options.exclude?.length ?? 0) > 0 || this.excludeMetadata.size > 0;
   }
 
-  /** Compares two blobs; undefined when they hold the same bytes. */
-  async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+  /** Compares two blobs; undefined when they hold the same bytes (`differ`: already known not to). */
+  async compareBlobs(x: Side, y: Side, depth: number, differ = false): Promise<Difference | undefined> {
     throwIfAborted(this.options.signal, x.path);
-    if (await sameBytes(x.blob, y.blob)) return undefined;
+    if (!differ && (await sameBytes(x.blob, y.blob))) return undefined;
     throwIfAborted(this.options.signal, x.path);
     const d = new Difference(x.name, y.name);
     const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
@@ -322,7 +322,8 @@ class Engine {
     const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path
     // the common case of two similar trees, settled before any node is built: same metadata,
     // same bytes (most of 90,000 members of two root file systems)
-    if (same && ma.content && mb.content && !sameLink && (await this.settledSame(ma.content, mb.content, path1!, path2!))) return {};
+    const settled = same && ma.content && mb.content && !sameLink ? await this.settledSame(ma.content, mb.content, path1!, path2!) : undefined;
+    if (settled === true) return {};
     const d = new Difference(ma.label ?? ma.name, mb.label ?? mb.name);
     if (!ma.transparent) d.path1 = path1;
     if (!mb.transparent) d.path2 = path2;
@@ -336,7 +337,7 @@ class Engine {
       const sa: Side = { name: ma.name, path: path1!, blob: contentBlob(ma.content, path1!) };
       const sb: Side = { name: mb.name, path: path2!, blob: contentBlob(mb.content, path2!) };
       try {
-        const sub = await this.compareBlobs(sa, sb, depth);
+        const sub = await this.compareBlobs(sa, sb, depth, settled === false);
         if (sub) {
           content = true;
           d.unifiedDiff = sub.unifiedDiff;
@@ -374,14 +375,17 @@ class Engine {
     return { node: d.isEmpty ? undefined : d, entry };
   }
 
-  /** Whether two contents hold the same bytes; false also when that cannot be read (the full comparison then says why). */
-  async settledSame(a: Content, b: Content, path1: string, path2: string): Promise<boolean> {
+  /**
+   * Whether two contents hold the same bytes; undefined when that cannot be read (the full
+   * comparison then reads again and says why).
+   */
+  async settledSame(a: Content, b: Content, path1: string, path2: string): Promise<boolean | undefined> {
     if (a.size !== b.size) return false;
     if (a.size === 0) return true;
     try {
       return await sameBytes(contentBlob(a, path1), contentBlob(b, path2));
     } catch {
-      return false;
+      return undefined;
     }
   }
 
