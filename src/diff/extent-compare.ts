@@ -29,8 +29,6 @@ interface Window {
 class WindowedReader {
   readonly #windows: Window[] = [];
   #clock = 0;
-  /** Bytes read from the source so far (for tests and benchmarks). */
-  bytesRead = 0;
 
   constructor(readonly source: RandomAccessSource) {}
 
@@ -55,7 +53,6 @@ class WindowedReader {
     w.start = offset;
     w.length = 0; // empty until the read is done, should it fail
     await this.source.readInto(offset, w.bytes.subarray(0, n));
-    this.bytesRead += n;
     w.length = n;
     w.used = ++this.#clock;
     return w.bytes.subarray(0, length);
