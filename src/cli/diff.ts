@@ -5,7 +5,6 @@
  * when the inputs are the same; errors in the arguments throw a ReprimageError (exit 2 through
  * main.ts). Reports go to standard output (text by default) or to the files named.
  */
-import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import { ReprimageError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
@@ -67,12 +66,6 @@ async function compare(
   values: DiffOptionValues,
   { maxDiffLines, maxReportSize }: { maxDiffLines: number; maxReportSize: number | undefined },
 ): Promise<void> {
-  // V8 tuned for memory (the CLI owns the process): a diff makes short-lived objects for each of
-  // maybe 90,000 members, and with the young generation grown to its default 32 MiB and the old
-  // one grown at V8's usual pace, that garbage, not what the comparison holds, set the peak
-  // memory; the price is CPU time (docs/diff.md)
-  setFlagsFromString('--semi-space-growth-factor=1');
-  setFlagsFromString('--optimize-for-size');
   const [a, b] = paths;
   // the engine and its comparators load here, so that other commands do not pay for them
   const { diffPaths } = await import('../diff/engine.js');

@@ -9,7 +9,8 @@ import { spoolToTempSource } from '../compress/decompress.js';
 import { fromSystemError } from '../errors.js';
 import { abortableSource, throwIfAborted } from '../io/abort.js';
 import { bufferSource, openFileSource, sliceSource, type RandomAccessSource } from '../io/source.js';
-import { fileContent, readContent, type Content } from '../tree/content.js';
+import { fileContent, readContent, type Content, type StoredForm } from '../tree/content.js';
+import { sameExtents } from './extent-compare.js';
 
 export interface Blob {
   readonly size: number;
@@ -21,6 +22,8 @@ export interface Blob {
   open(): Promise<RandomAccessSource>;
   /** Set for a file on disk: two such blobs are compared with plain reads into reused buffers. */
   readonly filePath?: string;
+  /** Set for a member's contents: their stored form and byte range, when the reader gives them. */
+  readonly content?: Content;
 }
 
 /** Contents up to this size are held in memory when random access is needed; larger ones spool to disk. */
@@ -64,8 +67,9 @@ const fileWindows = new WeakMap<RandomAccessSource, { path: string; base: number
 
 /** The contents of a member; `name` labels temporary copies in error messages. */
 export function contentBlob(content: Content, name: string): Blob {
-  const blob: Blob = {
+  return {
     size: content.size,
+    content,
     chunks: () => content.chunks(),
     async head(n) {
       const want = Math.min(n, content.size);
@@ -92,9 +96,6 @@ export function contentBlob(content: Content, name: string): Blob {
       return spoolToTempSource(content.chunks(), name);
     },
   };
-  if (content.range) rangeBlobs.set(blob, content.range);
-  if (content.stored) storedBlobs.set(blob, content.stored);
-  return blob;
 }
 
 /**
@@ -135,14 +136,6 @@ async function sameFiles(pathA: string, offsetA: number, pathB: string, offsetB:
   } finally {
     await Promise.all([fa.close(), fb.close()]);
   }
-}
-
-const storedBlobs = new WeakMap<Blob, NonNullable<Content['stored']>>();
-
-const rangeBlobs = new WeakMap<Blob, { source: RandomAccessSource; offset: number }>();
-
-function rangeOf(blob: Blob): { source: RandomAccessSource; offset: number } | undefined {
-  return rangeBlobs.get(blob);
 }
 
 /** Two ranges of random-access sources (members of two images), read in large steps. */
@@ -186,12 +179,12 @@ export async function sameBytes(a: Blob, b: Blob, signal?: AbortSignal, subject 
   if (a.size !== b.size) return false;
   if (a.size === 0) return true;
   if (a.filePath !== undefined && b.filePath !== undefined) return sameFiles(a.filePath, 0, b.filePath, 0, a.size, stop);
-  const sa = storedBlobs.get(a);
-  const sb = storedBlobs.get(b);
+  const sa = a.content?.stored;
+  const sb = b.content?.stored;
   // equal stored (compressed) forms mean equal bytes, without decompressing; else look closer
-  if (sa && sb && sa.form === sb.form && (await sameStreams(sa.parts(), sb.parts(), stop))) return true;
-  const ra = rangeOf(a);
-  const rb = rangeOf(b);
+  if (sa && sb && sa.form === sb.form && (await sameStored(sa, sb, stop))) return true;
+  const ra = a.content?.range;
+  const rb = b.content?.range;
   if (ra && rb) return sameRanges(ra, rb, a.size, stop);
   return sameStreams(a.chunks(), b.chunks(), stop);
 }
@@ -204,6 +197,8 @@ export async function sameBytes(a: Blob, b: Blob, signal?: AbortSignal, subject 
  */
 export function abortableBlob(blob: Blob, signal: AbortSignal, subject: string): Blob {
   return {
+    // the file path and content stay: readers that reach the bytes in place check the signal per member
+    ...blob,
     size: blob.size,
     async *chunks() {
       throwIfAborted(signal, subject);
@@ -222,6 +217,14 @@ export function abortableBlob(blob: Blob, signal: AbortSignal, subject: string):
       return guarded;
     },
   };
+}
+
+/** Two stored forms' bytes: in place where they lie, when the reader says where; else streamed. */
+async function sameStored(a: StoredForm, b: StoredForm, stop: Stop): Promise<boolean> {
+  const xs = a.extents?.();
+  const ys = xs && b.extents?.();
+  const verdict = xs && ys ? sameExtents(xs, ys, stop) : undefined;
+  return verdict ?? sameStreams(a.parts(), b.parts(), stop);
 }
 
 /**

@@ -25,6 +25,7 @@ import { binaryViews } from './comparators/binary-views.js';
 import { textDifference } from './comparators/text.js';
 import { sameTreeMetadata, treeContainer } from './comparators/tree-members.js';
 import { DEFAULT_MAX_DIFF_LINES, type UnifiedDiffOptions } from './unified.js';
+import type { Content } from '../tree/content.js';
 
 export { PATH_SEPARATOR };
 
@@ -90,11 +91,11 @@ class Engine {
     this.filtering = (options.exclude?.length ?? 0) > 0 || this.excludeMetadata.size > 0;
   }
 
-  /** Compares two blobs; undefined when they hold the same bytes. */
-  async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
+  /** Compares two blobs; undefined when they hold the same bytes (`differ`: already known not to). */
+  async compareBlobs(x: Side, y: Side, depth: number, differ = false): Promise<Difference | undefined> {
     const signal = this.options.signal;
     throwIfAborted(signal, x.path);
-    if (await sameBytes(x.blob, y.blob, signal, x.path)) return undefined;
+    if (!differ && (await sameBytes(x.blob, y.blob, signal, x.path))) return undefined;
     throwIfAborted(signal, x.path);
     // from here on the readers and views read through blobs that refuse to go on once aborted
     if (signal) {
@@ -339,23 +340,27 @@ class Engine {
       }
       return { node: d, entry: d.entry };
     }
+    // the same metadata in both trees: no line to format or compare
+    const same = sameTreeMetadata(ma, mb);
+    const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path
+    // the common case of two similar trees, settled before any node is built: same metadata,
+    // same bytes (most of 90,000 members of two root file systems)
+    const settled = same && ma.content && mb.content && !sameLink ? await this.settledSame(ma.content, mb.content, path1!, path2!) : undefined;
+    if (settled === true) return {};
     const d = new Difference(ma.label ?? ma.name, mb.label ?? mb.name);
     if (!ma.transparent) d.path1 = path1;
     if (!mb.transparent) d.path2 = path2;
-    // the same metadata in both trees: no line to format or compare
-    const same = sameTreeMetadata(ma, mb);
     const fields = same ? [] : changedClasses(ma.fields, mb.fields, this.excludeMetadata);
     // listed fields show in the container's file list; the others (xattrs, format fields) here
     const unlisted = (m: Member) => fieldLines(m.fields.filter((f) => !LISTED_CLASSES.has(f.class)), this.excludeMetadata);
     const meta = same ? undefined : Difference.fromLines('metadata', 'metadata', unlisted(ma), unlisted(mb), this.diffOptions);
     if (meta) d.details.push(meta);
     let content = false;
-    const sameLink = ma.linkTo !== undefined && ma.linkTo === mb.linkTo; // compared at the first path
     if (ma.content && mb.content && !sameLink) {
       const sa: Side = { name: ma.name, path: path1!, blob: contentBlob(ma.content, path1!) };
       const sb: Side = { name: mb.name, path: path2!, blob: contentBlob(mb.content, path2!) };
       try {
-        const sub = await this.compareBlobs(sa, sb, depth);
+        const sub = await this.compareBlobs(sa, sb, depth, settled === false);
         if (sub) {
           content = true;
           d.unifiedDiff = sub.unifiedDiff;
@@ -395,6 +400,20 @@ class Engine {
     if (content && !ma.transparent) d.entry = entry;
     // a member differing in listed metadata only is told by the file list alone
     return { node: d.isEmpty ? undefined : d, entry };
+  }
+
+  /**
+   * Whether two contents hold the same bytes; undefined when that cannot be read (the full
+   * comparison then reads again and says why).
+   */
+  async settledSame(a: Content, b: Content, path1: string, path2: string): Promise<boolean | undefined> {
+    if (a.size !== b.size) return false;
+    if (a.size === 0) return true;
+    try {
+      return await sameBytes(contentBlob(a, path1), contentBlob(b, path2));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Two directories on disk: their entries compared as members (the roots' own metadata left out). */

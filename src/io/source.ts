@@ -25,20 +25,26 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
     throw fromSystemError(e, path);
   }
   const { size } = await fh.stat();
+  const fill = async (offset: number, buf: Uint8Array) => {
+    const length = buf.length;
+    checkRange(path, size, offset, length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) throw truncatedError(path, 'data', offset + done, length - done);
+      done += bytesRead;
+    }
+  };
   return {
     name: path,
     size,
     async read(offset, length) {
       checkRange(path, size, offset, length);
       const buf = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) throw truncatedError(path, 'data', offset + done, length - done);
-        done += bytesRead;
-      }
+      await fill(offset, buf);
       return buf;
     },
+    readInto: fill,
     close: () => fh.close(),
   };
 }
@@ -58,7 +64,7 @@ export function bufferSource(bytes: Uint8Array, name: string): RandomAccessSourc
 /** A window of `length` bytes starting at `offset` of `parent`. Closing it leaves the parent open. */
 export function sliceSource(parent: RandomAccessSource, offset: number, length: number, name = parent.name): RandomAccessSource {
   checkRange(parent.name, parent.size, offset, length);
-  return {
+  const slice: RandomAccessSource = {
     name,
     size: length,
     async read(at, n) {
@@ -67,6 +73,14 @@ export function sliceSource(parent: RandomAccessSource, offset: number, length: 
     },
     close: () => Promise.resolve(),
   };
+  const parentInto = parent.readInto?.bind(parent);
+  if (parentInto) {
+    slice.readInto = async (at, target) => {
+      checkRange(name, length, at, target.length);
+      return parentInto(offset + at, target);
+    };
+  }
+  return slice;
 }
 
 function checkRange(name: string, size: number, offset: number, length: number): void {

@@ -31,7 +31,7 @@ export interface Content {
    * whose `form` strings are equal and whose parts are byte-equal hold equal bytes, so the differ
    * need not decompress them. (Unequal stored parts say nothing: compare the bytes then.)
    */
-  readonly stored?: { readonly form: string; parts(): AsyncIterable<Uint8Array> };
+  readonly stored?: StoredForm;
   /** The bytes in order, in chunks of any size; yields exactly `size` bytes in total. */
   chunks(): AsyncIterable<Uint8Array>;
   /**
@@ -39,6 +39,27 @@ export interface Content {
    * `copyToSink` can read it straight into a sink's buffer.
    */
   openSync?(): SyncReader;
+}
+
+/** A content's bytes as its reader stores them (Content.stored). */
+export interface StoredForm {
+  /** Everything besides the parts' bytes that their meaning depends on (codec, block sizes…). */
+  readonly form: string;
+  /** The stored bytes, in order. */
+  parts(): AsyncIterable<Uint8Array>;
+  /**
+   * Where the parts lie, when the reader knows without reading: byte ranges of random-access
+   * sources, in order, holding exactly what `parts()` yields besides bytes that `form` already
+   * tells. Undefined when it cannot say (compare `parts()` then); throws what `parts()` would.
+   */
+  extents?(): readonly StoredExtent[] | undefined;
+}
+
+/** A byte range of a random-access source (StoredForm.extents). */
+export interface StoredExtent {
+  readonly source: RandomAccessSource;
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** One sequential synchronous read of a file on disk (Content.openSync). */

@@ -5,6 +5,7 @@
 import type { Container, Member } from '../comparator.js';
 import { NONE_64, nodeFields, type MetaField } from '../metadata.js';
 import type { Node, Tree, WalkEntry } from '../../tree/tree.js';
+import type { Content } from '../../tree/content.js';
 
 /**
  * The root is listed as `.` when `root` is true (archives record it; a top-level directory's own
@@ -21,34 +22,47 @@ export function treeMembers(tree: Tree, options: { root?: boolean } = {}): Membe
 
 /** The member of one visit of a walk; `label` as `treeMembers` gives it. */
 export function treeMember({ path, node, linkTo }: WalkEntry, labelled: boolean): Member {
-  let fields: MetaField[] | undefined;
-  const member: Member = {
-    name: path === '' ? '.' : path,
-    label: labelled ? `./${path}` : undefined,
-    // formatted when first asked for: most members of two similar trees never need it
-    get fields() {
-      fields ??= nodeFields(node, linkTo);
-      return fields;
-    },
-    content: node.kind === 'file' ? node.content : undefined,
-    linkTo,
-  };
-  memberNodes.set(member, { node, linkTo });
-  return member;
+  return new TreeMember(path, node, linkTo, labelled);
 }
 
-const memberNodes = new WeakMap<Member, { node: Node; linkTo: string | undefined }>();
+/** A member standing for a Tree node (a class, not a literal: a walk makes tens of thousands). */
+class TreeMember implements Member {
+  #fields: MetaField[] | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly node: Node,
+    readonly linkTo: string | undefined,
+    readonly labelled: boolean,
+  ) {}
+
+  get name(): string {
+    return this.path === '' ? '.' : this.path;
+  }
+
+  get label(): string | undefined {
+    return this.labelled ? `./${this.path}` : undefined;
+  }
+
+  // formatted when first asked for: most members of two similar trees never need it
+  get fields(): MetaField[] {
+    this.#fields ??= nodeFields(this.node, this.linkTo);
+    return this.#fields;
+  }
+
+  get content(): Content | undefined {
+    return this.node.kind === 'file' ? this.node.content : undefined;
+  }
+}
 
 /**
  * True when two members of trees have the same metadata (so the same `fields`), found without
  * formatting any line; false when they differ or either is not a tree member.
  */
 export function sameTreeMetadata(a: Member, b: Member): boolean {
-  const x = memberNodes.get(a);
-  const y = memberNodes.get(b);
-  if (!x || !y || x.linkTo !== y.linkTo) return false;
-  const n = x.node;
-  const m = y.node;
+  if (!(a instanceof TreeMember) || !(b instanceof TreeMember) || a.linkTo !== b.linkTo) return false;
+  const n = a.node;
+  const m = b.node;
   if (n.kind !== m.kind || n.mode !== m.mode || n.uid !== m.uid || n.gid !== m.gid || n.mtime.sec !== m.mtime.sec || n.mtime.nsec !== m.mtime.nsec) return false;
   if (n.kind === 'file' && m.kind === 'file' && n.content.size !== m.content.size) return false;
   if (n.kind === 'symlink' && m.kind === 'symlink' && n.target !== m.target) return false;

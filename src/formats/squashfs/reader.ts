@@ -10,15 +10,13 @@
  */
 import { ReprimageError, corruptError } from '../../errors.js';
 import type { RandomAccessSource } from '../../io/source.js';
-import { streamContent, type DataRegion } from '../../tree/content.js';
 import { compareNames, joinPath, nameFromBytes } from '../../tree/names.js';
-import { Tree, newDir, type DirNode, type Meta, type Node, type WalkEntry } from '../../tree/tree.js';
+import { NO_XATTRS, Tree, newDir, type DirNode, type Meta, type Node, type WalkEntry } from '../../tree/tree.js';
 import { createSquashfsDecompressor, type SquashfsBlockDecompressor } from '../../compress/squashfs-codecs.js';
 import {
   CompressorId,
   SQUASHFS_BLOCK_SIZE_MASK,
   SQUASHFS_BLOCK_UNCOMPRESSED,
-  SQUASHFS_INVALID_FRAGMENT,
   SQUASHFS_INVALID_TABLE,
   SQUASHFS_INVALID_XATTR,
   SQUASHFS_MAGIC,
@@ -28,9 +26,10 @@ import {
   XATTR_PREFIX_MASK,
   XATTR_VALUE_OOL,
 } from './constants.js';
-import { MetadataReader } from './metadata-reader.js';
-import { decodeListing } from './layout/directory.js';
-import { basicInodeType, decodeDevice, readInode, type DirInode, type FileInode, type Inode } from './layout/inode.js';
+import { MetadataReader, NotHeld } from './metadata-reader.js';
+import { SquashfsFileContent, type FileDataReader } from './file-content.js';
+import { ListingDecoder, decodeListing, type DirEntry } from './layout/directory.js';
+import { basicInodeType, decodeDevice, readInode, type DirInode, type Inode, type InodeReadLimits } from './layout/inode.js';
 import { SUPERBLOCK_SIZE, decodeSuperblock, validateSuperblock, type Superblock } from './layout/superblock.js';
 import { FRAGMENT_ENTRY_SIZE, decodeFragmentEntry, decodeIdTable, type FragmentEntry } from './layout/tables.js';
 import { XATTR_ID_ENTRY_SIZE, decodeXattrIdEntry, type XattrIdEntry } from './layout/xattr.js';
@@ -53,16 +52,23 @@ export interface SquashfsImage {
    * The entries one at a time in `Tree.walk`'s order (the root first as '', then depth first,
    * children in bytewise name order), without building the tree: memory stays at one listing
    * per directory level, whatever the image's size. Directories come with no children.
+   * Nodes without xattrs share the unchangeable NO_XATTRS (call ownXattrs before adding one).
    */
   walk(): AsyncGenerator<WalkEntry>;
   /** Decoded structures, for listings and the differ. */
   describe(): { superblock: Superblock; compressor: string; flags: string[] };
+  /** Blocks decompressed so far, by kind (what a comparison of stored forms saves). */
+  decompressed(): SquashfsDecompressCounts;
+}
+
+export interface SquashfsDecompressCounts {
+  metadataBlocks: number;
+  dataBlocks: number;
+  fragmentBlocks: number;
 }
 
 const COMPRESSOR_NAMES = new Map<number, string>(Object.entries(CompressorId).map(([k, v]) => [v, k]));
 const MAX_DEPTH = 4096;
-/** Largest single read of a file's stored blocks (the differ compares them in these steps). */
-const STORED_READ = 1 << 20;
 
 export interface SquashfsReadOptions {
   /** Told once when xattrs with a prefix id other than user., trusted., security. are left out. */
@@ -93,11 +99,26 @@ export async function openSquashfs(source: RandomAccessSource, options: Squashfs
         .filter(([, bit]) => (sb.flags & bit) !== 0)
         .map(([k]) => k),
     }),
+    decompressed: () => ({ metadataBlocks: reader.meta.decompressed, dataBlocks: reader.dataBlocks, fragmentBlocks: reader.fragmentBlocks }),
   };
 }
 
-class SquashfsReader {
+/** Where a walk stands in one directory. */
+interface WalkLevel {
+  path: string;
+  depth: number;
+  /** The next entry in name order, undefined after the last. */
+  next(): { e: DirEntry; name: string } | undefined;
+  /** The name of the entry before (two equal names are a corrupt listing). */
+  previous: string | undefined;
+}
+
+class SquashfsReader implements FileDataReader {
   readonly meta: MetadataReader;
+  /** Data and fragment blocks decompressed so far. */
+  dataBlocks = 0;
+  fragmentBlocks = 0;
+  readonly #inodeLimits: InodeReadLimits;
   readonly end: number;
   readonly inodeTable: number;
   readonly dirTable: number;
@@ -124,6 +145,12 @@ class SquashfsReader {
       .filter((t) => t !== SQUASHFS_INVALID_TABLE)
       .map(Number)
       .sort((a, b) => a - b);
+    this.#inodeLimits = {
+      blockSize: sb.blockSize,
+      // A block list cannot be longer than the inode table could hold uncompressed.
+      maxVariableBytes: Math.max(65536, (this.dirTable - this.inodeTable) * 4096),
+      subject: this.subject,
+    };
   }
 
   get subject(): string {
@@ -177,7 +204,14 @@ class SquashfsReader {
 
   async #readFragmentBlock(index: number): Promise<{ frag: FragmentEntry; data: Uint8Array }> {
     const { frag, raw } = await this.storedFragmentBlock(index);
-    return { frag, data: frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? raw : await this.decompress(raw, this.sb.blockSize) };
+    if (frag.size & SQUASHFS_BLOCK_UNCOMPRESSED) return { frag, data: raw };
+    this.fragmentBlocks++;
+    return { frag, data: await this.decompress(raw, this.sb.blockSize) };
+  }
+
+  decompressData(raw: Uint8Array): Promise<Uint8Array> {
+    this.dataBlocks++;
+    return this.decompress(raw, this.sb.blockSize);
   }
 
   /** Recently read fragment blocks as stored: the stored forms of neighbouring small files share them. */
@@ -206,6 +240,24 @@ class SquashfsReader {
     if (index >= this.sb.fragmentCount) throw corruptError(this.subject, 'squashfs inode', undefined, `fragment ${index} of ${this.sb.fragmentCount}`);
     this.#fragments ??= await this.#lookupTable(Number(this.sb.fragmentTable), this.sb.fragmentCount, FRAGMENT_ENTRY_SIZE, 'fragment');
     return decodeFragmentEntry(this.#fragments, index);
+  }
+
+  heldFragment(index: number): FragmentEntry | undefined {
+    return this.#fragments === undefined || index >= this.sb.fragmentCount ? undefined : decodeFragmentEntry(this.#fragments, index);
+  }
+
+  /**
+   * Reads the fragment table ahead of a walk, so that files' stored forms are known without a
+   * read each. A damaged table is left for the files that need it to report, as it would be
+   * without this read.
+   */
+  async #preloadFragments(): Promise<void> {
+    if (this.sb.fragmentCount === 0 || this.#fragments !== undefined) return;
+    try {
+      await this.fragment(0);
+    } catch {
+      // told by the first file whose tail is read
+    }
   }
 
   async xattrs(index: number): Promise<Map<string, Uint8Array>> {
@@ -268,24 +320,54 @@ class SquashfsReader {
     return new Map(out);
   }
 
-  async inodeAt(block: number, offset: number): Promise<Inode> {
-    const at = this.inodeTable + block;
-    const cur = this.meta.cursor(at, offset, this.dirTable);
-    return readInode(cur, {
-      blockSize: this.sb.blockSize,
-      // A block list cannot be longer than the inode table could hold uncompressed.
-      maxVariableBytes: Math.max(65536, (this.dirTable - this.inodeTable) * 4096),
-      subject: this.subject,
-    });
+  /**
+   * The inode at (block, offset) of the inode table: decoded straight from the metadata blocks
+   * held when they are there (no promise per inode), else after reading them.
+   */
+  inodeAt(block: number, offset: number): Inode | Promise<Inode> {
+    const cur = this.meta.cursor(this.inodeTable + block, offset, this.dirTable);
+    try {
+      return readInode({ read: (n) => cur.readHeld(n) }, this.#inodeLimits);
+    } catch (e) {
+      if (!(e instanceof NotHeld)) throw e;
+    }
+    return this.#inodeRead(this.inodeTable + block, offset);
   }
 
-  async #meta(inode: Inode): Promise<Meta> {
+  /** An inode whose blocks are not all held: its bytes read, in steps doubling until it fits. */
+  async #inodeRead(at: number, offset: number): Promise<Inode> {
+    for (let want = 512; ; want *= 2) {
+      const bytes = await this.meta.cursor(at, offset, this.dirTable).readUpTo(want);
+      let used = 0;
+      const read = (n: number) => {
+        if (used + n > bytes.length) throw new NotHeld();
+        used += n;
+        return bytes.subarray(used - n, used);
+      };
+      try {
+        return readInode({ read }, this.#inodeLimits);
+      } catch (e) {
+        if (!(e instanceof NotHeld)) throw e;
+        // the table ended before the inode did: reading it whole says where and why
+        if (bytes.length < want) await this.meta.cursor(at, offset, this.dirTable).read(want);
+        if (bytes.length < want) throw corruptError(this.subject, 'squashfs inode', at, 'runs past the inode table');
+      }
+    }
+  }
+
+  /**
+   * An inode's metadata; a promise only when it has xattrs to read. Without xattrs it gets a new
+   * empty map, or with `shared` the one NO_XATTRS (for walks, whose nodes are only looked at).
+   */
+  #meta(inode: Inode, shared = false): Meta | Promise<Meta> {
     const uid = this.ids[inode.uidIndex];
     const gid = this.ids[inode.gidIndex];
     if (uid === undefined || gid === undefined) {
       throw corruptError(this.subject, 'squashfs inode', undefined, `id index ${inode.uidIndex}/${inode.gidIndex} of ${this.ids.length} (inode ${inode.inodeNumber})`);
     }
-    return { mode: inode.mode, uid, gid, mtime: { sec: inode.mtime, nsec: 0 }, xattrs: await this.xattrs(inode.xattr) };
+    const mtime = { sec: inode.mtime, nsec: 0 };
+    if (inode.xattr === SQUASHFS_INVALID_XATTR || this.sb.xattrTable === SQUASHFS_INVALID_TABLE) return { mode: inode.mode, uid, gid, mtime, xattrs: shared ? NO_XATTRS : new Map() };
+    return this.xattrs(inode.xattr).then((xattrs) => ({ mode: inode.mode, uid, gid, mtime, xattrs }));
   }
 
   async tree(): Promise<Tree> {
@@ -293,6 +375,7 @@ class SquashfsReader {
     const root = await this.inodeAt(Number(rootRef >> 16n), Number(rootRef & 0xffffn));
     if (root.kind !== 'dir') throw corruptError(this.subject, 'squashfs root inode', undefined, `is a ${root.kind}, not a directory`);
     const tree = new Tree(newDir(await this.#meta(root)));
+    await this.#preloadFragments();
     const state = { visited: new Set<string>([`${rootRef}`]), links: new Map<number, Node>(), count: 0 };
     await this.#fillDir(tree.root, root, '', state, 0);
     if (this.#unknownPrefix !== undefined) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${this.#unknownPrefix} (not user., trusted., security.) left out`);
@@ -325,7 +408,7 @@ class SquashfsReader {
       const meta = await this.#meta(child);
       if (child.kind === 'dir') {
         this.#enterOnce(e, childPath, state.visited);
-        const sub: DirNode = { kind: 'dir', ...meta, children: new Map() };
+        const sub = this.#dirNode(meta);
         dir.children.set(name, sub);
         await this.#fillDir(sub, child, childPath, state, depth + 1);
         continue;
@@ -343,20 +426,28 @@ class SquashfsReader {
     visited.add(key);
   }
 
-  /** The node of any inode but a directory. */
+  /** The node of any inode but a directory (fields written out: object spreads are slow here). */
   #leaf(child: Exclude<Inode, DirInode>, meta: Meta, path: string): Node {
+    const { mode, uid, gid, mtime, xattrs } = meta;
     switch (child.kind) {
       case 'file':
-        return { kind: 'file', ...meta, content: this.#content(child, path) };
+        return { kind: 'file', mode, uid, gid, mtime, xattrs, content: new SquashfsFileContent(this, child, path) };
       case 'symlink':
-        return { kind: 'symlink', ...meta, target: nameFromBytes(child.target) };
+        return { kind: 'symlink', mode, uid, gid, mtime, xattrs, target: nameFromBytes(child.target) };
       case 'block':
-      case 'char':
-        return { kind: child.kind, ...meta, ...decodeDevice(child.rdev) };
+      case 'char': {
+        const { major, minor } = decodeDevice(child.rdev);
+        return { kind: child.kind, mode, uid, gid, mtime, xattrs, major, minor };
+      }
       case 'fifo':
       case 'socket':
-        return { kind: child.kind, ...meta };
+        return { kind: child.kind, mode, uid, gid, mtime, xattrs };
     }
+  }
+
+  /** A directory's node, without children. */
+  #dirNode({ mode, uid, gid, mtime, xattrs }: Meta): DirNode {
+    return { kind: 'dir', mode, uid, gid, mtime, xattrs, children: new Map() };
   }
 
   async *walk(): AsyncGenerator<WalkEntry> {
@@ -364,125 +455,85 @@ class SquashfsReader {
     const root = await this.inodeAt(Number(rootRef >> 16n), Number(rootRef & 0xffffn));
     if (root.kind !== 'dir') throw corruptError(this.subject, 'squashfs root inode', undefined, `is a ${root.kind}, not a directory`);
     yield { path: '', node: newDir(await this.#meta(root)) };
+    await this.#preloadFragments();
     // only inodes with more than one link are remembered (for `linkTo`), not every node
-    const state = { visited: new Set<string>([`${rootRef}`]), links: new Map<number, { path: string; node: Node }>(), count: 0 };
-    yield* this.#walkDir(root, '', state, 0);
-    if (this.#unknownPrefix !== undefined) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${this.#unknownPrefix} (not user., trusted., security.) left out`);
-  }
-
-  async *#walkDir(inode: DirInode, path: string, state: { visited: Set<string>; links: Map<number, { path: string; node: Node }>; count: number }, depth: number): AsyncGenerator<WalkEntry> {
-    if (depth > MAX_DEPTH) throw new ReprimageError('LINK_LOOP', this.subject, `squashfs directories nested deeper than ${MAX_DEPTH} at ${path}`);
-    if (inode.fileSize < 3) throw corruptError(this.subject, 'squashfs directory inode', undefined, `listing size ${inode.fileSize} (${path || '/'})`);
-    const size = inode.fileSize - 3;
-    const listing = size === 0 ? new Uint8Array(0) : await this.meta.cursor(this.dirTable + inode.startBlock, inode.offset, this.#tableEnd(this.dirTable)).read(size);
-    const entries = decodeListing(listing, this.subject).map((e) => ({ e, name: nameFromBytes(e.name) }));
-    // stored sorted by mksquashfs; sorted here all the same, since the walk's order is promised
-    entries.sort((a, b) => compareNames(a.name, b.name));
-    for (let i = 0; i < entries.length; i++) {
-      const { e, name } = entries[i]!;
+    const visited = new Set<string>([`${rootRef}`]);
+    const links = new Map<number, { path: string; node: Node }>();
+    let count = 0;
+    // one listing per directory level, walked with a stack rather than nested generators, so
+    // that an entry deep in the tree costs one step, not one per level
+    const stack = [await this.#listing(root, '', 0)];
+    while (stack.length > 0) {
+      const level = stack[stack.length - 1]!;
+      const { path, depth } = level;
+      const next = level.next();
+      if (next === undefined) {
+        stack.pop();
+        continue;
+      }
+      const { e, name } = next;
       const childPath = joinPath(path, name);
       if (name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
         throw new ReprimageError('PATH_ESCAPE', this.subject, `squashfs directory ${path || '/'} has an entry named ${JSON.stringify(name)}`);
       }
-      if (i > 0 && entries[i - 1]!.name === name) throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath} listed twice`);
-      if (++state.count > this.sb.inodeCount * 4 + 1024) throw corruptError(this.subject, 'squashfs directory', undefined, 'more entries than the inode count allows');
-      const known = e.type !== 1 ? state.links.get(e.inodeNumber) : undefined;
+      if (level.previous === name) throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath} listed twice`);
+      level.previous = name;
+      if (++count > this.sb.inodeCount * 4 + 1024) throw corruptError(this.subject, 'squashfs directory', undefined, 'more entries than the inode count allows');
+      const known = e.type !== 1 ? links.get(e.inodeNumber) : undefined;
       if (known) {
         yield { path: childPath, node: known.node, linkTo: known.path };
         continue;
       }
-      const child = await this.inodeAt(e.inodeBlock, e.inodeOffset);
+      const read = this.inodeAt(e.inodeBlock, e.inodeOffset);
+      const child = read instanceof Promise ? await read : read;
       if (basicInodeType(child.kind) !== e.type) {
         throw corruptError(this.subject, 'squashfs directory', undefined, `${childPath}: entry type ${e.type} but inode type ${basicInodeType(child.kind)}`);
       }
-      const meta = await this.#meta(child);
+      const m = this.#meta(child, true);
+      const meta = m instanceof Promise ? await m : m;
       if (child.kind === 'dir') {
-        this.#enterOnce(e, childPath, state.visited);
-        yield { path: childPath, node: newDir(meta) };
-        yield* this.#walkDir(child, childPath, state, depth + 1);
+        this.#enterOnce(e, childPath, visited);
+        yield { path: childPath, node: this.#dirNode(meta) };
+        stack.push(await this.#listing(child, childPath, depth + 1));
         continue;
       }
       const node = this.#leaf(child, meta, childPath);
-      if (child.nlink > 1) state.links.set(e.inodeNumber, { path: childPath, node });
+      if (child.nlink > 1) links.set(e.inodeNumber, { path: childPath, node });
       yield { path: childPath, node };
     }
+    if (this.#unknownPrefix !== undefined) this.warn?.(`${this.subject}: squashfs xattrs with unknown prefix id ${this.#unknownPrefix} (not user., trusted., security.) left out`);
   }
 
-  #content(inode: FileInode, path: string) {
-    const bs = this.sb.blockSize;
-    const origin = `${this.subject} ▸ ${path}`;
-    const size = inode.fileSize;
-    const hasFragment = inode.fragment !== SQUASHFS_INVALID_FRAGMENT;
-    const tail = hasFragment ? size - inode.blockSizes.length * bs : 0;
-    if (hasFragment && (tail <= 0 || tail >= bs)) throw corruptError(this.subject, 'squashfs file inode', undefined, `${path}: fragment tail of ${tail} bytes`);
-    let regions: DataRegion[] | undefined;
-    if (inode.blockSizes.includes(0)) {
-      regions = [];
-      inode.blockSizes.forEach((s, i) => {
-        if (s === 0) return;
-        const off = i * bs;
-        const len = Math.min(bs, size - off);
-        const last = regions![regions!.length - 1];
-        if (last && last.offset + last.length === off) regions![regions!.length - 1] = { offset: last.offset, length: last.length + len };
-        else regions!.push({ offset: off, length: len });
-      });
-      if (tail > 0) regions.push({ offset: size - tail, length: tail });
+  /**
+   * A directory's entries in bytewise name order, one at a time. A listing stored in that order
+   * (mksquashfs and reprimage sort them) is decoded as the walk goes, so that a directory of
+   * thousands of entries holds none of them for long (held objects are what grows V8's young
+   * generation); any other is decoded whole and sorted.
+   */
+  async #listing(inode: DirInode, path: string, depth: number): Promise<WalkLevel> {
+    if (depth > MAX_DEPTH) throw new ReprimageError('LINK_LOOP', this.subject, `squashfs directories nested deeper than ${MAX_DEPTH} at ${path}`);
+    if (inode.fileSize < 3) throw corruptError(this.subject, 'squashfs directory inode', undefined, `listing size ${inode.fileSize} (${path || '/'})`);
+    const size = inode.fileSize - 3;
+    const listing = size === 0 ? new Uint8Array(0) : await this.meta.cursor(this.dirTable + inode.startBlock, inode.offset, this.#tableEnd(this.dirTable)).read(size);
+    // the byte order of two stored names is the order of their names (compareNames)
+    const scan = new ListingDecoder(listing, this.subject, false);
+    let sorted = true;
+    for (let e = scan.next(), before: Uint8Array | undefined; e !== undefined && sorted; before = e.name, e = scan.next()) {
+      if (before !== undefined && Buffer.compare(before, e.name) > 0) sorted = false;
     }
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below needs the reader
-    const self = this;
-    // the stored form: the same codec, block layout and raw blocks mean the same bytes
-    let form: string | undefined;
-    const stored = {
-      // built when first compared: most walks never compare most files
-      get form() {
-        form ??= `squashfs:${self.sb.compressor}:${bs}:${size}:${inode.blockSizes.join(',')}:${hasFragment ? `${inode.fragmentOffset}+${tail}` : '-'}`;
-        return form;
-      },
-      async *parts(): AsyncIterable<Uint8Array> {
-        // The blocks of a file are stored back to back: read them in a few large reads.
-        let total = 0;
-        for (const word of inode.blockSizes) {
-          const n = word & SQUASHFS_BLOCK_SIZE_MASK;
-          if (n > bs) throw corruptError(self.subject, 'squashfs file', inode.blocksStart, `${path}: a block stored in ${n} bytes`);
-          total += n;
-        }
-        if (inode.blocksStart + total > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: its blocks run past the image`);
-        for (let done = 0; done < total; done += STORED_READ) yield await self.source.read(inode.blocksStart + done, Math.min(STORED_READ, total - done));
-        if (tail > 0) {
-          const { frag, raw } = await self.storedFragmentBlock(inode.fragment);
-          yield new Uint8Array([frag.size & SQUASHFS_BLOCK_UNCOMPRESSED ? 1 : 0]);
-          yield raw;
-        }
-      },
-    };
-    return { stored, ...streamContent(
-      size,
-      origin,
-      async function* () {
-        let at = inode.blocksStart;
-        for (let i = 0; i < inode.blockSizes.length; i++) {
-          const word = inode.blockSizes[i]!;
-          const len = Math.min(bs, size - i * bs);
-          if (word === 0) {
-            yield new Uint8Array(len);
-            continue;
-          }
-          const stored = word & SQUASHFS_BLOCK_SIZE_MASK;
-          if (stored > bs || stored === 0) throw corruptError(self.subject, 'squashfs file', at, `${path}: block ${i} stored in ${stored} bytes`);
-          if (at + stored > self.end) throw new ReprimageError('OUT_OF_BOUNDS', self.subject, `squashfs ${path}: block ${i} at ${at} runs past the image`);
-          const raw = await self.source.read(at, stored);
-          at += stored;
-          const data = word & SQUASHFS_BLOCK_UNCOMPRESSED ? raw : await self.decompress(raw, bs);
-          if (data.length !== len) throw corruptError(self.subject, 'squashfs file', at - stored, `${path}: block ${i} holds ${data.length} bytes, ${len} expected`);
-          yield data;
-        }
-        if (tail > 0) {
-          const { frag, data } = await self.fragmentBlock(inode.fragment);
-          if (inode.fragmentOffset + tail > data.length) throw corruptError(self.subject, 'squashfs fragment', frag.start, `${path}: tail ${inode.fragmentOffset}+${tail} past a ${data.length}-byte fragment`);
-          yield data.subarray(inode.fragmentOffset, inode.fragmentOffset + tail);
-        }
-      },
-      regions,
-    ) };
+    let next: () => { e: DirEntry; name: string } | undefined;
+    if (sorted) {
+      const decoder = new ListingDecoder(listing, this.subject, false);
+      next = () => {
+        const e = decoder.next();
+        return e && { e, name: nameFromBytes(e.name) };
+      };
+    } else {
+      const entries = decodeListing(listing, this.subject, false).map((e) => ({ e, name: nameFromBytes(e.name) }));
+      entries.sort((a, b) => compareNames(a.name, b.name));
+      let i = 0;
+      next = () => entries[i++];
+    }
+    return { path, depth, next, previous: undefined };
   }
 }

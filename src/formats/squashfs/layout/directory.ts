@@ -109,34 +109,68 @@ export class DirectoryListingBuilder {
 
 /**
  * Decodes a whole listing. Throws CORRUPT_IMAGE for headers that overrun it, counts above 256,
- * empty names, and names containing '/' or NUL.
+ * empty names, and names containing '/' or NUL. With `copyNames` false the names are views of
+ * `bytes` (no allocation per entry), for a caller that decodes them at once.
  */
-export function decodeListing(bytes: Uint8Array, subject: string): DirEntry[] {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function decodeListing(bytes: Uint8Array, subject: string, copyNames = true): DirEntry[] {
+  const decoder = new ListingDecoder(bytes, subject, copyNames);
   const out: DirEntry[] = [];
-  let at = 0;
-  const bad = (what: string) => corruptError(subject, 'squashfs directory', undefined, what);
-  while (at < bytes.length) {
-    if (at + DIR_HEADER_SIZE > bytes.length) throw bad('header runs past the end of the listing');
-    const count = v.getUint32(at, true) + 1;
-    const inodeBlock = v.getUint32(at + 4, true);
-    const base = v.getUint32(at + 8, true);
-    at += DIR_HEADER_SIZE;
-    if (count > SQUASHFS_DIR_HEADER_MAX_ENTRIES) throw bad(`header with ${count} entries`);
-    for (let i = 0; i < count; i++) {
-      if (at + DIR_ENTRY_SIZE > bytes.length) throw bad('entry runs past the end of the listing');
-      const nameSize = v.getUint16(at + 6, true) + 1;
-      if (nameSize > 256 || at + DIR_ENTRY_SIZE + nameSize > bytes.length) throw bad(`name of ${nameSize} bytes runs past the end of the listing`);
-      const inodeNumber = base + v.getInt16(at + 2, true);
-      out.push({
-        inodeOffset: v.getUint16(at, true),
-        inodeNumber: inodeNumber >>> 0,
-        type: v.getUint16(at + 4, true),
-        inodeBlock,
-        name: bytes.slice(at + DIR_ENTRY_SIZE, at + DIR_ENTRY_SIZE + nameSize),
-      });
-      at += DIR_ENTRY_SIZE + nameSize;
-    }
-  }
+  for (let e = decoder.next(); e !== undefined; e = decoder.next()) out.push(e);
   return out;
+}
+
+/**
+ * A listing decoded one entry at a time, so that walking a directory of thousands of entries
+ * holds none of them for long (`decodeListing` for its checks and options).
+ */
+export class ListingDecoder {
+  readonly #v: DataView;
+  #at = 0;
+  #left = 0;
+  #inodeBlock = 0;
+  #base = 0;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly subject: string,
+    readonly copyNames = true,
+  ) {
+    this.#v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The next entry, or undefined at the end of the listing. */
+  next(): DirEntry | undefined {
+    const { bytes } = this;
+    const v = this.#v;
+    let at = this.#at;
+    if (this.#left === 0) {
+      if (at >= bytes.length) return undefined;
+      if (at + DIR_HEADER_SIZE > bytes.length) throw this.#bad('header runs past the end of the listing');
+      const count = v.getUint32(at, true) + 1;
+      this.#inodeBlock = v.getUint32(at + 4, true);
+      this.#base = v.getUint32(at + 8, true);
+      at += DIR_HEADER_SIZE;
+      if (count > SQUASHFS_DIR_HEADER_MAX_ENTRIES) throw this.#bad(`header with ${count} entries`);
+      this.#left = count;
+    }
+    if (at + DIR_ENTRY_SIZE > bytes.length) throw this.#bad('entry runs past the end of the listing');
+    const nameSize = v.getUint16(at + 6, true) + 1;
+    if (nameSize > 256 || at + DIR_ENTRY_SIZE + nameSize > bytes.length) throw this.#bad(`name of ${nameSize} bytes runs past the end of the listing`);
+    const inodeNumber = this.#base + v.getInt16(at + 2, true);
+    const from = at + DIR_ENTRY_SIZE;
+    const entry: DirEntry = {
+      inodeOffset: v.getUint16(at, true),
+      inodeNumber: inodeNumber >>> 0,
+      type: v.getUint16(at + 4, true),
+      inodeBlock: this.#inodeBlock,
+      name: this.copyNames ? bytes.slice(from, from + nameSize) : bytes.subarray(from, from + nameSize),
+    };
+    this.#at = from + nameSize;
+    this.#left--;
+    return entry;
+  }
+
+  #bad(what: string) {
+    return corruptError(this.subject, 'squashfs directory', undefined, what);
+  }
 }
