@@ -37,7 +37,7 @@ export function abortableSink(sink: Sink, signal: AbortSignal, subject: string):
 
 /** `source`, refusing every read once `signal` is aborted: a reader stops at its next block. */
 export function abortableSource(source: RandomAccessSource, signal: AbortSignal): RandomAccessSource {
-  return {
+  const guarded: RandomAccessSource = {
     name: source.name,
     size: source.size,
     read: async (offset, length) => {
@@ -46,4 +46,13 @@ export function abortableSource(source: RandomAccessSource, signal: AbortSignal)
     },
     close: () => source.close(),
   };
+  // reads into a reused buffer stay possible (the differ compares stored extents that way)
+  const into = source.readInto?.bind(source);
+  if (into) {
+    guarded.readInto = async (offset, target) => {
+      throwIfAborted(signal, source.name);
+      return into(offset, target);
+    };
+  }
+  return guarded;
 }
