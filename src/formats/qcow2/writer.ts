@@ -117,7 +117,7 @@ export async function writeQcow2(source: RandomAccessSource, sink: Sink, options
     // deflated on worker threads, stored in disk order whatever the number of workers
     await deflateUnits(source, cluster, 'qcow2', options.workers, (u) => store(u.index, u.bytes, u.packed));
   } else {
-    for await (const { index, bytes } of readUnits(source, cluster)) await store(index, isAllZero(bytes) ? undefined : bytes, undefined);
+    for await (const { index, bytes, zero } of readUnits(source, cluster)) await store(index, zero || isAllZero(bytes) ? undefined : bytes, undefined);
   }
   await finishL2();
   await alignToCluster();
