@@ -95,3 +95,17 @@ export function meetsData(ranges: readonly ByteRange[], start: number, end: numb
   }
   return lo < ranges.length && ranges[lo]!.start < end;
 }
+
+/** The parts of bytes [start, end) that meet `ranges` (sorted and disjoint), clipped to it, in order. */
+export function dataWithin(ranges: readonly ByteRange[], start: number, end: number): ByteRange[] {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid]!.end <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  const parts: ByteRange[] = [];
+  for (let i = lo; i < ranges.length && ranges[i]!.start < end; i++) parts.push({ start: Math.max(start, ranges[i]!.start), end: Math.min(end, ranges[i]!.end) });
+  return parts;
+}

@@ -3,7 +3,7 @@
  * fixed units, and telling which units are all zeros, so that those are left out of the output
  * (an unallocated cluster, grain or block reads as zeros in every one of these formats).
  */
-import { meetsData } from './data-ranges.js';
+import { dataWithin, meetsData, type ByteRange } from './data-ranges.js';
 import { FileSink, type Sink } from './sink.js';
 import type { RandomAccessSource } from './source.js';
 
@@ -53,7 +53,8 @@ export async function* readChunks(source: RandomAccessSource, chunk: number, dep
   const start = (i: number): Promise<void> => {
     if (hole(i)) return Promise.resolve();
     const offset = i * chunk;
-    const read = readInto(source, offset, ring[i % ring.length]!.subarray(0, Math.min(chunk, source.size - offset)));
+    const target = ring[i % ring.length]!.subarray(0, Math.min(chunk, source.size - offset));
+    const read = ranges ? readData(source, ranges, offset, target) : readInto(source, offset, target);
     read.catch(() => undefined); // awaited in turn below; a read failing ahead of its turn must not go unhandled
     return read;
   };
@@ -72,6 +73,23 @@ export async function* readChunks(source: RandomAccessSource, chunk: number, dep
     // the consumer is done with this buffer: read the chunk `depth` ahead into it
     if (i + ring.length < count) pending[slot] = start(i + ring.length);
   }
+}
+
+/**
+ * Fills `target` with the source's bytes at `offset`, reading only the parts that meet the data
+ * ranges: the rest is zeros, set here (cheaper than the kernel copying out a hole's zero pages).
+ */
+function readData(source: RandomAccessSource, ranges: readonly ByteRange[], offset: number, target: Uint8Array): Promise<void> {
+  const parts = dataWithin(ranges, offset, offset + target.length);
+  const reads: Array<Promise<void>> = [];
+  let at = 0;
+  for (const p of parts) {
+    target.fill(0, at, p.start - offset);
+    reads.push(readInto(source, p.start, target.subarray(p.start - offset, p.end - offset)));
+    at = p.end - offset;
+  }
+  target.fill(0, at);
+  return reads.length === 1 ? reads[0]! : Promise.all(reads).then(() => undefined);
 }
 
 /**

@@ -101,6 +101,19 @@ test('readChunks and readUnits skip the chunks outside the data ranges unread, f
   assert.deepEqual(units, [[8, false], [9, false], [10, false], [11, false], [12, true], [13, true], [14, true], [15, true]]);
 });
 
+test('a chunk partly in the data ranges: only those parts are read, the rest of the reused buffer is zeros', async () => {
+  const bytes = new Uint8Array(64 * 1024);
+  bytes.fill(0x11, 0, 16384);
+  bytes.fill(0x22, 36000, 36100);
+  bytes[50005] = 0x33;
+  const source = rangedSource(bytes, [{ start: 0, end: 16384 }, { start: 36000, end: 36100 }, { start: 50000, end: 50010 }]);
+  const got = new Uint8Array(bytes.length);
+  // two buffers in the ring: chunk 2 lands in the buffer chunk 0 filled with 0x11
+  for await (const c of readChunks(source, 16384, 2)) got.set(c.bytes, c.offset);
+  assert.deepEqual(got, bytes);
+  assert.equal(source.readBytes, 16384 + 100 + 10);
+});
+
 test('a sparse file: filefrag finds its data, and qcow2 and VHD written skipping the holes are the bytes written reading them', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'sparse.img');
