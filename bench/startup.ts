@@ -3,12 +3,14 @@
  * against `node -e 0` (the floor: Node.js starting and stopping), in one run on the same box.
  *   node dist/bench/startup.js [RUNS]   (default 21 of each, interleaved)
  * The three commands run in turn, round after round, so that load from elsewhere falls on all
- * of them alike; each figure is the median wall time. Prints the ratios to `node -e 0`; the
- * goal is at most 1.3x for both.
+ * of them alike; each figure is the median wall time. Each round also runs each command once
+ * more under bash to read its CPU time (user + system, bash's `times`), which load from other
+ * processes disturbs less than the wall time. Prints the ratios to `node -e 0` and the load
+ * average; the goal is at most 1.3x for both (docs/benchmarks.md, start-up).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -34,7 +36,17 @@ function withMtime(gz: Buffer, mtime: number): Buffer {
   return gz;
 }
 
-const times = commands.map(() => [] as number[]);
+/** The child's user + system milliseconds, from the second line of bash's `times` (its children's). */
+function cpuMs(argv: string[]): number {
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1 || exit 1; times', 'startup', ...argv], { encoding: 'utf8' });
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(r.stdout.trim().split('\n')[1] ?? '');
+  if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} failed under bash (${r.status}): ${r.stdout}${r.stderr}`);
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+}
+
+const wall = commands.map(() => [] as number[]);
+const cpu = commands.map(() => [] as number[]);
+const loadBefore = loadavg()[0]!;
 try {
   for (let round = 0; round < runs; round++) {
     commands.forEach((c, i) => {
@@ -43,16 +55,18 @@ try {
       const r = spawnSync(c.argv[0]!, c.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
       const ms = performance.now() - started;
       if (r.status !== 0) throw new Error(`${c.label} failed (${r.status}): ${String(r.stderr)}`);
-      times[i]!.push(ms);
+      wall[i]!.push(ms);
+      c.before?.();
+      cpu[i]!.push(cpuMs(c.argv));
     });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const floor = median(times[0]!);
-console.log(`Node.js ${process.versions.node}, ${runs} runs each, median wall time`);
+const [wallFloor, cpuFloor] = [median(wall[0]!), median(cpu[0]!)];
+console.log(`Node.js ${process.versions.node}, ${runs} runs each, medians; load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
 commands.forEach((c, i) => {
-  const m = median(times[i]!);
-  console.log(`${c.label.padEnd(30)} ${m.toFixed(1).padStart(7)} ms  ${(m / floor).toFixed(2)}x node -e 0`);
+  const [w, u] = [median(wall[i]!), median(cpu[i]!)];
+  console.log(`${c.label.padEnd(30)} wall ${w.toFixed(1).padStart(6)} ms  ${(w / wallFloor).toFixed(2)}x   cpu ${u.toFixed(0).padStart(4)} ms  ${(u / cpuFloor).toFixed(2)}x node -e 0`);
 });

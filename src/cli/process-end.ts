@@ -5,7 +5,7 @@
  * removed here on every way out. docs/errors.md describes what the user sees.
  */
 import { isReprimageError, fromSystemError, ReprimageError } from '../errors.js';
-import { afterCriticalSections, pendingOutputs, removeTemporariesSync } from '../io/temporaries.js';
+import { afterCriticalSections, pendingOutputs, removeTemporariesSync, trackedCount } from '../io/temporaries.js';
 import { liftProgress } from './reporter.js';
 
 export const EXIT_OK = 0;
@@ -14,6 +14,12 @@ export const EXIT_USAGE_OR_INPUT = 2;
 export const EXIT_INTERNAL = 70;
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * How long an interrupted command may take to unwind (its library calls reject with ABORTED and
+ * their finally blocks remove their temporaries) before the process ends without it.
+ */
+export const UNWIND_GRACE_MS = 10_000;
 
 /** Whether an internal error also prints its stack: `-v`/`--verbose`, or REPRIMAGE_DEBUG set to anything. */
 export function stackWanted(argv: readonly string[]): boolean {
@@ -25,13 +31,17 @@ let firstStatus: number | undefined;
 
 let stopping = false;
 
+/** `-v`, `--verbose` or REPRIMAGE_DEBUG: an interrupted command also says how it unwound. */
+let verbose = false;
+
 /** Aborted on SIGINT, SIGTERM or SIGHUP: every command passes it to the library calls it makes. */
 const interrupted = new AbortController();
 
 /**
  * The signal every command hands its library calls. A library call owns no signal handler; it
- * stops when this aborts (its listeners, such as the killing of a running build, run at once),
- * and whatever it left is then removed with the temporaries as the process ends.
+ * stops when this aborts (its listeners, such as the killing of a running build, run at once)
+ * and unwinds, removing what it made; the process ends when the command has (or after
+ * UNWIND_GRACE_MS), removing whatever is still recorded.
  */
 export function interruption(): AbortSignal {
   return interrupted.signal;
@@ -39,7 +49,7 @@ export function interruption(): AbortSignal {
 
 /** Installs the signal, uncaught-error and exit handlers. Call once, before any work starts. */
 export function ownProcess(argv: readonly string[]): void {
-  const verbose = stackWanted(argv);
+  verbose = stackWanted(argv);
   for (const [signal, number] of Object.entries(SIGNAL_NUMBERS)) {
     const announce = () => {
       if (firstStatus !== undefined) return;
@@ -59,9 +69,12 @@ export function ownProcess(argv: readonly string[]): void {
       stopping = true;
       // the line and the status first: the aborted call's own error then adds nothing
       announce();
+      // the command's library calls stop at their next block and unwind, removing what they made
+      // in their own finally blocks; main's end (finish) then exits with the status announced.
+      // One that does not end within the grace is ended here, its temporaries removed for it,
+      // once a file being rewritten through its own inode is finished (normalize of hard links)
       interrupted.abort(new ReprimageError('ABORTED', '', `interrupted by ${signal}`));
-      // a file being rewritten through its own inode is finished first (normalize of hard links)
-      afterCriticalSections(stop);
+      setTimeout(() => afterCriticalSections(stop), UNWIND_GRACE_MS);
     });
   }
   const die = (e: unknown) => {
@@ -122,12 +135,19 @@ function writeLine(text: string): void {
 }
 
 /**
- * Ends the process with `status` once standard output and error have taken everything written
- * to them, after removing any temporary a failed command left. Ending explicitly, rather than
+ * Ends the process with `status` (or the first error's or signal's) once standard output and
+ * error have taken everything written to them, after removing any temporary a failed command
+ * left. Ending explicitly, rather than
  * when the event loop empties, means a worker or timer left behind by a failure cannot keep
  * the process alive.
  */
 export async function finish(status: number): Promise<never> {
+  // an interrupted command that unwound: a section that must not be cut short may still run
+  if (stopping) {
+    await new Promise<void>((resolve) => afterCriticalSections(resolve));
+    // what the library's own finally blocks did not remove (none, when the command unwound whole)
+    if (verbose) writeLine(`reprimage: the interrupted command unwound; ${trackedCount()} temporaries left for the exit to remove`);
+  }
   removeTemporariesSync();
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(firstStatus ?? status);

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parseIntOption } from './pack.js';
+import { interruption } from './process-end.js';
 import type { Reporter } from './reporter.js';
 
 interface RebuildOptionValues {
@@ -49,8 +50,10 @@ export function rebuildCommand(reporter: Reporter): Command {
         cacheDir: values.cache ?? defaultCacheDir(process.env),
         allowToolVersions: values.allowToolVersions ?? false,
         workers,
+        environment: process.env,
         warn: (m) => reporter.warn(m),
         log: values.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        signal: interruption(),
       });
       if (values.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);

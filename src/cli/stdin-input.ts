@@ -7,7 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ReprimageError, fromSystemError, isReprimageError } from '../errors.js';
+import { abortedError } from '../io/abort.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
+import { interruption } from './process-end.js';
 
 export const STDIN_NAME = '-';
 
@@ -18,8 +20,10 @@ export async function withInputPath<T>(input: string, work: (path: string) => Pr
   const scratch = await makeTemporaryDirectory('reprimage-stdin-');
   const path = join(scratch.path, 'stdin');
   try {
-    await pipeline(process.stdin, createWriteStream(path)).catch((e: unknown) => {
-      throw fromSystemError(e, STDIN_NAME);
+    // a producer that stalls must not hold an interrupted command past its signal
+    const signal = interruption();
+    await pipeline(process.stdin, createWriteStream(path), { signal }).catch((e: unknown) => {
+      throw signal.aborted ? abortedError(signal, STDIN_NAME) : fromSystemError(e, STDIN_NAME);
     });
     return await work(path);
   } catch (e) {

@@ -27,7 +27,7 @@ import { crc32 } from './crc32.js';
 import { decodeLz4Stream } from './lz4-frame.js';
 import { decodeLzmaChunks } from './liblzma/decoder.js';
 import { xzStreamEnd } from './xz-stream-end.js';
-import { checkZstdWindow, zstdHeaderRest, ZstdWindowGuard } from './zstd-window.js';
+import { checkZstdWindow, zstdHeaderRest, ZstdFrameGuard } from './zstd-window.js';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lz4' | 'lzma' | 'lzop';
 
@@ -172,20 +172,66 @@ async function* throughTransform(input: AsyncIterable<Uint8Array>, transform: Tr
   }
 }
 
+/** How far ahead a zstd frame is read, to lower its window before fzstd sees it (zstd-window.ts). */
+const ZSTD_LOOKAHEAD = 1 << 20;
+/**
+ * fzstd moves its whole window at every block, so its work is blocks × window while zstd's is the
+ * output. A frame whose blocks are far smaller than its window (legal, but what no encoder makes
+ * without flushing at every few kilobytes) costs more than this many window bytes per output byte,
+ * plus a few windows' start, is refused rather than decoded for minutes.
+ */
+const ZSTD_WINDOW_WORK_PER_BYTE = 4096;
+const ZSTD_WINDOW_WORK_START = 16;
+
 async function* unzstd(input: AsyncIterable<Uint8Array>, subject: string): AsyncIterable<Uint8Array> {
-  const guard = new ZstdWindowGuard(subject);
+  const guard = new ZstdFrameGuard(subject);
   const out: Uint8Array[] = [];
+  let produced = 0;
+  let work = 0;
   const stream = new fzstd.Decompress((chunk) => {
+    const window = guard.takeBlockWindow();
+    work += window;
+    produced += chunk.length;
+    if (work > ZSTD_WINDOW_WORK_PER_BYTE * produced + ZSTD_WINDOW_WORK_START * window) {
+      throw new ReprimageError('UNSUPPORTED', subject, `zstd data of ${produced} bytes in blocks far smaller than their ${window}-byte window: too slow to decode here; decompress it with zstd -d first`);
+    }
     out.push(chunk);
   });
+  // bytes held back while a frame's window may still be lowered, and where they start
+  let held: Uint8Array[] = [];
+  let heldAt = 0;
+  let heldBytes = 0;
+  const release = (): void => {
+    const patches = guard.takeWindowPatches();
+    for (const chunk of held) {
+      let piece = chunk;
+      for (const { at, descriptor } of patches) {
+        if (at < heldAt || at >= heldAt + chunk.length) continue;
+        if (piece === chunk) piece = chunk.slice();
+        piece[at - heldAt] = descriptor;
+      }
+      stream.push(piece);
+      heldAt += chunk.length;
+    }
+    held = [];
+    heldBytes = 0;
+  };
   let any = false;
   for await (const chunk of input) {
     any = any || chunk.length > 0;
     guard.push(chunk);
-    stream.push(chunk);
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (guard.openWindowAt !== undefined) {
+      if (heldBytes < ZSTD_LOOKAHEAD) continue;
+      guard.keepWindow();
+    }
+    release();
     while (out.length > 0) yield out.shift()!;
   }
   if (!any) throw new Error('unexpected end of input');
+  guard.endOfInput();
+  release();
   stream.push(new Uint8Array(0), true);
   while (out.length > 0) yield out.shift()!;
 }

@@ -7,12 +7,10 @@
  * fails if the two ever differ (the pinned-hash tests would fail too).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { SQUASHFS_CODEC_IMPLEMENTATIONS } from './squashfs-codecs.js';
-import { XZ_OUTPUT_CODEC } from './xz-sink.js';
-import { ZSTD_OUTPUT_CODEC } from './zstd-sink.js';
-import { INITRAMFS_CODECS } from './initramfs-codecs.js';
+import { fileURLToPath } from 'node:url';
+// constants only: --version lists the codecs without loading any (codec-implementations.ts)
+import { INITRAMFS_CODECS, SQUASHFS_CODEC_IMPLEMENTATIONS, XZ_OUTPUT_CODEC, ZSTD_OUTPUT_CODEC } from './codec-implementations.js';
 
 export interface CodecVersion {
   /** What is written: `gzip` (a .gz stream), `squashfs xz` (SquashFS blocks), … */
@@ -29,29 +27,24 @@ export const PINNED_CODEC_PACKAGES: Readonly<Record<string, string>> = {
   libdeflate: '0.1.0',
 };
 
-const require = createRequire(import.meta.url);
-
 /**
- * The version in the package.json of an installed package, found from its entry point (some
- * packages do not export their package.json); undefined if it is not installed.
+ * The version in the package.json of an installed package, found where Node.js looks for the
+ * package from here (node_modules/PKG in this directory and each one above it); undefined if it
+ * is not installed. The file is read directly, not through the package's exports (some do not
+ * export their package.json), and without Node's CommonJS resolver, whose first use alone costs
+ * `--version` a few milliseconds (docs/benchmarks.md, start-up).
  */
 export function installedVersion(pkg: string): string | undefined {
-  let dir: string;
-  try {
-    dir = dirname(require.resolve(pkg));
-  } catch {
-    return undefined;
-  }
-  for (;;) {
-    try {
-      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (json.name === pkg) return json.version;
-    } catch {
-      // no package.json at this level
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (!dir.endsWith('/node_modules')) {
+      try {
+        const json = JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        if (json.name === pkg) return json.version;
+      } catch {
+        // not installed at this level
+      }
     }
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 

@@ -24,12 +24,14 @@
 import { inflateSync } from 'node:zlib';
 import pako from 'pako';
 import { ReprimageError } from '../errors.js';
-import { LIBDEFLATE_PACKAGE, createDeflateCompressor } from './libdeflate/compressor.js';
-import { ZSTD_PACKAGE, createZstdCompressor } from './zstd/compressor.js';
+import { createDeflateCompressor } from './libdeflate/compressor.js';
+import { createZstdCompressor } from './zstd/compressor.js';
 import { lz4CompressBlock } from './lz4-block.js';
-import { XZ_WASM_PACKAGE, xzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { xzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { SQUASHFS_CODEC_IMPLEMENTATIONS, SQUASHFS_GZIP_ZLIB_IMPLEMENTATION } from './codec-implementations.js';
 import { decodeXzBlock } from './liblzma/decoder.js';
 import { decodeBlockInto } from './lz4-frame.js';
+import { ZstdFrameGuard } from './zstd-window.js';
 
 export type SquashfsCompressorName = 'gzip' | 'xz' | 'zstd' | 'lz4';
 export const SQUASHFS_COMPRESSORS: readonly SquashfsCompressorName[] = ['gzip', 'xz', 'zstd', 'lz4'];
@@ -58,16 +60,8 @@ export const SQUASHFS_DEFAULT_LEVEL: Record<SquashfsCompressorName, number | und
   lz4: undefined,
 };
 
-/** Name, implementation and version of each codec, for manifests and reports. */
-export const SQUASHFS_CODEC_IMPLEMENTATIONS: Record<SquashfsCompressorName, string> = {
-  gzip: `${LIBDEFLATE_PACKAGE} (libdeflate in WebAssembly), level 9`,
-  xz: `${XZ_WASM_PACKAGE} (liblzma 5.8.2 in WebAssembly)`,
-  zstd: ZSTD_PACKAGE,
-  lz4: 'reprimage lz4-block 1 (pure TypeScript)',
-};
-
-/** The gzip implementation with `deflate: 'zlib'`. */
-export const SQUASHFS_GZIP_ZLIB_IMPLEMENTATION = 'pako 2.1.0 (zlib deflate)';
+// name, implementation and version of each codec, for manifests and reports
+export { SQUASHFS_CODEC_IMPLEMENTATIONS, SQUASHFS_GZIP_ZLIB_IMPLEMENTATION } from './codec-implementations.js';
 
 /** The implementation that writes the bytes for these settings, for manifests and reports. */
 export function codecImplementation(s: SquashfsCodecSettings): string {
@@ -223,6 +217,7 @@ export function createSquashfsDecompressor(compressorId: number, subject: string
         const size = zstdContentSize(data);
         if (size === undefined || size > max) throw bad(`zstd frame declares ${size ?? 'no'} content size (at most ${max} allowed)`);
         const { decompress } = (await import('fzstd')) as { decompress(d: Uint8Array, b?: Uint8Array): Uint8Array };
+        new ZstdFrameGuard(subject).push(data); // what fzstd would spin on or over-allocate for
         try {
           return decompress(data, new Uint8Array(size));
         } catch (e) {

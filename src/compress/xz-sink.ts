@@ -12,14 +12,11 @@ import { ReprimageError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import { ChunkingSink } from './chunking-sink.js';
 import { crc32 } from './crc32.js';
-import { XZ_WASM_PACKAGE, xzBufferEncoder, type XzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { xzBufferEncoder, type XzBufferEncoder } from './liblzma/buffer-encoder.js';
+import { XZ_OUTPUT_BLOCK, XZ_OUTPUT_DICTIONARY } from './codec-implementations.js';
 
-/** LZMA2 preset 6's dictionary, as `xz -6` (the default). */
-export const XZ_OUTPUT_DICTIONARY = 8 << 20;
-/** Uncompressed bytes per block. */
-export const XZ_OUTPUT_BLOCK = 3 * XZ_OUTPUT_DICTIONARY;
-/** What writes .xz outputs, for `--version` and manifests. */
-export const XZ_OUTPUT_CODEC = `${XZ_WASM_PACKAGE} (liblzma in WebAssembly), LZMA2 preset 6, 8 MiB dictionary, ${XZ_OUTPUT_BLOCK >> 20} MiB blocks, CRC32`;
+// the dictionary, block size and the codec's name for `--version` and manifests
+export { XZ_OUTPUT_BLOCK, XZ_OUTPUT_CODEC, XZ_OUTPUT_DICTIONARY } from './codec-implementations.js';
 
 const MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 /** Stream flags: no reserved bits, check type 1 (CRC32). */

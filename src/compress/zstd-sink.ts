@@ -10,18 +10,11 @@
 import { ReprimageError } from '../errors.js';
 import type { Sink } from '../io/sink.js';
 import { ChunkingSink } from './chunking-sink.js';
-import { ZSTD_PACKAGE, createZstdCompressor, type ZstdCompress } from './zstd/compressor.js';
+import { createZstdCompressor, type ZstdCompress } from './zstd/compressor.js';
+import { ZSTD_OUTPUT_FRAME, ZSTD_OUTPUT_LEVEL } from './codec-implementations.js';
 
-/**
- * The level of .zst outputs: 19, the highest without --ultra; images are written once and read
- * often. It costs: 45 MB of tar took 31 s of CPU here (native zstd -19: 28 s) for 8.96 MB, where
- * level 15 gives 10.2 MB and level 3 12.4 MB (docs/compression.md).
- */
-export const ZSTD_OUTPUT_LEVEL = 19;
-/** Uncompressed bytes per frame (when the stream is cut into frames). */
-export const ZSTD_OUTPUT_FRAME = 32 << 20;
-/** What writes .zst outputs, for `--version` and manifests. */
-export const ZSTD_OUTPUT_CODEC = `${ZSTD_PACKAGE} level ${ZSTD_OUTPUT_LEVEL}, frames of ${ZSTD_OUTPUT_FRAME >> 20} MiB (a cpio archive: one frame)`;
+// the level (19, and why), the frame size and the codec's name for `--version` and manifests
+export { ZSTD_OUTPUT_CODEC, ZSTD_OUTPUT_FRAME, ZSTD_OUTPUT_LEVEL } from './codec-implementations.js';
 
 export class ZstdSink extends ChunkingSink {
   #compress: ZstdCompress | undefined;

@@ -7,6 +7,7 @@
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { spoolToTempSource } from '../compress/decompress.js';
 import { fromSystemError } from '../errors.js';
+import { abortableSource, throwIfAborted } from '../io/abort.js';
 import { bufferSource, openFileSource, sliceSource, type RandomAccessSource } from '../io/source.js';
 import { fileContent, readContent, type Content } from '../tree/content.js';
 
@@ -101,7 +102,7 @@ export function contentBlob(content: Content, name: string): Blob {
  * same time on the thread pool, so the two copies out of the page cache overlap. Compares `size`
  * bytes at `offsetA` of one file with those at `offsetB` of the other.
  */
-async function sameFiles(pathA: string, offsetA: number, pathB: string, offsetB: number, size: number): Promise<boolean> {
+async function sameFiles(pathA: string, offsetA: number, pathB: string, offsetB: number, size: number, stop: Stop): Promise<boolean> {
   const open = async (p: string) => {
     try {
       return await openFile(p, 'r');
@@ -123,6 +124,7 @@ async function sameFiles(pathA: string, offsetA: number, pathB: string, offsetB:
       return got;
     };
     for (let at = 0; at < size; ) {
+      stop();
       const want = Math.min(ba.length, size - at);
       const [na, nb] = await Promise.all([fill(fa, ba, want, offsetA + at), fill(fb, bb, want, offsetB + at)]);
       if (na !== nb || na === 0) return false;
@@ -144,11 +146,12 @@ function rangeOf(blob: Blob): { source: RandomAccessSource; offset: number } | u
 }
 
 /** Two ranges of random-access sources (members of two images), read in large steps. */
-async function sameRanges(a: { source: RandomAccessSource; offset: number }, b: { source: RandomAccessSource; offset: number }, size: number): Promise<boolean> {
+async function sameRanges(a: { source: RandomAccessSource; offset: number }, b: { source: RandomAccessSource; offset: number }, size: number, stop: Stop): Promise<boolean> {
   const fa = fileWindows.get(a.source);
   const fb = fileWindows.get(b.source);
-  if (fa && fb) return sameFiles(fa.path, fa.base + a.offset, fb.path, fb.base + b.offset, size);
+  if (fa && fb) return sameFiles(fa.path, fa.base + a.offset, fb.path, fb.base + b.offset, size, stop);
   for (let at = 0; at < size; at += FILE_CHUNK) {
+    stop();
     const n = Math.min(FILE_CHUNK, size - at);
     const [x, y] = await Promise.all([a.source.read(a.offset + at, n), b.source.read(b.offset + at, n)]);
     if (Buffer.compare(x, y) !== 0) return false;
@@ -169,22 +172,56 @@ export function sourceBlob(source: RandomAccessSource): Blob {
   };
 }
 
+/** Throws an ABORTED error once the comparison's signal is aborted: called before each chunk. */
+type Stop = () => void;
+
 /**
  * Whether two blobs hold the same bytes: sizes first, then both streams compared in lockstep,
- * stopping at the first difference. Memory: one chunk of each side.
+ * stopping at the first difference. Memory: one chunk of each side. With a `signal`, each chunk
+ * is read only while it is not aborted (an ABORTED error naming `subject`), so comparing two
+ * multi-gigabyte members stops within one chunk.
  */
-export async function sameBytes(a: Blob, b: Blob): Promise<boolean> {
+export async function sameBytes(a: Blob, b: Blob, signal?: AbortSignal, subject = 'diff'): Promise<boolean> {
+  const stop: Stop = () => throwIfAborted(signal, subject);
   if (a.size !== b.size) return false;
   if (a.size === 0) return true;
-  if (a.filePath !== undefined && b.filePath !== undefined) return sameFiles(a.filePath, 0, b.filePath, 0, a.size);
+  if (a.filePath !== undefined && b.filePath !== undefined) return sameFiles(a.filePath, 0, b.filePath, 0, a.size, stop);
   const sa = storedBlobs.get(a);
   const sb = storedBlobs.get(b);
   // equal stored (compressed) forms mean equal bytes, without decompressing; else look closer
-  if (sa && sb && sa.form === sb.form && (await sameStreams(sa.parts(), sb.parts()))) return true;
+  if (sa && sb && sa.form === sb.form && (await sameStreams(sa.parts(), sb.parts(), stop))) return true;
   const ra = rangeOf(a);
   const rb = rangeOf(b);
-  if (ra && rb) return sameRanges(ra, rb, a.size);
-  return sameStreams(a.chunks(), b.chunks());
+  if (ra && rb) return sameRanges(ra, rb, a.size, stop);
+  return sameStreams(a.chunks(), b.chunks(), stop);
+}
+
+/**
+ * `blob` for the readers, text and binary views that open it or stream it after sameBytes: every
+ * chunk streamed and every read of the source it opens is refused once `signal` is aborted (an
+ * ABORTED error naming `subject`). A window of a file on disk stays one, so members inside it
+ * are still compared as cmp compares.
+ */
+export function abortableBlob(blob: Blob, signal: AbortSignal, subject: string): Blob {
+  return {
+    size: blob.size,
+    async *chunks() {
+      throwIfAborted(signal, subject);
+      for await (const chunk of blob.chunks()) {
+        throwIfAborted(signal, subject);
+        yield chunk;
+      }
+    },
+    head: async (n) => (throwIfAborted(signal, subject), blob.head(n)),
+    async open() {
+      throwIfAborted(signal, subject);
+      const source = await blob.open();
+      const guarded = abortableSource(source, signal);
+      const file = fileWindows.get(source);
+      if (file) fileWindows.set(guarded, file);
+      return guarded;
+    },
+  };
 }
 
 /**
@@ -208,13 +245,14 @@ function sameChunks(a: Uint8Array, b: Uint8Array, n: number): boolean {
 }
 
 /** Two byte streams compared in lockstep, whatever their chunk boundaries; stops at the first difference. */
-async function sameStreams(sa: AsyncIterable<Uint8Array>, sb: AsyncIterable<Uint8Array>): Promise<boolean> {
+async function sameStreams(sa: AsyncIterable<Uint8Array>, sb: AsyncIterable<Uint8Array>, stop: Stop): Promise<boolean> {
   const ia = sa[Symbol.asyncIterator]();
   const ib = sb[Symbol.asyncIterator]();
   let ca: Uint8Array = new Uint8Array(0);
   let cb: Uint8Array = new Uint8Array(0);
   try {
     while (true) {
+      stop();
       if (ca.length === 0 && cb.length === 0) {
         // fetch both sides at once so their reads overlap
         const [ra, rb] = await Promise.all([ia.next(), ib.next()]);

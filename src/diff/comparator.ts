@@ -4,7 +4,9 @@
  * structures to compare as text (a superblock, a boot catalog, a gzip header) and the members
  * inside, which the engine pairs by name, compares (metadata, then bytes) and recurses into.
  *
- * Adding a format is writing one module in comparators/ and one line in registry.ts.
+ * A format of the format registry gets one from its registry line (its Tree, or the disk it
+ * holds); one with structures of its own worth comparing has a module in comparators/, listed in
+ * registry.ts (docs/diff.md, "Adding a format").
  */
 import type { Blob } from './blob.js';
 import type { MetaField } from './metadata.js';
@@ -14,7 +16,10 @@ import type { Content } from '../tree/content.js';
 export const HEAD_SIZE = 64 * 1024;
 
 export interface Comparator {
-  /** The format's name, used in comments ("could not read as squashfs: …"). */
+  /**
+   * The format's name, used in comments ("could not read as squashfs: …"). Two sides whose
+   * comparators share an id are compared, each opened by its own (a qcow2 and a VHD: `disk`).
+   */
   readonly id: string;
   /** Whether the bytes starting with `head` (of `size` bytes in all) are this format. */
   recognizes(head: Uint8Array, size: number): boolean;

@@ -11,11 +11,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { fromSystemError, ReprimageError } from '../errors.js';
-import { throwIfAborted } from '../io/abort.js';
+import { abortedError, throwIfAborted } from '../io/abort.js';
 import { loadDirectory } from '../tree/load-dir.js';
 import { compareNames } from '../tree/names.js';
 import { compileExcludes, type PathMatcher } from '../tree/excludes.js';
-import { contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
+import { abortableBlob, contentBlob, fileBlob, sameBytes, type Blob } from './blob.js';
 import { HEAD_SIZE, type Comparator, type Container, type Member } from './comparator.js';
 import { Difference, MISSING, PATH_SEPARATOR, type EntryChange } from './difference.js';
 import { aggregateComments, changedClasses, LISTED_CLASSES, listingLine } from './file-list.js';
@@ -49,7 +49,10 @@ export interface DiffOptions {
   labels?: readonly [string, string];
   /** Hears the whole path of each member as its comparison starts. */
   onProgress?: (path: string) => void;
-  /** Stops the comparison before the next member or file (an ABORTED error). */
+  /**
+   * Stops the comparison (an ABORTED error): before the next member or file, and within one chunk
+   * of a long read (two large members compared, a reader going through an image).
+   */
   signal?: AbortSignal;
 }
 
@@ -89,16 +92,24 @@ class Engine {
 
   /** Compares two blobs; undefined when they hold the same bytes. */
   async compareBlobs(x: Side, y: Side, depth: number): Promise<Difference | undefined> {
-    throwIfAborted(this.options.signal, x.path);
-    if (await sameBytes(x.blob, y.blob)) return undefined;
-    throwIfAborted(this.options.signal, x.path);
+    const signal = this.options.signal;
+    throwIfAborted(signal, x.path);
+    if (await sameBytes(x.blob, y.blob, signal, x.path)) return undefined;
+    throwIfAborted(signal, x.path);
+    // from here on the readers and views read through blobs that refuse to go on once aborted
+    if (signal) {
+      x = { ...x, blob: abortableBlob(x.blob, signal, x.path) };
+      y = { ...y, blob: abortableBlob(y.blob, signal, y.path) };
+    }
     const d = new Difference(x.name, y.name);
     const [ha, hb] = await Promise.all([x.blob.head(HEAD_SIZE), y.blob.head(HEAD_SIZE)]);
     const comparators = await this.comparators();
     const ca = comparators.find((c) => c.recognizes(ha, x.blob.size));
     const cb = comparators.find((c) => c.recognizes(hb, y.blob.size));
-    if (ca && ca === cb && depth < this.maxDepth) {
-      const details = await this.compareAs(ca, x, y, depth, d);
+    // comparators of one id compare the same kind of thing (a disk in a qcow2 and in a VHD)
+    const same = ca !== undefined && cb !== undefined && ca.id === cb.id;
+    if (same && cb && depth < this.maxDepth) {
+      const details = await this.compareAs([ca, cb], x, y, depth, d);
       if (details !== undefined) {
         if (details.length > 0) {
           d.details = details;
@@ -108,9 +119,9 @@ class Engine {
         if (this.filtering) return undefined;
         d.comments.push(`no ${ca.id}-specific difference found, yet the bytes differ`);
       }
-    } else if (ca !== cb) {
+    } else if (!same && (ca || cb)) {
       d.comments.push(`formats differ: ${ca?.id ?? 'unrecognized data'} and ${cb?.id ?? 'unrecognized data'}`);
-    } else if (ca) {
+    } else if (same) {
       d.comments.push(`nested more than ${this.maxDepth} levels deep: compared as bytes`);
     }
     await this.compareBytes(x, y, d);
@@ -123,13 +134,16 @@ class Engine {
     return this.#comparators;
   }
 
-  /** Opens both sides with one comparator; undefined (and a comment on `d`) when either fails. */
-  async compareAs(c: Comparator, x: Side, y: Side, depth: number, d: Difference): Promise<Difference[] | undefined> {
+  /** Opens each side with its comparator (both of one id); undefined (and a comment on `d`) when either fails. */
+  async compareAs([c, cy]: [Comparator, Comparator], x: Side, y: Side, depth: number, d: Difference): Promise<Difference[] | undefined> {
     const [oa, ob] = await Promise.allSettled([
       c.open({ name: x.name, path: x.path, blob: x.blob, warn: this.warn }),
-      c.open({ name: y.name, path: y.path, blob: y.blob, warn: this.warn }),
+      cy.open({ name: y.name, path: y.path, blob: y.blob, warn: this.warn }),
     ]);
     try {
+      for (const [r, side] of [[oa, x], [ob, y]] as const) {
+        if (r.status === 'rejected') this.rethrowIfAborted(r.reason, side.path);
+      }
       for (const [r, side] of [[oa, x], [ob, y]] as const) {
         if (r.status === 'rejected') d.comments.push(`could not read ${side.path} as ${c.id}: ${message(r.reason)}`);
       }
@@ -137,6 +151,7 @@ class Engine {
       try {
         return await this.compareContainers(oa.value, ob.value, x, y, depth + 1);
       } catch (e) {
+        this.rethrowIfAborted(e, x.path);
         d.comments.push(`could not read as ${c.id}: ${message(e)}`);
         return undefined;
       }
@@ -163,8 +178,16 @@ class Engine {
       d.unifiedDiff = bytes.unifiedDiff;
       d.comments.push(...bytes.comments);
     } catch (e) {
+      this.rethrowIfAborted(e, x.path);
       d.comments.push(`could not read the bytes: ${message(e)}`);
     }
+  }
+
+  /** An error caught to become a comment is rethrown as ABORTED when the comparison was stopped. */
+  rethrowIfAborted(error: unknown, subject: string): void {
+    const signal = this.options.signal;
+    if (signal?.aborted) throw abortedError(signal, subject);
+    if (error instanceof ReprimageError && error.code === 'ABORTED') throw error;
   }
 
   /** The differences between two opened containers: described structures, file list, member order, members. */
@@ -340,6 +363,7 @@ class Engine {
           d.details.push(...sub.details);
         }
       } catch (e) {
+        this.rethrowIfAborted(e, path1!);
         content = true;
         d.comments.push(`could not compare the contents: ${message(e)}`);
       }
@@ -348,13 +372,16 @@ class Engine {
       const [oa, ob] = await Promise.allSettled([ma.container(), mb.container()]);
       try {
         if (oa.status === 'rejected' || ob.status === 'rejected') {
-          d.comments.push(`could not read: ${message(oa.status === 'rejected' ? oa.reason : (ob as PromiseRejectedResult).reason)}`);
+          const reason: unknown = oa.status === 'rejected' ? oa.reason : (ob as PromiseRejectedResult).reason;
+          this.rethrowIfAborted(reason, path1!);
+          d.comments.push(`could not read: ${message(reason)}`);
         } else {
           const sa: Side = { name: ma.name, path: path1!, blob: emptyBlob };
           const sb: Side = { name: mb.name, path: path2!, blob: emptyBlob };
           d.details.push(...(await this.compareContainers(oa.value, ob.value, sa, sb, depth + 1)));
         }
       } catch (e) {
+        this.rethrowIfAborted(e, path1!);
         d.comments.push(`could not compare: ${message(e)}`);
       } finally {
         await Promise.allSettled([oa.status === 'fulfilled' ? oa.value.close() : undefined, ob.status === 'fulfilled' ? ob.value.close() : undefined]);

@@ -24,6 +24,12 @@ export interface FormatDefinition {
   readonly suffixes: readonly string[];
   /** Whether the format is a byte stream that `pack` may compress as a whole (tar, cpio). */
   readonly compressible?: boolean;
+  /**
+   * Whether the format is a disk image (qcow2, VHD, VMDK): then `load()` gives a handler with
+   * `openDisk`. Known without loading, so that a command can look for disk images among its
+   * arguments without loading every reader.
+   */
+  readonly diskImage?: boolean;
   /** Whether `pack` writes it (then `load()` gives a handler with `write`). */
   readonly writable: boolean;
   /** The reader, sniffer and writer. */
@@ -44,6 +50,12 @@ export interface FormatHandler {
   sniffTail?(tail: Uint8Array, size: number): boolean;
   /** Opens an input recognized by `sniff` as a Tree. The opened image owns `source`: its close() closes it. */
   open(source: RandomAccessSource, ctx: OpenContext): Promise<OpenedImage>;
+  /**
+   * For a disk-image format (qcow2, VHD, VMDK): the guest disk inside `source`, which `open`
+   * then opens by its own content. With it, `diff` compares the image as the disk it holds, so
+   * that a qcow2 compares with a VHD or a raw image of the same disk. The disk owns `source`.
+   */
+  openDisk?(source: RandomAccessSource): Promise<DiskImage>;
   /**
    * Writes `tree` as this format, from the sink's position; present exactly when the definition
    * says `writable`, and for the file systems `disk` puts in partitions (fat, ext4, squashfs).
@@ -89,6 +101,14 @@ export interface WriteContext {
   signal?: AbortSignal;
   /** The output's name in messages (a partition of a disk, a file); default the format's. */
   subject?: string;
+}
+
+/** The disk a disk-image format holds. */
+export interface DiskImage {
+  /** The guest disk's bytes; closing it closes the image file. */
+  disk: RandomAccessSource;
+  /** The image format's header fields as `key: value` lines (diff compares them as `image`). */
+  describe(): string;
 }
 
 /** What a write made. */

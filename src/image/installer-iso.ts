@@ -18,19 +18,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
 import { createDeflateCompressor } from '../compress/libdeflate/compressor.js';
-import { writeCpio } from '../formats/cpio/index.js';
-import { writeFat } from '../formats/fat/index.js';
-import { writeIso, type IsoWriteReport } from '../formats/iso9660/index.js';
-import { writeAtomically } from '../io/atomic-output.js';
+import type { WriteContext, WriteSettings } from '../formats/format.js';
+import type { IsoWriteReport } from '../formats/iso9660/index.js';
+import { writeFormat } from '../formats/registry.js';
+import { abortableSource, throwIfAborted } from '../io/abort.js';
+import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { MemorySink, type Sink } from '../io/sink.js';
 import { openFileSource } from '../io/source.js';
 import { bytesContent, fileContent, readContent } from '../tree/content.js';
-import { deriveU32, deriveUuid } from '../tree/identifiers.js';
-import { ID_PURPOSES as ID } from '../tree/id-purposes.js';
+import { renamedIdentifiers, seededIdentifiers } from '../tree/id-purposes.js';
 import { Tree, newDir, type FileNode, type Node } from '../tree/tree.js';
 import { grubCfg, isolinuxCfg } from './boot-menus.js';
-import { BOOT_FILES, espTreeOf, fileAt, findKernel, volumeIdOf } from './live-iso.js';
+import { BOOT_FILES, LIVE_ISO_PURPOSES, espTreeOf, fileAt, findKernel, volumeIdOf } from './live-iso.js';
 import { INSTALLER_IMAGE_CODEC, writeCompressedImage, type CompressedImageReport } from './installer-image.js';
 import { installerModules } from './installer-modules.js';
 import { stageTimer } from '../stage-timer.js';
@@ -50,11 +50,19 @@ export interface InstallerIsoOptions {
   imageName: string;
   volumeId?: string;
   buildTime: number;
+  /** Derives the MBR signature, GPT GUIDs and the ESP serial (the live ISO's purposes). */
   seed: string;
   /** Words on the installer's kernel command line; default DEFAULT_INSTALLER_CMDLINE. */
   kernelCmdline?: string;
+  /** Where the compressed image is spooled; default the OS temp directory. */
   tempDir?: string;
+  /** Parallel workers of the writers; never changes the bytes. */
+  workers?: number;
+  /** The user's name for the ISO being made, named (with the scratch file) when spooling fails. */
+  subject?: string;
   warn?: (message: string) => void;
+  /** Stops the build at the next block read or written (an ABORTED error); the spooled image is removed. */
+  signal?: AbortSignal;
 }
 
 export interface InstallerIsoReport {
@@ -100,7 +108,12 @@ export function imageConf(imageName: string, image: CompressedImageReport): stri
 export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sink, options: InstallerIsoOptions): Promise<InstallerIsoReport> {
   const warn = options.warn ?? (() => {});
   const epoch = options.buildTime;
+  const signal = options.signal;
   const { timings, stage } = stageTimer();
+  // the initramfs, the ESP and the medium are written by their formats in the registry, with the
+  // live ISO's identifier purposes (the installer ISO is laid out as the live ISO)
+  const ctx: WriteContext = { buildTime: epoch, ids: renamedIdentifiers(seededIdentifiers(options.seed), LIVE_ISO_PURPOSES), warn, workers: options.workers, subject: options.subject, signal };
+  const write = (id: string, tree: Tree, to: Sink, settings: WriteSettings = {}) => writeFormat(id, tree, to, ctx, settings);
   const meta = (mode: number) => ({ mode, uid: 0, gid: 0, mtime: { sec: epoch, nsec: 0 }, xattrs: new Map<string, Uint8Array>() });
   const file = (content: FileNode['content'], mode = 0o644): Node => ({ kind: 'file', ...meta(mode), content });
   const text = (s: string, mode = 0o644): Node => file(bytesContent(new TextEncoder().encode(s)), mode);
@@ -122,13 +135,15 @@ export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sin
     const source = await openFileSource(imagePath);
     let image: CompressedImageReport;
     try {
-      image = await writeAtomically(compressedPath, (s) => writeCompressedImage(source, s));
+      const from = signal ? abortableSource(source, signal) : source;
+      image = await writeAtomically(compressedPath, (s) => writeCompressedImage(from, s), { subject: scratchSubject(options.subject, compressedPath), signal });
     } finally {
       await source.close();
     }
     stage('image');
 
     // the initramfs: busybox, the scripts, the modules (flat, loaded in the listed order)
+    throwIfAborted(signal, options.subject ?? 'installer ISO');
     const modules = await installerModules(root, version, warn);
     const initramfs = new Tree(newDir(meta(0o755)));
     for (const dir of ['bin', 'dev', 'proc', 'sys', 'tmp', 'medium', 'etc', 'lib/modules']) initramfs.ensureDir(dir, meta(0o755));
@@ -140,7 +155,7 @@ export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sin
     for (const m of modules) initramfs.set(`lib/modules/${m.name}`, file(m.content));
     initramfs.set('etc/reprimage-installer.conf', text(`MEDIUM_IMAGE_SHA256=${image.sha256}\nMODULES="${modules.map((m) => m.name).join(' ')}"\n`));
     const cpio = new MemorySink();
-    await writeCpio(initramfs, cpio, { buildTime: epoch });
+    await write('cpio', initramfs, cpio);
     const initrd = (await createDeflateCompressor(6)).gzip(cpio.bytes());
     stage('initramfs');
 
@@ -159,25 +174,26 @@ export async function writeInstallerIso(root: Tree, imagePath: string, sink: Sin
     let esp: Uint8Array | undefined;
     if (shim && grub) {
       const espSink = new MemorySink();
-      await writeFat(espTreeOf(epoch, shim, grub, grubCfg(vars)), espSink, { volumeSerial: deriveU32(options.seed, ID.liveIsoEspSerial), buildTime: epoch, label: 'EFIBOOT' });
+      await write('fat', espTreeOf(epoch, shim, grub, grubCfg(vars)), espSink, { fat: { label: 'EFIBOOT' } });
       esp = espSink.bytes();
     }
     const mbr = await readContent(bios.mbr.content);
-    const iso = await writeIso(medium, sink, {
-      volumeId: options.volumeId ?? volumeIdOf(options.name),
-      buildTime: epoch,
-      bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true },
-      efi: esp ? { appendedImage: bytesContent(esp, 'efi.img') } : undefined,
-      hybridMbr: mbr,
-      mbrId: deriveU32(options.seed, ID.liveIsoMbrDiskSignature),
-      gpt: { diskGuid: deriveUuid(options.seed, ID.liveIsoGptDisk), partitionGuids: [0, 1, 2].map((i) => deriveUuid(options.seed, ID.liveIsoGptPartition(i))) },
-      sortWeights: new Map([
-        ['isolinux/isolinux.bin', 30],
-        ['isolinux/ldlinux.c32', 20],
-        [INSTALLER_KERNEL, 10],
-        [INSTALLER_INITRD, 10],
-      ]),
+    const written = await write('iso9660', medium, sink, {
+      iso: {
+        volumeId: options.volumeId ?? volumeIdOf(options.name),
+        biosBoot: 'isolinux/isolinux.bin',
+        efiAppended: esp ? bytesContent(esp, 'efi.img') : undefined,
+        hybridMbr: mbr,
+        gpt: true,
+        sortWeights: new Map([
+          ['isolinux/isolinux.bin', 30],
+          ['isolinux/ldlinux.c32', 20],
+          [INSTALLER_KERNEL, 10],
+          [INSTALLER_INITRD, 10],
+        ]),
+      },
     });
+    const iso = written.report as IsoWriteReport;
     stage('iso');
     return { iso, kernelVersion: version, modules: modules.map((m) => m.name), image: { ...image, codec: INSTALLER_IMAGE_CODEC.name, implementation: INSTALLER_IMAGE_CODEC.implementation }, timings };
   } finally {

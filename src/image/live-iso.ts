@@ -18,9 +18,8 @@ import { join } from 'node:path';
 import { ReprimageError } from '../errors.js';
 import type { WriteContext, WriteSettings } from '../formats/format.js';
 import type { IsoWriteReport } from '../formats/iso9660/index.js';
-import { formatById } from '../formats/registry.js';
+import { writeFormat } from '../formats/registry.js';
 import type { SquashfsCompressorName } from '../formats/squashfs/index.js';
-import { abortableSink } from '../io/abort.js';
 import { scratchSubject, writeAtomically } from '../io/atomic-output.js';
 import { makeTemporaryDirectory } from '../io/temporaries.js';
 import { MemorySink, type Sink } from '../io/sink.js';
@@ -41,8 +40,11 @@ export const BOOT_FILES = {
   grubCd: 'usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed',
 } as const;
 
-/** The live ISO's identifiers have purposes of their own, apart from a `pack` output's of the same format. */
-const LIVE_ISO_PURPOSES: ReadonlyMap<IdPurpose, IdPurpose> = new Map([
+/**
+ * The live ISO's identifiers have purposes of their own, apart from a `pack` output's of the same
+ * format; the installer ISO, laid out as the live ISO, uses the same ones.
+ */
+export const LIVE_ISO_PURPOSES: ReadonlyMap<IdPurpose, IdPurpose> = new Map([
   [ID.fatVolumeSerial, ID.liveIsoEspSerial],
   [ID.isoMbrDiskSignature, ID.liveIsoMbrDiskSignature],
   [ID.isoGptDisk, ID.liveIsoGptDisk],
@@ -71,6 +73,8 @@ export interface LiveIsoOptions {
   warn?: (message: string) => void;
   /** Stops the build at the next block written (an ABORTED error); the spooled SquashFS is removed. */
   signal?: AbortSignal;
+  /** Files put on the medium beside live/, outside the SquashFS (the build record: docs/rebuild.md). */
+  mediumFiles?: ReadonlyArray<{ path: string; bytes: Uint8Array }>;
 }
 
 export interface LiveIsoReport {
@@ -151,8 +155,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
   // the medium and every image in it are written by their formats in the registry, with the live
   // ISO's own identifier purposes (its ESP serial, MBR signature and GPT GUIDs)
   const ctx: WriteContext = { buildTime: epoch, ids: renamedIdentifiers(seededIdentifiers(options.seed), LIVE_ISO_PURPOSES), warn, workers: options.workers, subject: options.subject, signal: options.signal };
-  const write = async (id: string, tree: Tree, to: Sink, settings: WriteSettings) =>
-    (await formatById(id)!.load()).write!(tree, options.signal ? abortableSink(to, options.signal, options.subject ?? id) : to, ctx, settings);
+  const write = (id: string, tree: Tree, to: Sink, settings: WriteSettings) => writeFormat(id, tree, to, ctx, settings);
 
   const { version, kernel, initrd } = findKernel(root, warn);
   const bios = {
@@ -194,6 +197,7 @@ export async function writeLiveIso(root: Tree, sink: Sink, options: LiveIsoOptio
     put('isolinux/ldlinux.c32', file(bios.ldlinux.content));
     put('isolinux/isolinux.cfg', text(isolinuxCfg(vars)));
     put('boot/grub/grub.cfg', text(grubCfg(vars)));
+    for (const extra of options.mediumFiles ?? []) put(extra.path, file(bytesContent(extra.bytes, extra.path)));
 
     let esp: Uint8Array | undefined;
     if (shim && grub) {

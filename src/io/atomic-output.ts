@@ -14,7 +14,7 @@
  */
 import { lstat, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
@@ -130,6 +130,8 @@ const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 32) || 'host';
 function stemOf(name: string): string {
   if (Buffer.byteLength(name) <= 128) return name;
   const head = Array.from(name).slice(0, 32).join('');
+  // node:crypto is loaded here, on the rare long name, not by every command at start-up
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return `${head}~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
 }
 

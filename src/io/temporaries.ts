@@ -55,6 +55,11 @@ export function trackCleanup(undo: () => void): () => void {
   return () => void live.delete(entry);
 }
 
+/** How many temporaries, helpers and undo steps are recorded and not yet released. */
+export function trackedCount(): number {
+  return live.size;
+}
+
 /** The outputs being written right now (their final paths), oldest first. */
 export function pendingOutputs(): string[] {
   return [...live].flatMap((e) => (e.target === undefined ? [] : [e.target]));
@@ -101,7 +106,7 @@ export async function makeTemporaryDirectory(prefix: string, parent: string = tm
 }
 
 let criticalSections = 0;
-let whenCalm: (() => void) | undefined;
+let whenCalm: Array<() => void> = [];
 
 /**
  * Runs `work` that must not be cut short by SIGINT/SIGTERM (rewriting a file through its own
@@ -114,10 +119,10 @@ export async function withoutInterruption<T>(work: () => Promise<T>): Promise<T>
     return await work();
   } finally {
     criticalSections--;
-    if (criticalSections === 0 && whenCalm) {
-      const run = whenCalm;
-      whenCalm = undefined;
-      run();
+    if (criticalSections === 0 && whenCalm.length > 0) {
+      const waiting = whenCalm;
+      whenCalm = [];
+      for (const run of waiting) run();
     }
   }
 }
@@ -125,5 +130,5 @@ export async function withoutInterruption<T>(work: () => Promise<T>): Promise<T>
 /** Runs `run` now, or when the last `withoutInterruption` section in progress ends. */
 export function afterCriticalSections(run: () => void): void {
   if (criticalSections === 0) run();
-  else whenCalm = run;
+  else whenCalm.push(run);
 }

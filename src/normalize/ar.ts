@@ -9,6 +9,7 @@ import { AR_FIELDS, AR_FMAG, AR_HEADER_SIZE, AR_MAGIC, setArField, writeArMember
 import type { RandomAccessSource } from '../io/source.js';
 import type { NormalizeContext, Normalizer } from './handler.js';
 import { normalizedTime } from './handler.js';
+import { detectAr } from './detect.js';
 
 const CHUNK = 1 << 20;
 
@@ -60,7 +61,7 @@ function normalizeHeader(header: Uint8Array, ctx: NormalizeContext): void {
 export const arNormalizer: Normalizer = {
   id: 'ar',
   description: 'ar archives (.a, .deb): member mtimes, uid/gid 0, modes 0644/0755',
-  detect: (head) => Buffer.from(head.subarray(0, 8)).toString('latin1') === AR_MAGIC,
+  detect: detectAr,
   async prepare(source, ctx) {
     const members = await readMembers(source, ctx);
     return (sink) =>

@@ -6,12 +6,13 @@
  * microcode first) stay separate archives, in their order. Archives with compressed segments
  * are left alone with a warning: the compressor's bytes would have to be reproduced too.
  */
-import { loadCpio, readCpioEntries, sniffCpio, writeCpio } from '../formats/cpio/index.js';
+import { loadCpio, readCpioEntries, writeCpio } from '../formats/cpio/index.js';
 import { sliceSource, type RandomAccessSource } from '../io/source.js';
 import type { Tree } from '../tree/tree.js';
 import { nameFromBytes } from '../tree/names.js';
 import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
 import { normalizeMembers } from './archive-members.js';
+import { detectCpio } from './detect.js';
 
 async function prepareCpio(source: RandomAccessSource, ctx: NormalizeContext): Promise<Rewrite | undefined> {
   // where each archive of a concatenation starts, so each is normalized and written on its own
@@ -51,22 +52,9 @@ function cpioFirstName(head: Uint8Array): string {
   return nameFromBytes(head.subarray(110, 110 + namesize - 1));
 }
 
-/**
- * The magic and a whole first header of hex (newc, crc: 110 bytes) or octal (odc: 76 bytes)
- * digits: a text file that merely starts with `070701` is not taken for an archive.
- */
-function looksLikeCpio(head: Uint8Array): boolean {
-  if (head.length < 6 || !sniffCpio(head)) return false;
-  const odc = head[5] === 0x37; // '070707'
-  const size = odc ? 76 : 110;
-  if (head.length < size) return false;
-  const digits = Buffer.from(head.subarray(6, size)).toString('latin1');
-  return odc ? /^[0-7]+$/.test(digits) : /^[0-9A-Fa-f]+$/.test(digits);
-}
-
 export const cpioNormalizer: Normalizer = {
   id: 'cpio',
   description: 'cpio: members normalized, times clamped, owners 0:0, sorted, rewritten as newc',
-  detect: looksLikeCpio,
+  detect: detectCpio,
   prepare: prepareCpio,
 };

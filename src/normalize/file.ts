@@ -13,9 +13,11 @@ import { trackTemporary, withoutInterruption } from '../io/temporaries.js';
 import { bufferSource, openFileSource, type RandomAccessSource } from '../io/source.js';
 import { MemorySink } from '../io/sink.js';
 import { ComparingSink } from './compare-sink.js';
-import { HEAD_SIZE, type HandlerId, type NormalizeContext, type Rewrite } from './handler.js';
-import { detectNormalizer, normalizerById } from './registry.js';
-import { normalizeTree } from './tree.js';
+import { HEAD_SIZE, type HandlerId, type MemberNormalizer, type NormalizeContext, type Rewrite } from './handler.js';
+import { findNormalizer, loadNormalizer } from './catalog.js';
+
+// archives only: loading it loads every normalizer (their members may be of any type)
+const normalizeMembers: MemberNormalizer = async (tree, options) => (await import('./tree.js')).normalizeTree(tree, options);
 
 export interface NormalizeOptions {
   /** SOURCE_DATE_EPOCH, in seconds. */
@@ -86,10 +88,10 @@ export async function normalizeFile(path: string, options: NormalizeOptions): Pr
     if (!st.isFile()) return result;
     source = await openSource(path, Number(st.size));
     const head = await source.read(0, Math.min(HEAD_SIZE, source.size));
-    const normalizer = options.type ? normalizerById(options.type) : detectNormalizer(head, source.size, basename(path));
+    const normalizer = options.type ? await loadNormalizer(options.type) : await findNormalizer(head, source.size, basename(path));
     if (!normalizer) return result;
     result.handler = normalizer.id;
-    const ctx: NormalizeContext = { buildTime: options.buildTime, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers: normalizeTree };
+    const ctx: NormalizeContext = { buildTime: options.buildTime, clamp: options.clamp, subject: path, warn: (m) => warnings.push(m), normalizeMembers };
     const rewrite = await normalizer.prepare(source, ctx);
     if (!rewrite) {
       result.status = 'left-alone';

@@ -7,8 +7,9 @@
 import { corruptError, truncatedError } from '../errors.js';
 import type { Normalizer } from './handler.js';
 import { readWhole } from './handler.js';
+import { detectMo, MO_MAGIC_LE } from './detect.js';
 
-export const MO_MAGIC_LE = 0x950412de;
+export { MO_MAGIC_LE } from './detect.js';
 const MO_FIELDS = { magic: 0, revision: 4, count: 8, originals: 12, translations: 16 } as const;
 const MO_HEADER_SIZE = 28;
 const LIMIT = 256 << 20;
@@ -70,11 +71,7 @@ export function normalizeMoBytes(bytes: Uint8Array, buildTime: number, subject: 
 export const moNormalizer: Normalizer = {
   id: 'gettext-mo',
   description: 'gettext .mo catalogs: header POT-Creation-Date / PO-Revision-Date later than the timestamp',
-  detect: (head) => {
-    if (head.length < 4) return false;
-    const v = new DataView(head.buffer, head.byteOffset, 4);
-    return v.getUint32(0, true) === MO_MAGIC_LE || v.getUint32(0, false) === MO_MAGIC_LE;
-  },
+  detect: detectMo,
   async prepare(source, ctx) {
     const bytes = await readWhole(source, LIMIT, '.mo catalog');
     const result = normalizeMoBytes(bytes, ctx.buildTime, ctx.subject) ?? bytes;

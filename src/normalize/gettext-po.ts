@@ -6,6 +6,7 @@
 import type { Normalizer, NormalizeContext } from './handler.js';
 import { normalizedTime, readWhole } from './handler.js';
 import { formatGettextDate, parseGettextDate } from './gettext-mo.js';
+import { detectPo } from './detect.js';
 
 const LIMIT = 256 << 20;
 /** The header line as xgettext writes it: "POT-Creation-Date: 2024-01-31 12:00+0100\n" */
@@ -29,15 +30,10 @@ export function normalizePoBytes(bytes: Uint8Array, ctx: Pick<NormalizeContext, 
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
-function looksLikePo(head: Uint8Array): boolean {
-  const text = Buffer.from(head).toString('latin1');
-  return /^msgid ""\r?$/m.test(text) && /^msgstr ""\r?$/m.test(text) && text.includes('"Content-Type: text/plain');
-}
-
 export const poNormalizer: Normalizer = {
   id: 'gettext-po',
   description: 'gettext .po/.pot: header POT-Creation-Date',
-  detect: (head, _size, name) => (/\.pot?$/.test(name) || looksLikePo(head)) && Buffer.from(head).toString('latin1').includes('POT-Creation-Date:'),
+  detect: detectPo,
   async prepare(source, ctx) {
     const bytes = await readWhole(source, LIMIT, 'PO file');
     const result = normalizePoBytes(bytes, ctx) ?? bytes;

@@ -8,6 +8,7 @@ import { createInflateRaw } from 'node:zlib';
 import { corruptError, truncatedError, ReprimageError } from '../errors.js';
 import type { RandomAccessSource } from '../io/source.js';
 import type { NormalizeContext, Normalizer } from './handler.js';
+import { detectGzip } from './detect.js';
 
 const ID1 = 0x1f;
 const ID2 = 0x8b;
@@ -169,7 +170,7 @@ async function copyRange(source: RandomAccessSource, write: (b: Uint8Array) => P
 export const gzipNormalizer: Normalizer = {
   id: 'gzip',
   description: 'gzip (every member): file name and header CRC dropped, MTIME clamped, OS set to Unix',
-  detect: (head) => head.length >= 10 && head[0] === ID1 && head[1] === ID2 && head[2] === CM_DEFLATE,
+  detect: detectGzip,
   async prepare(source, ctx) {
     const { members, trailingAt } = await readMembers(source, ctx);
     return async (sink) => {

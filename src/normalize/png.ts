@@ -9,6 +9,7 @@ import { crc32 } from '../compress/crc32.js';
 import type { RandomAccessSource } from '../io/source.js';
 import type { Normalizer, NormalizeContext } from './handler.js';
 import { normalizedTime } from './handler.js';
+import { detectPng } from './detect.js';
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 /** Chunks at least this long (data + CRC) are never inspected, as in strip-nondeterminism. */
@@ -97,7 +98,7 @@ async function plan(source: RandomAccessSource, ctx: NormalizeContext): Promise<
 export const pngNormalizer: Normalizer = {
   id: 'png',
   description: 'PNG: tIME chunk and date text chunks; CRCs checked and recomputed',
-  detect: (head) => head.length >= 8 && Buffer.compare(head.subarray(0, 8), PNG_SIGNATURE) === 0,
+  detect: detectPng,
   async prepare(source, ctx) {
     const pieces = await plan(source, ctx);
     return async (sink) => {

@@ -10,19 +10,7 @@ import { readTarEntries, loadTar, writeTar, type TarFlavour } from '../formats/t
 import type { RandomAccessSource } from '../io/source.js';
 import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
 import { normalizeMembers } from './archive-members.js';
-
-/** 'gnu' or 'ustar' when the first block is a tar header: the magic and a matching checksum. */
-function ustarMagic(head: Uint8Array): string | undefined {
-  if (head.length < 512) return undefined;
-  const magic = Buffer.from(head.subarray(257, 265)).toString('latin1');
-  const kind = magic === 'ustar  \0' ? 'gnu' : magic.startsWith('ustar\0') ? 'ustar' : undefined;
-  if (kind === undefined) return undefined;
-  // the checksum counts the checksum field itself as eight spaces
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += head[i]!;
-  const stored = parseInt(Buffer.from(head.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/, '').trim(), 8);
-  return stored === sum ? kind : undefined;
-}
+import { detectTar, ustarMagic } from './detect.js';
 
 async function prepareTar(source: RandomAccessSource, ctx: NormalizeContext): Promise<Rewrite> {
   const head = await source.read(0, Math.min(512, source.size));
@@ -40,6 +28,6 @@ async function prepareTar(source: RandomAccessSource, ctx: NormalizeContext): Pr
 export const tarNormalizer: Normalizer = {
   id: 'tar',
   description: 'tar: members normalized, times clamped, owners 0:0, sorted, rewritten in the same dialect',
-  detect: (head) => ustarMagic(head) !== undefined,
+  detect: detectTar,
   prepare: prepareTar,
 };

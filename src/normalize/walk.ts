@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fromSystemError } from '../errors.js';
 import { throwIfAborted } from '../io/abort.js';
 import { compareNames } from '../tree/names.js';
-import { defaultWorkerCount, WorkerPool } from '../parallel/ordered-pool.js';
 import { normalizeFile, type FileResult, type NormalizeOptions } from './file.js';
 import type { ProgressCallback } from '../progress.js';
 
@@ -73,7 +72,6 @@ export async function normalizePaths(paths: readonly string[], run: NormalizeRun
   const unique = files.filter((f) => f.linkOf === undefined);
   const options: NormalizeOptions = { buildTime: run.buildTime, clamp: run.clamp, check: run.check, type: run.type };
   const signal = run.signal;
-  const workers = Math.max(1, Math.min(run.workers ?? Math.min(defaultWorkerCount(), 8), unique.length));
   const byPath = new Map<string, FileResult>();
   const total = { entries: unique.length, bytes: 0 };
   const done = { entries: 0, bytes: 0 };
@@ -82,10 +80,13 @@ export async function normalizePaths(paths: readonly string[], run: NormalizeRun
     run.onProgress?.(done, total);
     return result;
   };
-  if (workers <= 1 || unique.length < 4) {
+  // fewer than four files are done here, without loading the worker pool (start-up, docs/benchmarks.md)
+  const pool = unique.length < 4 ? undefined : await import('../parallel/ordered-pool.js');
+  const workers = pool === undefined ? 1 : Math.max(1, Math.min(run.workers ?? Math.min(pool.defaultWorkerCount(), 8), unique.length));
+  if (pool === undefined || workers <= 1) {
     for (const f of unique) byPath.set(f.path, finished(await normalizeFile(f.path, { ...options, signal })));
   } else {
-    const pool = await WorkerPool.start<string, FileResult>(new URL('./task.js', import.meta.url), options, workers);
+    const workerPool = await pool.WorkerPool.start<string, FileResult>(new URL('./task.js', import.meta.url), options, workers);
     try {
       // as many files in flight as workers: once the signal aborts, the files being rewritten are
       // finished (each whole) and no other one is started
@@ -93,13 +94,13 @@ export async function normalizePaths(paths: readonly string[], run: NormalizeRun
       const lane = async () => {
         while (next < unique.length && !signal?.aborted) {
           const f = unique[next++]!;
-          byPath.set(f.path, finished(await pool.run(f.path, { label: f.path })));
+          byPath.set(f.path, finished(await workerPool.run(f.path, { label: f.path })));
         }
       };
       await Promise.all(Array.from({ length: workers }, lane));
       throwIfAborted(signal, paths[0] ?? 'normalize');
     } finally {
-      await pool.close();
+      await workerPool.close();
     }
   }
   const results = files.map((f) => {

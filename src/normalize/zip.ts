@@ -16,13 +16,14 @@ import { crc32 } from '../compress/crc32.js';
 import { bufferSource, type RandomAccessSource } from '../io/source.js';
 import { MemorySink, type Sink } from '../io/sink.js';
 import type { NormalizeContext, Normalizer, Rewrite } from './handler.js';
+import { detectJar, detectZip } from './detect.js';
 import { isJavadoc, normalizeJavadocBytes } from './javadoc.js';
 import { normalizePropertiesBytes } from './pom-properties.js';
 import {
   dosToUnix, joinExtra, splitExtra, unixToDos,
   EXTRA_EXTENDED_TIMESTAMP, EXTRA_INFOZIP_UNIX_2, EXTRA_INFOZIP_UNIX_NEW, EXTRA_INFOZIP_UNIX_OLD, EXTRA_NTFS,
   EXTRA_PKWARE_UNIX, EXTRA_ZIP64, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, HOST_UNIX, METHOD_DEFLATED, METHOD_STORED,
-  ZIP_LOCAL_HEADER_SIZE, type ExtraField,
+  type ExtraField,
 } from '../formats/zip/layout.js';
 import { readZipDirectory, type ZipDirectoryEntry as ParsedEntry } from '../formats/zip/reader.js';
 import { writeZip } from '../formats/zip/writer.js';
@@ -350,30 +351,16 @@ export async function prepareZip(source: RandomAccessSource, ctx: NormalizeConte
   };
 }
 
-const JAR_NAMES = /\.(jar|war|ear|aar|hpi|sym|apk|jmod)$/;
-
-function startsWithZipEntry(head: Uint8Array): boolean {
-  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
-}
-
-/** Whether the first local header names META-INF/ or META-INF/MANIFEST.MF, as the jar tools write. */
-function firstEntryIsManifest(head: Uint8Array): boolean {
-  if (head.length < ZIP_LOCAL_HEADER_SIZE || head[2] !== 3) return false;
-  const nameLength = head[26]! | (head[27]! << 8);
-  const name = Buffer.from(head.subarray(ZIP_LOCAL_HEADER_SIZE, ZIP_LOCAL_HEADER_SIZE + nameLength)).toString('latin1');
-  return name === 'META-INF/' || name === 'META-INF/MANIFEST.MF';
-}
-
 export const jarNormalizer: Normalizer = {
   id: 'jar',
   description: 'Java archives (jar, war, ear, aar, apk): zip normalization, META-INF/MANIFEST.MF first, manifest/javadoc/pom.properties inside',
-  detect: (head, _size, name) => startsWithZipEntry(head) && (JAR_NAMES.test(name) || firstEntryIsManifest(head)),
+  detect: detectJar,
   prepare: (source, ctx) => prepareZip(source, ctx, 'jar'),
 };
 
 export const zipNormalizer: Normalizer = {
   id: 'zip',
   description: 'zip archives (zip, whl, epub, odf, xpi, zip64): entry order, times, extra fields, permissions',
-  detect: (head) => startsWithZipEntry(head),
+  detect: detectZip,
   prepare: (source, ctx) => prepareZip(source, ctx, 'zip'),
 };

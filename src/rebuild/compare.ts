@@ -8,14 +8,14 @@ import { writeAtomically } from '../io/atomic-output.js';
 import { diffPaths, PATH_SEPARATOR } from '../diff/engine.js';
 import type { Difference } from '../diff/difference.js';
 
-export async function compareImages(published: string, rebuilt: string, name: string, workDir: string, warn: (m: string) => void): Promise<{ differences: string[]; files: Record<string, string> }> {
-  const difference = await diffPaths(published, rebuilt, { warn });
+export async function compareImages(published: string, rebuilt: string, name: string, workDir: string, warn: (m: string) => void, signal?: AbortSignal): Promise<{ differences: string[]; files: Record<string, string> }> {
+  const difference = await diffPaths(published, rebuilt, { warn, signal });
   if (!difference) return { differences: [], files: {} };
   const { renderText } = await import('../diff/presenters/text.js');
   const { renderJson } = await import('../diff/presenters/json.js');
   const files = { diff_text: join(workDir, 'diff.txt'), diff_json: join(workDir, 'diff.json') };
-  await writeAtomically(files.diff_text, async (sink) => sink.write(Buffer.from(renderText(difference), 'utf8')));
-  await writeAtomically(files.diff_json, async (sink) => sink.write(Buffer.from(renderJson(difference), 'utf8')));
+  await writeAtomically(files.diff_text, async (sink) => sink.write(Buffer.from(renderText(difference), 'utf8')), { signal });
+  await writeAtomically(files.diff_json, async (sink) => sink.write(Buffer.from(renderJson(difference), 'utf8')), { signal });
   const differences = deepestPaths(difference).map((p) => (p === published ? name : p.startsWith(published + PATH_SEPARATOR) ? name + p.slice(published.length) : p));
   return { differences: [...new Set(differences)], files };
 }

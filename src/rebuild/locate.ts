@@ -4,7 +4,8 @@
  * inputs bundle. PUBLISHED may name the image (the manifest is looked for beside it, as
  * `IMAGE.manifest.json` or `manifest.json`), the manifest itself (its image is the output it
  * lists beside it), or the release directory (a URL ending in `/`); `--manifest` names the
- * manifest explicitly.
+ * manifest explicitly. An image with no manifest beside it may carry its own
+ * (src/rebuild/embedded.ts): that is looked for once the image is fetched.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,11 +14,13 @@ import { exists } from './fetch.js';
 import { beside, fileNameOf, isUrl } from './locations.js';
 import type { ManifestOutput } from '../recipe/manifest.js';
 
-export interface Located {
-  manifest: string;
-  /** The image's location, when PUBLISHED named it; else it comes from the manifest. */
-  image?: string;
-}
+export type Located =
+  | {
+      manifest: string;
+      /** The image's location, when PUBLISHED named it; else it comes from the manifest. */
+      image?: string;
+    }
+  | { /** No manifest beside the image: look inside it. */ inside: true; image: string };
 
 export async function locateManifest(published: string, manifest: string | undefined): Promise<Located> {
   if (manifest !== undefined) return { manifest, image: await isDirectory(published) ? undefined : published };
@@ -26,6 +29,7 @@ export async function locateManifest(published: string, manifest: string | undef
   for (const candidate of [beside(published, `${fileNameOf(published)}.manifest.json`), beside(published, 'manifest.json')]) {
     if (await exists(candidate)) return { manifest: candidate, image: published };
   }
+  if (await exists(published)) return { inside: true, image: published };
   throw new ReprimageError('NOT_FOUND', published, 'no build manifest beside it (manifest.json): give it with --manifest');
 }
 

@@ -13,6 +13,15 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
 const fileName = z.string().regex(/^[^/\0]+$/, 'a plain file name').refine((n) => n !== '.' && n !== '..', 'a plain file name');
 const relativePath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the recipe directory');
 
+const inputsSchema = z.object({
+  bundle: z.object({ path: fileName, sha256, size: z.number().int().nonnegative() }),
+  files: z.array(z.object({ path: relativePath, sha256, size: z.number().int().nonnegative() })),
+  host_files: z.array(z.object({ path: z.string().startsWith('/'), sha256 })),
+  external: z.array(z.string()),
+});
+
+const outputsSchema = z.array(z.object({ path: fileName, type: z.string(), format: z.string(), sha256, size: z.number().int().nonnegative() }).passthrough());
+
 const ReproducibleSchema = z
   .object({
     manifest_version: z.number().int(),
@@ -24,15 +33,8 @@ const ReproducibleSchema = z
     codecs: z.array(z.object({ codec: z.string(), implementation: z.string() }).passthrough()),
     tools: z.record(z.string(), z.string()),
     packages: z.array(z.object({ name: z.string(), version: z.string(), architecture: z.string(), sha256 }).passthrough()),
-    outputs: z.array(z.object({ path: fileName, type: z.string(), format: z.string(), sha256, size: z.number().int().nonnegative() }).passthrough()).min(1),
-    inputs: z
-      .object({
-        bundle: z.object({ path: fileName, sha256, size: z.number().int().nonnegative() }),
-        files: z.array(z.object({ path: relativePath, sha256, size: z.number().int().nonnegative() })),
-        host_files: z.array(z.object({ path: z.string().startsWith('/'), sha256 })),
-        external: z.array(z.string()),
-      })
-      .optional(),
+    outputs: outputsSchema.min(1),
+    inputs: inputsSchema.optional(),
   })
   .passthrough();
 
@@ -68,7 +70,19 @@ export async function readPublishedManifest(path: string, location: string): Pro
   return parsePublishedManifest(bytes, location);
 }
 
-export function parsePublishedManifest(bytes: Uint8Array, location: string): PublishedManifest {
+/** A manifest carried inside its image: the same, without outputs (src/recipe/manifest.ts, EMBEDDED_MANIFEST). */
+const EmbeddedSchema = ReproducibleSchema.extend({
+  outputs: outputsSchema.max(0).optional(),
+  tools: z.record(z.string(), z.string()).optional(),
+  reprimage: z.object({ version: z.string().optional(), same_bytes_since: z.string() }).passthrough(),
+  inputs: inputsSchema.extend({ host_files: inputsSchema.shape.host_files.optional() }),
+});
+
+/**
+ * Parses and checks a manifest; `embedded` for one read from inside its image, which lists no
+ * outputs (`outputs` is then empty: the image is the one it was read from).
+ */
+export function parsePublishedManifest(bytes: Uint8Array, location: string, embedded = false): PublishedManifest {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -77,7 +91,7 @@ export function parsePublishedManifest(bytes: Uint8Array, location: string): Pub
   }
   const top = z.object({ reproducible: z.record(z.string(), z.unknown()), reproducible_sha256: sha256 }).passthrough().safeParse(json);
   if (!top.success) throw new ReprimageError('CORRUPT_IMAGE', location, 'not a build manifest: expected "reproducible" and "reproducible_sha256" (reprimage build writes manifest.json)');
-  const parsed = ReproducibleSchema.safeParse(top.data.reproducible);
+  const parsed = (embedded ? EmbeddedSchema : ReproducibleSchema).safeParse(top.data.reproducible);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = ['reproducible', ...issue.path.map(String)].join('.');
@@ -100,13 +114,14 @@ export function parsePublishedManifest(bytes: Uint8Array, location: string): Pub
     recipe: { file: r.recipe.file, sha256: r.recipe.sha256 },
     lock: { file: r.lock.file, sha256: r.lock.sha256 },
     sourceDateEpoch: r.source_date_epoch,
-    reprimageVersion: r.reprimage.version,
+    // a medium's record keeps only the range's start (manifest.ts, embeddedRecordOf)
+    reprimageVersion: r.reprimage.version ?? r.reprimage.same_bytes_since!,
     reprimageSameBytesSince: r.reprimage.same_bytes_since,
     codecs: r.codecs.map((c) => ({ codec: c.codec, implementation: c.implementation })),
-    tools: r.tools,
+    tools: r.tools ?? {},
     packages: r.packages.length,
-    outputs: r.outputs.map((o) => ({ path: o.path, type: o.type, format: o.format, sha256: o.sha256, size: o.size })),
-    inputs: r.inputs,
+    outputs: (r.outputs ?? []).map((o) => ({ path: o.path, type: o.type, format: o.format, sha256: o.sha256, size: o.size })),
+    inputs: r.inputs && { ...r.inputs, host_files: r.inputs.host_files ?? [] },
     reproducible: top.data.reproducible,
   };
 }

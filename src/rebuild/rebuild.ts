@@ -17,10 +17,13 @@ import { writeAtomically } from '../io/atomic-output.js';
 import { hashFile } from '../io/hash-file.js';
 import { localCopy } from './fetch.js';
 import { locateManifest, pickOutput } from './locate.js';
-import { readPublishedManifest, type PublishedManifest } from './published-manifest.js';
+import { parsePublishedManifest, readPublishedManifest, type PublishedManifest } from './published-manifest.js';
+import { readEmbeddedRecord } from './embedded.js';
+import { EMBEDDED_MANIFEST, type ManifestOutput } from '../recipe/manifest.js';
+import { INPUTS_BUNDLE } from '../recipe/inputs-bundle.js';
 import { checkCompatibility, toolsHere } from './compatibility.js';
 import { prepareInputs } from './inputs.js';
-import { beside } from './locations.js';
+import { beside, fileNameOf } from './locations.js';
 import { compareImages } from './compare.js';
 import { rebuildStatement } from './statement.js';
 import { REBUILD_REPORT_VERSION, type RebuildReport } from './report.js';
@@ -41,8 +44,12 @@ export interface RebuildOptions {
   /** Accept host tools (mmdebstrap, apt, dpkg) of other versions than the recorded ones. */
   allowToolVersions?: boolean;
   workers?: number;
+  /** The calling program's environment, handed to the build as `reprimage build` hands it (its PATH finds mmdebstrap). */
+  environment?: Readonly<Record<string, string | undefined>>;
   warn: (message: string) => void;
   log?: (line: string) => void;
+  /** Stops the downloads' successors, the build and the comparison (an ABORTED error). */
+  signal?: AbortSignal;
 }
 
 export async function rebuildPublished(published: string, options: RebuildOptions): Promise<RebuildReport> {
@@ -54,13 +61,8 @@ export async function rebuildPublished(published: string, options: RebuildOption
   for (const stale of ['diff.txt', 'diff.json']) await rm(join(work, stale), { force: true });
 
   // before the manifest is known and checked, a problem is bad input (exit 2, no verdict)
-  const located = await locateManifest(published, options.manifest);
-  const manifestPath = await localCopy(located.manifest, downloads);
-  const m = await readPublishedManifest(manifestPath, located.manifest);
-  const output = pickOutput(m.outputs, located.image, located.manifest);
-  const imageLocation = located.image ?? beside(located.manifest, output.path);
-  const imagePath = await localCopy(imageLocation, downloads);
-  const publishedDigest = await hashFile(imagePath);
+  const found = await findManifest(published, options, downloads);
+  const { m, output, imageLocation, imagePath, publishedDigest, bundle } = found;
   const listed = publishedDigest.sha256 === output.sha256 && publishedDigest.size === output.size;
 
   const here = toolsHere(Object.keys(m.tools));
@@ -69,11 +71,11 @@ export async function rebuildPublished(published: string, options: RebuildOption
     verdict: 'cannot rebuild',
     image: output.path,
     published: { uri: imageLocation, ...publishedDigest, listed },
-    manifest: { uri: located.manifest, sha256: m.fileSha256, reproducible_sha256: m.reproducibleSha256 },
+    manifest: { uri: m.location, sha256: m.fileSha256, reproducible_sha256: m.reproducibleSha256 },
     inputs: {
       recipe: m.recipe,
       lock: m.lock,
-      ...(m.inputs ? { bundle: { uri: options.inputs ?? beside(located.manifest, m.inputs.bundle.path), sha256: m.inputs.bundle.sha256 } } : {}),
+      ...(m.inputs ? { bundle: { uri: bundle ?? beside(m.location, m.inputs.bundle.path), sha256: m.inputs.bundle.sha256 } } : {}),
       source_date_epoch: m.sourceDateEpoch,
       packages: m.packages,
     },
@@ -85,7 +87,7 @@ export async function rebuildPublished(published: string, options: RebuildOption
 
   const t0 = performance.now();
   try {
-    const rebuilt = await rebuiltImage(m, output.path, options, here, report.notes);
+    const rebuilt = await rebuiltImage(m, output.path, { ...options, inputs: bundle }, here, report.notes);
     report.seconds.rebuild = seconds(t0);
     const rebuiltDigest = await hashFile(rebuilt.path);
     report.rebuilt = { path: rebuilt.path, ...rebuiltDigest, reused: rebuilt.reused };
@@ -98,7 +100,7 @@ export async function rebuildPublished(published: string, options: RebuildOption
 
   if (report.verdict === 'differs') {
     const t1 = performance.now();
-    const compared = await compareImages(imagePath, report.rebuilt!.path, output.path, work, options.warn);
+    const compared = await compareImages(imagePath, report.rebuilt!.path, output.path, work, options.warn, options.signal);
     report.differences = compared.differences;
     Object.assign(report.files, compared.files);
     report.seconds.compare = seconds(t1);
@@ -109,6 +111,39 @@ export async function rebuildPublished(published: string, options: RebuildOption
   await writeText(report.files.statement, `${JSON.stringify(rebuildStatement(report), null, 2)}\n`);
   await writeText(report.files.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+interface Found {
+  m: PublishedManifest;
+  output: ManifestOutput;
+  imageLocation: string;
+  imagePath: string;
+  publishedDigest: { sha256: string; size: number };
+  /** Where the inputs bundle is, when not beside the manifest. */
+  bundle?: string;
+}
+
+/** The manifest (beside the image, given, or inside the image) and the published image, fetched. */
+async function findManifest(published: string, options: RebuildOptions, downloads: string): Promise<Found> {
+  const located = await locateManifest(published, options.manifest);
+  if ('inside' in located) {
+    const imagePath = await localCopy(located.image, downloads);
+    const record = await readEmbeddedRecord(imagePath, downloads, options.warn);
+    if (record === undefined) {
+      throw new ReprimageError('NOT_FOUND', published, `no build manifest beside it (manifest.json) or inside it (${EMBEDDED_MANIFEST}): give it with --manifest`);
+    }
+    const m = parsePublishedManifest(record.manifest, `${located.image} ▸ ${EMBEDDED_MANIFEST}`, true);
+    const publishedDigest = await hashFile(imagePath);
+    // the image carries its record, so it is the output the record is about
+    const output: ManifestOutput = { path: fileNameOf(located.image), type: 'iso', format: 'iso9660 (live, hybrid)', ...publishedDigest };
+    return { m, output, imageLocation: located.image, imagePath, publishedDigest, bundle: options.inputs ?? record.bundle ?? beside(located.image, INPUTS_BUNDLE) };
+  }
+  const manifestPath = await localCopy(located.manifest, downloads);
+  const m = await readPublishedManifest(manifestPath, located.manifest);
+  const output = pickOutput(m.outputs, located.image, located.manifest);
+  const imageLocation = located.image ?? beside(located.manifest, output.path);
+  const imagePath = await localCopy(imageLocation, downloads);
+  return { m, output, imageLocation, imagePath, publishedDigest: await hashFile(imagePath), bundle: options.inputs };
 }
 
 /** The rebuilt image: the one given, one rebuilt earlier in the work directory from the same inputs, or a new build. */
@@ -134,12 +169,15 @@ async function rebuiltImage(m: PublishedManifest, name: string, options: Rebuild
       cacheDir: options.cacheDir,
       buildTime: m.sourceDateEpoch,
       workers: options.workers,
+      environment: options.environment,
       warn: options.warn,
       log: options.log,
+      signal: options.signal,
     });
   } catch (e) {
-    // whatever stops the build (an input gone from the archive, a hash mismatch, a failing hook) is the reason
-    if (e instanceof ReprimageError) throw new CannotRebuild(e.subject, e.detail);
+    // whatever stops the build (an input gone from the archive, a hash mismatch, a failing hook)
+    // is the reason; a stop asked for by the caller is not
+    if (e instanceof ReprimageError && e.code !== 'ABORTED') throw new CannotRebuild(e.subject, e.detail);
     throw e;
   }
   return { path: join(outDir, name), reused: false };

@@ -21,7 +21,11 @@ export interface InstallerOutputContext {
   buildTime: number;
   cache: ContentCache;
   tempDir?: string;
+  /** Parallel workers of the writers; never changes the bytes. */
+  workers?: number;
   warn?: (message: string) => void;
+  /** Stops writing the ISO at the next block (an ABORTED error); nothing is left at the target. */
+  signal?: AbortSignal;
   /** Builds another recipe into a directory (reprimage build), for an image not in the cache. */
   buildImageRecipe: (recipeFile: string, outDir: string) => Promise<BuildManifest>;
 }
@@ -61,8 +65,9 @@ export async function writeInstallerOutput(tree: Tree, target: string, output: R
   const report = await writeAtomically(target, (sink) =>
     writeInstallerIso(tree, image.path, sink, {
       name: c.name, imageName: imageNameOf(output), volumeId: output.volume_id, buildTime: c.buildTime, seed: c.name,
-      kernelCmdline: output.kernel_cmdline, tempDir: c.tempDir, warn: c.warn,
+      kernelCmdline: output.kernel_cmdline, tempDir: c.tempDir, workers: c.workers, subject: target, warn: c.warn, signal: c.signal,
     }),
+    { signal: c.signal },
   );
   return { ...report, imageBuilt: image.built };
 }

@@ -71,6 +71,34 @@ export function reproducibleSha256(reproducible: unknown): string {
   return createHash('sha256').update(canonicalJson(reproducible, 'manifest reproducible part')).digest('hex');
 }
 
+/**
+ * Where a build record sits on a medium that carries its own (an `iso` output with
+ * `build_record: true`, docs/rebuild.md), with the inputs bundle beside it. It is the manifest's
+ * reproducible part less what no medium can hold or should: `outputs` (the image's own hash
+ * would be among them), and what describes the build machine rather than the bytes, the host
+ * tools' versions, the host files' hashes and the reprimage version (only `same_bytes_since` is
+ * kept): a medium made on bookworm and on trixie, or by two releases that give the same bytes,
+ * must be the same medium.
+ */
+export const EMBEDDED_MANIFEST = '.reprimage/manifest.json';
+export const EMBEDDED_BUNDLE_DIR = '.reprimage';
+
+export type EmbeddedReproducible = Omit<ReproducibleManifest, 'outputs' | 'tools' | 'reprimage' | 'inputs'> & {
+  reprimage: { same_bytes_since: string };
+  inputs: Omit<ManifestInputs, 'host_files'>;
+};
+
+/** What a medium carries of a build's record (everything but `outputs`). */
+export function embeddedRecordOf(record: Omit<ReproducibleManifest, 'outputs'>): EmbeddedReproducible {
+  const { tools: _machine, reprimage, inputs, ...rest } = record;
+  return { ...rest, reprimage: { same_bytes_since: reprimage.same_bytes_since ?? reprimage.version }, inputs: { bundle: inputs.bundle, files: inputs.files, external: inputs.external } };
+}
+
+/** The embedded manifest's bytes: the shape of manifest.json, without outputs and run record. */
+export function embeddedManifestBytes(reproducible: EmbeddedReproducible): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify({ reproducible, reproducible_sha256: reproducibleSha256(reproducible) }, null, 2)}\n`);
+}
+
 export function serializeManifest(m: BuildManifest): string {
   return `${JSON.stringify(m, null, 2)}\n`;
 }

@@ -59,7 +59,7 @@ export const InstallerImageSchema = z
   .strict();
 
 /** Keys only some output types take. */
-const ISO_KEYS = ['squashfs_compressor'] as const;
+const ISO_KEYS = ['squashfs_compressor', 'build_record'] as const;
 const DISK_KEYS = ['size', 'esp_size', 'bios_boot_size', 'boot', 'partitions', 'grow_root', 'format', 'compress'] as const;
 const INSTALLER_KEYS = ['image'] as const;
 
@@ -70,6 +70,11 @@ export const OutputSchema = z
     path: z.string().regex(/^[^/\0]+$/, 'a plain file name').optional(),
     /** iso only (docs/live-iso.md): compressor of live/filesystem.squashfs; default xz. */
     squashfs_compressor: z.enum(['gzip', 'xz', 'zstd', 'lz4']).optional(),
+    /**
+     * iso only (docs/rebuild.md): carry the build record on the medium, beside live/: the manifest
+     * without its outputs and the recipe's inputs bundle, so the ISO alone can be rebuilt. Default false.
+     */
+    build_record: z.boolean().optional(),
     /** iso only: words added to the kernel command line after `boot=live components`. */
     kernel_cmdline: z.string().regex(/^[^\n"]*$/, 'one line without double quotes').optional(),
     /** iso and installer-iso: the volume id (at most 32 characters A-Z, 0-9, _); default the name upper-cased. */

@@ -137,13 +137,14 @@ test('damaged ISOs: one line on stderr naming the file, exit 2, no hang', (t) =>
   for (const [name, damage, message] of cases) {
     const bad = join(dir, `${name}.iso`);
     writeFileSync(bad, damage(Buffer.from(good)));
-    const started = Date.now();
-    const r = runCli(['ls', bad]);
+    // a hang guard only, far above any normal run (tests never assert speed): a reader that
+    // loops forever on the damage is killed and fails here instead of stalling the suite
+    const r = runCli(['ls', bad], { hangGuardMs: 120_000 });
+    assert.notEqual(r.signal, 'SIGKILL', `${name}: still running after 120 s, a hang`);
     assert.equal(r.status, 2, `${name}: exit ${r.status}\n${r.stderr}`);
     const errLines = r.stderr.trim().split('\n');
     assert.equal(errLines.length, 1, `${name}: ${r.stderr}`);
     assert.ok(errLines[0]!.includes(bad), `${name}: names the file: ${r.stderr}`);
     assert.match(errLines[0]!, message, name);
-    assert.ok(Date.now() - started < 10_000, `${name}: took ${Date.now() - started} ms`);
   }
 });

@@ -49,7 +49,10 @@ test('a scratch project with the packed tarball type-checks against its declarat
   const result = JSON.parse(run(process.execPath, ['out/consumer.mjs'], project)) as Record<string, unknown>;
   assert.deepEqual(result.modules, [], 'every imported name is defined');
   assert.ok((result.formats as string[]).includes('squashfs') && (result.formats as string[]).includes('ext4'));
-  assert.deepEqual(result.sniffed, { 'root.sqfs': 'squashfs', 'esp.img': 'fat', 'root.ext4': 'ext4', 'disk.img': 'disk' });
+  assert.deepEqual(result.sniffed, { 'root.sqfs': 'squashfs', 'esp.img': 'fat', 'root.ext4': 'ext4', 'disk.img': 'disk', 'disk.qcow2': 'qcow2', 'registry.fat': 'fat' });
+  assert.deepEqual(result.vmDiff, ['image'], 'a raw disk and its qcow2 differ only in the qcow2 header');
+  assert.equal(result.qcow2Size, true, 'the qcow2 holds a disk of the raw image size');
+  assert.match(result.registryFat as string, /^[0-9A-F]{4}-[0-9A-F]{4}$/, 'writeFormat wrote a FAT with a volume id from the seed');
   assert.equal(result.squashfsNewest, 1_700_000_000, 'times clamped to the build time by default');
   assert.deepEqual(result.ext4Entries, ['.', 'README', 'etc', 'etc/hostname', 'lost+found']);
   assert.equal(result.partitions, 2);

@@ -42,8 +42,8 @@ interface Ended {
   stderr: string;
 }
 
-function startCli(args: string[]): { child: ChildProcess; ended: Promise<Ended> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; ended: Promise<Ended> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const ended = new Promise<Ended>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
@@ -156,6 +156,27 @@ for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.deepEqual(readdirSync(root).sort(), ['out.sqfs', 'src']);
   });
 }
+
+test('SIGTERM while packing to a new output: the command unwinds (its own finally blocks remove the temporary), exit 143, nothing at the output', async (t) => {
+  const root = tempDir(t);
+  const src = makeSource(root);
+  const scratch = join(root, 'tmp');
+  mkdirSync(scratch);
+  const output = join(root, 'new.sqfs');
+  // REPRIMAGE_DEBUG adds one line after the usual one: how many temporaries the library left
+  // to the exit's own removal (none, when the CLI waited for the command to unwind)
+  const { child, ended } = startCli(['pack', src, '-o', output, '--comp', 'xz', '--workers', '1', '--source-date-epoch', EPOCH], { TMPDIR: scratch, REPRIMAGE_DEBUG: '1' });
+  assert.ok(await temporaryAppears(output, child), 'the writer ended before its temporary was seen');
+  await sleep(50);
+  child.kill('SIGTERM');
+  const end = await ended;
+  assert.equal(end.signal, null);
+  assert.equal(end.code, 143);
+  assert.equal(end.stderr, `reprimage: ${output}: interrupted by SIGTERM, not written\nreprimage: the interrupted command unwound; 0 temporaries left for the exit to remove\n`);
+  assert.equal(existsSync(output), false, 'nothing at the output');
+  assert.deepEqual(readdirSync(root).sort(), ['src', 'tmp']);
+  assert.deepEqual(readdirSync(scratch), []);
+});
 
 /** A 2 MiB tmpfs at a fresh directory, unmounted after the test; undefined (test skipped) where mounting is not allowed. */
 function smallDisk(t: import('node:test').TestContext): string | undefined {

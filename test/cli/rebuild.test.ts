@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tools.js';
-import { MOTD, writeImage, writeRelease } from '../helpers/rebuild-release.js';
+import { MOTD, writeImage, writeMediumWithRecord, writeRelease } from '../helpers/rebuild-release.js';
 
 test('rebuild prints its verdict and exits 0 reproduced, 1 differs, 2 cannot rebuild', async (t) => {
   const dir = tempDir(t, 'reprimage-rebuild-cli-');
@@ -66,4 +66,59 @@ test('bad input is one line on stderr naming the file, exit 2, nothing on stdout
     assert.match(r.stderr, /^reprimage[^\n]*\n$/, r.stderr);
     assert.match(r.stderr, message);
   }
+});
+
+test('an ISO that carries its build record is rebuilt from the ISO alone; what it lacks or was changed is one line, exit 2', async (t) => {
+  const dir = tempDir(t, 'reprimage-rebuild-inside-');
+  const medium = join(dir, 'release', 'live.iso');
+  mkdirSync(join(dir, 'release'));
+  await writeMediumWithRecord(medium, join(dir, 'make'));
+  const same = join(dir, 'same.iso');
+  await writeMediumWithRecord(same, join(dir, 'make2'));
+  const other = join(dir, 'other.iso');
+  await writeMediumWithRecord(other, join(dir, 'make3'), { motd: MOTD.replace('Built', 'built') });
+
+  const good = runCli(['rebuild', medium, '-o', join(dir, 'w'), '--rebuilt', same, '--json']);
+  assert.equal(good.status, 0, good.stderr);
+  const report = JSON.parse(good.stdout) as { verdict: string; manifest: { uri: string }; published: { listed: boolean } };
+  assert.equal(report.verdict, 'reproduced');
+  assert.equal(report.manifest.uri, `${medium} ▸ .reprimage/manifest.json`);
+  assert.equal(report.published.listed, true);
+
+  const bad = runCli(['rebuild', medium, '-o', join(dir, 'w'), '--rebuilt', other]);
+  assert.equal(bad.status, 1, bad.stderr);
+  assert.match(bad.stdout, /^differs: live\.iso: .*; 1 difference: live\.iso ▸ etc\/motd\n/);
+
+  // without --rebuilt the bundle on the medium is unpacked and checked, then the build is tried (it cannot succeed here)
+  const tried = runCli(['rebuild', medium, '-o', join(dir, 'w2')]);
+  assert.equal(tried.status, 2, tried.stderr);
+  // the fake lock of the test recipe is what stops it: the inputs were had and passed their hashes
+  assert.match(tried.stdout, /^cannot rebuild: live\.iso: \S*w2\/inputs\/recipe\.yaml\.lock: /);
+  assert.doesNotMatch(tried.stdout, /bundle|SHA-256 mismatch|cannot be had/);
+  assert.ok(existsSync(join(dir, 'w2', 'inputs', 'recipe.yaml')), 'the recipe came out of the medium');
+
+  // a medium whose bundle was changed: the recorded hash catches it
+  const tampered = join(dir, 'tampered.iso');
+  await writeMediumWithRecord(tampered, join(dir, 'make4'), { tamperBundle: true });
+  const t1 = runCli(['rebuild', tampered, '-o', join(dir, 'w3')]);
+  assert.equal(t1.status, 2, t1.stderr);
+  assert.match(t1.stdout, /^cannot rebuild: tampered\.iso: .*recipe-inputs\.tar: SHA-256 mismatch: the manifest records [0-9a-f]{64}/);
+
+  // a medium without a record, and one whose record was edited after it was hashed
+  const bare = join(dir, 'bare.iso');
+  await writeMediumWithRecord(bare, join(dir, 'make5'), { carry: { manifest: false, bundle: false } });
+  const none = runCli(['rebuild', bare, '-o', join(dir, 'w4')]);
+  assert.equal(none.status, 2);
+  assert.equal(none.stdout, '');
+  assert.match(none.stderr, /^reprimage: .*bare\.iso: no build manifest beside it \(manifest\.json\) or inside it \(\.reprimage\/manifest\.json\): give it with --manifest\n$/);
+  const edited = join(dir, 'edited.iso');
+  await writeMediumWithRecord(edited, join(dir, 'make6'));
+  const bytes = readFileSync(edited);
+  const at = bytes.indexOf('"name": "rebuild-test"');
+  assert.ok(at > 0);
+  bytes.write('"name": "rebuild-tesu"', at);
+  writeFileSync(edited, bytes);
+  const e = runCli(['rebuild', edited, '-o', join(dir, 'w5')]);
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /edited\.iso ▸ \.reprimage\/manifest\.json: reproducible_sha256 is [0-9a-f]{64}, but the reproducible part hashes to [0-9a-f]{64}: the manifest was changed/);
 });

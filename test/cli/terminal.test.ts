@@ -1,6 +1,6 @@
 // Every command under a pseudo-terminal (`script`) and without one: bars on the terminal only,
 // no escape code without a terminal or with NO_COLOR, the stages of `build` in both, and the
-// same exit status either way. `build` runs on a signed archive made in the test (no network);
+// same exit status either way (`rebuild` compares with an image rebuilt before, `--rebuilt`). `build` runs on a signed archive made in the test (no network);
 // its packages are stand-ins that mmdebstrap cannot install, so the build fails after its
 // verify and prepare stages, which are the ones checked here.
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { CLI, runCli } from '../helpers/cli.js';
 import { requireTool, tempDir } from '../helpers/tools.js';
 import { generateSigningKey, writeArchive, writeKeyring, type TestPackage } from '../helpers/apt-archive.js';
+import { writeImage, writeRelease } from '../helpers/rebuild-release.js';
 
 const ESC = '\u001b';
 const EPOCH = '1700000000';
@@ -62,15 +63,20 @@ function fixtures(dir: string) {
   return { tree, a, b, gz };
 }
 
-test('every command: a bar on a terminal only, no escape codes without one or with NO_COLOR, same exit status', (t) => {
+test('every command: a bar on a terminal only, no escape codes without one or with NO_COLOR, same exit status', async (t) => {
   if (!requireTool(t, 'script')) return;
   const dir = tempDir(t, 'reprimage-terminal-');
   const f = fixtures(dir);
   const kit = join(dir, 'kit.iuk');
+  // a published image and the same image "rebuilt" before: rebuild compares without building
+  const { image } = await writeRelease(join(dir, 'release'));
+  const rebuilt = join(dir, 'rebuilt.tar');
+  await writeImage(rebuilt);
   // [arguments, the bar's label or undefined for a command that draws none, expected status]
   const cases: Array<[string[], string | undefined, number]> = [
     [['pack', f.tree, '-o', join(dir, 'out.sqfs'), '--source-date-epoch', EPOCH], 'pack', 0],
     [['disk', '-o', join(dir, 'disk.img'), '-p', `root-x86-64:ext4=${f.tree}`, '--source-date-epoch', EPOCH], 'disk', 0],
+    [['verify-disk', join(dir, 'disk.img'), join(dir, 'disk.img')], 'verify-disk', 0],
     [['ls', f.a], undefined, 0],
     [['diff', f.a, f.b], 'diff', 1],
     [['normalize', '--timestamp', EPOCH, '--check', f.gz], 'normalize', 1],
@@ -78,7 +84,9 @@ test('every command: a bar on a terminal only, no escape codes without one or wi
     [['iuk', f.a, f.b, '-o', kit, '--comp', 'gzip', '--source-date-epoch', EPOCH], 'iuk', 0],
     [['iuk-apply', f.a, kit, '--expect', f.b], undefined, 0],
     [['check', '--only', 'umask,environment', '--artifact', 'out.txt', '--', 'sh', '-c', 'echo same > out.txt'], 'reprimage: check: build', 0],
+    [['rebuild', image, '-o', join(dir, 'rebuild-work'), '--rebuilt', rebuilt], undefined, 0],
   ];
+  // lock and build run in the next test, on an archive made there
   for (const [args, label, status] of cases) {
     const name = args[0]!;
     const tty = onTerminal(args);
@@ -116,6 +124,12 @@ test('build prints its stages with their time and what they made, on a terminal 
   const cache = join(dir, 'cache');
   const lock = offTerminal(['lock', recipe, '--cache', cache]);
   assert.equal(lock.status, 0, lock.text);
+  assert.ok(!lock.text.includes(ESC) && !lock.stderr.includes('\r'), `lock: nothing drawn without a terminal: ${JSON.stringify(lock.stderr)}`);
+  for (const env of [{}, { NO_COLOR: '1' }] as Array<Record<string, string>>) {
+    const lockTty = onTerminal(['lock', recipe, '--cache', cache], env);
+    assert.equal(lockTty.status, 0, `lock on a terminal: ${lockTty.text}`);
+    if (env.NO_COLOR) assert.ok(!lockTty.text.includes(ESC), `lock: no escape code with NO_COLOR: ${JSON.stringify(lockTty.text)}`);
+  }
   const args = ['build', recipe, '-o', join(dir, 'out'), '--cache', cache];
   const stages = /^reprimage: verify +\d+\.\d s {2}2 packages, 1 source\r?\nreprimage: prepare +\d+\.\d s\r?$/m;
   const plain = offTerminal(args);

@@ -24,9 +24,23 @@ export interface CliResult {
   status: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the child: SIGKILL when `hangGuardMs` ran out. */
+  signal?: NodeJS.Signals | null;
 }
 
-export function runCli(args: string[], options: { env?: Record<string, string | undefined>; umask?: number; cwd?: string; input?: string } = {}): CliResult {
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  umask?: number;
+  cwd?: string;
+  input?: string;
+  /**
+   * Kill the child after this long. Only a guard against a hang (set it far above any normal
+   * run, e.g. 120 s): tests never assert how fast a command is.
+   */
+  hangGuardMs?: number;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): CliResult {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const umask = (options.umask ?? 0o022).toString(8);
@@ -35,9 +49,10 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
     cwd: options.cwd ?? REPO,
     input: options.input,
     maxBuffer: 1 << 28,
+    ...(options.hangGuardMs === undefined ? {} : { timeout: options.hangGuardMs, killSignal: 'SIGKILL' as const }),
   });
-  if (r.error) throw r.error;
-  return { status: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
+  return { status: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), signal: r.signal };
 }
 
 export function sha256(path: string): string {

@@ -18,7 +18,8 @@ import { bytesContent } from '../../src/tree/content.js';
 import { newMeta, Tree } from '../../src/tree/tree.js';
 import { loadRecipe } from '../../src/recipe/recipe.js';
 import { writeInputsBundle } from '../../src/recipe/inputs-bundle.js';
-import { currentCodecs, manifestOf, reprimageRecord, serializeManifest, type ReproducibleManifest } from '../../src/recipe/manifest.js';
+import { EMBEDDED_MANIFEST, currentCodecs, embeddedManifestBytes, embeddedRecordOf, manifestOf, reprimageRecord, serializeManifest, type ReproducibleManifest } from '../../src/recipe/manifest.js';
+import { writeIso } from '../../src/formats/iso9660/index.js';
 
 export const EPOCH = 1783764997;
 export const MOTD = 'Built by reprimage for a rebuild test.\n';
@@ -92,6 +93,49 @@ export async function writeRelease(dir: string, edit: (r: ReproducibleManifest) 
   const manifest = join(dir, 'manifest.json');
   writeFileSync(manifest, serializeManifest(manifestOf(reproducible, { timings_ms: {}, node: process.versions.node, downloads: { files: 0, bytes: 0, from_cache: 0 } })));
   return { manifest, image, bundle };
+}
+
+/**
+ * An ISO that carries its own build record (an `iso` output with `build_record: true`): etc/motd
+ * with `motd`, and `.reprimage/manifest.json` and `.reprimage/recipe-inputs.tar` as `reprimage
+ * build` puts them on a live medium. `edit` changes the record before it is hashed; `carry` says
+ * which of the two files the medium holds. The recipe's directory is made under `dir`.
+ */
+export async function writeMediumWithRecord(
+  iso: string,
+  dir: string,
+  options: { motd?: string; edit?: (r: Omit<ReproducibleManifest, 'outputs'>) => void; carry?: { manifest: boolean; bundle: boolean }; tamperBundle?: boolean } = {},
+): Promise<void> {
+  const recipeFile = writeRecipeDir(join(dir, 'src'));
+  const recipe = await loadRecipe(recipeFile);
+  const bundlePath = join(dir, 'recipe-inputs.tar');
+  const inputs = await writeInputsBundle(recipe, `${recipeFile}.lock`, EPOCH, bundlePath, () => undefined);
+  const record: Omit<ReproducibleManifest, 'outputs'> = {
+    manifest_version: 2,
+    name: 'rebuild-test',
+    recipe: { file: 'recipe.yaml', sha256: recipe.sha256 },
+    lock: { file: 'recipe.yaml.lock', sha256: (await hashFile(`${recipeFile}.lock`)).sha256 },
+    source_date_epoch: EPOCH,
+    reprimage: reprimageRecord(),
+    codecs: currentCodecs(),
+    tools: { mmdebstrap: '1.3.5-7' },
+    sources: [],
+    packages: [],
+    fixups: {},
+    inputs: { ...inputs, host_files: [{ path: '/usr/share/keyrings/x.gpg', sha256: '0'.repeat(64) }] },
+  };
+  options.edit?.(record);
+  const carry = options.carry ?? { manifest: true, bundle: true };
+  const at = { mode: 0o644, mtime: { sec: EPOCH, nsec: 0 } };
+  const tree = new Tree();
+  tree.ensureDir('etc', { mode: 0o755, mtime: at.mtime });
+  tree.set('etc/motd', { kind: 'file', ...newMeta(at), content: bytesContent(new TextEncoder().encode(options.motd ?? MOTD)) });
+  tree.ensureDir('.reprimage', { mode: 0o755, mtime: at.mtime });
+  if (carry.manifest) tree.set(EMBEDDED_MANIFEST, { kind: 'file', ...newMeta(at), content: bytesContent(embeddedManifestBytes(embeddedRecordOf(record))) });
+  const bundle = readFileSync(bundlePath);
+  if (options.tamperBundle) bundle[bundle.length - 1] = bundle[bundle.length - 1]! ^ 1;
+  if (carry.bundle) tree.set('.reprimage/recipe-inputs.tar', { kind: 'file', ...newMeta(at), content: bytesContent(bundle) });
+  await writeAtomically(iso, (sink) => writeIso(tree, sink, { volumeId: 'REBUILD_TEST', buildTime: EPOCH }));
 }
 
 /** A copy of the tar image `tar` under `target`, with one byte of `member`'s data flipped. */

@@ -61,7 +61,7 @@ test('BIOS isolinux entry with boot info table and an isohybrid MBR', async (t) 
   assert.deepEqual(bytes.subarray(0, 432), readFileSync(ISOHDPFX).subarray(0, 432));
   assert.equal(bytes.readUInt32LE(440), 0x12345678);
   // The boot info table points at the PVD and at the image itself.
-  const image = await openIso(await openFileSource(path));
+  const image = await openIsoHeaders(path);
   const lba = image.bootCatalog!.entries[0]!.extent;
   assert.equal(bytes.readUInt32LE(432), lba * 4);
   const info = readBootInfoTable(bytes.subarray(lba * 2048, lba * 2048 + 64))!;
@@ -81,7 +81,7 @@ test('BIOS + UEFI with the ESP appended as partition 2 and a GPT', async (t) => 
   assert.match(text, /^GPT type GUID {6}:\s+2\s+28732ac11ff8d211ba4b00a0c93ec93b$/m, 'partition 2 is an EFI system partition');
   assert.match(text, /^GPT start and size :\s+1\s+0\s+2048$/m);
   assert.match(text, /^GPT start and size :\s+2\s+2048\s+4096$/m);
-  const image = await openIso(await openFileSource(path));
+  const image = await openIsoHeaders(path);
   assert.deepEqual(image.partitions.gpt?.partitions.map((p) => [p.firstLba, p.lastLba, p.name]), [[0, 2047, 'ISOHybrid'], [2048, 6143, 'ISOHybrid1']]);
   assert.deepEqual(image.bootCatalog?.entries.map((e) => [e.platformName, e.loadSize, e.extent]), [['bios', 4, image.bootCatalog!.entries[0]!.extent], ['efi', 4096, 512]]);
 });
@@ -113,7 +113,7 @@ test('GPT without isohybrid boot code: a protective MBR, and partitions that do 
     assert.match(text, new RegExp(`^MBR partition {6}:\\s+1\\s+0x00\\s+0xee\\s+1\\s+${size512 - 1}$`, 'm'), name);
     assert.match(text, /^GPT type GUID {6}:\s+\d\s+28732ac11ff8d211ba4b00a0c93ec93b$/m, `${name}: an EFI system partition`);
     assert.doesNotMatch(text, /overlapping/, name);
-    const image = await openIso(await openFileSource(path));
+    const image = await openIsoHeaders(path);
     const parts = image.partitions.gpt!.partitions;
     for (let i = 1; i < parts.length; i++) assert.ok(parts[i]!.firstLba > parts[i - 1]!.lastLba, `${name}: partition ${i + 1} starts after ${i}`);
     assert.ok(parts[0]!.firstLba >= image.partitions.gpt!.firstUsableLba, `${name}: nothing before the first usable LBA`);
@@ -123,3 +123,13 @@ test('GPT without isohybrid boot code: a protective MBR, and partitions that do 
     }
   }
 });
+
+/** The ISO's boot catalog and partition tables, which are read when it is opened; the file is closed after. */
+async function openIsoHeaders(path: string): Promise<Awaited<ReturnType<typeof openIso>>> {
+  const source = await openFileSource(path);
+  try {
+    return await openIso(source);
+  } finally {
+    await source.close();
+  }
+}

@@ -44,7 +44,9 @@ test('a file over 4 GiB is written as a multi-extent file and read back whole', 
   assert.match(listing, new RegExp(`\\s${SIZE}\\s.*'/big/disk\\.img'`));
   const isoinfo = run('isoinfo', ['-l', '-i', out]).stdout.toString();
   assert.equal((isoinfo.match(/DISK\.IMG;1/g) ?? []).length, 2, 'two directory records (two extents)');
-  const image = await openIso(await openFileSource(out));
+  const source = await openFileSource(out);
+  t.after(() => source.close());
+  const image = await openIso(source);
   const read = (await image.tree()).get('big/disk.img');
   assert.equal(read?.kind, 'file');
   if (read?.kind !== 'file') return;

@@ -47,7 +47,9 @@ for (const tool of ['xorriso', 'genisoimage'] as const) {
     const out = join(dir, 'made.iso');
     if (tool === 'xorriso') run('xorriso', ['-as', 'mkisofs', '-R', '-J', '-joliet-long', '-o', out, src], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
     else run('genisoimage', ['-quiet', '-R', '-J', '-joliet-long', '-o', out, src], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const image = await openIso(await openFileSource(out));
+    const source = await openFileSource(out);
+    t.after(() => source.close());
+    const image = await openIso(source);
     assert.equal(image.rockRidge, true);
     if (tool === 'genisoimage') {
       const plain = await image.tree({ namespace: 'iso9660' });

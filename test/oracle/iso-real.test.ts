@@ -38,7 +38,9 @@ function extracted(dir: string, rel = ''): Map<string, { bytes?: Buffer; target?
 }
 
 async function compareWithXorriso(t: TestContext, iso: string): Promise<void> {
-  const image = await openIso(await openFileSource(iso));
+  const source = await openFileSource(iso);
+  t.after(() => source.close());
+  const image = await openIso(source);
   const tree = await image.tree();
 
   // Files: osirrox's extraction, byte for byte; we list the boot catalog as a file too.
@@ -98,7 +100,9 @@ test('reads an ISO grub-mkrescue makes (BIOS + UEFI, protective MBR, GPT with ga
   const iso = join(dir, 'rescue.iso');
   run('grub-mkrescue', ['-o', iso, src], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' }, stdio: ['ignore', 'pipe', 'pipe'] });
   await compareWithXorriso(t, iso);
-  const image = await openIso(await openFileSource(iso));
+  const source = await openFileSource(iso);
+  t.after(() => source.close());
+  const image = await openIso(source);
   assert.ok((image.partitions.gpt?.partitions.length ?? 0) >= 2, 'grub-mkrescue writes a GPT');
   assert.deepEqual(image.bootCatalog?.entries.map((e) => e.platformName), ['bios', 'efi']);
 });

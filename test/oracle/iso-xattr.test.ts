@@ -69,7 +69,9 @@ test('our reader finds the attributes xorriso -xattr on wrote', async (t) => {
   run('setfattr', ['-n', 'user.dirattr', '-v', 'dv', join(src, 'd')]);
   const iso = join(dir, 'x.iso');
   run('xorriso', ['-xattr', 'on', '-outdev', iso, '-map', src, '/'], { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const tree = await (await openIso(await openFileSource(iso))).tree();
+  const source = await openFileSource(iso);
+  t.after(() => source.close());
+  const tree = await (await openIso(source)).tree();
   const attrs = (p: string) => Object.fromEntries([...tree.get(p)!.xattrs].map(([k, v]) => [k, Buffer.from(v).toString()]));
   assert.deepEqual(attrs('d/f'), { 'user.greeting': 'hello', 'user.big': BIG });
   assert.deepEqual(attrs('d'), { 'user.dirattr': 'dv' });

@@ -21,6 +21,8 @@ import { openSource } from '../../src/image/open-tree.js';
 import { writeTar } from '../../src/formats/tar/index.js';
 import { normalizeFile, normalizePaths } from '../../src/normalize/index.js';
 import { diffPaths } from '../../src/diff/index.js';
+import { diffBlobs } from '../../src/diff/engine.js';
+import { sourceBlob, type Blob } from '../../src/diff/blob.js';
 import { buildRecipe, lockRecipe } from '../../src/recipe/index.js';
 import { planFromCommand, runCheck } from '../../src/check/index.js';
 import { makeKit } from '../../src/iuk/index.js';
@@ -150,6 +152,74 @@ test('normalize, diff, iuk, recipe and check stop with an ABORTED error and chan
   await assert.rejects(buildRecipe(join(dir, 'recipe.yaml'), { outDir: join(dir, 'out'), cacheDir: join(dir, 'cache'), warn: () => undefined, signal: aborted }), isAborted);
   await assert.rejects(runCheck(planFromCommand(['true'], ['x']), { bisect: false, keep: false, timeoutSeconds: 60, progress: () => undefined, warn: () => undefined, workDir: join(dir, 'check'), signal: aborted }), isAborted);
   assert.deepEqual(readdirSync(dir).sort(), ['changelog.gz', 'other.gz']);
+});
+
+/** A tar holding one member `big` of `size` zero bytes whose last byte is `last`, and whose mtime depends on it. */
+async function tarOfOneBigMember(size: number, last: number): Promise<Uint8Array> {
+  const tree = new Tree(newDir());
+  const bytes = new Uint8Array(size);
+  bytes[size - 1] = last;
+  tree.set('big', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: BUILD_TIME - last, nsec: 0 } }), content: bytesContent(bytes) });
+  const sink = new MemorySink();
+  await writeTar(tree, sink, { format: 'gnu', buildTime: BUILD_TIME });
+  return sink.bytes();
+}
+
+test('diff: an abort in the middle of one large member comparison stops within a chunk', async () => {
+  const size = 32 << 20;
+  const [a, b] = await Promise.all([tarOfOneBigMember(size, 1), tarOfOneBigMember(size, 2)]);
+  const controller = new AbortController();
+  let read = 0;
+  // both archives count the bytes read from them. The archives differ in their first chunk (the
+  // member's mtime), so comparing them as bytes takes one 4 MiB chunk a side; then the tar
+  // comparator pairs the members, whose contents differ only in their last byte. Past 12 MiB,
+  // in the members' first chunks, the signal aborts.
+  const counted = (bytes: Uint8Array, name: string): Blob => {
+    const inner = bufferSource(bytes, name);
+    return sourceBlob({
+      name, size: inner.size, close: () => inner.close(),
+      read: async (offset, length) => {
+        read += length;
+        if (read > 12 << 20) controller.abort(new Error('stopped by the test'));
+        return inner.read(offset, length);
+      },
+    });
+  };
+  await assert.rejects(diffBlobs({ name: 'a.tar', blob: counted(a, 'a.tar') }, { name: 'b.tar', blob: counted(b, 'b.tar') }, { signal: controller.signal, concurrency: 1 }), (e: unknown) => {
+    assert.ok(isAborted(e), String(e));
+    // stopped by the member comparison (naming the member) or by the archive's next read
+    assert.match((e as Error).message, /^a\.tar( ▸ big)?: aborted: stopped by the test$/);
+    return true;
+  });
+  assert.ok(controller.signal.aborted, 'the abort came during the comparison');
+  // 8 MiB for the archives' first chunks, 8 MiB for the members' first: the members' 64 MiB were
+  // not read to the end, the comparison stopped at its next chunk
+  assert.ok(read < 20 << 20, `${read} bytes read of ${2 * size} in the members`);
+});
+
+test('diff: an abort while two large streams are compared stops within a chunk', async () => {
+  const chunk = new Uint8Array(1 << 20);
+  const total = 256;
+  const controller = new AbortController();
+  let produced = 0;
+  // two unrecognized streams, equal up to their last chunk; the abort comes after 16 MiB of them
+  const stream = (last: number): Blob => ({
+    size: total * chunk.length,
+    async *chunks() {
+      for (let i = 0; i < total; i++) {
+        if (++produced === 32) controller.abort(new Error('stopped by the test'));
+        yield i === total - 1 ? new Uint8Array(chunk.length).fill(last) : chunk;
+      }
+    },
+    head: async (n) => chunk.subarray(0, n),
+    open: async () => bufferSource(new Uint8Array(0), 'never opened'),
+  });
+  await assert.rejects(diffBlobs({ name: 'a.bin', blob: stream(1) }, { name: 'b.bin', blob: stream(2) }, { signal: controller.signal }), (e: unknown) => {
+    assert.ok(isAborted(e), String(e));
+    assert.equal((e as ReprimageError).subject, 'a.bin');
+    return true;
+  });
+  assert.ok(produced < 40, `${produced} chunks of ${2 * total} produced`);
 });
 
 test('check: an abort while the build runs kills the build and rejects', async (t) => {

@@ -149,12 +149,14 @@ test('a signal that comes during a section that must not be cut short is acted o
     await new Promise<void>((resolve) => (finish = resolve));
     calls.push('section done');
   });
+  // the command's end and the signal handler's grace may both wait: each is run
   afterCriticalSections(() => calls.push('exit after the section'));
+  afterCriticalSections(() => calls.push('grace after the section'));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(calls, ['at once: nothing in progress']);
   finish();
   await section;
-  assert.deepEqual(calls, ['at once: nothing in progress', 'section done', 'exit after the section']);
+  assert.deepEqual(calls, ['at once: nothing in progress', 'section done', 'exit after the section', 'grace after the section']);
 });
 
 test('an AbortSignal abandons the write: the call rejects with an ABORTED error carrying its reason, no temporary and no target remain', async (t) => {

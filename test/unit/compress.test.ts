@@ -15,6 +15,7 @@ import { gzipBytes } from '../../src/compress/gzip.js';
 import { crc32 } from '../../src/compress/crc32.js';
 import { xxh32, Xxh32 } from '../../src/compress/xxh32.js';
 import { codecVersions, installedVersion, PINNED_CODEC_PACKAGES } from '../../src/compress/registry.js';
+import { LIBDEFLATE_PACKAGE, LIBLZMA_PACKAGE, ZSTD_PACKAGE } from '../../src/compress/codec-implementations.js';
 import { bufferSource } from '../../src/io/source.js';
 import { tempDir } from '../helpers/tools.js';
 
@@ -261,4 +262,8 @@ test('codec registry: installed versions equal the pinned ones, and --version li
   assert.deepEqual(versions[0], { codec: 'gzip', implementation: 'pako 2.1.0' });
   assert.ok(versions.some((v) => v.codec === 'squashfs xz' && v.implementation.startsWith('node-liblzma 4.0.2')));
   assert.equal(installedVersion('no-such-package-here'), undefined);
+  // the constant names --version prints without loading a codec are the pinned packages
+  assert.equal(LIBDEFLATE_PACKAGE, `libdeflate@${PINNED_CODEC_PACKAGES.libdeflate}`);
+  assert.equal(ZSTD_PACKAGE, `@hpcc-js/wasm-zstd@${PINNED_CODEC_PACKAGES['@hpcc-js/wasm-zstd']}`);
+  assert.equal(LIBLZMA_PACKAGE, `node-liblzma ${PINNED_CODEC_PACKAGES['node-liblzma']}`);
 });

@@ -11,9 +11,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat } from '../../src/formats/registry.js';
+import { FORMATS, SNIFF_HEAD_SIZE, SNIFF_TAIL_SIZE, formatById, sniffFormat, writeFormat } from '../../src/formats/registry.js';
+import { seededIdentifiers } from '../../src/tree/id-purposes.js';
 import { FORMAT_COMPARATORS, defaultComparators } from '../../src/diff/registry.js';
 import { sourceBlob } from '../../src/diff/blob.js';
+import { diffBlobs } from '../../src/diff/engine.js';
+import { renderText } from '../../src/diff/presenters/text.js';
 import { openSource, openTree } from '../../src/image/open-tree.js';
 import { packTree, type PackOptions } from '../../src/image/pack.js';
 import { OUTPUT_FORMATS, chooseOutput } from '../../src/image/output-formats.js';
@@ -89,8 +92,8 @@ async function vmImage(raw: Uint8Array, write: (source: ReturnType<typeof buffer
 }
 
 /**
- * Disks in VM image formats share the disk comparator, so that `diff a.qcow2 b.vhd` compares two
- * disks (src/diff/comparators/vm-disk.ts): their comparator's id is `disk`.
+ * Disks in VM image formats (handlers with `openDisk`) share the disk comparator's id, so that
+ * `diff a.qcow2 b.vhd` compares two disks (src/diff/comparators/vm-disk.ts).
  */
 const comparatorId = (id: string) => (['qcow2', 'vhd', 'vmdk'].includes(id) ? 'disk' : id);
 
@@ -122,6 +125,11 @@ test('the registry: unique ids and suffixes, writers where it says so, a compara
     // pack writes every format that has a writer, under its first output name
     if (f.writable) assert.ok(OUTPUT_FORMATS.includes(f.outputNames[0]!), `${f.id}: pack writes it as ${f.outputNames[0]}`);
   }
+  // the disk-image formats are those whose handler opens a disk; diff compares them as disks
+  const diskImages: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).openDisk) diskImages.push(f.id);
+  assert.deepEqual(diskImages, ['qcow2', 'vhd', 'vmdk']);
+  assert.deepEqual(FORMATS.filter((f) => f.diskImage).map((f) => f.id), diskImages, 'diskImage says whether load() gives openDisk');
   // diff tries the formats in the registry's order, then the compressed streams
   assert.deepEqual(defaultComparators.slice(0, FORMATS.length).map((c) => c.id), FORMATS.map((f) => comparatorId(f.id)));
   assert.deepEqual(OUTPUT_FORMATS, ['tar', 'tar.gz', 'tar.xz', 'tar.zst', 'cpio', 'cpio.gz', 'cpio.xz', 'cpio.zst', 'squashfs', 'iso', 'fat', 'ext4']);
@@ -145,6 +153,32 @@ test('a fixture of each format is sniffed as that format and no other', async ()
   }
 });
 
+test('a hybrid ISO as the live and installer ISOs are (MBR, GPT, an appended ESP) is sniffed as ISO 9660 and as a disk, and the one order opens it as ISO 9660', async () => {
+  const ctx = { buildTime: EPOCH, ids: seededIdentifiers('registry-test'), warn: () => undefined };
+  const esp = new MemorySink();
+  await writeFormat('fat', sampleTree(false), esp, ctx, { fat: { label: 'EFIBOOT' } });
+  const medium = sampleTree();
+  medium.set('isolinux/isolinux.bin', { kind: 'file', ...newMeta({ mode: 0o644 }), content: bytesContent(new Uint8Array(4096).fill(0xeb)) });
+  const iso = new MemorySink();
+  await writeFormat('iso9660', medium, iso, ctx, { iso: { volumeId: 'HYBRID', biosBoot: 'isolinux/isolinux.bin', hybridMbr: new Uint8Array(432).fill(0x90), gpt: true, efiAppended: bytesContent(esp.bytes(), 'efi.img') } });
+  const bytes = iso.bytes();
+  const head = bytes.subarray(0, SNIFF_HEAD_SIZE);
+  const claimed: string[] = [];
+  for (const f of FORMATS) if ((await f.load()).sniff(head, bytes.length)) claimed.push(f.id);
+  assert.deepEqual(claimed, ['iso9660', 'disk'], 'its MBR and GPT are a disk too');
+  // the registry's order decides: ISO 9660 comes before the partitioned disk, for ls, pack and diff
+  const tail = bytes.subarray(bytes.length - SNIFF_TAIL_SIZE);
+  assert.equal((await sniffFormat(head, bytes.length, tail))?.format.id, 'iso9660');
+  assert.equal(defaultComparators.find((c) => c.recognizes(head, bytes.length))?.id, 'iso9660');
+  const opened = await openSource(bufferSource(bytes, 'hybrid.iso'), [], { warn: () => undefined });
+  try {
+    assert.equal(opened.format, 'iso9660');
+  } finally {
+    await opened.close();
+  }
+  await assert.rejects(writeFormat('qcow2', sampleTree(), new MemorySink(), ctx), { name: 'ReprimageError', code: 'USAGE' });
+});
+
 test('a fixed VHD, known only by its footer, is claimed by the tail sniff of vhd alone, before any head', async () => {
   const raw = (await fixtures()).get('disk')!.bytes;
   const fixed = await vmImage(raw, (src, s) => writeVhd(src, s, { type: 'fixed', seed: 'registry-test', buildTime: EPOCH }));
@@ -161,6 +195,28 @@ test('a fixed VHD, known only by its footer, is claimed by the tail sniff of vhd
   } finally {
     await opened.close();
   }
+});
+
+test('diff compares a qcow2 and a fixed VHD (known by its tail) as the disks they hold, through the registry', async () => {
+  const diskOf = async (hostname: string) => {
+    const tree = sampleTree(false);
+    tree.set('etc/hostname', { kind: 'file', ...newMeta({ mode: 0o644, mtime: { sec: EPOCH, nsec: 0 } }), content: bytesContent(new TextEncoder().encode(hostname)) });
+    const sink = new MemorySink();
+    await writeDisk(sink, { partitions: [{ type: 'esp', content: { kind: 'fat', tree } }], seed: 'registry-test', buildTime: EPOCH });
+    return sink.bytes();
+  };
+  const qcow2 = await vmImage(await diskOf('one\n'), (src, s) => writeQcow2(src, s));
+  const vhd = await vmImage(await diskOf('two\n'), (src, s) => writeVhd(src, s, { type: 'fixed', seed: 'registry-test', buildTime: EPOCH }));
+  const side = (bytes: Uint8Array, name: string) => ({ name, blob: sourceBlob(bufferSource(bytes, name)) });
+  const d = await diffBlobs(side(qcow2, 'a.qcow2'), side(vhd, 'b.vhd'));
+  assert.ok(d);
+  const text = renderText(d);
+  assert.doesNotMatch(text, /formats differ/);
+  // both image headers are described, the disks' partitions are paired, the one file differs
+  assert.match(text, /│\s+-format: qcow2/);
+  assert.match(text, /│\s+\+format: vhd/);
+  assert.match(text, /etc\/hostname/);
+  assert.match(text, /-one\n.*\+two/s);
 });
 
 test('a GCE image is no format of its own: a gzip layer, then a tar sniffed as tar only, holding disk.raw', async () => {
@@ -241,8 +297,8 @@ test('pack stops at the next write once its AbortSignal is aborted', async () =>
   await assert.rejects(packTree(sampleTree(), 'squashfs', new MemorySink(), { ...packOptions(), signal: AbortSignal.abort() }), { name: 'ReprimageError', code: 'ABORTED' });
 });
 
-test('disk, the live ISO and pack reach writers only through the registry', () => {
-  for (const file of ['src/image/disk.ts', 'src/image/live-iso.ts', 'src/image/pack.ts', 'src/image/write-image.ts']) {
+test('disk, the live and installer ISOs and pack reach writers only through the registry', () => {
+  for (const file of ['src/image/disk.ts', 'src/image/live-iso.ts', 'src/image/installer-iso.ts', 'src/image/pack.ts', 'src/image/write-image.ts']) {
     const text = readFileSync(join(REPO, file), 'utf8');
     // a type import is fine; a value import of a format's writer would bypass the registry
     const direct = text.split('\n').filter((line) => !/^import type /.test(line) && /formats\/(tar|cpio|squashfs|iso9660|ext4|fat|zip|ar)\/(index|writer)\.js/.test(line));

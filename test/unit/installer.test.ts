@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadCpioSegments } from '../../src/formats/cpio/index.js';
@@ -18,7 +18,8 @@ import { INSTALLER_IMAGE_CHUNK, writeCompressedImage } from '../../src/image/ins
 import { INSTALLER_CONF, INSTALLER_INITRD, KARGS_RESERVED, writeInstallerIso, type InstallerIsoOptions } from '../../src/image/installer-iso.js';
 import { installerModules } from '../../src/image/installer-modules.js';
 import { verifyDisk } from '../../src/image/verify-disk.js';
-import { MemorySink } from '../../src/io/sink.js';
+import { MemorySink, type Sink } from '../../src/io/sink.js';
+import { ReprimageError } from '../../src/errors.js';
 import { bufferSource } from '../../src/io/source.js';
 import { parseRecipe } from '../../src/recipe/recipe.js';
 import { outputFormat, outputPath } from '../../src/recipe/schema.js';
@@ -30,6 +31,8 @@ import { tempDir } from '../helpers/tools.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const SHA = 'a'.repeat(64);
+/** The installer ISO of buildIso() with the default seed. */
+const INSTALLER_ISO_SHA256 = '5d198463a5d09880a34f89ba0688c925ff36f26b5c14882e1f24529b1517a6c6';
 const HEAD = `name: demo
 architecture: amd64
 sources:
@@ -158,6 +161,8 @@ test('installer ISO bytes do not depend on TZ or umask; the seed sets the identi
     process.umask(0o077);
     const b = await buildIso(t);
     assert.equal(sha(b.bytes), sha(a.bytes));
+    // pinned: the medium's writers (cpio, FAT, ISO 9660 through the format registry) keep their bytes
+    assert.equal(sha(a.bytes), INSTALLER_ISO_SHA256);
     const c = await buildIso(t, 'another seed');
     assert.notEqual(sha(c.bytes), sha(a.bytes));
   } finally {
@@ -165,6 +170,25 @@ test('installer ISO bytes do not depend on TZ or umask; the seed sets the identi
     else process.env.TZ = savedTz;
     process.umask(savedUmask);
   }
+});
+
+test('installer ISO: an aborted signal stops the medium at its next write, with an ABORTED error; the scratch directory is removed', async (t) => {
+  const dir = tempDir(t, 'reprimage-installer-abort-');
+  writeFileSync(join(dir, 'disk.img'), gptImage(8));
+  const controller = new AbortController();
+  const memory = new MemorySink();
+  let writes = 0;
+  // the sink the caller hands in: the signal aborts during the ISO's third write
+  const sink: Sink = {
+    get position() { return memory.position; },
+    write: (b) => (++writes === 3 && controller.abort(new Error('stop here')), memory.write(b)),
+    writeAt: (o, b) => memory.writeAt(o, b),
+    flush: () => memory.flush(),
+  };
+  const options: InstallerIsoOptions = { name: 'installer-test', imageName: 'demo', buildTime: 1700000000, seed: 'installer-test', tempDir: dir, signal: controller.signal, subject: 'inst.iso' };
+  await assert.rejects(writeInstallerIso(await installerRoot(), join(dir, 'disk.img'), sink, options), (e: unknown) => e instanceof ReprimageError && e.code === 'ABORTED' && /^inst\.iso: aborted: stop here$/.test(e.message));
+  assert.ok(writes >= 3 && writes < 6, `stopped after ${writes} writes`);
+  assert.deepEqual(readdirSync(dir), ['disk.img'], 'no scratch file or directory is left');
 });
 
 /** The image on a disk of `mib` MiB with the backup GPT relocated as the installer does. */

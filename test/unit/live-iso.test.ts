@@ -118,6 +118,9 @@ test('boot menus hold the live-boot command line and nothing of the build host',
   assert.doesNotMatch(iso + grub, /20\d\d|\d\d:\d\d/);
 });
 
+/** The live ISO of build() with its default options (SquashFS gzip). */
+const LIVE_ISO_SHA256 = 'e8a0ac791987878f7c2b639fd6dbd9a20eaa138be89b8fba19adb90f2101357b';
+
 function options(extra: Partial<LiveIsoOptions> = {}): LiveIsoOptions {
   return { name: 'live-test', buildTime: LIVE_ROOT_EPOCH, seed: 'live-test', compressor: 'gzip', ...extra };
 }
@@ -130,6 +133,8 @@ async function build(extra: Partial<LiveIsoOptions> = {}, boot = fakeBootLoaders
 
 test('live ISO: medium layout, squashfs of the root tree, repacked initramfs, ESP appended', async () => {
   const { bytes, report } = await build();
+  // pinned: the SquashFS, ESP and ISO 9660 writers, reached through the format registry, keep their bytes
+  assert.equal(sha(bytes), LIVE_ISO_SHA256);
   assert.equal(report.kernelVersion, KERNEL_VERSION);
   assert.deepEqual(report.initramfsSegments, ['none', 'zstd']);
   assert.equal(report.uefi, true);
@@ -154,6 +159,26 @@ test('live ISO: medium layout, squashfs of the root tree, repacked initramfs, ES
   const cfg = tree.get('isolinux/isolinux.cfg');
   assert.ok(cfg?.kind === 'file');
   assert.match(Buffer.from(await readContent(cfg.content)).toString(), /boot=live components/);
+});
+
+test('a live ISO carries its build record beside live/, outside the SquashFS, when given one', async () => {
+  const record = new TextEncoder().encode('{"reproducible":{}}\n');
+  const bundle = new Uint8Array(1024).fill(7);
+  const { bytes } = await build({ mediumFiles: [{ path: '.reprimage/manifest.json', bytes: record }, { path: '.reprimage/recipe-inputs.tar', bytes: bundle }] });
+  const tree = await (await openIso(bufferSource(bytes, 'live.iso'))).tree();
+  const manifest = tree.get('.reprimage/manifest.json');
+  const tar = tree.get('.reprimage/recipe-inputs.tar');
+  assert.ok(manifest?.kind === 'file' && tar?.kind === 'file');
+  assert.deepEqual(await readContent(manifest.content), record);
+  assert.deepEqual(await readContent(tar.content), bundle);
+  assert.ok(manifest.mtime.sec <= LIVE_ROOT_EPOCH && manifest.mode === 0o644 && manifest.uid === 0);
+  const sqfsNode = tree.get('live/filesystem.squashfs');
+  assert.ok(sqfsNode?.kind === 'file');
+  const inner = (await openSquashfs(bufferSource(await readContent(sqfsNode.content), 'filesystem.squashfs'))).tree();
+  assert.equal((await inner).get('.reprimage'), undefined, 'the record is on the medium, not in the live system');
+  // without it the medium is the one it always was
+  const plain = await build();
+  assert.equal((await (await openIso(bufferSource(plain.bytes, 'live.iso'))).tree()).get('.reprimage'), undefined);
 });
 
 test('live ISO without shim and GRUB boots BIOS only, with a warning', async () => {

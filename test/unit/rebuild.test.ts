@@ -12,7 +12,8 @@ import { tempDir } from '../helpers/tools.js';
 import { EPOCH, MOTD, serveDirectory, writeImage, writeRecipeDir, writeRelease } from '../helpers/rebuild-release.js';
 import { ReprimageError } from '../../src/errors.js';
 import { hashFile } from '../../src/io/hash-file.js';
-import { loadRecipe } from '../../src/recipe/recipe.js';
+import { loadRecipe, parseRecipe } from '../../src/recipe/recipe.js';
+import { SAME_BYTES_SINCE, embeddedManifestBytes, embeddedRecordOf, type ReproducibleManifest } from '../../src/recipe/manifest.js';
 import { writeInputsBundle } from '../../src/recipe/inputs-bundle.js';
 import { canonicalJson } from '../../src/recipe/canonical-json.js';
 import { parsePublishedManifest } from '../../src/rebuild/published-manifest.js';
@@ -196,4 +197,38 @@ test('URLs: downloads land in the work directory; a missing file is one line nam
   await assert.rejects(localCopy(`${server.url}missing.iso`, dir), (e: unknown) => e instanceof ReprimageError && e.message === `${server.url}missing.iso: the server answered 404 Not Found`);
   await assert.rejects(rebuildPublished(`${server.url}missing.iso`, options(join(dir, 'w'))), (e: unknown) => e instanceof ReprimageError && /missing\.iso: no build manifest beside it/.test(e.message));
   assert.equal(canonicalJson({ b: 1, a: 2 }), '{"a":2,"b":1}');
+});
+
+test('a medium carries the record without outputs and without what describes the build machine, and it reads back', async (t) => {
+  const dir = tempDir(t, 'reprimage-embedded-');
+  const { manifest } = await writeRelease(join(dir, 'r'), (r) => {
+    r.tools = { mmdebstrap: '1.3.5-7', apt: '2.6.1', dpkg: '1.21.22' };
+    r.inputs.host_files = [{ path: '/usr/share/keyrings/debian-archive-keyring.gpg', sha256: 'a'.repeat(64) }];
+  });
+  const full = JSON.parse(readFileSync(manifest, 'utf8')) as { reproducible: ReproducibleManifest };
+  const { outputs: _outputs, ...record } = full.reproducible;
+  const embedded = embeddedRecordOf(record);
+  assert.equal('outputs' in embedded, false);
+  assert.equal('tools' in embedded, false);
+  assert.deepEqual(embedded.reprimage, { same_bytes_since: SAME_BYTES_SINCE });
+  assert.deepEqual(Object.keys(embedded.inputs).sort(), ['bundle', 'external', 'files']);
+  // the same record from another machine (other tools, keyring, reprimage release of the same bytes) is the same bytes
+  const elsewhere = embeddedRecordOf({ ...record, tools: { mmdebstrap: '1.5.7-1' }, reprimage: { version: '9.9.9', same_bytes_since: SAME_BYTES_SINCE }, inputs: { ...record.inputs, host_files: [] } });
+  assert.deepEqual(embeddedManifestBytes(elsewhere), embeddedManifestBytes(embedded));
+  const parsed = parsePublishedManifest(embeddedManifestBytes(embedded), 'x.iso ▸ .reprimage/manifest.json', true);
+  assert.deepEqual(parsed.outputs, []);
+  assert.deepEqual(parsed.tools, {});
+  assert.equal(parsed.reprimageVersion, SAME_BYTES_SINCE);
+  assert.deepEqual(parsed.inputs?.host_files, []);
+  assert.equal(parsed.inputs?.bundle.sha256, record.inputs.bundle.sha256);
+  // read as a manifest published beside an image, it lacks its outputs
+  assert.throws(() => parsePublishedManifest(embeddedManifestBytes(embedded), 'm.json'), /reproducible\.(outputs|tools|reprimage\.version): /);
+});
+
+test('build_record is a key of iso outputs only', () => {
+  const head = `name: r\narchitecture: amd64\nsources:\n  - uri: http://deb.debian.org/debian\n    suite: bookworm\n    components: [main]\n    keyring: /usr/share/keyrings/debian-archive-keyring.gpg\noutputs:\n`;
+  assert.equal(parseRecipe(`${head}  - type: iso\n    build_record: true\n`, 'r.yaml').outputs[0]!.build_record, true);
+  for (const type of ['rootfs', 'disk']) {
+    assert.throws(() => parseRecipe(`${head}  - type: ${type}\n    build_record: true\n`, 'r.yaml'), /outputs\[0\]\.build_record: not a key of a (rootfs|disk) output/);
+  }
 });

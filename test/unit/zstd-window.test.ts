@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { decompressChunks, decompressSegment } from '../../src/compress/decompress.js';
-import { ZstdWindowGuard, zstdWindowSize } from '../../src/compress/zstd-window.js';
+import { ZstdFrameGuard, zstdWindowSize } from '../../src/compress/zstd-window.js';
 import { ReprimageError } from '../../src/errors.js';
 import type { RandomAccessSource } from '../../src/io/source.js';
 
@@ -63,7 +63,7 @@ test('the guard follows skippable frames, checksums and many frames fed a byte a
   }
   // a too-large frame after the good ones is still seen, at its own offset
   const bad = fixture('zw-2g.zst');
-  const guard = new ZstdWindowGuard('y.zst');
+  const guard = new ZstdFrameGuard('y.zst');
   const joined = Buffer.concat([frames, bad]);
   assert.throws(() => {
     for (let i = 0; i < joined.length; i += 7) guard.push(joined.subarray(i, i + 7));

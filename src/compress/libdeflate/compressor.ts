@@ -10,12 +10,14 @@
  * which on 128 KiB SquashFS blocks at level 9 costs the same as keeping one (measured: 256
  * blocks, 7.5 s either way, same bytes). The package declares `engines: node >= 24` (its only
  * version), yet its module is plain WebAssembly: the unit and CLI tiers pass on Node 20, 22, 24.
+ * It ships inside reprimage's tarball (bundleDependencies), so `npm install --engine-strict`
+ * passes on Node 20 (docs/testing.md).
  */
 import { crc32 } from '../crc32.js';
 import { withoutNewProcessListeners } from '../process-listeners.js';
 
 /** The package that supplies the module; recorded with the codec versions. */
-export const LIBDEFLATE_PACKAGE = 'libdeflate@0.1.0';
+export { LIBDEFLATE_PACKAGE } from '../codec-implementations.js';
 
 interface Libdeflate {
   zlib(data: Uint8Array, level: number): Uint8Array;

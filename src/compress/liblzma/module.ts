@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { withoutNewProcessListeners } from '../process-listeners.js';
 
 /** The npm package whose .wasm reads and writes xz, at the version package.json pins. */
-export const LIBLZMA_PACKAGE = 'node-liblzma 4.0.2';
+export { LIBLZMA_PACKAGE } from '../codec-implementations.js';
 
 /** The parts of the Emscripten module used here; a 64-bit argument is passed as two 32-bit halves, low first. */
 export interface LiblzmaModule {

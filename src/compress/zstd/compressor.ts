@@ -17,8 +17,10 @@
  * The result is checked here (frame magic, size within the bound).
  */
 
+import { ZSTD_PACKAGE } from '../codec-implementations.js';
+
 /** The package that supplies the module; recorded with the codec versions. */
-export const ZSTD_PACKAGE = '@hpcc-js/wasm-zstd@1.12.5';
+export { ZSTD_PACKAGE } from '../codec-implementations.js';
 
 /** The parts of the package's module used here (its class keeps them in two fields). */
 interface ZstdModule {

@@ -26,6 +26,12 @@ export const CPIO_NEWC_MAGIC = '070701';
 export const CPIO_CRC_MAGIC = '070702';
 export const CPIO_ODC_MAGIC = '070707';
 export const CPIO_MAGIC_SIZE = 6;
+
+/** Whether `head` (at least 6 bytes) starts a cpio archive in a format we read. */
+export function sniffCpio(head: Uint8Array): boolean {
+  const magic = Buffer.from(head.subarray(0, CPIO_MAGIC_SIZE)).toString('latin1');
+  return magic === CPIO_NEWC_MAGIC || magic === CPIO_CRC_MAGIC || magic === CPIO_ODC_MAGIC;
+}
 export const CPIO_NEWC_HEADER_SIZE = 110;
 export const CPIO_ODC_HEADER_SIZE = 76;
 export const CPIO_TRAILER = 'TRAILER!!!';

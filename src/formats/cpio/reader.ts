@@ -25,6 +25,7 @@ import {
   decodeOdcHeader,
   isFieldError,
   pad4,
+  sniffCpio,
   splitOdcRdev,
 } from './layout.js';
 
@@ -88,11 +89,7 @@ const MAX_LINK_TARGET = 64 * 1024;
 /** More compressed segments than this in one file is taken as hostile. */
 const MAX_SEGMENTS = 1000;
 
-/** Whether `head` (at least 6 bytes) starts a cpio archive in a format we read. */
-export function sniffCpio(head: Uint8Array): boolean {
-  const magic = Buffer.from(head.subarray(0, CPIO_MAGIC_SIZE)).toString('latin1');
-  return magic === CPIO_NEWC_MAGIC || magic === CPIO_CRC_MAGIC || magic === CPIO_ODC_MAGIC;
-}
+export { sniffCpio } from './layout.js';
 
 /**
  * Every entry of every archive in `source`, in file order, trailers left out. Compressed

@@ -5,6 +5,7 @@
  * Sniffing sees a dynamic VHD (its footer copy at byte 0); a fixed VHD shows only at its end
  * (`sniffTail`, which the registry tries first).
  */
+import type { RandomAccessSource } from '../../io/source.js';
 import type { FormatDefinition } from '../format.js';
 
 export const vhdFormat: FormatDefinition = {
@@ -13,12 +14,15 @@ export const vhdFormat: FormatDefinition = {
   outputNames: [],
   suffixes: [],
   writable: false,
+  diskImage: true,
   async load() {
     const { isVhdFooter, sniffVhd } = await import('./layout.js');
-    const { openVhd } = await import('./reader.js');
+    // the reader only when an image is opened: diff looks for disk images among its arguments
+    const openVhd = async (source: RandomAccessSource) => (await import('./reader.js')).openVhd(source);
     return {
       sniff: (head) => sniffVhd(head),
       sniffTail: (tail) => isVhdFooter(tail),
+      openDisk: (source) => openVhd(source),
       async open(source, ctx) {
         const image = await openVhd(source);
         const inner = await ctx.openNested(image.disk);
