@@ -1,11 +1,14 @@
 /**
  * VM image formats: writing qcow2, VHD and VMDK from a raw disk image, reprimage (convertDisk,
  * one process per conversion, start-up included) against `qemu-img convert` on the same input,
- * in one run, alternating (ours, qemu-img + sync, qemu-img, ours, …); the median of each is
- * printed with the ratio, and whether qemu-img compare finds both outputs equal to the raw disk.
+ * in one run, alternating (ours, qemu-img + sync, qemu-img, ours, …; every run writes a new file);
+ * the median of each is printed with the ratio, and whether qemu-img compare finds both outputs
+ * equal to the raw disk. Ours reads only the raw image's data (its holes located by filefrag,
+ * src/io/data-ranges.ts), as qemu-img does with SEEK_DATA.
  *
  *   node dist/bench/vm-formats.js [TREE | --raw IMAGE]
  *   BENCH_PAIRS=N    runs of each per format (default 3)
+ *   BENCH_FORMATS=a,b  only these cases (qcow2, qcow2-compressed, vhd, vhd-dynamic, vmdk)
  *
  * Without --raw the raw disk is made by `reprimage disk` from TREE (an ESP and an ext4 root;
  * default the reference root file system, docs/benchmarks.md). `--raw out/disk.img` measures the
@@ -48,7 +51,9 @@ try {
     ['vhd dynamic', 'vhd-dynamic', ['-O', 'vpc', '-o', 'force_size'], 'vpc'],
     ['vmdk streamOptimized', 'vmdk', ['-O', 'vmdk', '-o', 'subformat=streamOptimized'], 'vmdk'],
   ];
+  const only = process.env.BENCH_FORMATS?.split(',');
   for (const [label, format, qemuArgs, qemuFormat] of cases) {
+    if (only && !only.includes(label.replace(/ (fixed|streamOptimized)$/, '').replace(/ /g, '-'))) continue;
     const ours = join(out, `ours.${format}`);
     const theirs = join(out, `qemu.${format}`);
     const compress = label.includes('compressed') ? ['compress'] : [];
@@ -56,8 +61,14 @@ try {
     const loads: number[] = [];
     for (let i = 0; i < PAIRS; i++) {
       loads.push(loadavg()[0]!);
+      // each run writes a new file, as a build does: replacing the last run's output would add
+      // freeing it (hundreds of MB) to whichever tool replaces it, at a point that differs (ours
+      // renames over it at the end, qemu-img truncates it at the start)
+      rmSync(ours, { force: true });
       runs.r.push(measure(`reprimage (${label})`, [process.execPath, RUN, raw, format, ours, ...compress], 1));
+      rmSync(theirs, { force: true });
       runs.qs.push(measure(`qemu-img + sync (${label})`, ['sh', '-c', 'out=$1; shift; qemu-img convert -f raw "$@" && sync "$out"', 'sh', theirs, ...qemuArgs, raw, theirs], 1));
+      rmSync(theirs, { force: true });
       runs.q.push(measure(`qemu-img convert (${label})`, ['qemu-img', 'convert', '-f', 'raw', ...qemuArgs, raw, theirs], 1));
     }
     const median = (list: Measurement[]) => [...list].sort((a, b) => a.seconds - b.seconds)[Math.floor(list.length / 2)]!;

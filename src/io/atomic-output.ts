@@ -58,7 +58,7 @@ export async function writeAtomically<T>(target: string, produce: (sink: FileSin
   try {
     sink = new FileSink(fh, subject);
     const result = await untilAborted(produce(sink), signal, subject);
-    await sink.flush();
+    await sink.finish();
     await fh.truncate(sink.position);
     await fh.chmod(mode); // the umask must not decide the mode of what we make
     const special = await isSpecialFile(target);

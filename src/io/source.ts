@@ -5,6 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { fromSystemError, truncatedError } from '../errors.js';
+import type { ByteRange } from './data-ranges.js';
 
 export interface RandomAccessSource {
   /** The file (or nested path) the bytes belong to; used in error messages. */
@@ -14,6 +15,11 @@ export interface RandomAccessSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Optional: `target.length` bytes at `offset` into `target` (a reused buffer; src/io/zero-runs.ts). */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional: the only byte ranges that may hold data (sorted, disjoint); everything else reads as
+   * zeros, so whoever scans the source may skip it unread (a sparse file's holes: data-ranges.ts).
+   */
+  readonly dataRanges?: readonly ByteRange[];
   close(): Promise<void>;
 }
 

@@ -25,8 +25,8 @@ export async function deflateUnits(
   const pool = await WorkerPool.start<Uint8Array, Uint8Array>(new URL('../compress/unit-deflate-task.js', import.meta.url), codec, n);
   try {
     const pipeline = new OrderedPipeline<DeflatedUnit>(emit, Math.max(8, n * 4));
-    for await (const { index, bytes } of readUnits(source, unit)) {
-      if (isAllZero(bytes)) {
+    for await (const { index, bytes, zero } of readUnits(source, unit)) {
+      if (zero || isAllZero(bytes)) {
         await pipeline.submit({ index });
         continue;
       }

@@ -5,8 +5,8 @@
  * is installed, and nothing is written to the output directory before the tree is complete.
  */
 import type { RawDiskCache } from './cloud-disk-output.js';
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ReprimageError, fromSystemError } from '../errors.js';
 import { writeAtomically } from '../io/atomic-output.js';
 import { throwIfAborted } from '../io/abort.js';
@@ -156,100 +156,122 @@ export async function buildRecipe(recipeFile: string, options: BuildOptions): Pr
       applyPolicy(root.tree, { buildTime: epoch.value, clampMtime: true, owner: 'keep', permissions: 'keep', excludes: [], emptyFiles: [] });
       stage('fixups');
 
-      await mkdir(options.outDir, { recursive: true }).catch((e) => {
+      // the first directory this build made, if any: a failed build takes away what it wrote there
+      const created = await mkdir(options.outDir, { recursive: true }).catch((e) => {
         throw fromSystemError(e, options.outDir);
       });
-      const outputs: ManifestOutput[] = [];
-      const files: string[] = [];
-      // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
-      const bundlePath = join(options.outDir, INPUTS_BUNDLE);
-      const inputsRecord = await writeInputsBundle(recipe, lockFile, epoch.value, bundlePath, options.warn);
-      // everything the manifest records but the outputs: known before they are written, so a medium can carry it
-      const record: Omit<ReproducibleManifest, 'outputs'> = {
-        manifest_version: MANIFEST_VERSION,
-        name: recipe.name,
-        recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
-        lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
-        source_date_epoch: epoch.value,
-        reprimage: reprimageRecord(),
-        codecs: currentCodecs(),
-        tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
-        sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),
-        packages: inputs.packages.map((p) => ({ name: p.locked.name, version: p.locked.version, architecture: p.locked.architecture, sha256: p.locked.sha256 })),
-        fixups,
-        inputs: inputsRecord,
-      };
-      const buildRecordFiles = async () => [
-        { path: EMBEDDED_MANIFEST, bytes: embeddedManifestBytes(embeddedRecordOf(record)) },
-        { path: `${EMBEDDED_BUNDLE_DIR}/${INPUTS_BUNDLE}`, bytes: await readFile(bundlePath) },
-      ];
-      // several disk outputs (one disk in several formats) share their raw images
-      const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
-      const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
-      for (const output of recipe.outputs) {
-        const path = outputPath(output);
-        const target = join(options.outDir, path);
-        if (output.type === 'iso') {
-          // the live ISO (docs/live-iso.md); its stages are timed with the build's
-          const { writeLiveIso } = await import('../image/live-iso.js');
-          const mediumFiles = output.build_record ? await buildRecordFiles() : undefined;
-          const live = await writeAtomically(target, (sink) =>
-            writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn, signal, mediumFiles }),
-          );
-          for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
-        } else if (output.type === 'disk') {
-          // the installed system on a bootable GPT disk (docs/cloud-disk.md)
-          const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
-          const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, buildTime: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
-          for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
-        } else if (output.type === 'installer-iso') {
-          // the installer of a pinned disk image (docs/installer.md); that image is an input
-          const { writeInstallerOutput } = await import('./installer-output.js');
-          const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
-          const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, workers: options.workers, warn: options.warn, signal, buildImageRecipe });
-          for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
-          const { image } = installer;
-          installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
-        } else {
-          await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }), { signal });
+      const written: string[] = [];
+      try {
+        const outputs: ManifestOutput[] = [];
+        const files: string[] = [];
+        // the recipe's own inputs, so that a rebuilder with only the published files can rebuild
+        const bundlePath = join(options.outDir, INPUTS_BUNDLE);
+        written.push(bundlePath);
+        const inputsRecord = await writeInputsBundle(recipe, lockFile, epoch.value, bundlePath, options.warn);
+        // everything the manifest records but the outputs: known before they are written, so a medium can carry it
+        const record: Omit<ReproducibleManifest, 'outputs'> = {
+          manifest_version: MANIFEST_VERSION,
+          name: recipe.name,
+          recipe: { file: basename(recipe.file), sha256: recipe.sha256 },
+          lock: { file: basename(lockFile), sha256: lockSha256(lockText!) },
+          source_date_epoch: epoch.value,
+          reprimage: reprimageRecord(),
+          codecs: currentCodecs(),
+          tools: { mmdebstrap: hostPackageVersion('mmdebstrap'), apt: hostPackageVersion('apt'), dpkg: hostPackageVersion('dpkg') },
+          sources: inputs.sources.map((s) => ({ uri: s.source.uri, suite: s.source.suite, in_release_sha256: s.inRelease.sha256, signers: s.signers })),
+          packages: inputs.packages.map((p) => ({ name: p.locked.name, version: p.locked.version, architecture: p.locked.architecture, sha256: p.locked.sha256 })),
+          fixups,
+          inputs: inputsRecord,
+        };
+        const buildRecordFiles = async () => [
+          { path: EMBEDDED_MANIFEST, bytes: embeddedManifestBytes(embeddedRecordOf(record)) },
+          { path: `${EMBEDDED_BUNDLE_DIR}/${INPUTS_BUNDLE}`, bytes: await readFile(bundlePath) },
+        ];
+        // several disk outputs (one disk in several formats) share their raw images
+        const rawImages: RawDiskCache | undefined = recipe.outputs.filter((o) => o.type === 'disk').length > 1 ? new Map() : undefined;
+        const installerImages = new Map<string, NonNullable<ManifestOutput['image']>>();
+        for (const output of recipe.outputs) {
+          const path = outputPath(output);
+          const target = join(options.outDir, path);
+          written.push(target);
+          if (output.type === 'iso') {
+            // the live ISO (docs/live-iso.md); its stages are timed with the build's
+            const { writeLiveIso } = await import('../image/live-iso.js');
+            const mediumFiles = output.build_record ? await buildRecordFiles() : undefined;
+            const live = await writeAtomically(target, (sink) =>
+              writeLiveIso(root.tree, sink, { name: recipe.name, volumeId: output.volume_id, buildTime: epoch.value, seed: recipe.name, compressor: output.squashfs_compressor, kernelCmdline: output.kernel_cmdline, workers: options.workers, blockCache: options.blockCache, tempDir: work, subject: target, warn: options.warn, signal, mediumFiles }),
+            );
+            for (const [k, v] of Object.entries(live.timings)) timings[`iso_${k}`] = v;
+          } else if (output.type === 'disk') {
+            // the installed system on a bootable GPT disk (docs/cloud-disk.md)
+            const { writeCloudDiskOutput } = await import('./cloud-disk-output.js');
+            const disk = await writeCloudDiskOutput(root.tree, target, output, { name: recipe.name, seed: recipe.name, buildTime: epoch.value, workers: options.workers, tempDir: work, warn: options.warn, rawImages });
+            for (const [k, v] of Object.entries(disk.timings)) timings[`disk_${k}`] = v;
+          } else if (output.type === 'installer-iso') {
+            // the installer of a pinned disk image (docs/installer.md); that image is an input
+            const { writeInstallerOutput } = await import('./installer-output.js');
+            const buildImageRecipe = async (file: string, outDir: string) => (await buildRecipe(file, { ...options, outDir, provenance: false, updateLock: false, onStage: undefined })).manifest;
+            const installer = await writeInstallerOutput(root.tree, target, output, { name: recipe.name, recipeFile: recipe.file, buildTime: epoch.value, cache, tempDir: work, workers: options.workers, warn: options.warn, signal, buildImageRecipe });
+            for (const [k, v] of Object.entries(installer.timings)) timings[`installer_${k}`] = v;
+            const { image } = installer;
+            installerImages.set(path, { sha256: image.sha256, size: image.size, compressed: { codec: image.codec, implementation: image.implementation, sha256: image.compressedSha256, size: image.compressedSize } });
+          } else {
+            await writeAtomically(target, (sink) => writeTar(root.tree, sink, { format: 'pax', buildTime: epoch.value, warn: options.warn }), { signal });
+          }
+          const { sha256, size } = await hashFile(target);
+          const image = installerImages.get(path);
+          outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size, ...(image ? { image } : {}) });
+          files.push(target);
         }
-        const { sha256, size } = await hashFile(target);
-        const image = installerImages.get(path);
-        outputs.push({ path, type: output.type, format: outputFormat(output), sha256, size, ...(image ? { image } : {}) });
-        files.push(target);
-      }
-      files.push(bundlePath);
-      details.set('write', outputs.map((o) => `${o.path} ${o.size} bytes`).join(', '));
-      stage('write');
+        files.push(bundlePath);
+        details.set('write', outputs.map((o) => `${o.path} ${o.size} bytes`).join(', '));
+        stage('write');
 
-      // outputs before inputs, the order manifest.json has always had
-      const { inputs: recordInputs, ...beforeOutputs } = record;
-      const reproducible: ReproducibleManifest = { ...beforeOutputs, outputs, inputs: recordInputs };
-      const manifest = manifestOf(reproducible, {
-        timings_ms: timings,
-        // the Node.js version does not shape any output byte (codecs are pinned packages), so it is not part of the reproducible record
-        node: process.versions.node,
-        downloads: { files: cache.stats.downloaded, bytes: cache.stats.downloadedBytes, from_cache: cache.stats.fromCache },
-      });
-      if (options.provenance) {
-        const statement = provenanceStatement(
-          reproducible,
-          inputs.sources.map((s) => s.inRelease.url),
-          inputs.packages.map((p) => archiveUrl(inputs.sources[p.locked.source]!.source.uri, p.locked.filename)),
-        );
-        const target = join(options.outDir, 'provenance.intoto.json');
-        await writeAtomically(target, async (sink) => sink.write(new TextEncoder().encode(`${JSON.stringify(statement, null, 2)}\n`)));
-        files.push(target);
+        // outputs before inputs, the order manifest.json has always had
+        const { inputs: recordInputs, ...beforeOutputs } = record;
+        const reproducible: ReproducibleManifest = { ...beforeOutputs, outputs, inputs: recordInputs };
+        const manifest = manifestOf(reproducible, {
+          timings_ms: timings,
+          // the Node.js version does not shape any output byte (codecs are pinned packages), so it is not part of the reproducible record
+          node: process.versions.node,
+          downloads: { files: cache.stats.downloaded, bytes: cache.stats.downloadedBytes, from_cache: cache.stats.fromCache },
+        });
+        if (options.provenance) {
+          const statement = provenanceStatement(
+            reproducible,
+            inputs.sources.map((s) => s.inRelease.url),
+            inputs.packages.map((p) => archiveUrl(inputs.sources[p.locked.source]!.source.uri, p.locked.filename)),
+          );
+          const target = join(options.outDir, 'provenance.intoto.json');
+          await writeAtomically(target, async (sink) => sink.write(new TextEncoder().encode(`${JSON.stringify(statement, null, 2)}\n`)));
+          files.push(target);
+        }
+        // the manifest comes last: its presence says the build finished
+        const manifestPath = join(options.outDir, 'manifest.json');
+        await writeAtomically(manifestPath, async (sink) => sink.write(new TextEncoder().encode(serializeManifest(manifest))));
+        files.push(manifestPath);
+        return { manifest, files };
+      } catch (e) {
+        if (created !== undefined) await removeWritten(options.outDir, created, written);
+        throw e;
       }
-      // the manifest comes last: its presence says the build finished
-      const manifestPath = join(options.outDir, 'manifest.json');
-      await writeAtomically(manifestPath, async (sink) => sink.write(new TextEncoder().encode(serializeManifest(manifest))));
-      files.push(manifestPath);
-      return { manifest, files };
     } finally {
       await root.source.close();
     }
   } finally {
     await scratch.remove();
+  }
+}
+
+/**
+ * After a failed build into a directory it made: removes the files it wrote there (the inputs
+ * bundle, outputs finished before the one that failed), then the directory and the parents it
+ * made, as long as they are empty. A directory that was there before is left as it is.
+ */
+async function removeWritten(outDir: string, created: string, written: string[]): Promise<void> {
+  for (const file of written) await rm(file, { force: true }).catch(() => undefined);
+  for (let dir = resolve(outDir); ; dir = dirname(dir)) {
+    if (!(await rmdir(dir).then(() => true, () => false))) return;
+    if (dir === resolve(created) || dirname(dir) === dir) return;
   }
 }

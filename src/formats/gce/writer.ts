@@ -11,7 +11,7 @@ import { GzipSink } from '../../compress/gzip.js';
 import { ReprimageError } from '../../errors.js';
 import type { Sink } from '../../io/sink.js';
 import type { RandomAccessSource } from '../../io/source.js';
-import { isAllZero } from '../../io/zero-runs.js';
+import { isAllZero, readChunks } from '../../io/zero-runs.js';
 import { GCE_MEMBER_NAME, TAR_BLOCK, TAR_RECORD, encodeOldGnuSparseHeaders, type DataRun } from './layout.js';
 
 const RUN_UNIT = 4096;
@@ -38,8 +38,11 @@ export interface GceReport {
 export async function findDataRuns(source: RandomAccessSource): Promise<DataRun[]> {
   const runs: DataRun[] = [];
   let open: DataRun | undefined;
-  for (let offset = 0; offset < source.size; offset += STEP) {
-    const bytes = await source.read(offset, Math.min(STEP, source.size - offset));
+  for await (const { offset, bytes, zero } of readChunks(source, STEP)) {
+    if (zero) {
+      open = undefined;
+      continue;
+    }
     for (let at = 0; at < bytes.length; at += RUN_UNIT) {
       const end = Math.min(bytes.length, at + RUN_UNIT);
       if (isAllZero(bytes, at, end)) {

@@ -113,11 +113,46 @@ export async function writeQcow2(source: RandomAccessSource, sink: Sink, options
     l2.setBigUint64((index % l2Entries) * 8, entry);
     l2Used = true;
   };
+  /** Data clusters `first`, `first + 1`, … (one L2 range) stored uncompressed, in one write. */
+  const storeRun = async (first: number, bytes: Uint8Array) => {
+    const table = Math.floor(first / l2Entries);
+    if (table !== currentL2) {
+      await finishL2();
+      currentL2 = table;
+    }
+    await alignToCluster();
+    const n = bytes.length / cluster;
+    for (let k = 0; k < n; k++) l2.setBigUint64(((first + k) % l2Entries) * 8, BigInt(pos + k * cluster) | QCOW2_OFLAG_COPIED);
+    refcounts.add(pos, bytes.length, cluster);
+    dataClusters += n;
+    l2Used = true;
+    await append(bytes);
+  };
   if (compress) {
     // deflated on worker threads, stored in disk order whatever the number of workers
     await deflateUnits(source, cluster, 'qcow2', options.workers, (u) => store(u.index, u.bytes, u.packed));
   } else {
-    for await (const { index, bytes } of readUnits(source, cluster)) await store(index, isAllZero(bytes) ? undefined : bytes, undefined);
+    // consecutive data clusters of one L2 range go out as one write, straight from the read
+    // buffer (a run never outlives its chunk: the buffer is read into again after it)
+    const perRead = Math.max(1, Math.floor((4 << 20) / cluster));
+    let run: { first: number; bytes: Uint8Array } | undefined;
+    const flushRun = async () => {
+      if (run) await storeRun(run.first, run.bytes);
+      run = undefined;
+    };
+    for await (const { index, bytes, zero } of readUnits(source, cluster, perRead)) {
+      if (zero || isAllZero(bytes)) {
+        await flushRun();
+        await store(index, undefined, undefined);
+      } else if (run && Math.floor(run.first / l2Entries) === Math.floor(index / l2Entries) && run.bytes.buffer === bytes.buffer && run.bytes.byteOffset + run.bytes.length === bytes.byteOffset) {
+        run.bytes = new Uint8Array(bytes.buffer, run.bytes.byteOffset, run.bytes.length + bytes.length);
+      } else {
+        await flushRun();
+        run = { first: index, bytes };
+      }
+      if ((index + 1) % perRead === 0) await flushRun();
+    }
+    await flushRun();
   }
   await finishL2();
   await alignToCluster();

@@ -92,8 +92,8 @@ export async function writeVhd(source: RandomAccessSource, sink: Sink, options: 
   let pos = batOffset + batBytes;
   const bitmap = new Uint8Array(bitmapBytes).fill(0xff);
   let blocks = 0;
-  for await (const { index, bytes } of readUnits(source, blockSize, Math.max(1, Math.floor(8 * MIB / blockSize)))) {
-    if (isAllZero(bytes)) continue;
+  for await (const { index, bytes, zero } of readUnits(source, blockSize, Math.max(1, Math.floor(8 * MIB / blockSize)))) {
+    if (zero || isAllZero(bytes)) continue;
     if (pos / 512 > 0xfffffffe) throw new ReprimageError('USAGE', subject, 'the VHD grew past what its block table addresses');
     bat.setUint32(index * 4, pos / 512);
     await sink.write(bitmap);
