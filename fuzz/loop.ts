@@ -153,7 +153,14 @@ async function main(): Promise<void> {
     const took = performance.now() - started;
     const leaked = openDescriptors() - descriptors;
     if (leaked > 0) record(input, 'leak', `${leaked} file descriptor(s) left open`, '');
-    slowest = Math.max(slowest, took);
+    if (took > slowest) {
+      slowest = took;
+      // slow findings are one per target (their message differs only in numbers): keep the slowest input too, to replay it
+      if (took > options.timeoutMs) {
+        writeFileSync(join(findingsDir, `${options.target}-slowest`), input);
+        writeFileSync(join(findingsDir, `${options.target}-slowest.txt`), `slowest: took ${Math.round(took)} ms (limit ${options.timeoutMs} ms)\n`);
+      }
+    }
     if (took > options.timeoutMs) record(input, 'slow', `took ${Math.round(took)} ms (limit ${options.timeoutMs} ms)`, '');
     execs++;
     let fresh = false;
