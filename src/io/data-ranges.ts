@@ -84,8 +84,8 @@ export function parseFilefrag(output: string, size: number, allocated: number): 
   return ranges;
 }
 
-/** Whether bytes [start, end) meet one of `ranges` (sorted and disjoint). */
-export function meetsData(ranges: readonly ByteRange[], start: number, end: number): boolean {
+/** The index of the first of `ranges` (sorted and disjoint) that ends after `start`; `ranges.length` if none. */
+function firstEndingAfter(ranges: readonly ByteRange[], start: number): number {
   let lo = 0;
   let hi = ranges.length;
   while (lo < hi) {
@@ -93,18 +93,18 @@ export function meetsData(ranges: readonly ByteRange[], start: number, end: numb
     if (ranges[mid]!.end <= start) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** Whether bytes [start, end) meet one of `ranges` (sorted and disjoint). */
+export function meetsData(ranges: readonly ByteRange[], start: number, end: number): boolean {
+  const lo = firstEndingAfter(ranges, start);
   return lo < ranges.length && ranges[lo]!.start < end;
 }
 
 /** The parts of bytes [start, end) that meet `ranges` (sorted and disjoint), clipped to it, in order. */
 export function dataWithin(ranges: readonly ByteRange[], start: number, end: number): ByteRange[] {
-  let lo = 0;
-  let hi = ranges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ranges[mid]!.end <= start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstEndingAfter(ranges, start);
   const parts: ByteRange[] = [];
   for (let i = lo; i < ranges.length && ranges[i]!.start < end; i++) parts.push({ start: Math.max(start, ranges[i]!.start), end: Math.min(end, ranges[i]!.end) });
   return parts;

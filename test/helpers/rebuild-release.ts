@@ -60,6 +60,24 @@ export async function writeImage(path: string, motd = MOTD): Promise<void> {
   await writeAtomically(path, (sink) => writeTar(tree, sink, { format: 'pax', buildTime: EPOCH }));
 }
 
+/** The reproducible part of the test recipe's manifest, less its outputs: this reprimage's version and codecs, no host tools. */
+async function recordOf(recipe: Awaited<ReturnType<typeof loadRecipe>>, recipeFile: string, inputs: ReproducibleManifest['inputs']): Promise<Omit<ReproducibleManifest, 'outputs'>> {
+  return {
+    manifest_version: 2,
+    name: 'rebuild-test',
+    recipe: { file: 'recipe.yaml', sha256: recipe.sha256 },
+    lock: { file: 'recipe.yaml.lock', sha256: (await hashFile(`${recipeFile}.lock`)).sha256 },
+    source_date_epoch: EPOCH,
+    reprimage: reprimageRecord(),
+    codecs: currentCodecs(),
+    tools: {},
+    sources: [],
+    packages: [],
+    fixups: {},
+    inputs,
+  };
+}
+
 /**
  * A release directory: image.tar, recipe-inputs.tar and manifest.json (version 2, hashes over
  * canonical JSON), built with this reprimage's version and codecs and no host tools recorded.
@@ -75,19 +93,8 @@ export async function writeRelease(dir: string, edit: (r: ReproducibleManifest) 
   await writeImage(image);
   const digest = await hashFile(image);
   const reproducible: ReproducibleManifest = {
-    manifest_version: 2,
-    name: 'rebuild-test',
-    recipe: { file: 'recipe.yaml', sha256: recipe.sha256 },
-    lock: { file: 'recipe.yaml.lock', sha256: (await hashFile(`${recipeFile}.lock`)).sha256 },
-    source_date_epoch: EPOCH,
-    reprimage: reprimageRecord(),
-    codecs: currentCodecs(),
-    tools: {},
-    sources: [],
-    packages: [],
-    fixups: {},
+    ...(await recordOf(recipe, recipeFile, inputs)),
     outputs: [{ path: 'image.tar', type: 'rootfs', format: 'tar (pax)', ...digest }],
-    inputs,
   };
   edit(reproducible);
   const manifest = join(dir, 'manifest.json');
@@ -111,17 +118,8 @@ export async function writeMediumWithRecord(
   const bundlePath = join(dir, 'recipe-inputs.tar');
   const inputs = await writeInputsBundle(recipe, `${recipeFile}.lock`, EPOCH, bundlePath, () => undefined);
   const record: Omit<ReproducibleManifest, 'outputs'> = {
-    manifest_version: 2,
-    name: 'rebuild-test',
-    recipe: { file: 'recipe.yaml', sha256: recipe.sha256 },
-    lock: { file: 'recipe.yaml.lock', sha256: (await hashFile(`${recipeFile}.lock`)).sha256 },
-    source_date_epoch: EPOCH,
-    reprimage: reprimageRecord(),
-    codecs: currentCodecs(),
+    ...(await recordOf(recipe, recipeFile, inputs)),
     tools: { mmdebstrap: '1.3.5-7' },
-    sources: [],
-    packages: [],
-    fixups: {},
     inputs: { ...inputs, host_files: [{ path: '/usr/share/keyrings/x.gpg', sha256: '0'.repeat(64) }] },
   };
   options.edit?.(record);
